@@ -1,0 +1,1 @@
+"""The ``simsent`` command line (typer). Each file registers one group of commands."""

@@ -1,0 +1,76 @@
+"""Entry point of the ``simsent`` command.
+
+Every command module exposes ``register(app)``; errors a user can cause
+(:class:`simsent.errors.SimsentError`) end in one line on stderr and exit code 2.
+
+Example:
+    $ simsent --help
+    $ simsent similarity runs/stsb "今天天气不错" "今天天气很好"
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+
+import typer
+
+#: command modules under simsent.cli, each with a ``register(app)`` function
+COMMAND_MODULES = ("core", "baselines", "data", "light", "retrieval", "pretrain")
+
+app = typer.Typer(
+    name="simsent",
+    help="Train, evaluate and serve sentence embeddings with SimCSE-style contrastive learning.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _configure(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors."),
+) -> None:
+    """Train, evaluate and serve sentence embeddings with SimCSE-style contrastive learning."""
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("accelerate", "transformers", "sentence_transformers", "httpx", "jieba", "urllib3", "filelock"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"simsent.cli.{_name}").register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; a :class:`SimsentError` becomes ``error: <message>`` and exit code 2."""
+    from simsent.errors import SimsentError
+
+    try:
+        app(args=argv, standalone_mode=False)
+    except SimsentError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted (a resumable checkpoint was kept where training had started)", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors and friends
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        raise
+
+
+if __name__ == "__main__":
+    main()

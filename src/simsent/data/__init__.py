@@ -1,0 +1,1 @@
+"""Data readers, the task registry and the batch collator."""

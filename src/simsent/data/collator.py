@@ -1,0 +1,54 @@
+"""Turn rows into tokenised batches for an objective.
+
+For unsupervised SimCSE (``views=2``) each sentence appears twice in one batch,
+``[s_1..s_N, s_1..s_N]``, so one forward pass yields both dropout views.
+
+Example:
+    >>> collate = TextBatchCollator(model.tokenize, ("sentence",), views=2)   # doctest: +SKIP
+    >>> batch = collate([{"sentence": "你好"}, {"sentence": "再见"}])
+    >>> batch["features"][0]["input_ids"].shape[0]
+    4
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+
+class TextBatchCollator:
+    """Collate rows into ``{"features": [tokenised column, ...], "labels": tensor | None}``.
+
+    Args:
+        tokenize: the model's ``tokenize(list[str]) -> dict[str, Tensor]``.
+        text_columns: columns to tokenise, one feature dict each.
+        views: repeat each column this many times in its batch.
+        label_column: column holding labels, or None.
+        label_dtype: ``torch.float`` for scores, ``torch.long`` for classes.
+    """
+
+    def __init__(
+        self,
+        tokenize: Callable[[list[str]], dict[str, torch.Tensor]],
+        text_columns: Sequence[str],
+        views: int = 1,
+        label_column: str | None = None,
+        label_dtype: torch.dtype = torch.float,
+    ) -> None:
+        self.tokenize = tokenize
+        self.text_columns = tuple(text_columns)
+        self.views = views
+        self.label_column = label_column
+        self.label_dtype = label_dtype
+
+    def __call__(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        features = []
+        for col in self.text_columns:
+            texts = [str(r[col]) for r in rows]
+            features.append(self.tokenize(texts * self.views))
+        labels = None
+        if self.label_column:
+            labels = torch.tensor([r[self.label_column] for r in rows], dtype=self.label_dtype)
+        return {"features": features, "labels": labels}

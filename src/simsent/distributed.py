@@ -1,0 +1,27 @@
+"""Gather in-batch negatives across processes, keeping the gradient of the local shard.
+
+With one process this is the identity. With ``torch.distributed`` initialised (accelerate does
+this for multi-device runs), every process sees the embeddings of the whole global batch; the
+local rows are the original tensor, so gradients flow back through them (as in SimCSE's code).
+
+Example:
+    >>> import torch
+    >>> z = torch.randn(4, 8, requires_grad=True)
+    >>> gather_with_grad(z) is z
+    True
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+
+
+def gather_with_grad(z: torch.Tensor) -> torch.Tensor:
+    """Concatenate ``z`` from all processes along dim 0; the local part keeps its gradient."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return z
+    parts = [torch.zeros_like(z) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, z.contiguous())
+    parts[dist.get_rank()] = z
+    return torch.cat(parts, dim=0)

@@ -1,0 +1,165 @@
+"""Any Hugging Face ``AutoModel`` as an :class:`EncoderModule`.
+
+Example:
+    >>> enc = TransformerEncoder.from_pretrained("bert-base-chinese", dropout=0.3, max_len=64)  # doctest: +SKIP
+    >>> out = enc(enc.tokenize(["今天天气不错"]))
+    >>> out["token_embeddings"].shape                                                       # doctest: +SKIP
+    torch.Size([1, 8, 768])
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+import torch
+
+from simsent.encoders.base import EncoderModule
+from simsent.errors import ModelLoadError
+
+logger = logging.getLogger(__name__)
+
+#: config attributes that hold dropout probabilities in common architectures
+DROPOUT_KEYS = (
+    "hidden_dropout_prob",
+    "attention_probs_dropout_prob",
+    "hidden_dropout",
+    "attention_dropout",
+    "dropout",
+    "activation_dropout",
+)
+SIMSENT_ENCODER_CONFIG = "simsent_encoder.json"
+
+
+def _load_error(name: str, exc: Exception) -> ModelLoadError:
+    hint = (
+        "it is not a local folder and this machine cannot download it; pass a local model directory"
+        if not os.path.isdir(name)
+        else "the folder does not hold a Hugging Face model (config.json, weights, tokenizer)"
+    )
+    return ModelLoadError(f"cannot load model {name!r}: {hint} ({type(exc).__name__}: {str(exc).splitlines()[0]})")
+
+
+class TransformerEncoder(EncoderModule):
+    """Wrap a Hugging Face model and its tokenizer.
+
+    Args:
+        model: a ``transformers.PreTrainedModel`` returning ``last_hidden_state``.
+        tokenizer: its tokenizer.
+        max_len: truncation length in tokens.
+        jieba: segment texts into words with jieba before the tokenizer (word-level models such as
+            WoBERT / RoFormer); the tokenizer then receives ``is_split_into_words=True``.
+    """
+
+    kind = "transformer"
+
+    def __init__(self, model: Any, tokenizer: Any, max_len: int = 64, jieba: bool = False) -> None:
+        super().__init__()
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_len = int(max_len)
+        self.jieba = bool(jieba)
+        self.output_hidden_states = False
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str,
+        max_len: int = 64,
+        dropout: float | None = None,
+        jieba: bool = False,
+        **model_kwargs: Any,
+    ) -> TransformerEncoder:
+        """Load model and tokenizer by hub id or local path; ``dropout`` overrides every dropout rate."""
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+        try:
+            config = AutoConfig.from_pretrained(name_or_path)
+            if dropout is not None:
+                for key in DROPOUT_KEYS:
+                    if isinstance(getattr(config, key, None), float):
+                        setattr(config, key, float(dropout))
+            tok_kwargs = {"tokenize_chinese_chars": False} if jieba else {}
+            tokenizer = AutoTokenizer.from_pretrained(name_or_path, **tok_kwargs)
+            model = AutoModel.from_pretrained(name_or_path, config=config, **model_kwargs)
+        except (OSError, ValueError, EnvironmentError) as exc:
+            raise _load_error(name_or_path, exc) from exc
+        enc = cls(model, tokenizer, max_len=max_len, jieba=jieba)
+        if dropout is not None:
+            enc.set_dropout(dropout)
+        return enc
+
+    @classmethod
+    def load(cls, path: str, **kwargs: Any) -> TransformerEncoder:
+        """Restore an encoder saved by :meth:`save` (extra keyword arguments override the saved ones)."""
+        cfg: dict[str, Any] = {}
+        cfg_file = os.path.join(path, SIMSENT_ENCODER_CONFIG)
+        if os.path.isfile(cfg_file):
+            with open(cfg_file, encoding="utf-8") as f:
+                cfg = json.load(f)
+        cfg.update({k: v for k, v in kwargs.items() if v is not None})
+        return cls.from_pretrained(
+            path, max_len=cfg.get("max_len", 64), dropout=cfg.get("dropout"), jieba=cfg.get("jieba", False)
+        )
+
+    # ------------------------------------------------------------------ contract
+    def get_embedding_dimension(self) -> int:
+        return int(self.model.config.hidden_size)
+
+    def has_pooler(self) -> bool:
+        return getattr(self.model, "pooler", None) is not None
+
+    def set_dropout(self, p: float) -> None:
+        super().set_dropout(p)
+        for key in DROPOUT_KEYS:
+            if isinstance(getattr(self.model.config, key, None), float):
+                setattr(self.model.config, key, float(p))
+        # attention implementations that read a float attribute instead of an nn.Dropout
+        for module in self.model.modules():
+            for attr in ("dropout_prob", "attention_dropout"):
+                if isinstance(getattr(module, attr, None), float):
+                    setattr(module, attr, float(p))
+
+    def _pretokenize(self, texts: list[str]) -> list[list[str]]:
+        import jieba
+
+        return [[w for w in jieba.lcut(t) if w.strip()] for t in texts]
+
+    def tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        kwargs: dict[str, Any] = dict(
+            padding=True, truncation="longest_first", max_length=self.max_len, return_tensors="pt"
+        )
+        if self.jieba:
+            batch = self.tokenizer(self._pretokenize(texts), is_split_into_words=True, **kwargs)
+        else:
+            batch = self.tokenizer(list(texts), **kwargs)
+        return dict(batch)
+
+    def forward(self, features: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        inputs = {
+            k: v for k, v in features.items() if k in ("input_ids", "attention_mask", "token_type_ids")
+        }
+        out = self.model(**inputs, output_hidden_states=self.output_hidden_states, return_dict=True)
+        features["token_embeddings"] = out.last_hidden_state
+        if self.output_hidden_states:
+            features["all_layer_embeddings"] = out.hidden_states
+        pooled = getattr(out, "pooler_output", None)
+        if pooled is not None:
+            features["pooler_output"] = pooled
+        return features
+
+    def save(self, path: str) -> None:
+        os.makedirs(path, exist_ok=True)
+        self.model.save_pretrained(path, safe_serialization=True)
+        self.tokenizer.save_pretrained(path)
+        dropout = getattr(self.model.config, "hidden_dropout_prob", None)
+        with open(os.path.join(path, SIMSENT_ENCODER_CONFIG), "w", encoding="utf-8") as f:
+            json.dump({"max_len": self.max_len, "jieba": self.jieba, "dropout": dropout}, f, indent=2)
+
+    def pooler_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Weight and bias of the model's dense+tanh pooler (for the sentence-transformers export)."""
+        dense = self.model.pooler.dense
+        return dense.weight.detach().clone(), dense.bias.detach().clone()

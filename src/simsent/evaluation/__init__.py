@@ -1,0 +1,1 @@
+"""Evaluators: STS (Spearman/Pearson), geometry (alignment/uniformity), retrieval."""

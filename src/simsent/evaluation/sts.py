@@ -1,0 +1,113 @@
+"""STS evaluation: Spearman (primary) and Pearson of cosine similarity against gold labels.
+
+Like sentence-transformers' ``EmbeddingSimilarityEvaluator``, an evaluator only calls
+``model.encode`` and returns a dict of metrics with one primary metric.
+
+Example:
+    >>> ev = STSEvaluator(rows, name="STS-B", positive_threshold=4.0)  # doctest: +SKIP
+    >>> ev(model)["spearman"]                                          # doctest: +SKIP
+    68.1
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy.stats import pearsonr, spearmanr
+
+from simsent.evaluation.geometry import alignment, uniformity
+
+logger = logging.getLogger(__name__)
+
+
+def cosine_scores(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cosine of two (n, d) arrays."""
+    a = a / np.clip(np.linalg.norm(a, axis=1, keepdims=True), 1e-12, None)
+    b = b / np.clip(np.linalg.norm(b, axis=1, keepdims=True), 1e-12, None)
+    return np.sum(a * b, axis=1)
+
+
+def sts_metrics(
+    vec1: np.ndarray, vec2: np.ndarray, gold: Sequence[float], positive_threshold: float | None = None
+) -> dict[str, float]:
+    """Spearman and Pearson (x100) of cosine vs gold; alignment/uniformity when a threshold is given."""
+    scores = cosine_scores(vec1, vec2)
+    gold = np.asarray(gold, dtype=np.float64)
+    if np.std(gold) == 0 or np.std(scores) == 0:
+        spear = pear = float("nan")
+    else:
+        spear = float(spearmanr(scores, gold).statistic) * 100
+        pear = float(pearsonr(scores, gold).statistic) * 100
+    out = {"spearman": spear, "pearson": pear, "pairs": int(len(gold))}
+    if positive_threshold is not None:
+        pos = gold >= positive_threshold
+        out["alignment"] = alignment(vec1[pos], vec2[pos])
+        out["uniformity"] = uniformity(np.concatenate([vec1, vec2]))
+    return out
+
+
+class STSEvaluator:
+    """Evaluate a model on scored pairs.
+
+    Args:
+        rows: dicts with ``sentence1``, ``sentence2``, ``score``.
+        name: task name used in logs and result keys.
+        positive_threshold: gold label at or above which a pair is a positive for alignment;
+            ``None`` skips the geometry metrics.
+        batch_size: encode batch size.
+    """
+
+    primary_metric = "spearman"
+
+    def __init__(
+        self, rows: Sequence[dict[str, Any]], name: str = "sts", positive_threshold: float | None = None,
+        batch_size: int = 64,
+    ) -> None:
+        self.rows = list(rows)
+        self.name = name
+        self.positive_threshold = positive_threshold
+        self.batch_size = batch_size
+
+    def __call__(self, model: Any) -> dict[str, float]:
+        s1 = [r["sentence1"] for r in self.rows]
+        s2 = [r["sentence2"] for r in self.rows]
+        # encode the unique sentences once
+        uniq = list(dict.fromkeys(s1 + s2))
+        vecs = np.asarray(model.encode(uniq, batch_size=self.batch_size, convert_to_numpy=True))
+        index = {s: i for i, s in enumerate(uniq)}
+        v1 = vecs[[index[s] for s in s1]]
+        v2 = vecs[[index[s] for s in s2]]
+        metrics = sts_metrics(v1, v2, [r["score"] for r in self.rows], self.positive_threshold)
+        logger.info("%s: spearman %.2f pearson %.2f (%d pairs)", self.name, metrics["spearman"],
+                    metrics["pearson"], metrics["pairs"])
+        return metrics
+
+
+def summarize(per_task: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Mean and pair-count-weighted mean of Spearman over tasks."""
+    vals = [(m["spearman"], m["pairs"]) for m in per_task.values() if not np.isnan(m["spearman"])]
+    if not vals:
+        return {"mean_spearman": float("nan"), "weighted_spearman": float("nan")}
+    s = np.array([v for v, _ in vals])
+    w = np.array([n for _, n in vals], dtype=np.float64)
+    return {"mean_spearman": float(s.mean()), "weighted_spearman": float((s * w).sum() / w.sum())}
+
+
+def to_markdown(per_task: dict[str, dict[str, float]], title: str = "STS evaluation") -> str:
+    """A Markdown table of per-task metrics plus the mean rows."""
+    lines = [f"## {title}", "", "| task | pairs | spearman | pearson | alignment | uniformity |",
+             "|---|---:|---:|---:|---:|---:|"]
+
+    def fmt(v: Any) -> str:
+        return "-" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.2f}" if isinstance(v, float) else str(v)
+
+    for task, m in per_task.items():
+        lines.append(f"| {task} | {m['pairs']} | {fmt(m['spearman'])} | {fmt(m['pearson'])} | "
+                     f"{fmt(m.get('alignment'))} | {fmt(m.get('uniformity'))} |")
+    summary = summarize(per_task)
+    lines.append(f"| mean | | {fmt(summary['mean_spearman'])} | | | |")
+    lines.append(f"| weighted mean | | {fmt(summary['weighted_spearman'])} | | | |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,50 @@
+"""The contract of a training objective.
+
+An objective is a small ``nn.Module`` that holds the model, declares which data columns it
+reads, and returns the loss for one batch. The maths of each objective sits in one short method
+that takes plain embeddings, so it can be tested against a direct formula.
+
+The trainer builds batches with :class:`simsent.data.collator.TextBatchCollator`:
+``features`` is a list with one tokenised dict per entry of :attr:`Objective.text_columns`, each
+column repeated :attr:`Objective.views` times back to back (for unsupervised SimCSE the
+duplicated batch ``[s_1..s_N, s_1..s_N]`` goes through the encoder in one forward pass), and
+``labels`` is a tensor when :attr:`Objective.label_column` is set.
+
+Example:
+    >>> loss = UnsupervisedSimCSELoss(model)           # doctest: +SKIP
+    >>> loss(features, labels=None).backward()          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class Objective(nn.Module):
+    """Base class. Subclasses set the class attributes and implement :meth:`forward`."""
+
+    #: name used by ``simsent train --objective``
+    name: str = "base"
+    #: canonical text columns read from each row, in order
+    text_columns: tuple[str, ...] = ("sentence",)
+    #: label column (float scores or int classes) or None
+    label_column: str | None = None
+    #: how many times each text column is repeated in the forward batch
+    views: int = 1
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    @classmethod
+    def from_args(cls, model: nn.Module, args) -> Objective:
+        """Build from :class:`~simsent.training_args.TrainingArguments` (``objective_kwargs`` passed on)."""
+        return cls(model, **args.objective_kwargs)
+
+    def embed(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Run the model on one tokenised batch."""
+        return self.model(features)
+
+    def forward(self, features: list[dict[str, torch.Tensor]], labels: torch.Tensor | None) -> torch.Tensor:
+        raise NotImplementedError

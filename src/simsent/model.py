@@ -1,0 +1,242 @@
+"""SentenceEncoder: encoder + pooling [+ dense layers, e.g. whitening] [+ L2 normalisation].
+
+Example:
+    >>> from simsent import SentenceEncoder
+    >>> model = SentenceEncoder.from_pretrained("bert-base-chinese", pooling="cls")  # doctest: +SKIP
+    >>> vecs = model.encode(["今天天气不错", "今天天气很好"], batch_size=32, normalize_embeddings=True)
+    >>> float(model.similarity("今天天气不错", "今天天气很好"))                           # doctest: +SKIP
+    0.93
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from simsent.dense import DenseLayer
+from simsent.encoders import EncoderModule, encoder_class
+from simsent.errors import ConfigError, DataError, ModelLoadError
+from simsent.pooling import Pooling, check_pooling
+
+logger = logging.getLogger(__name__)
+
+SIMSENT_CONFIG = "simsent_config.json"
+
+
+def _st_pooling_mode(path: str) -> str | None:
+    """Read the pooling of a sentence-transformers folder's ``*_Pooling`` module, if any."""
+    modules_file = os.path.join(path, "modules.json")
+    if not os.path.isfile(modules_file):
+        return None
+    with open(modules_file, encoding="utf-8") as f:
+        modules = json.load(f)
+    for m in modules:
+        if m["type"].endswith("Pooling") and "Weighted" not in m["type"]:
+            with open(os.path.join(path, m["path"], "config.json"), encoding="utf-8") as f:
+                cfg = json.load(f)
+            mode = cfg.get("pooling_mode")
+            if isinstance(mode, list):
+                mode = mode[0]
+            if mode is None:
+                if cfg.get("pooling_mode_cls_token"):
+                    mode = "cls"
+                elif cfg.get("pooling_mode_max_tokens"):
+                    mode = "max"
+                else:
+                    mode = "mean"
+            return {"cls": "cls", "max": "max"}.get(mode, "mean")
+    return None
+
+
+class SentenceEncoder(nn.Module):
+    """A sentence embedding model.
+
+    Args:
+        encoder: token-level encoder (:class:`~simsent.encoders.base.EncoderModule`).
+        pooling: one of :data:`simsent.pooling.POOLING_MODES`.
+        dense: layers applied after pooling (whitening, heads, projections), in order.
+        normalize: L2-normalise the output (saved as a ``Normalize`` module).
+    """
+
+    def __init__(
+        self,
+        encoder: EncoderModule,
+        pooling: str = "mean",
+        dense: Sequence[DenseLayer] | None = None,
+        normalize: bool = False,
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.pooling = Pooling(pooling)
+        if self.pooling.mode == "pooler" and not encoder.has_pooler():
+            raise ConfigError("pooling 'pooler' needs a model with a dense+tanh pooler (e.g. BERT); use cls or mean")
+        self.dense = nn.ModuleList(dense or [])
+        self.normalize = bool(normalize)
+        if hasattr(encoder, "output_hidden_states"):
+            encoder.output_hidden_states = self.pooling.needs_hidden_states
+        self.extra_config: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str,
+        pooling: str | None = None,
+        max_len: int | None = None,
+        dropout: float | None = None,
+        jieba: bool | None = None,
+    ) -> SentenceEncoder:
+        """Load a simsent folder, a sentence-transformers folder, or any Hugging Face model.
+
+        Arguments left as ``None`` keep what the folder says (defaults: mean pooling, 64 tokens).
+        """
+        if pooling is not None:
+            check_pooling(pooling)
+        cfg_file = os.path.join(name_or_path, SIMSENT_CONFIG)
+        if os.path.isfile(cfg_file):
+            return cls._load_simsent(name_or_path, pooling, max_len, dropout, jieba)
+        from simsent.encoders.transformer import TransformerEncoder
+
+        st_pooling = _st_pooling_mode(name_or_path) if os.path.isdir(name_or_path) else None
+        if max_len is None and os.path.isfile(os.path.join(name_or_path, "sentence_bert_config.json")):
+            with open(os.path.join(name_or_path, "sentence_bert_config.json"), encoding="utf-8") as f:
+                max_len = json.load(f).get("max_seq_length")
+        enc = TransformerEncoder.from_pretrained(
+            name_or_path, max_len=max_len or 64, dropout=dropout, jieba=bool(jieba)
+        )
+        model = cls(enc, pooling=pooling or st_pooling or "mean")
+        model.extra_config["base_model"] = name_or_path
+        return model
+
+    load = from_pretrained
+
+    @classmethod
+    def _load_simsent(cls, path, pooling, max_len, dropout, jieba) -> SentenceEncoder:
+        with open(os.path.join(path, SIMSENT_CONFIG), encoding="utf-8") as f:
+            cfg = json.load(f)
+        enc_dir = os.path.join(path, cfg.get("encoder_path", ""))
+        overrides = {"max_len": max_len, "dropout": dropout, "jieba": jieba}
+        try:
+            encoder = encoder_class(cfg.get("encoder", "transformer")).load(enc_dir, **overrides)
+        except (OSError, KeyError, json.JSONDecodeError) as exc:
+            raise ModelLoadError(f"cannot load the encoder saved in {path!r}: {exc}") from exc
+        dense = [DenseLayer.load(os.path.join(path, d)) for d in cfg.get("dense_paths", [])]
+        model = cls(encoder, pooling=pooling or cfg.get("pooling", "mean"), dense=dense,
+                    normalize=cfg.get("normalize", False))
+        model.extra_config = {k: v for k, v in cfg.items() if k not in _CORE_KEYS}
+        return model
+
+    # ------------------------------------------------------------------ forward
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def get_sentence_embedding_dimension(self) -> int:
+        if len(self.dense):
+            return self.dense[-1].linear.out_features
+        return self.encoder.get_embedding_dimension()
+
+    def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
+        return self.encoder.tokenize(list(texts))
+
+    def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Embed a tokenised batch (tensors on ``self.device``); returns (batch, dim)."""
+        features = self.encoder(dict(features))
+        emb = self.pooling(features)["sentence_embedding"]
+        for layer in self.dense:
+            emb = layer(emb)
+        if self.normalize:
+            emb = torch.nn.functional.normalize(emb, p=2, dim=-1)
+        return emb
+
+    def embed(self, texts: Sequence[str]) -> torch.Tensor:
+        """Tokenise and embed with gradients (training use)."""
+        feats = {k: v.to(self.device) for k, v in self.tokenize(texts).items()}
+        return self(feats)
+
+    # ------------------------------------------------------------------ inference
+    @torch.inference_mode()
+    def encode(
+        self,
+        sentences: str | Sequence[str],
+        batch_size: int = 32,
+        show_progress_bar: bool | None = None,
+        convert_to_numpy: bool = True,
+        convert_to_tensor: bool = False,
+        normalize_embeddings: bool = False,
+        device: str | None = None,
+        normalize: bool | None = None,
+    ) -> np.ndarray | torch.Tensor:
+        """Embed sentences; keyword names match ``SentenceTransformer.encode``.
+
+        ``normalize`` is an alias of ``normalize_embeddings``. A single string gives a 1-D vector.
+        """
+        if normalize is not None:
+            normalize_embeddings = normalize
+        single = isinstance(sentences, str)
+        texts = [sentences] if single else list(sentences)
+        if any(not isinstance(t, str) for t in texts):
+            raise DataError("encode() takes strings; got " + type(next(t for t in texts if not isinstance(t, str))).__name__)
+        if device is not None:
+            self.to(device)
+        was_training = self.training
+        self.eval()
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        if show_progress_bar is None:
+            show_progress_bar = logger.getEffectiveLevel() <= logging.INFO and len(texts) > 10 * batch_size
+        chunks: list[torch.Tensor] = []
+        for start in tqdm(range(0, len(texts), batch_size), desc="Encoding", disable=not show_progress_bar):
+            batch = [texts[i] for i in order[start : start + batch_size]]
+            feats = {k: v.to(self.device) for k, v in self.tokenize(batch).items()}
+            emb = self(feats).float()
+            if normalize_embeddings:
+                emb = torch.nn.functional.normalize(emb, p=2, dim=-1)
+            chunks.append(emb)
+        if was_training:
+            self.train()
+        dim = self.get_sentence_embedding_dimension()
+        out = torch.cat(chunks) if chunks else torch.empty(0, dim, device=self.device)
+        out = out[torch.as_tensor(np.argsort(order), device=out.device)]
+        if single:
+            out = out[0]
+        if convert_to_tensor:
+            return out
+        return out.cpu().numpy() if convert_to_numpy else out
+
+    def similarity(
+        self, a: str | Sequence[str], b: str | Sequence[str], batch_size: int = 32
+    ) -> float | np.ndarray:
+        """Cosine similarity: a float for two strings, else the (len(a), len(b)) matrix."""
+        va = self.encode([a] if isinstance(a, str) else list(a), batch_size=batch_size, normalize_embeddings=True)
+        vb = self.encode([b] if isinstance(b, str) else list(b), batch_size=batch_size, normalize_embeddings=True)
+        sims = va @ vb.T
+        if isinstance(a, str) and isinstance(b, str):
+            return float(sims[0, 0])
+        return sims
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str, model_card: str | None = None) -> None:
+        """Write a folder that both :meth:`load` and ``SentenceTransformer(path)`` read."""
+        from simsent.st_export import write_sentence_transformers_folder
+
+        write_sentence_transformers_folder(self, path, model_card=model_card)
+
+    def config_dict(self) -> dict[str, Any]:
+        """The simsent config saved next to the weights."""
+        return {
+            "encoder": self.encoder.kind,
+            "pooling": self.pooling.mode,
+            "normalize": self.normalize,
+            **self.extra_config,
+        }
+
+
+_CORE_KEYS = {"encoder", "encoder_path", "pooling", "normalize", "dense_paths"}

@@ -1,0 +1,251 @@
+"""The training loop: AdamW, linear warm-up/decay, clipping, periodic dev evaluation keeping the
+best model, resumable checkpoints, built on ``accelerate``.
+
+Reads top to bottom: prepare data -> build objective, optimiser, schedule -> maybe resume ->
+loop over batches (step, log, evaluate, checkpoint) -> save.
+
+Example:
+    >>> from simsent import SentenceEncoder, Trainer, TrainingArguments
+    >>> model = SentenceEncoder.from_pretrained("bert-base-chinese", pooling="cls", dropout=0.3)  # doctest: +SKIP
+    >>> args = TrainingArguments(output_dir="runs/x", batch_size=64, lr=1e-5)
+    >>> Trainer(model, args, train_rows=["句子一", "句子二"]).train()                           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from simsent.data.collator import TextBatchCollator
+from simsent.data.readers import rows_for_columns
+from simsent.errors import DataError
+from simsent.losses import Objective, objective_class
+from simsent.training_args import TrainingArguments
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT = "checkpoint-last"
+Evaluator = Callable[[Any], dict[str, float]]
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def sample_rows(rows: Sequence[Any], max_samples: int | None, seed: int, dedup: bool = False) -> list[Any]:
+    """Deduplicate (optionally), then keep a seeded random subset of ``max_samples`` rows."""
+    rows = list(rows)
+    if dedup:
+        seen, unique = set(), []
+        for r in rows:
+            key = json.dumps(r, sort_keys=True, ensure_ascii=False) if isinstance(r, dict) else r
+            if key not in seen:
+                seen.add(key)
+                unique.append(r)
+        logger.info("dedup: %d -> %d rows", len(rows), len(unique))
+        rows = unique
+    if max_samples is not None and len(rows) > max_samples:
+        idx = sorted(random.Random(seed).sample(range(len(rows)), max_samples))
+        rows = [rows[i] for i in idx]
+    return rows
+
+
+class Trainer:
+    """Train a :class:`~simsent.model.SentenceEncoder` with one objective.
+
+    Args:
+        model: the model to train (modified in place).
+        args: :class:`~simsent.training_args.TrainingArguments`.
+        train_rows: rows (dicts with canonical columns) or plain sentences.
+        objective: an :class:`~simsent.losses.base.Objective`; default built from ``args.objective``.
+        evaluator: callable ``model -> metrics dict`` with a ``spearman`` (or ``primary_metric``) key.
+        model_card: callable ``(args, metrics) -> str`` for the saved README (default: a short card).
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        args: TrainingArguments,
+        train_rows: Sequence[Any],
+        objective: Objective | None = None,
+        evaluator: Evaluator | None = None,
+    ) -> None:
+        self.model = model
+        self.args = args
+        set_seed(args.seed)
+        self.objective = objective or objective_class(args.objective).from_args(model, args)
+        rows = rows_for_columns(
+            train_rows, self.objective.text_columns, self.objective.label_column, source="training data"
+        )
+        self.rows = sample_rows(rows, args.max_train_samples, args.seed, args.dedup)
+        if not self.rows:
+            raise DataError("no training rows")
+        self.evaluator = evaluator
+        self.primary = getattr(evaluator, "primary_metric", "spearman")
+        self.history: list[dict[str, Any]] = []
+        self.best_score = -math.inf
+        self.global_step = 0
+
+    # ------------------------------------------------------------------ pieces
+    def _loader(self) -> DataLoader:
+        obj = self.objective
+        label_dtype = torch.long if getattr(obj, "label_dtype", "float") == "long" else torch.float
+        collate = TextBatchCollator(self.model.tokenize, obj.text_columns, obj.views, obj.label_column, label_dtype)
+        gen = torch.Generator().manual_seed(self.args.seed)
+        return DataLoader(self.rows, batch_size=self.args.batch_size, shuffle=True, generator=gen,
+                          collate_fn=collate, drop_last=len(self.rows) > self.args.batch_size)
+
+    def evaluate(self) -> dict[str, float]:
+        """Run the evaluator (if any) in eval mode and record the result."""
+        if self.evaluator is None:
+            return {}
+        was = self.model.training
+        self.model.eval()
+        metrics = dict(self.evaluator(self.model))
+        self.model.train(was)
+        self.history.append({"step": self.global_step, **metrics})
+        return metrics
+
+    def _save_model(self, metrics: dict[str, float]) -> None:
+        from simsent.model_card import model_card
+
+        self.model.extra_config["training_args"] = self.args.to_dict()
+        self.model.extra_config["dev_metrics"] = metrics
+        self.model.save(self.args.output_dir, model_card=model_card(self.model, self.args, metrics, self.history))
+        self.args.save(self.args.output_dir)
+
+    def _save_checkpoint(self, accelerator, epoch: int, step_in_epoch: int) -> None:
+        path = os.path.join(self.args.output_dir, CHECKPOINT)
+        tmp = path + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        accelerator.save_state(tmp)
+        with open(os.path.join(tmp, "trainer_state.json"), "w", encoding="utf-8") as f:
+            json.dump({"global_step": self.global_step, "epoch": epoch, "step_in_epoch": step_in_epoch,
+                       "best_score": self.best_score, "history": self.history}, f, indent=2)
+        shutil.rmtree(path, ignore_errors=True)
+        os.replace(tmp, path)
+        logger.info("checkpoint written at step %d: %s", self.global_step, path)
+
+    def _load_checkpoint(self, accelerator) -> tuple[int, int]:
+        path = os.path.join(self.args.output_dir, CHECKPOINT)
+        if not (self.args.resume and os.path.isfile(os.path.join(path, "trainer_state.json"))):
+            return 0, 0
+        accelerator.load_state(path)
+        with open(os.path.join(path, "trainer_state.json"), encoding="utf-8") as f:
+            state = json.load(f)
+        self.global_step = state["global_step"]
+        self.best_score = state["best_score"] if state["best_score"] is not None else -math.inf
+        self.history = state["history"]
+        logger.info("resumed from %s at step %d", path, self.global_step)
+        return state["epoch"], state["step_in_epoch"]
+
+    # ------------------------------------------------------------------ loop
+    def train(self) -> dict[str, Any]:
+        """Train; returns ``{"global_step", "best_score", "history", "train_seconds"}``."""
+        from accelerate import Accelerator, DataLoaderConfiguration
+        from transformers import get_linear_schedule_with_warmup
+
+        args = self.args
+        os.makedirs(args.output_dir, exist_ok=True)
+        accelerator = Accelerator(
+            mixed_precision=args.mixed_precision,
+            dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True),
+        )
+        train_loader = self._loader()
+        steps_per_epoch = len(train_loader)
+        total_steps = max(1, steps_per_epoch * args.epochs)
+        params = [p for p in self.objective.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
+        scheduler = get_linear_schedule_with_warmup(optimizer, int(args.warmup_ratio * total_steps), total_steps)
+        objective, optimizer, scheduler, train_loader = accelerator.prepare(
+            self.objective, optimizer, scheduler, train_loader
+        )
+        start_epoch, skip = self._load_checkpoint(accelerator)
+        if self.global_step == 0 and self.evaluator is not None and args.eval_steps > 0:
+            m = self.evaluate()
+            logger.info("before training: %s", m)
+        logger.info("training %d rows, %d steps/epoch, %d epoch(s)", len(self.rows), steps_per_epoch, args.epochs)
+
+        objective.train()
+        bar = tqdm(total=total_steps, initial=self.global_step, desc="Training",
+                   disable=not args.show_progress_bar or not accelerator.is_local_main_process)
+        start, seen, running = time.perf_counter(), 0, []
+        epoch, step_in_epoch = start_epoch, skip
+        try:
+            for epoch in range(start_epoch, args.epochs):
+                train_loader.set_epoch(epoch)
+                loader = train_loader
+                if epoch == start_epoch and skip:
+                    loader = accelerator.skip_first_batches(loader, skip)
+                step_in_epoch = skip if epoch == start_epoch else 0
+                for batch in loader:
+                    loss = objective(batch["features"], batch["labels"])
+                    if not torch.isfinite(loss):
+                        raise FloatingPointError(f"loss is {loss.item()} at step {self.global_step}")
+                    accelerator.backward(loss)
+                    if args.max_grad_norm > 0:
+                        accelerator.clip_grad_norm_(params, args.max_grad_norm)
+                    optimizer.step()
+                    scheduler.step()
+                    optimizer.zero_grad()
+                    self.global_step += 1
+                    step_in_epoch += 1
+                    seen += len(batch["features"][0]["input_ids"]) // max(1, objective.views)
+                    running.append(loss.item())
+                    bar.update(1)
+                    if self.global_step % max(1, args.logging_steps) == 0 or self.global_step == total_steps:
+                        rate = seen / max(1e-9, time.perf_counter() - start)
+                        bar.set_postfix(loss=f"{np.mean(running):.4f}", sent_s=f"{rate:.1f}")
+                        logger.debug("step %d loss %.4f", self.global_step, np.mean(running))
+                        running = []
+                    if args.eval_steps > 0 and self.global_step % args.eval_steps == 0:
+                        self._eval_and_keep_best()
+                    if args.checkpoint_steps > 0 and self.global_step % args.checkpoint_steps == 0:
+                        self._save_checkpoint(accelerator, epoch, step_in_epoch)
+                skip = 0
+                if args.checkpoint_steps == 0 and epoch + 1 < args.epochs:
+                    self._save_checkpoint(accelerator, epoch + 1, 0)
+        except BaseException:
+            # Ctrl-C or a crash: keep what we have so `train` can resume
+            bar.close()
+            logger.warning("training interrupted at step %d; writing checkpoint", self.global_step)
+            self._save_checkpoint(accelerator, epoch, step_in_epoch)
+            raise
+        bar.close()
+        train_seconds = time.perf_counter() - start
+        if self.evaluator is not None and (args.eval_steps == 0 or self.global_step % args.eval_steps):
+            self._eval_and_keep_best()
+        if self.evaluator is None:
+            self._save_model({})
+        shutil.rmtree(os.path.join(args.output_dir, CHECKPOINT), ignore_errors=True)
+        with open(os.path.join(args.output_dir, "train_history.json"), "w", encoding="utf-8") as f:
+            json.dump({"history": self.history, "train_seconds": train_seconds,
+                       "sentences_per_second": seen / max(train_seconds, 1e-9)}, f, indent=2)
+        return {"global_step": self.global_step, "best_score": self.best_score, "history": self.history,
+                "train_seconds": train_seconds, "sentences_per_second": seen / max(train_seconds, 1e-9)}
+
+    def _eval_and_keep_best(self) -> None:
+        metrics = self.evaluate()
+        score = metrics.get(self.primary, float("nan"))
+        logger.info("step %d: %s", self.global_step, {k: round(v, 4) for k, v in metrics.items()})
+        if not math.isnan(score) and score > self.best_score:
+            self.best_score = score
+            self._save_model(metrics)
+            logger.info("new best %s %.4f at step %d, saved to %s", self.primary, score, self.global_step,
+                        self.args.output_dir)
+        elif math.isnan(score) and not os.path.isfile(os.path.join(self.args.output_dir, "modules.json")):
+            self._save_model(metrics)

@@ -1,0 +1,88 @@
+"""Every training knob in one dataclass, saved next to the trained model.
+
+Example:
+    >>> args = TrainingArguments(output_dir="runs/x", epochs=1, batch_size=64, lr=3e-5)
+    >>> TrainingArguments.from_dict(args.to_dict()) == args
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class TrainingArguments:
+    """Arguments of :class:`simsent.trainer.Trainer` (and of ``simsent train``)."""
+
+    #: folder that receives the trained model (the best dev checkpoint when a dev task is set)
+    output_dir: str = "runs/simsent"
+    #: training objective, see ``simsent.losses.OBJECTIVES``
+    objective: str = "simcse"
+    #: unsupervised SimCSE variant: ``paper`` (N-1 negatives) or ``symmetric`` (2N-2, both directions)
+    simcse_variant: str = "paper"
+    #: softmax temperature of the contrastive losses
+    temperature: float = 0.05
+    #: passes over the training data
+    epochs: int = 1
+    #: sentences (or rows) per batch
+    batch_size: int = 64
+    #: peak learning rate of AdamW
+    lr: float = 3e-5
+    #: share of the steps used for linear warm-up (then linear decay to 0)
+    warmup_ratio: float = 0.0
+    #: AdamW weight decay
+    weight_decay: float = 0.0
+    #: gradient clipping norm (0 disables)
+    max_grad_norm: float = 1.0
+    #: random seed for sampling, shuffling, dropout and initialisation
+    seed: int = 42
+    #: keep a seeded random subset of this many training rows (the 10k-sentence recipe)
+    max_train_samples: int | None = None
+    #: drop duplicate training rows before sampling
+    dedup: bool = False
+    #: truncation length in tokens
+    max_len: int = 64
+    #: dropout rate for hidden and attention layers (None keeps the model's own)
+    dropout: float | None = None
+    #: pooling (None keeps the model's own, else mean)
+    pooling: str | None = None
+    #: dev task name (ATEC, BQ, LCQMC, PAWSX, STS-B) evaluated every ``eval_steps``
+    dev_task: str | None = None
+    #: dev split of the dev task
+    dev_split: str = "valid"
+    #: folder with <TASK>/<TASK>.<split>.data
+    data_dir: str | None = None
+    #: cap on dev pairs (seeded sample) to keep evaluation cheap
+    max_eval_pairs: int | None = None
+    #: evaluate (and keep the best model) every this many steps; 0 evaluates only at the end
+    eval_steps: int = 125
+    #: write a resumable checkpoint every this many steps (0: only at the end of each epoch)
+    checkpoint_steps: int = 250
+    #: resume from ``<output_dir>/checkpoint-last`` when it exists
+    resume: bool = True
+    #: log the running loss every this many steps
+    logging_steps: int = 10
+    #: accelerate mixed precision: no, fp16 or bf16
+    mixed_precision: str = "no"
+    #: show a tqdm progress bar
+    show_progress_bar: bool = True
+    #: extra keyword arguments for the objective (e.g. {"scale": 20.0} for CoSENT)
+    objective_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainingArguments:
+        """Build from a dict, ignoring unknown keys (saved by other versions)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def save(self, path: str) -> None:
+        with open(os.path.join(path, "training_args.json"), "w", encoding="utf-8") as f:
+            json.dump(self.to_dict(), f, indent=2, ensure_ascii=False)
