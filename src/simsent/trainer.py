@@ -88,6 +88,7 @@ class Trainer:
         self.args = args
         set_seed(args.seed)
         self.objective = objective or objective_class(args.objective).from_args(model, args)
+        train_rows = self.objective.prepare_rows(train_rows)
         rows = rows_for_columns(
             train_rows, self.objective.text_columns, self.objective.label_column, source="training data"
         )

@@ -42,6 +42,14 @@ class Objective(nn.Module):
         """Build from :class:`~simsent.training_args.TrainingArguments` (``objective_kwargs`` passed on)."""
         return cls(model, **args.objective_kwargs)
 
+    def prepare_rows(self, rows):
+        """Reshape raw training rows before batching (default: unchanged).
+
+        Objectives override this to expand list-valued columns, map string labels or check labels
+        early, so that wrong input fails before training with a one-line error.
+        """
+        return rows
+
     def embed(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
         """Run the model on one tokenised batch."""
         return self.model(features)
