@@ -1,0 +1,1 @@
+"""Data files shipped inside the simsent package (see ``resources/demo/README.md``)."""
