@@ -1,0 +1,380 @@
+"""Masked-language-model pretraining of a small BERT from raw text (or continued from a model).
+
+Reads top to bottom: tokenizer (built, loaded from ``init`` or from the checkpoint) -> model
+(``BertForMaskedLM`` from a ``BertConfig``, or ``AutoModelForMaskedLM`` from ``init``) -> token
+ids -> AdamW + linear warm-up/decay -> maybe resume -> loop (mask with the transformers data
+collator, step, log, checkpoint, budget) -> save a standard Hugging Face folder.
+
+The saved folder loads with ``AutoModel`` / ``AutoTokenizer`` / ``AutoModelForMaskedLM`` and with
+:meth:`simsent.model.SentenceEncoder.from_pretrained`, so ``simsent train --model DIR`` accepts it.
+The dense+tanh pooler of a BERT built here is added, untrained, at save time so that ``AutoModel``
+finds every encoder weight; masked-LM training never touches it (prefer cls / mean /
+first_last_avg pooling over ``pooler``).
+
+Example:
+    >>> cfg = PretrainConfig(output_dir="runs/mlm", layers=2, hidden=64, heads=2, max_steps=100)
+    >>> result = pretrain(["今天天气不错", "今天天气很好"], cfg)     # doctest: +SKIP
+    >>> result["steps"], result["final_loss"] < result["first_loss"]  # doctest: +SKIP
+    (100, True)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from simsent.errors import ConfigError, ModelLoadError
+from simsent.pretrain.checkpoint import (
+    CHECKPOINT_FILE,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from simsent.pretrain.config import PretrainConfig
+from simsent.pretrain.curve import save_history
+from simsent.pretrain.tokenizer_builder import build_tokenizer, save_tokenizer
+
+logger = logging.getLogger(__name__)
+
+PRETRAIN_CONFIG_FILE = "pretrain_config.json"
+#: steps measured before the learning-rate decay is re-planned for a time budget
+CALIBRATION_STEPS = 20
+
+
+class LinearSchedule:
+    """Learning-rate factor: linear warm-up over ``warmup_ratio`` of ``total_steps``, then linear decay to 0.
+
+    A callable object (not a lambda) so that ``LambdaLR.state_dict`` saves ``total_steps``; a
+    time-budgeted run re-plans ``total_steps`` from its measured speed.
+
+    Example:
+        >>> s = LinearSchedule(total_steps=100, warmup_ratio=0.1)
+        >>> [round(s(i), 2) for i in (0, 5, 10, 55, 100)]
+        [0.0, 0.5, 1.0, 0.5, 0.0]
+    """
+
+    def __init__(self, total_steps: int, warmup_ratio: float) -> None:
+        self.total_steps = max(1, int(total_steps))
+        self.warmup_ratio = float(warmup_ratio)
+
+    def __call__(self, step: int) -> float:
+        warmup = self.warmup_ratio * self.total_steps
+        if step < warmup:
+            return step / warmup
+        return max(0.0, (self.total_steps - step) / max(1.0, self.total_steps - warmup))
+
+
+# ---------------------------------------------------------------------- building blocks
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def bert_config(cfg: PretrainConfig, vocab_size: int, pad_token_id: int = 0) -> Any:
+    """The ``BertConfig`` of a model built from scratch."""
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=cfg.hidden,
+        num_hidden_layers=cfg.layers,
+        num_attention_heads=cfg.heads,
+        intermediate_size=cfg.intermediate_size,
+        max_position_embeddings=cfg.max_len,
+        hidden_dropout_prob=cfg.dropout,
+        attention_probs_dropout_prob=cfg.dropout,
+        type_vocab_size=2,
+        pad_token_id=pad_token_id,
+    )
+
+
+def load_init(name: str) -> tuple[Any, Any]:
+    """``(model, tokenizer)`` of a masked-LM to continue pretraining.
+
+    A model without an MLM head (e.g. a plain ``BertModel``) gets a fresh, logged one.
+    """
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name)
+        model, info = AutoModelForMaskedLM.from_pretrained(name, output_loading_info=True)
+    except (OSError, ValueError) as exc:
+        hint = "pass a local folder with config.json, weights and tokenizer" if not os.path.isdir(name) else \
+            "the folder does not hold a masked-LM-capable Hugging Face model"
+        raise ModelLoadError(f"cannot load --init {name!r}: {hint} ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else ''})") from exc
+    prefix = getattr(model, "base_model_prefix", "")
+    fresh = sorted(k for k in info.get("missing_keys", ()) if not k.startswith(prefix + "."))
+    encoder_missing = sorted(k for k in info.get("missing_keys", ()) if k.startswith(prefix + "."))
+    if fresh:
+        logger.warning("%s has no masked-LM head: a fresh head was initialised (%d tensors, e.g. %s)",
+                       name, len(fresh), fresh[0])
+    if encoder_missing:
+        logger.warning("%s: %d encoder weight(s) were not in the checkpoint and were initialised (e.g. %s)",
+                       name, len(encoder_missing), encoder_missing[0])
+    if tokenizer.mask_token is None or tokenizer.pad_token is None:
+        raise ConfigError(
+            f"the tokenizer of {name!r} has no [MASK] or [PAD] token; masked-LM training needs both"
+        )
+    if len(tokenizer) > model.get_input_embeddings().num_embeddings:
+        model.resize_token_embeddings(len(tokenizer))
+    return model, tokenizer
+
+
+def attach_pooler(model: Any, seed: int) -> bool:
+    """Give a ``BertForMaskedLM`` the (untrained) dense+tanh pooler ``AutoModel`` expects; True if added."""
+    base = getattr(model, "bert", None)
+    if base is None or getattr(base, "pooler", "absent") is not None:
+        return False
+    from transformers.models.bert.modeling_bert import BertPooler
+
+    generator_state = torch.get_rng_state()
+    torch.manual_seed(seed)
+    pooler = BertPooler(model.config)
+    pooler.dense.weight.data.normal_(0.0, model.config.initializer_range)
+    pooler.dense.bias.data.zero_()
+    torch.set_rng_state(generator_state)
+    base.pooler = pooler.to(next(model.parameters()).device)
+    return True
+
+
+def encode_corpus(texts: Sequence[str], tokenizer: Any, max_len: int) -> list[dict[str, list[int]]]:
+    """Token ids (with [CLS]/[SEP], truncated to ``max_len``) and special-token masks of every text."""
+    enc = tokenizer(list(texts), truncation=True, max_length=max_len, return_special_tokens_mask=True)
+    return [{"input_ids": ids, "special_tokens_mask": sm}
+            for ids, sm in zip(enc["input_ids"], enc["special_tokens_mask"], strict=True) if len(ids) > 2]
+
+
+def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """AdamW groups: no weight decay on biases and LayerNorm weights."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        (no_decay if p.ndim < 2 or "LayerNorm" in name or name.endswith(".bias") else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def _device(cfg: PretrainConfig) -> torch.device:
+    return torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def _model_and_tokenizer(texts, cfg: PretrainConfig, state: dict[str, Any] | None) -> tuple[Any, Any]:
+    from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer, BertForMaskedLM
+
+    if state is not None:
+        tokenizer = AutoTokenizer.from_pretrained(cfg.output_dir)
+        mcfg = AutoConfig.for_model(**state["model_config"])
+        model = AutoModelForMaskedLM.from_config(mcfg)
+        model.load_state_dict(state["model"])
+        return model, tokenizer
+    if cfg.init:
+        logger.info("continued pretraining from %s (its tokenizer and architecture; --tokenizer, --layers, "
+                    "--hidden, --heads and --dropout are ignored)", cfg.init)
+        return load_init(cfg.init)
+    tokenizer = build_tokenizer(texts, kind=cfg.tokenizer, min_freq=cfg.min_freq, max_vocab=cfg.max_vocab,
+                                max_len=cfg.max_len)
+    model = BertForMaskedLM(bert_config(cfg, len(tokenizer), tokenizer.pad_token_id))
+    return model, tokenizer
+
+
+# ---------------------------------------------------------------------- training
+def pretrain(
+    texts: Sequence[str],
+    cfg: PretrainConfig,
+    corpus_stats: dict[str, Any] | None = None,
+    callback: Callable[[int, float], None] | None = None,
+) -> dict[str, Any]:
+    """Pretrain (or continue pretraining) a masked-LM on ``texts`` and save it to ``cfg.output_dir``.
+
+    Args:
+        texts: the corpus, one text per item (deduplicate it first, see
+            :func:`simsent.pretrain.corpus.read_corpus`).
+        cfg: the run's configuration.
+        corpus_stats: recorded in ``pretrain_config.json``.
+        callback: called as ``callback(step, loss)`` after every optimiser step.
+
+    Returns:
+        A summary: steps, seconds, tokens, tokens_per_second, first/final loss (mean of the first
+        and last 10% of steps), stop_reason, vocab_size, parameters, output_dir.
+    """
+    from transformers import DataCollatorForLanguageModeling
+
+    os.makedirs(cfg.output_dir, exist_ok=True)
+    ckpt_path = os.path.join(cfg.output_dir, CHECKPOINT_FILE)
+    state = load_checkpoint(ckpt_path) if cfg.resume else None
+    seed_everything(cfg.seed)
+
+    model, tokenizer = _model_and_tokenizer(texts, cfg, state)
+    if state is None:
+        save_tokenizer(tokenizer, cfg.output_dir)
+    device = _device(cfg)
+    model.to(device)
+    max_len = min(cfg.max_len, int(getattr(model.config, "max_position_embeddings", cfg.max_len)))
+    examples = encode_corpus(texts, tokenizer, max_len)
+    if not examples:
+        raise ConfigError("no text of the corpus gives a token besides [CLS]/[SEP]; check the corpus")
+    n = len(examples)
+    bs = min(cfg.batch_size, n)
+    steps_per_epoch = n // bs
+    total_steps = cfg.max_steps if cfg.max_steps is not None else cfg.epochs * steps_per_epoch
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm=True, mlm_probability=cfg.mlm_probability)
+    n_params = sum(p.numel() for p in model.parameters())
+    logger.info("masked-LM: %d parameters, vocabulary %d, %d texts, %d steps/epoch, %d steps planned",
+                n_params, len(tokenizer), n, steps_per_epoch, total_steps)
+
+    optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr)
+    schedule = LinearSchedule(total_steps, cfg.warmup_ratio)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    step, elapsed_before, tokens_total, history = 0, 0.0, 0, []
+    if state is not None:
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step, elapsed_before = state["step"], state["elapsed"]
+        tokens_total, history = state["tokens"], state["history"]
+        set_rng_state(state["rng"])
+        logger.info("resumed from %s at step %d (%.1f min trained)", ckpt_path, step, elapsed_before / 60)
+    if cfg.max_minutes is None:
+        # a changed --max-steps/--epochs on resume extends (or shortens) the plan
+        schedule.total_steps = max(1, total_steps)
+    for group in optimizer.param_groups:  # keep lr consistent with the (possibly re-planned) schedule
+        group["lr"] = group["initial_lr"] * schedule(step)
+
+    def checkpoint() -> None:
+        save_checkpoint(ckpt_path, {
+            "step": step, "elapsed": elapsed_before + (time.perf_counter() - start), "tokens": tokens_total,
+            "history": history, "model": model.state_dict(), "model_config": model.config.to_dict(),
+            "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng_state(),
+            "config": cfg.to_dict(),
+        })
+
+    from tqdm.auto import tqdm
+
+    model.train()
+    bar = tqdm(total=total_steps, initial=step, desc="Pretraining", disable=not cfg.show_progress_bar)
+    start = time.perf_counter()
+    session_start_step, session_tokens, stop_reason = step, 0, "steps"
+    window: list[float] = []
+    try:
+        while step < total_steps:
+            epoch, pos = divmod(step, steps_per_epoch)
+            order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed + epoch))
+            batch = collator([examples[i] for i in order[pos * bs:(pos + 1) * bs].tolist()])
+            batch = {k: v.to(device) for k, v in batch.items()}
+            loss = model(**batch).loss
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"masked-LM loss is {loss.item()} at step {step}; lower --lr")
+            loss.backward()
+            if cfg.max_grad_norm > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            n_tok = int(batch["attention_mask"].sum())
+            tokens_total += n_tok
+            session_tokens += n_tok
+            seconds = time.perf_counter() - start
+            history.append({"step": step, "loss": round(loss.item(), 5), "lr": scheduler.get_last_lr()[0],
+                            "tokens": tokens_total, "seconds": round(elapsed_before + seconds, 2)})
+            window.append(loss.item())
+            bar.update(1)
+            if step % max(1, cfg.logging_steps) == 0:
+                rate = session_tokens / max(seconds, 1e-9)
+                bar.set_postfix(loss=f"{np.mean(window):.3f}", tok_s=f"{rate:.0f}")
+                window = []
+            if callback is not None:
+                callback(step, loss.item())
+            if cfg.max_minutes is not None:
+                budget_left = cfg.max_minutes * 60 - (elapsed_before + seconds)
+                if budget_left <= 0:
+                    stop_reason = "time budget"
+                    break
+                done = step - session_start_step
+                replan = done > CALIBRATION_STEPS and step % max(1, cfg.logging_steps) == 0
+                if done == CALIBRATION_STEPS or replan:
+                    planned = min(total_steps, step + int(budget_left * done / seconds))
+                    if planned != schedule.total_steps:
+                        schedule.total_steps = max(planned, step + 1)
+                        bar.total = schedule.total_steps
+            if cfg.checkpoint_steps > 0 and step % cfg.checkpoint_steps == 0 and step < total_steps:
+                checkpoint()
+    except BaseException:
+        bar.close()
+        logger.warning("pretraining interrupted at step %d; writing a checkpoint to resume from", step)
+        checkpoint()
+        raise
+    bar.close()
+    seconds = time.perf_counter() - start
+    if cfg.keep_checkpoint:
+        checkpoint()
+
+    losses = [h["loss"] for h in history]
+    k = max(1, len(losses) // 10)
+    summary = {
+        "steps": step,
+        "seconds": round(elapsed_before + seconds, 2),
+        "session_seconds": round(seconds, 2),
+        "tokens": tokens_total,
+        "tokens_per_second": round(session_tokens / max(seconds, 1e-9), 1),
+        "first_loss": round(float(np.mean(losses[:k])), 4) if losses else None,
+        "final_loss": round(float(np.mean(losses[-k:])), 4) if losses else None,
+        "stop_reason": stop_reason,
+        "vocab_size": len(tokenizer),
+        "parameters": n_params,
+        "texts": n,
+        "epochs_done": round(step / steps_per_epoch, 3),
+        "device": str(device),
+        "output_dir": cfg.output_dir,
+    }
+    save_pretrained_mlm(model, tokenizer, cfg, summary, corpus_stats)
+    save_history(history, cfg.output_dir, summary)
+    if not cfg.keep_checkpoint and os.path.isfile(ckpt_path):
+        os.remove(ckpt_path)
+    logger.info("pretraining done: %d steps in %.1f min, loss %s -> %s, %s tokens/s; saved to %s",
+                step, summary["seconds"] / 60, summary["first_loss"], summary["final_loss"],
+                summary["tokens_per_second"], cfg.output_dir)
+    return summary
+
+
+def save_pretrained_mlm(
+    model: Any,
+    tokenizer: Any,
+    cfg: PretrainConfig,
+    summary: dict[str, Any],
+    corpus_stats: dict[str, Any] | None,
+) -> None:
+    """Save a standard Hugging Face folder: masked-LM weights (+ pooler), tokenizer, configs."""
+    out = cfg.output_dir
+    if attach_pooler(model, cfg.seed):
+        logger.info("added an untrained dense+tanh pooler so that AutoModel loads every encoder weight "
+                    "(masked-LM training does not train it: prefer cls/mean/first_last_avg pooling)")
+    model.save_pretrained(out, safe_serialization=True)
+    tokenizer.model_max_length = int(getattr(model.config, "max_position_embeddings", cfg.max_len))
+    save_tokenizer(tokenizer, out)
+    max_len = min(cfg.max_len, tokenizer.model_max_length)
+    with open(os.path.join(out, "sentence_bert_config.json"), "w", encoding="utf-8") as f:
+        json.dump({"max_seq_length": max_len, "do_lower_case": False}, f, indent=2)
+    from simsent import __version__
+
+    with open(os.path.join(out, PRETRAIN_CONFIG_FILE), "w", encoding="utf-8") as f:
+        json.dump({"simsent_version": __version__, "config": cfg.to_dict(), "result": summary,
+                   "corpus": corpus_stats or {}}, f, indent=2, ensure_ascii=False)
+
+
+def folder_size(path: str, exclude: Sequence[str] = (CHECKPOINT_FILE,)) -> int:
+    """Bytes of the files directly in ``path`` (the checkpoint excluded)."""
+    return sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path)
+               if os.path.isfile(os.path.join(path, f)) and f not in exclude)
+
