@@ -12,6 +12,10 @@ from simsent.losses.base import Objective
 
 OBJECTIVES: dict[str, str] = {
     "simcse": "simsent.losses.simcse:UnsupervisedSimCSELoss",
+    "simcse_mlm": "simsent.losses.simcse_mlm:SimCSEMLMLoss",
+    "supervised_simcse": "simsent.losses.supervised_simcse:SupervisedSimCSELoss",
+    "sbert_softmax": "simsent.losses.sbert_softmax:SoftmaxLoss",
+    "cosent": "simsent.losses.cosent:CoSENTLoss",
 }
 
 

@@ -1,0 +1,144 @@
+"""Rows of (anchor, positive, negative) for supervised SimCSE, from the usual input shapes.
+
+Accepted shapes (any mix, after column aliases ``query -> anchor``, ``pos -> positive``,
+``neg`` / ``hard_negative`` / ``hard_neg`` -> ``negative``, ``sent0, sent1`` -> ``anchor, positive``):
+
+* JSONL ``{"query": "...", "pos": ["...", ...], "neg": ["...", ...]}``: one row per positive;
+  positive ``i`` gets negative ``i mod len(neg)``.
+* flat rows ``{"anchor", "positive", "negative"}`` (CSV/TSV with a header, JSONL).
+* a 3-column TSV/CSV without header (:func:`read_triplets`; ``read_table`` output whose header is
+  in fact the first triplet is recovered too).
+
+Rows without a hard negative (empty or missing ``neg``) get a seeded random sentence from the
+positives of *other* rows, i.e. an extra in-batch-style negative, so every row has three texts.
+
+Example:
+    >>> expand_triplets([{"query": "q", "pos": ["p1", "p2"], "neg": ["n1"]}])
+    [{'anchor': 'q', 'positive': 'p1', 'negative': 'n1'}, {'anchor': 'q', 'positive': 'p2', 'negative': 'n1'}]
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from simsent.data.readers import canonical, read_jsonl
+from simsent.errors import DataError
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = ("anchor", "positive", "negative")
+#: extra aliases of triplet files (SimCSE's nli_for_simcse.csv uses sent0, sent1, hard_neg)
+TRIPLET_ALIASES = {"sent0": "anchor", "sent1": "positive", "hard_neg": "negative", "premise": "anchor"}
+_KNOWN = (
+    set(COLUMNS) | set(TRIPLET_ALIASES) | {"query", "pos", "neg", "hard_negative", "sentence1", "sentence2"}
+)
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if str(v).strip()]
+    return [str(value)] if str(value).strip() else []
+
+
+def _headerless(rows: Sequence[Any]) -> bool:
+    first = rows[0] if rows else None
+    return isinstance(first, dict) and len(first) == 3 and not (set(first) & _KNOWN)
+
+
+def _random_other(pool: Sequence[str], avoid: tuple[str, ...], rng: random.Random, source: str) -> str:
+    for _ in range(20):
+        cand = rng.choice(pool)
+        if cand not in avoid:
+            return cand
+    others = [p for p in pool if p not in avoid]
+    if not others:
+        raise DataError(
+            f"{source}: rows without a hard negative need other rows' positives to borrow a random "
+            "negative from; add a negative column"
+        )
+    return rng.choice(others)
+
+
+def expand_triplets(
+    rows: Sequence[dict[str, Any]], seed: int = 42, source: str = "training data"
+) -> list[dict]:
+    """Flatten any accepted shape into ``{"anchor", "positive", "negative"}`` rows (see module doc)."""
+    rows = list(rows)
+    if _headerless(rows):  # read_table took the first triplet for a header
+        keys = list(rows[0])
+        rows = [dict(zip(COLUMNS, keys, strict=True))] + [
+            dict(zip(COLUMNS, r.values(), strict=True)) for r in rows
+        ]
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        if not isinstance(row, dict):
+            raise DataError(
+                f"{source}: supervised SimCSE expects rows with columns anchor, positive, negative "
+                f"(or JSONL query/pos/neg); got a plain {type(row).__name__}"
+            )
+        row = {TRIPLET_ALIASES.get(k, k): v for k, v in canonical(row).items()}
+        if "anchor" not in row and "sentence1" in row:
+            row["anchor"], row["positive"] = row.pop("sentence1"), row.get("sentence2", row.get("positive"))
+        anchor, positives, negatives = (
+            row.get("anchor"),
+            _as_list(row.get("positive")),
+            _as_list(row.get("negative")),
+        )
+        if not isinstance(anchor, str) or not anchor.strip() or not positives:
+            raise DataError(
+                f"{source}: supervised SimCSE expects columns anchor, positive, negative (JSONL: query, "
+                f"pos, neg); found: {', '.join(map(str, row)) or 'none'}"
+            )
+        for i, pos in enumerate(positives):
+            out.append(
+                {
+                    "anchor": anchor,
+                    "positive": pos,
+                    "negative": negatives[i % len(negatives)] if negatives else None,
+                }
+            )
+    missing = [r for r in out if r["negative"] is None]
+    if missing:
+        pool = sorted({r["positive"] for r in out})
+        rng = random.Random(seed)
+        for r in missing:
+            r["negative"] = _random_other(pool, (r["positive"], r["anchor"]), rng, source)
+        logger.info(
+            "%s: %d of %d triplet(s) had no hard negative; a random other positive was used",
+            source,
+            len(missing),
+            len(out),
+        )
+    return out
+
+
+def read_triplets(path: str | os.PathLike, seed: int = 42) -> list[dict[str, Any]]:
+    """Read a triplet file: JSONL (query/pos/neg lists or flat), CSV/TSV with or without a header."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise DataError(f"file not found: {path}")
+    if path.endswith((".jsonl", ".json")):
+        return expand_triplets(read_jsonl(path), seed, source=path)
+    delimiter = "," if path.endswith(".csv") else "\t"
+    with open(path, encoding="utf-8", newline="") as f:
+        lines = [r for r in csv.reader(f, delimiter=delimiter) if any(c.strip() for c in r)]
+    if not lines:
+        raise DataError(f"{path}: empty file")
+    header = [TRIPLET_ALIASES.get(c, canonical({c: 0}).popitem()[0]) for c in lines[0]]
+    if set(COLUMNS) <= set(header):
+        rows = [dict(zip(header, r, strict=False)) for r in lines[1:]]
+    else:
+        bad = [i for i, r in enumerate(lines, 1) if len(r) != 3]
+        if bad:
+            raise DataError(
+                f"{path}:{bad[0]}: expected 3 columns (anchor, positive, negative) or a header naming them"
+            )
+        rows = [dict(zip(COLUMNS, r, strict=True)) for r in lines]
+    return expand_triplets(rows, seed, source=path)

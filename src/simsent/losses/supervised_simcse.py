@@ -1,0 +1,89 @@
+"""Supervised SimCSE (Gao et al., EMNLP 2021, section 4): (anchor, positive, hard negative) rows.
+
+For a batch of N triplets with embeddings ``h_i`` (anchor), ``h_i+`` (positive), ``h_i-``
+(hard negative), row i is classified against the N positives *and the N hard negatives of all
+rows* (in-batch negatives plus hard negatives)::
+
+    loss_i = -log  e^{s(h_i, h_i+)/t} / sum_j ( e^{s(h_i, h_j+)/t} + a^{[j=i]} e^{s(h_i, h_j-)/t} )
+
+``hard_negative_weight`` is ``w = log a`` as in the SimCSE code (``hard_negative_weight``):
+``w`` is *added to the logit* of row i's own hard negative (the diagonal of the hard-negative
+block), so ``w = 0`` (default, the paper's a = 1) treats it like any other negative and ``w > 0``
+up-weights it by ``e^w``.
+
+Inputs: columns ``anchor, positive, negative`` (aliases ``query, pos, neg``); JSONL rows
+``{"query", "pos": [...], "neg": [...]}`` are expanded to one row per positive; rows with no
+negative borrow a random other row's positive (see :mod:`simsent.data.triplets`). No labels.
+
+Example:
+    >>> import torch
+    >>> a, p, n = torch.randn(4, 8), torch.randn(4, 8), torch.randn(4, 8)
+    >>> SupervisedSimCSELoss.compute(a, p, n, temperature=0.05).shape
+    torch.Size([])
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from simsent.data.readers import rows_for_columns
+from simsent.data.triplets import expand_triplets
+from simsent.distributed import gather_with_grad
+from simsent.losses.base import Objective
+from simsent.losses.simcse import cosine_matrix
+
+
+class SupervisedSimCSELoss(Objective):
+    """InfoNCE over in-batch positives and all rows' hard negatives.
+
+    Args:
+        model: the :class:`~simsent.model.SentenceEncoder` being trained.
+        temperature: softmax temperature (paper: 0.05).
+        hard_negative_weight: log-weight added to each row's own hard-negative logit (0 = plain).
+        seed: seed for the random negatives of rows that have none.
+    """
+
+    name = "supervised_simcse"
+    text_columns = ("anchor", "positive", "negative")
+    views = 1
+
+    def __init__(
+        self, model, temperature: float = 0.05, hard_negative_weight: float = 0.0, seed: int = 42
+    ) -> None:
+        super().__init__(model)
+        self.temperature = float(temperature)
+        self.hard_negative_weight = float(hard_negative_weight)
+        self.seed = seed
+
+    @classmethod
+    def from_args(cls, model, args) -> SupervisedSimCSELoss:
+        kwargs = {"temperature": args.temperature, "seed": args.seed, **args.objective_kwargs}
+        return cls(model, **kwargs)
+
+    @staticmethod
+    def compute(
+        anchor: torch.Tensor,
+        positive: torch.Tensor,
+        negative: torch.Tensor,
+        temperature: float = 0.05,
+        hard_negative_weight: float = 0.0,
+    ) -> torch.Tensor:
+        """The loss for (N, d) anchors, positives and hard negatives (row i's target is positive i)."""
+        n = anchor.shape[0]
+        pos = cosine_matrix(anchor, positive) / temperature
+        neg = cosine_matrix(anchor, negative) / temperature
+        if hard_negative_weight:
+            neg = neg + hard_negative_weight * torch.eye(
+                n, negative.shape[0], device=neg.device, dtype=neg.dtype
+            )
+        logits = torch.cat([pos, neg], dim=1)
+        return F.cross_entropy(logits, torch.arange(n, device=anchor.device))
+
+    def prepare_rows(self, rows):
+        triplets = expand_triplets(rows, seed=self.seed, source=f"{self.name} training data")
+        return rows_for_columns(triplets, self.text_columns, None, source=f"{self.name} training data")
+
+    def forward(self, features, labels=None):
+        a, p, n = (gather_with_grad(self.embed(f)) for f in features)
+        return self.compute(a, p, n, self.temperature, self.hard_negative_weight)
