@@ -1,9 +1,92 @@
-"""CLI commands: pretrain (filled in by its issue)."""
+"""CLI command: pretrain a small masked-LM encoder from raw text (or continue pretraining one).
+
+Example:
+    $ simsent pretrain --corpus news.txt STS-B.train.data --tokenizer char --layers 4 --hidden 256 \\
+        --heads 4 --max-len 64 --output runs/mlm --max-minutes 60
+    $ simsent pretrain --corpus domain.txt --init runs/mlm --output runs/mlm-domain --epochs 3
+    $ simsent train --model runs/mlm --train-file sents.txt --pooling first_last_avg --output runs/simcse
+"""
 
 from __future__ import annotations
 
 import typer
 
+from simsent.cli.common import require_file
+
+
+def pretrain(
+    ctx: typer.Context,
+    corpus: list[str] = typer.Option(
+        ..., "--corpus", "-c", help="Text files: --corpus A [B ...] (.txt one text a line, .data, .csv/.tsv, "
+        ".jsonl; paired files give both sentences, labels are ignored)."),
+    output: str = typer.Option(..., "--output", "-o", help="Folder for the model (a Hugging Face folder)."),
+    tokenizer: str = typer.Option("char", help="char (a token per character) or wordpiece."),
+    min_freq: int = typer.Option(1, min=1, help="Tokens seen fewer times become [UNK]."),
+    max_vocab: int | None = typer.Option(None, min=6, help="Vocabulary cap, specials "
+                                                          "included (default: all chars / 8000 pieces)."),
+    layers: int = typer.Option(4, min=1, help="Transformer layers."),
+    hidden: int = typer.Option(256, min=8, help="Hidden size (intermediate = 4 x hidden)."),
+    heads: int = typer.Option(4, min=1, help="Attention heads (must divide --hidden)."),
+    max_len: int = typer.Option(64, min=3, help="Max tokens per text ([CLS]/[SEP] included)."),
+    dropout: float = typer.Option(0.1, min=0.0, max=0.9, help="Hidden and attention dropout."),
+    init: str | None = typer.Option(None, help="Continue pretraining this masked-LM (folder or hub id) "
+                                               "with its own tokenizer (domain-adaptive pretraining)."),
+    epochs: int = typer.Option(1, min=1, help="Passes over the corpus (--max-steps overrides)."),
+    batch_size: int = typer.Option(64, min=1),
+    lr: float = typer.Option(5e-4, help="Peak learning rate (AdamW, linear warm-up then decay)."),
+    warmup_ratio: float = typer.Option(0.06, min=0.0, max=1.0),
+    mlm_probability: float = typer.Option(0.15, min=0.01, max=0.9, help="Share of tokens masked (80/10/10)."),
+    max_steps: int | None = typer.Option(None, min=1, help="Stop after N steps (overrides --epochs)."),
+    max_minutes: float | None = typer.Option(None, help="Stop after N minutes of training; "
+                                                        "the lr decay is planned from the measured speed."),
+    checkpoint_steps: int = typer.Option(500, min=0, help="Resumable checkpoint every N steps."),
+    resume: bool = typer.Option(True, help="Resume from OUTPUT/pretrain_checkpoint.pt when present."),
+    keep_checkpoint: bool = typer.Option(False, help="Keep the checkpoint after the run (to extend it)."),
+    seed: int = typer.Option(42),
+    device: str | None = typer.Option(None, help="cpu, cuda, cuda:1 ... (default: cuda when available)."),
+    threads: int | None = typer.Option(None, min=1, help="torch CPU threads."),
+    progress: bool = typer.Option(True, help="Show a progress bar with loss and tokens/s."),
+) -> None:
+    """Pretrain a small BERT by masked language modelling on raw text (for `simsent train --model`)."""
+    from simsent.errors import ConfigError
+
+    extra = list(ctx.args)
+    bad = [a for a in extra if a.startswith("-")]
+    if bad:
+        raise ConfigError(f"unknown option(s): {' '.join(bad)} (see simsent pretrain --help)")
+    files = list(corpus) + extra
+    for f in files:
+        require_file(f, "--corpus")
+
+    import torch
+
+    from simsent.pretrain import PretrainConfig, read_corpus
+    from simsent.pretrain import pretrain as run_pretrain
+
+    if threads:
+        torch.set_num_threads(threads)
+    cfg = PretrainConfig(
+        output_dir=output, tokenizer=tokenizer, min_freq=min_freq, max_vocab=max_vocab, layers=layers,
+        hidden=hidden, heads=heads, max_len=max_len, dropout=dropout, init=init, epochs=epochs,
+        batch_size=batch_size, lr=lr, warmup_ratio=warmup_ratio, mlm_probability=mlm_probability,
+        max_steps=max_steps, max_minutes=max_minutes, seed=seed, checkpoint_steps=checkpoint_steps,
+        resume=resume, keep_checkpoint=keep_checkpoint, show_progress_bar=progress, device=device,
+    )
+    from simsent.pretrain.tokenizer_builder import TOKENIZER_KINDS
+
+    if tokenizer not in TOKENIZER_KINDS:
+        raise ConfigError(f"unknown --tokenizer {tokenizer!r}; choose from {', '.join(TOKENIZER_KINDS)}")
+    texts, stats = read_corpus(files)
+    typer.echo(f"corpus: {stats['sentences']} unique texts ({stats['duplicates_removed']} duplicates "
+               f"removed), {stats['characters']} characters", err=True)
+    result = run_pretrain(texts, cfg, corpus_stats=stats)
+    typer.echo(
+        f"pretrained {result['steps']} steps in {result['seconds'] / 60:.1f} min ({result['stop_reason']}), "
+        f"loss {result['first_loss']} -> {result['final_loss']}, {result['tokens_per_second']:.0f} tokens/s, "
+        f"vocabulary {result['vocab_size']}, {result['parameters']:,} parameters; saved to {output}"
+    )
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``pretrain`` to ``app``."""
+    app.command("pretrain", context_settings={"allow_extra_args": True})(pretrain)

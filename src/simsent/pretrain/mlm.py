@@ -271,6 +271,8 @@ def pretrain(
             epoch, pos = divmod(step, steps_per_epoch)
             order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed + epoch))
             batch = collator([examples[i] for i in order[pos * bs:(pos + 1) * bs].tolist()])
+            if not bool((batch["labels"] != -100).any()):
+                continue  # nothing masked in this (tiny) batch: draw the masks again
             batch = {k: v.to(device) for k, v in batch.items()}
             loss = model(**batch).loss
             if not torch.isfinite(loss):
