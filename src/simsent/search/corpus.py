@@ -1,0 +1,104 @@
+"""Stream a corpus file as records ``{"id", "text", "payload"}`` without loading it whole.
+
+Formats (chosen by extension):
+
+* ``.txt`` (or anything else): one text per line; the id is the line number (1-based) as a string.
+* ``.jsonl`` / ``.json``: one object per line with a ``text`` field (aliases ``sentence``,
+  ``question``, ``content``) and an optional ``id``; every other field is the payload.
+* ``.csv`` / ``.tsv``: a header row with a ``text`` column (same aliases), optional ``id``; the
+  other columns are the payload.
+
+Malformed lines are logged with their line number and skipped.
+
+Example:
+    >>> for rec in iter_corpus("faq.jsonl"):              # doctest: +SKIP
+    ...     print(rec["id"], rec["text"], rec["payload"])
+    q1 怎么开通花呗 {'answer': '...'}
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from simsent.errors import DataError
+
+logger = logging.getLogger(__name__)
+
+TEXT_FIELDS = ("text", "sentence", "question", "content")
+ID_FIELDS = ("id", "_id", "qid")
+
+
+def _record(obj: dict[str, Any], default_id: str, where: str) -> dict[str, Any]:
+    text_key = next((k for k in TEXT_FIELDS if k in obj), None)
+    if text_key is None:
+        raise ValueError(f"no text field (expected one of {', '.join(TEXT_FIELDS)})")
+    text = obj[text_key]
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("empty or non-string text")
+    id_key = next((k for k in ID_FIELDS if k in obj), None)
+    rid = str(obj[id_key]) if id_key is not None and obj[id_key] not in (None, "") else default_id
+    payload = {k: v for k, v in obj.items() if k not in (text_key, id_key)}
+    return {"id": rid, "text": text.strip(), "payload": payload}
+
+
+def iter_corpus(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
+    """Yield ``{"id", "text", "payload"}`` records of a corpus file, one at a time."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise DataError(f"corpus file not found: {path}")
+    kept = skipped = 0
+    with open(path, encoding="utf-8", newline="" if path.endswith((".csv", ".tsv")) else None) as f:
+        if path.endswith((".csv", ".tsv")):
+            reader = csv.DictReader(f, delimiter="\t" if path.endswith(".tsv") else ",")
+            if not reader.fieldnames or not any(k in reader.fieldnames for k in TEXT_FIELDS):
+                raise DataError(f"{path}: the header needs a 'text' column (found: {reader.fieldnames})")
+            for row in reader:
+                try:
+                    if None in row:
+                        raise ValueError("wrong number of fields")
+                    rec = _record(dict(row), str(reader.line_num - 1), path)
+                except ValueError as exc:
+                    skipped += 1
+                    logger.warning("%s:%d: line skipped (%s)", path, reader.line_num, exc)
+                    continue
+                kept += 1
+                yield rec
+        elif path.endswith((".jsonl", ".json")):
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                    if not isinstance(obj, dict):
+                        raise ValueError("not a JSON object")
+                    rec = _record(obj, str(lineno), path)
+                except ValueError as exc:
+                    skipped += 1
+                    logger.warning("%s:%d: line skipped (%s)", path, lineno, exc)
+                    continue
+                kept += 1
+                yield rec
+        else:
+            for lineno, line in enumerate(f, 1):
+                text = line.strip()
+                if text:
+                    kept += 1
+                    yield {"id": str(lineno), "text": text, "payload": {}}
+    if skipped:
+        logger.warning("%s: skipped %d malformed line(s), kept %d", path, skipped, kept)
+    if kept == 0:
+        raise DataError(f"{path}: no usable line (empty file, or every line lacks a text)")
+
+
+def count_lines(path: str | os.PathLike) -> int:
+    """Number of lines (an upper bound on the records, for a progress bar)."""
+    n = 0
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            n += block.count(b"\n")
+    return n

@@ -1,0 +1,557 @@
+"""VectorIndex: cosine (inner product on unit vectors) search over sentence embeddings.
+
+Backends:
+
+=========  ===============================================================================
+``exact``  brute-force inner product: ``faiss.IndexFlatIP``, or NumPy when faiss is missing
+``hnsw``   ``faiss.IndexHNSWFlat`` graph (``hnsw_m``, ``ef_construction``, ``ef_search``)
+``ivfpq``  ``faiss.IndexIVFPQ`` (``nlist``, ``pq_m``, ``nbits``, ``nprobe``), trained on the first
+           ``train_size`` vectors added; ``refine=k`` re-ranks ``k * top-k`` candidates exactly
+=========  ===============================================================================
+
+The index records the model that built it (path, dimension and a fingerprint of its weights and
+pooling); searching with texts and another model raises :class:`~simsent.errors.ConfigError`.
+Texts are encoded chunk by chunk, so a corpus of millions of rows never has all its token tensors
+in memory. :meth:`VectorIndex.save` writes a temporary folder and renames it into place, so a crash
+never leaves a half-written index.
+
+Example:
+    >>> from simsent import SentenceEncoder
+    >>> from simsent.search import VectorIndex
+    >>> model = SentenceEncoder.load("runs/faq-model")                            # doctest: +SKIP
+    >>> index = VectorIndex.build(model, "faq.jsonl", backend="hnsw")             # doctest: +SKIP
+    >>> index.save("runs/faq-index")                                               # doctest: +SKIP
+    >>> res = VectorIndex.load("runs/faq-index").search(["花呗怎么开通"], k=5, model=model)  # doctest: +SKIP
+    >>> res.hits(0)[0]                                                             # doctest: +SKIP
+    {'id': 'q17', 'text': '如何开通花呗', 'score': 0.93, 'payload': {'answer': '...'}}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from simsent.errors import ConfigError, DataError
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = ("exact", "hnsw", "ivfpq")
+FORMAT = "simsent-index"
+FORMAT_VERSION = 1
+INDEX_JSON = "index.json"
+RECORDS = "records.jsonl"
+FAISS_FILE = "vectors.faiss"
+NUMPY_FILE = "vectors.npy"
+
+
+def import_faiss(required: bool = True) -> Any:
+    """Import faiss, or raise a one-line error naming the extra (``None`` when not ``required``)."""
+    try:
+        import faiss
+    except ImportError as exc:
+        if required:
+            raise ConfigError("this index backend needs faiss: pip install simsent[faiss]") from exc
+        return None
+    return faiss
+
+
+# ---------------------------------------------------------------------- model identity
+def model_fingerprint(model: Any, sample: int = 4096) -> str:
+    """sha256 over the model's pooling/normalisation/max length and a strided sample of every weight.
+
+    Any fine-tuning changes it; re-saving or calibrating a threshold does not. Cheap (well under a
+    second for BERT-base) because each tensor contributes at most ``sample`` values.
+    """
+    import torch
+
+    h = hashlib.sha256()
+    meta = {
+        "class": type(model).__name__,
+        "pooling": getattr(getattr(model, "pooling", None), "mode", None),
+        "normalize": getattr(model, "normalize", None),
+        "max_len": getattr(getattr(model, "encoder", None), "max_len", None),
+        "dense": len(getattr(model, "dense", []) or []),
+    }
+    h.update(json.dumps(meta, sort_keys=True).encode())
+    with torch.no_grad():
+        for name, t in sorted(model.state_dict().items()):
+            flat = t.detach().reshape(-1)
+            if flat.numel() > sample:
+                flat = flat[:: max(1, flat.numel() // sample)][:sample]
+            h.update(name.encode())
+            h.update(str(tuple(t.shape)).encode())
+            h.update(flat.to(device="cpu", dtype=torch.float32).numpy().tobytes())
+    return h.hexdigest()
+
+
+def model_identity(model: Any, path: str | None = None) -> dict[str, Any]:
+    """``{"path", "fingerprint", "dim"}`` of a model; ``path`` defaults to where it was loaded from."""
+    if path is None:
+        path = getattr(model, "name_or_path", None) or getattr(model, "extra_config", {}).get("base_model")
+    if path is not None and os.path.exists(path):
+        path = os.path.abspath(path)
+    return {"path": path, "fingerprint": model_fingerprint(model), "dim": int(model.get_sentence_embedding_dimension())}
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    return x / np.clip(np.linalg.norm(x, axis=1, keepdims=True), 1e-12, None)
+
+
+def _default_pq_m(dim: int) -> int:
+    """Largest divisor of ``dim`` giving sub-vectors of at least 8 dimensions (384 -> 48)."""
+    for m in range(max(1, dim // 8), 0, -1):
+        if dim % m == 0:
+            return m
+    return 1
+
+
+# ---------------------------------------------------------------------- results
+@dataclass
+class SearchResults:
+    """Top-k results for a batch of queries (one row per query, best first).
+
+    ``scores[i, j]`` is the cosine of query ``i`` and hit ``j``; rows with fewer than ``k`` hits
+    are padded with ``nan`` in ``scores`` and ``-1`` in ``positions`` and are shorter in ``ids``.
+    """
+
+    ids: list[list[str]]
+    scores: np.ndarray
+    positions: np.ndarray
+    texts: list[list[str | None]] = field(default_factory=list)
+    payloads: list[list[dict[str, Any]]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def hits(self, i: int) -> list[dict[str, Any]]:
+        """The hits of query ``i`` as dicts ``{"id", "text", "score", "payload"}``."""
+        return [
+            {"id": self.ids[i][j], "text": self.texts[i][j], "score": float(self.scores[i, j]),
+             "payload": self.payloads[i][j]}
+            for j in range(len(self.ids[i]))
+        ]
+
+
+# ---------------------------------------------------------------------- the index
+class VectorIndex:
+    """A cosine-similarity index with ids, texts and payloads.
+
+    Args:
+        dim: vector dimension.
+        backend: ``exact``, ``hnsw`` or ``ivfpq``.
+        model_info: identity of the model that makes the vectors (see :func:`model_identity`).
+        engine: ``auto`` (faiss when installed), ``faiss`` or ``numpy`` (``exact`` only).
+        hnsw_m, ef_construction, ef_search: HNSW graph degree and beam widths.
+        nlist, pq_m, nbits, nprobe, train_size, refine: IVF-PQ cells, sub-quantisers, bits per code,
+            cells visited per query, vectors used for training, exact re-ranking factor (0: off).
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        backend: str = "exact",
+        model_info: dict[str, Any] | None = None,
+        engine: str = "auto",
+        hnsw_m: int = 32,
+        ef_construction: int = 200,
+        ef_search: int = 128,
+        nlist: int | None = None,
+        pq_m: int | None = None,
+        nbits: int = 8,
+        nprobe: int = 16,
+        train_size: int | None = None,
+        refine: int = 0,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise ConfigError(f"unknown index backend {backend!r}; choose from {', '.join(BACKENDS)}")
+        if engine not in ("auto", "faiss", "numpy"):
+            raise ConfigError(f"unknown engine {engine!r}; choose auto, faiss or numpy")
+        if dim <= 0:
+            raise ConfigError(f"index dimension must be positive, got {dim}")
+        faiss = import_faiss(required=engine == "faiss" or backend != "exact")
+        if engine == "numpy" and backend != "exact":
+            raise ConfigError(f"backend {backend!r} needs faiss; use backend 'exact' with engine 'numpy'")
+        self.engine = "numpy" if engine == "numpy" or faiss is None else "faiss"
+        if self.engine == "numpy" and engine == "auto":
+            logger.info("faiss not installed: exact search with NumPy (pip install simsent[faiss] for speed)")
+        self.dim = int(dim)
+        self.backend = backend
+        self.model_info = dict(model_info) if model_info else None
+        pq_m = pq_m or _default_pq_m(dim)
+        if backend == "ivfpq" and dim % pq_m:
+            raise ConfigError(f"pq_m={pq_m} must divide the dimension {dim}")
+        self.params: dict[str, Any] = {
+            "hnsw_m": hnsw_m, "ef_construction": ef_construction, "ef_search": ef_search,
+            "nlist": nlist, "pq_m": pq_m, "nbits": nbits, "nprobe": nprobe, "train_size": train_size,
+            "refine": refine,
+        }
+        self.ids: list[str] = []
+        self.texts: list[str | None] = []
+        self.payloads: list[dict[str, Any]] = []
+        self._pos: dict[str, int] = {}
+        self._index: Any = None  # faiss index
+        self._chunks: list[np.ndarray] = []  # numpy engine storage
+        self._pending: list[np.ndarray] = []  # ivfpq vectors waiting for training
+        self._expected: int | None = None  # corpus size hint for nlist
+        if self.engine == "faiss" and backend != "ivfpq":
+            self._index = self._new_faiss_index()
+
+    # ------------------------------------------------------------------ faiss construction
+    def _new_faiss_index(self, n_train: int | None = None) -> Any:
+        faiss = import_faiss()
+        p = self.params
+        if self.backend == "exact":
+            return faiss.IndexFlatIP(self.dim)
+        if self.backend == "hnsw":
+            idx = faiss.IndexHNSWFlat(self.dim, int(p["hnsw_m"]), faiss.METRIC_INNER_PRODUCT)
+            idx.hnsw.efConstruction = int(p["ef_construction"])
+            idx.hnsw.efSearch = int(p["ef_search"])
+            return idx
+        # ivfpq: parameters adapted to the amount of training data
+        n = int(n_train or 0)
+        nlist = p["nlist"] or max(1, min(65536, int(4 * math.sqrt(self._expected or n or 1))))
+        nlist = max(1, min(nlist, n // 39 if n >= 39 else 1))
+        nbits = int(min(p["nbits"], max(1, int(math.log2(max(2, n))) - 1)))
+        p["nlist"], p["nbits"] = nlist, nbits
+        quantizer = faiss.IndexFlatIP(self.dim)  # the faiss wrappers keep Python references alive
+        ivf = faiss.IndexIVFPQ(quantizer, self.dim, nlist, int(p["pq_m"]), nbits, faiss.METRIC_INNER_PRODUCT)
+        if not p["refine"]:
+            return ivf
+        idx = faiss.IndexRefineFlat(ivf)
+        idx.k_factor = float(p["refine"])
+        return idx
+
+    def _train_pending(self) -> None:
+        """Train the IVF-PQ index on the pending vectors, then add them."""
+        if not self._pending:
+            return
+        data = np.concatenate(self._pending)
+        self._pending = []
+        if self._index is None:
+            self._index = self._new_faiss_index(n_train=len(data))
+            logger.info("training IVF-PQ (nlist=%d, m=%d, nbits=%d) on %d vectors", self.params["nlist"],
+                        self.params["pq_m"], self.params["nbits"], len(data))
+            self._index.train(data)
+        self._index.add(data)
+
+    # ------------------------------------------------------------------ adding
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(
+        self,
+        vectors: np.ndarray,
+        ids: Sequence[Any] | None = None,
+        texts: Sequence[str | None] | None = None,
+        payloads: Sequence[dict[str, Any] | None] | None = None,
+    ) -> None:
+        """Add vectors (normalised here) with optional ids (default: running position), texts, payloads."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] != self.dim:
+            raise DataError(f"vectors must have shape (n, {self.dim}); got {vectors.shape}")
+        n = len(vectors)
+        ids = [str(len(self.ids) + i) for i in range(n)] if ids is None else [str(i) for i in ids]
+        texts = list(texts) if texts is not None else [None] * n
+        payloads = [p or {} for p in payloads] if payloads is not None else [{} for _ in range(n)]
+        if not (len(ids) == len(texts) == len(payloads) == n):
+            raise DataError("ids, texts and payloads must have one entry per vector")
+        new_pos = {}
+        for i, rid in enumerate(ids):
+            if rid in self._pos or rid in new_pos:
+                raise DataError(f"duplicate id {rid!r}: ids must be unique within an index")
+            new_pos[rid] = len(self.ids) + i
+        vectors = _unit(vectors)
+        if self.engine == "numpy":
+            self._chunks.append(vectors)
+        elif self.backend == "ivfpq" and self._index is None:
+            self._pending.append(vectors)
+            nlist = self.params["nlist"] or int(4 * math.sqrt(self._expected or 65536))
+            need = self.params["train_size"] or min(200_000, max(39 * nlist, 39 * 2 ** self.params["nbits"]))
+            if sum(len(c) for c in self._pending) >= need:
+                self._train_pending()
+        else:
+            self._index.add(vectors)
+        self._pos.update(new_pos)
+        self.ids.extend(ids)
+        self.texts.extend(texts)
+        self.payloads.extend(payloads)
+
+    def add_texts(
+        self,
+        model: Any,
+        corpus: str | os.PathLike | Iterable[str | dict[str, Any]],
+        batch_size: int = 64,
+        chunk_size: int = 4096,
+        show_progress_bar: bool | None = None,
+    ) -> int:
+        """Encode and add a corpus (a file, or texts / ``{"id", "text", "payload"}`` records) in chunks.
+
+        Returns the number of rows added.
+        """
+        from tqdm.auto import tqdm
+
+        from simsent.search.corpus import count_lines, iter_corpus
+
+        self.check_model(model)
+        if self.model_info is None:
+            self.model_info = model_identity(model)
+        total = None
+        if isinstance(corpus, (str, os.PathLike)):
+            total = count_lines(corpus) if os.path.isfile(corpus) else None
+            records: Iterable[Any] = iter_corpus(corpus)
+        else:
+            records = corpus
+            total = len(corpus) if hasattr(corpus, "__len__") else None
+        if self._index is None and self.backend == "ivfpq" and total:
+            self._expected = len(self) + total
+        if show_progress_bar is None:
+            show_progress_bar = logger.getEffectiveLevel() <= logging.INFO
+        added = 0
+        bar = tqdm(total=total, desc="Indexing", unit="row", disable=not show_progress_bar)
+        chunk: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            nonlocal added
+            if not chunk:
+                return
+            vecs = model.encode([r["text"] for r in chunk], batch_size=batch_size, show_progress_bar=False,
+                                normalize_embeddings=True)
+            start = len(self.ids)
+            self.add(vecs, ids=[r.get("id") or str(start + i) for i, r in enumerate(chunk)],
+                     texts=[r["text"] for r in chunk], payloads=[r.get("payload") for r in chunk])
+            added += len(chunk)
+            bar.update(len(chunk))
+            chunk.clear()
+
+        try:
+            for rec in records:
+                if isinstance(rec, str):
+                    rec = {"text": rec}
+                if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec["text"].strip():
+                    raise DataError(f"corpus rows need a non-empty text; got {rec!r}")
+                chunk.append(rec)
+                if len(chunk) >= chunk_size:
+                    flush()
+            flush()
+        finally:
+            bar.close()
+        if added == 0:
+            raise DataError("the corpus has no text to index")
+        if self.backend == "ivfpq":
+            self._train_pending()
+        logger.info("indexed %d rows (%d in total)", added, len(self))
+        return added
+
+    @classmethod
+    def build(
+        cls,
+        model: Any,
+        corpus: str | os.PathLike | Iterable[str | dict[str, Any]],
+        backend: str = "exact",
+        model_path: str | None = None,
+        batch_size: int = 64,
+        chunk_size: int = 4096,
+        show_progress_bar: bool | None = None,
+        **params: Any,
+    ) -> VectorIndex:
+        """A new index of ``corpus`` encoded by ``model`` (see :meth:`add_texts`)."""
+        info = model_identity(model, model_path)
+        index = cls(info["dim"], backend=backend, model_info=info, **params)
+        index.add_texts(model, corpus, batch_size=batch_size, chunk_size=chunk_size,
+                        show_progress_bar=show_progress_bar)
+        return index
+
+    # ------------------------------------------------------------------ model check
+    def check_model(self, model: Any) -> None:
+        """Raise :class:`ConfigError` when ``model`` is not the model that built this index."""
+        dim = int(model.get_sentence_embedding_dimension())
+        if dim != self.dim:
+            raise ConfigError(
+                f"the model gives {dim}-dimensional vectors but the index holds {self.dim}-dimensional ones; "
+                f"search with the model that built it ({(self.model_info or {}).get('path')})"
+            )
+        if self.model_info and self.model_info.get("fingerprint"):
+            fp = model_fingerprint(model)
+            if fp != self.model_info["fingerprint"]:
+                raise ConfigError(
+                    f"this index was built with another model ({self.model_info.get('path')}, fingerprint "
+                    f"{self.model_info['fingerprint'][:12]}; this model: {fp[:12]}); search with that model "
+                    "or rebuild the index with `simsent index build`"
+                )
+
+    # ------------------------------------------------------------------ search
+    def search(
+        self,
+        queries: str | Sequence[str] | np.ndarray,
+        k: int = 10,
+        model: Any = None,
+        batch_size: int = 64,
+        check_model: bool = True,
+    ) -> SearchResults:
+        """Top-``k`` hits for a batch of queries (texts need ``model``; vectors are used as given)."""
+        if k < 1:
+            raise ConfigError(f"k must be at least 1, got {k}")
+        if isinstance(queries, str):
+            queries = [queries]
+        if isinstance(queries, np.ndarray):
+            q = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        else:
+            queries = list(queries)
+            if not queries:
+                raise DataError("no query to search")
+            if model is None:
+                raise ConfigError("searching with texts needs the model that built the index (pass model=)")
+            if check_model:
+                self.check_model(model)
+            q = np.asarray(model.encode(queries, batch_size=batch_size, normalize_embeddings=True,
+                                        show_progress_bar=False), dtype=np.float32)
+        if q.shape[1] != self.dim:
+            raise DataError(f"query vectors have dimension {q.shape[1]}, the index {self.dim}")
+        q = _unit(q)
+        if self.backend == "ivfpq":
+            self._train_pending()
+        if len(self) == 0:
+            scores = np.full((len(q), k), np.nan, dtype=np.float32)
+            pos = np.full((len(q), k), -1, dtype=np.int64)
+        elif self.engine == "numpy":
+            scores, pos = self._numpy_search(q, k)
+        else:
+            self._apply_search_params()
+            scores, pos = self._index.search(q, k)
+        scores = np.where(pos < 0, np.nan, scores).astype(np.float32)
+        ids, texts, payloads = [], [], []
+        for row in pos:
+            valid = [int(p) for p in row if p >= 0]
+            ids.append([self.ids[p] for p in valid])
+            texts.append([self.texts[p] for p in valid])
+            payloads.append([self.payloads[p] for p in valid])
+        return SearchResults(ids=ids, scores=scores, positions=pos, texts=texts, payloads=payloads)
+
+    def _apply_search_params(self) -> None:
+        if self.backend == "hnsw":
+            self._index.hnsw.efSearch = int(self.params["ef_search"])
+        elif self.backend == "ivfpq":
+            faiss = import_faiss()
+            faiss.ParameterSpace().set_index_parameter(self._index, "nprobe", int(self.params["nprobe"]))
+            if self.params["refine"]:
+                faiss.downcast_index(self._index).k_factor = float(self.params["refine"])
+
+    def _numpy_search(self, q: np.ndarray, k: int, block: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+        if len(self._chunks) > 1:
+            self._chunks = [np.concatenate(self._chunks)]
+        mat = self._chunks[0]
+        kk = min(k, len(mat))
+        best_s = np.full((len(q), 0), -np.inf, dtype=np.float32)
+        best_p = np.zeros((len(q), 0), dtype=np.int64)
+        for start in range(0, len(mat), block):
+            s = q @ mat[start : start + block].T
+            kb = min(kk, s.shape[1])
+            part = np.argpartition(-s, kb - 1, axis=1)[:, :kb]
+            best_s = np.concatenate([best_s, np.take_along_axis(s, part, 1)], axis=1)
+            best_p = np.concatenate([best_p, part + start], axis=1)
+            if best_s.shape[1] > kk:
+                keep = np.argpartition(-best_s, kk - 1, axis=1)[:, :kk]
+                best_s, best_p = np.take_along_axis(best_s, keep, 1), np.take_along_axis(best_p, keep, 1)
+        order = np.argsort(-best_s, axis=1, kind="stable")
+        best_s, best_p = np.take_along_axis(best_s, order, 1), np.take_along_axis(best_p, order, 1)
+        if kk < k:
+            pad = k - kk
+            best_s = np.concatenate([best_s, np.full((len(q), pad), np.nan, np.float32)], axis=1)
+            best_p = np.concatenate([best_p, np.full((len(q), pad), -1, np.int64)], axis=1)
+        return best_s, best_p
+
+    def get(self, rid: Any) -> dict[str, Any]:
+        """The stored record of an id."""
+        if str(rid) not in self._pos:
+            raise DataError(f"id {rid!r} is not in the index")
+        p = self._pos[str(rid)]
+        return {"id": self.ids[p], "text": self.texts[p], "payload": self.payloads[p]}
+
+    # ------------------------------------------------------------------ persistence
+    def config(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT, "format_version": FORMAT_VERSION, "backend": self.backend, "engine": self.engine,
+            "dim": self.dim, "count": len(self), "metric": "cosine", "params": self.params,
+            "model": self.model_info,
+        }
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the index folder atomically (a temporary folder renamed into place)."""
+        path = os.path.abspath(os.fspath(path))
+        parent = os.path.dirname(path)
+        os.makedirs(parent, exist_ok=True)
+        if self.backend == "ivfpq":
+            self._train_pending()
+        tmp = tempfile.mkdtemp(prefix=".tmp-index-", dir=parent)
+        try:
+            if self.engine == "numpy":
+                mat = np.concatenate(self._chunks) if self._chunks else np.zeros((0, self.dim), np.float32)
+                np.save(os.path.join(tmp, NUMPY_FILE), mat)
+            elif self._index is not None:
+                import_faiss().write_index(self._index, os.path.join(tmp, FAISS_FILE))
+            with open(os.path.join(tmp, RECORDS), "w", encoding="utf-8") as f:
+                for rid, text, payload in zip(self.ids, self.texts, self.payloads, strict=True):
+                    f.write(json.dumps({"id": rid, "text": text, "payload": payload}, ensure_ascii=False) + "\n")
+            with open(os.path.join(tmp, INDEX_JSON), "w", encoding="utf-8") as f:
+                json.dump(self.config(), f, indent=2, ensure_ascii=False)
+            if os.path.isdir(path):
+                old = tempfile.mkdtemp(prefix=".old-index-", dir=parent)
+                os.rmdir(old)
+                os.replace(path, old)
+                os.replace(tmp, path)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        logger.info("saved index of %d rows to %s", len(self), path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, model: Any = None) -> VectorIndex:
+        """Read an index folder; with ``model``, check it is the model that built the index."""
+        path = os.fspath(path)
+        cfg_file = os.path.join(path, INDEX_JSON)
+        if not os.path.isfile(cfg_file):
+            raise DataError(f"no index at {path} (missing {INDEX_JSON}); build one with `simsent index build`")
+        with open(cfg_file, encoding="utf-8") as f:
+            cfg = json.load(f)
+        if cfg.get("format") != FORMAT:
+            raise DataError(f"{cfg_file} is not a simsent index")
+        engine = cfg.get("engine", "faiss")
+        faiss = import_faiss(required=engine == "faiss")
+        params = dict(cfg.get("params", {}))
+        index = cls(cfg["dim"], backend=cfg["backend"], model_info=cfg.get("model"),
+                    engine="numpy" if engine == "numpy" else "faiss",
+                    **{k: v for k, v in params.items() if k in _PARAM_NAMES})
+        if engine == "numpy":
+            index._chunks = [np.load(os.path.join(path, NUMPY_FILE))]
+        elif os.path.isfile(os.path.join(path, FAISS_FILE)):
+            index._index = faiss.read_index(os.path.join(path, FAISS_FILE))
+        with open(os.path.join(path, RECORDS), encoding="utf-8") as f:
+            for line in f:
+                rec = json.loads(line)
+                index._pos[rec["id"]] = len(index.ids)
+                index.ids.append(rec["id"])
+                index.texts.append(rec.get("text"))
+                index.payloads.append(rec.get("payload") or {})
+        stored = len(index._chunks[0]) if engine == "numpy" else (index._index.ntotal if index._index else 0)
+        if stored != len(index.ids):
+            raise DataError(f"{path}: {stored} vectors but {len(index.ids)} records; rebuild the index")
+        if model is not None:
+            index.check_model(model)
+        return index
+
+
+_PARAM_NAMES = ("hnsw_m", "ef_construction", "ef_search", "nlist", "pq_m", "nbits", "nprobe", "train_size", "refine")
