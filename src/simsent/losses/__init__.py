@@ -16,6 +16,8 @@ OBJECTIVES: dict[str, str] = {
     "supervised_simcse": "simsent.losses.supervised_simcse:SupervisedSimCSELoss",
     "sbert_softmax": "simsent.losses.sbert_softmax:SoftmaxLoss",
     "cosent": "simsent.losses.cosent:CoSENTLoss",
+    "amsoftmax": "simsent.losses.amsoftmax:AMSoftmaxLoss",
+    "distill": "simsent.losses.distill:DistillationLoss",
 }
 
 
