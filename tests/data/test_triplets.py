@@ -37,3 +37,21 @@ def test_bad_rows():
         expand_triplets([{"anchor": "a"}])
     with pytest.raises(DataError, match="borrow"):
         expand_triplets([{"anchor": "a", "positive": "p"}])
+
+
+def test_triplets_from_pairs_hard_or_missing_negative():
+    from simsent.data.triplets import triplets_from_pairs
+
+    rows = [
+        {"sentence1": "a", "sentence2": "b", "score": 1},
+        {"sentence1": "x", "sentence2": "a", "score": 0},
+        {"sentence1": "c", "sentence2": "d", "score": 1},
+        {"sentence1": "c", "sentence2": "e", "score": 0.5},
+    ]
+    triplets, counts = triplets_from_pairs(rows, positive_min=1, negative_max=0)
+    assert triplets == [
+        {"anchor": "a", "positive": "b", "negative": "x"},
+        {"anchor": "c", "positive": "d", "negative": None},
+    ]
+    assert counts == {"triplets": 2, "hard_negatives": 1, "random_negatives": 1}
+    assert expand_triplets(triplets)[1]["negative"] == "b"

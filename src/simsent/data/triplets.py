@@ -142,3 +142,42 @@ def read_triplets(path: str | os.PathLike, seed: int = 42) -> list[dict[str, Any
             )
         rows = [dict(zip(COLUMNS, r, strict=True)) for r in lines]
     return expand_triplets(rows, seed, source=path)
+
+
+def triplets_from_pairs(
+    rows: Sequence[dict[str, Any]], positive_min: float = 1.0, negative_max: float = 0.0, seed: int = 42
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Build triplets from scored pairs: ``score >= positive_min`` pairs are (anchor, positive).
+
+    The hard negative of anchor ``a`` is a seeded random partner of ``a`` (either side of a pair)
+    with ``score <= negative_max``; when ``a`` has none, ``negative`` is ``None`` and
+    :func:`expand_triplets` later fills it with a random other positive (an in-batch-style
+    negative). Returns (rows, counts) with counts ``triplets``, ``hard_negatives``, ``random_negatives``.
+
+    Example:
+        >>> rows = [{"sentence1": "a", "sentence2": "b", "score": 1},
+        ...         {"sentence1": "c", "sentence2": "a", "score": 0}]
+        >>> triplets_from_pairs(rows)[0]
+        [{'anchor': 'a', 'positive': 'b', 'negative': 'c'}]
+    """
+    rng = random.Random(seed)
+    negatives: dict[str, list[str]] = {}
+    for r in rows:
+        r = canonical(r)
+        if float(r["score"]) <= negative_max:
+            negatives.setdefault(r["sentence1"], []).append(r["sentence2"])
+            negatives.setdefault(r["sentence2"], []).append(r["sentence1"])
+    out = []
+    for r in rows:
+        r = canonical(r)
+        if float(r["score"]) >= positive_min:
+            cands = negatives.get(r["sentence1"], [])
+            out.append(
+                {
+                    "anchor": r["sentence1"],
+                    "positive": r["sentence2"],
+                    "negative": rng.choice(cands) if cands else None,
+                }
+            )
+    hard = sum(t["negative"] is not None for t in out)
+    return out, {"triplets": len(out), "hard_negatives": hard, "random_negatives": len(out) - hard}
