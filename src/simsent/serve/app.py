@@ -1,0 +1,188 @@
+"""FastAPI app factory: POST /embed, /similarity, /search and GET /health.
+
+Requests are validated by pydantic (empty or blank text, too many texts, too long text, wrong
+types, unknown fields): the answer is 422 with ``{"detail": "<field>: <message>", "errors": [...]}``.
+Encoding runs in a worker thread (``run_in_threadpool``), one batch at a time, so the event loop
+keeps answering. The OpenAPI schema is at ``/openapi.json`` and the docs at ``/docs``.
+
+Example:
+    >>> from simsent import SentenceEncoder
+    >>> from simsent.serve import create_app
+    >>> app = create_app(SentenceEncoder.load("runs/lcqmc"), max_texts=64)     # doctest: +SKIP
+    >>> import uvicorn; uvicorn.run(app, host="127.0.0.1", port=8000)           # doctest: +SKIP
+
+    $ curl -s localhost:8000/similarity -H 'content-type: application/json' \\
+        -d '{"sentences1": ["花呗怎么还款"], "sentences2": ["花呗如何还钱"]}'
+    {"scores": [0.91], "threshold": 0.83, "same": [true]}
+"""
+
+# no `from __future__ import annotations`: FastAPI must resolve the request models defined in
+# create_app from the endpoint annotations
+import logging
+import threading
+from typing import Annotated, Any
+
+from simsent.errors import ConfigError, SimsentError
+
+logger = logging.getLogger(__name__)
+
+
+def _import_serve() -> None:
+    try:
+        import fastapi  # noqa: F401
+        import pydantic  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError("the service needs FastAPI and uvicorn: pip install simsent[serve]") from exc
+
+
+def create_app(
+    model: Any,
+    index: Any = None,
+    max_texts: int = 64,
+    max_chars: int = 512,
+    max_k: int = 100,
+    batch_size: int = 32,
+    model_path: str | None = None,
+) -> Any:
+    """Build the FastAPI app.
+
+    Args:
+        model: a :class:`~simsent.model.SentenceEncoder` (anything with ``encode``).
+        index: an optional :class:`~simsent.search.VectorIndex` built by ``model`` (checked here).
+        max_texts: most texts (or queries, or pairs) per request.
+        max_chars: most characters per text.
+        max_k: largest ``k`` for /search.
+        batch_size: encode batch size.
+        model_path: shown by /health (default: where the model was loaded from).
+    """
+    _import_serve()
+    from fastapi import FastAPI, HTTPException, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, StringConstraints, model_validator
+    from starlette.concurrency import run_in_threadpool
+
+    from simsent import __version__
+    from simsent.mining import model_threshold
+
+    if index is not None:
+        index.check_model(model)
+    dim = int(model.get_sentence_embedding_dimension())
+    if model_path is None:
+        model_path = getattr(model, "extra_config", {}).get("base_model") or (
+            (index.model_info or {}).get("path") if index is not None else None)
+    lock = threading.Lock()
+
+    def not_blank(s: str) -> str:
+        if not s.strip():
+            raise ValueError("text is blank")
+        return s
+
+    Text = Annotated[StrictStr, StringConstraints(min_length=1, max_length=max_chars), AfterValidator(not_blank)]
+    Texts = Annotated[list[Text], Field(min_length=1, max_length=max_texts)]
+
+    class EmbedRequest(BaseModel):
+        """Texts to embed."""
+
+        model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"texts": ["今天天气不错"]}})
+        texts: Texts
+        normalize: bool = Field(True, description="L2-normalise the vectors")
+
+    class EmbedResponse(BaseModel):
+        embeddings: list[list[float]]
+        dim: int
+
+    class SimilarityRequest(BaseModel):
+        """Pairs ``(sentences1[i], sentences2[i])`` to score."""
+
+        model_config = ConfigDict(extra="forbid", json_schema_extra={
+            "example": {"sentences1": ["花呗怎么还款"], "sentences2": ["花呗如何还钱"]}})
+        sentences1: Texts
+        sentences2: Texts
+
+        @model_validator(mode="after")
+        def same_length(self) -> "SimilarityRequest":
+            if len(self.sentences1) != len(self.sentences2):
+                raise ValueError("sentences1 and sentences2 must have the same length")
+            return self
+
+    class SimilarityResponse(BaseModel):
+        scores: list[float]
+        threshold: float | None = Field(None, description="calibrated threshold of the model, if any")
+        same: list[bool] | None = Field(None, description="score >= threshold, when a threshold is set")
+
+    class SearchRequest(BaseModel):
+        """Queries to look up in the index."""
+
+        model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"queries": ["怎么开通花呗"], "k": 5}})
+        queries: Texts
+        k: int = Field(5, ge=1, le=max_k, strict=True)
+
+    class Hit(BaseModel):
+        id: str
+        text: str | None
+        score: float
+        payload: dict[str, Any]
+
+    class SearchResponse(BaseModel):
+        results: list[list[Hit]]
+
+    app = FastAPI(title="simsent", version=__version__,
+                  description="Sentence embeddings, similarity and vector search (SimCSE-style models).")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": e.get("type")}
+                  for e in exc.errors()]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        loc = ".".join(p for p in first["loc"] if p != "body")
+        return JSONResponse(status_code=422, content={"detail": f"{loc}: {first['msg']}" if loc else first["msg"],
+                                                      "errors": errors})
+
+    @app.exception_handler(SimsentError)
+    async def _user_error(request: Request, exc: SimsentError) -> JSONResponse:
+        return JSONResponse(status_code=400, content={"detail": str(exc)})
+
+    def encode(texts: list[str], normalize: bool = True) -> Any:
+        with lock:
+            return model.encode(texts, batch_size=batch_size, normalize_embeddings=normalize, show_progress_bar=False)
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        """Liveness and what is loaded."""
+        return {
+            "status": "ok", "model": model_path, "dim": dim, "threshold": model_threshold(model),
+            "index": None if index is None else {"rows": len(index), "backend": index.backend},
+            "limits": {"max_texts": max_texts, "max_chars": max_chars, "max_k": max_k},
+        }
+
+    @app.post("/embed", response_model=EmbedResponse)
+    async def embed(req: EmbedRequest) -> dict[str, Any]:
+        """Embed up to ``max_texts`` texts."""
+        vecs = await run_in_threadpool(encode, req.texts, req.normalize)
+        return {"embeddings": vecs.tolist(), "dim": dim}
+
+    @app.post("/similarity", response_model=SimilarityResponse)
+    async def similarity(req: SimilarityRequest) -> dict[str, Any]:
+        """Cosine similarity of each pair; ``same`` when the model has a calibrated threshold."""
+        n = len(req.sentences1)
+        vecs = await run_in_threadpool(encode, req.sentences1 + req.sentences2, True)
+        scores = (vecs[:n] * vecs[n:]).sum(axis=1)
+        thr = model_threshold(model)
+        return {"scores": [float(s) for s in scores], "threshold": thr,
+                "same": None if thr is None else [bool(s >= thr) for s in scores]}
+
+    @app.post("/search", response_model=SearchResponse)
+    async def search(req: SearchRequest) -> dict[str, Any]:
+        """Top-k hits of each query in the index."""
+        if index is None:
+            raise HTTPException(status_code=404, detail="no index loaded: start the service with --index DIR")
+        vecs = await run_in_threadpool(encode, req.queries, True)
+
+        def run() -> Any:
+            return index.search(vecs, k=req.k)
+
+        res = await run_in_threadpool(run)
+        return {"results": [res.hits(i) for i in range(len(res))]}
+
+    return app
