@@ -1,9 +1,132 @@
-"""CLI commands: baselines (filled in by its issue)."""
+"""CLI commands: ``whiten`` (BERT-whitening into a saved model) and ``bench table`` (raw / whitening /
+SimCSE / TF-IDF seed table).
+
+Example:
+    $ simsent whiten bert-base-chinese --corpus sents.txt --dim 256 --output runs/bert-whiten
+    $ simsent bench table --model bert-base-chinese --poolings cls,first_last_avg --tasks all \\
+        --seeds 3 --data-dir data/senteval_cn --output results/bert-table
+"""
 
 from __future__ import annotations
 
+import shlex
+import sys
+
 import typer
+
+from simsent.cli.common import require_file, split_list
+
+bench_app = typer.Typer(
+    help="Experiment runners (the raw / whitening / SimCSE seed table).", no_args_is_help=True
+)
+
+
+def whiten(
+    model: str = typer.Argument(..., help="Hub id or local folder of the model to whiten."),
+    corpus: str = typer.Option(
+        ...,
+        "--corpus",
+        "-c",
+        help="Sentences to fit on: .txt, .data, .csv/.tsv, .jsonl (both sides of pairs are used).",
+    ),
+    output: str = typer.Option(..., "--output", "-o", help="Folder for the whitened model."),
+    dim: int | None = typer.Option(None, "--dim", "-k", min=1, help="Keep K dimensions (default: all)."),
+    pooling: str | None = typer.Option(None, help="Pooling (default: the model's own, else mean)."),
+    max_len: int | None = typer.Option(None, min=2, help="Max tokens per sentence."),
+    max_sentences: int | None = typer.Option(None, min=2, help="Seeded random subset of the corpus."),
+    eps: float = typer.Option(
+        1e-6,
+        min=0.0,
+        help="Relative regulariser added to the singular values "
+        "(S + eps*max(S)); 0 makes a singular covariance an error.",
+    ),
+    batch_size: int = typer.Option(64, min=1),
+    seed: int = typer.Option(42),
+) -> None:
+    """Fit BERT-whitening on a corpus; save MODEL with it as a Dense layer (SentenceTransformer too)."""
+    from simsent.data.readers import read_any, sentences_of
+    from simsent.model import SentenceEncoder
+    from simsent.trainer import sample_rows
+    from simsent.whitening import whiten_model
+
+    texts = list(dict.fromkeys(sentences_of(read_any(require_file(corpus, "--corpus")))))
+    texts = sample_rows(texts, max_sentences, seed)
+    enc = SentenceEncoder.from_pretrained(model, pooling=pooling, max_len=max_len)
+    whiten_model(enc, texts, dim=dim, eps=eps, batch_size=batch_size)
+    enc.extra_config["whitening"]["corpus"] = corpus
+    enc.save(output)
+    typer.echo(
+        f"whitened {model} on {len(texts)} sentences -> {enc.get_sentence_embedding_dimension()} dims; "
+        f"saved to {output}"
+    )
+
+
+@bench_app.command("table")
+def bench_table(
+    model: str = typer.Option(..., "--model", "-m", help="Hub id or local folder of the model."),
+    poolings: str = typer.Option("cls,pooler,first_last_avg,last_avg", help="Comma-separated poolings."),
+    tasks: str = typer.Option("ATEC,BQ,LCQMC,PAWSX,STS-B", help="Comma-separated tasks, or 'all'."),
+    seeds: int = typer.Option(3, min=1, help="Number of seeds (seed-base, seed-base+1, ...)."),
+    seed_base: int = typer.Option(42, help="First seed."),
+    data_dir: str | None = typer.Option(
+        None, help="Folder with TASK/TASK.split.data (or $SIMSENT_DATA_DIR)."
+    ),
+    output: str = typer.Option(
+        ..., "--output", "-o", help="Folder for table.md/.csv/.json and the resume state."
+    ),
+    protocol: str = typer.Option(
+        "inductive",
+        help="inductive (train/whiten on separate text) or transductive (on all splits' text, as published).",
+    ),
+    batch_size: int = typer.Option(64, min=2),
+    lr: float = typer.Option(1e-5),
+    dropout: float = typer.Option(0.3, min=0.0, max=0.9),
+    epochs: int = typer.Option(1, min=1),
+    temperature: float = typer.Option(0.05, min=1e-4),
+    max_len: int = typer.Option(64, min=2),
+    max_train_samples: int | None = typer.Option(10000, min=2, help="Sentences sampled for SimCSE per run."),
+    max_whiten_samples: int | None = typer.Option(
+        None, min=2, help="Sentences for whitening (default: the SimCSE sample)."
+    ),
+    max_eval_pairs: int | None = typer.Option(None, min=2, help="Seeded subset of evaluation pairs."),
+    whiten_dim: int | None = typer.Option(None, min=1, help="Whitening dimensions k (default: all)."),
+    eval_split: str | None = typer.Option(
+        None, help="Split evaluated (default: test if present, else valid)."
+    ),
+    estimate_only: bool = typer.Option(False, help="Print the run-time estimate and stop."),
+) -> None:
+    """Raw / whitening / SimCSE Spearman per (pooling, task), mean ± std over seeds, plus a TF-IDF row."""
+    from simsent.experiments.table import TableConfig, run_table
+
+    cfg = TableConfig(
+        model=model,
+        poolings=split_list(poolings),
+        tasks=tasks,
+        seeds=seeds,
+        seed_base=seed_base,
+        data_dir=data_dir,
+        output=output,
+        protocol=protocol,
+        batch_size=batch_size,
+        lr=lr,
+        dropout=dropout,
+        epochs=epochs,
+        temperature=temperature,
+        max_len=max_len,
+        max_train_samples=max_train_samples,
+        max_whiten_samples=max_whiten_samples,
+        max_eval_pairs=max_eval_pairs,
+        whiten_dim=whiten_dim,
+        eval_split=eval_split,
+    )
+    argv = " ".join(shlex.quote(a) for a in sys.argv)
+    result = run_table(cfg, argv=argv, estimate_only=estimate_only, echo=typer.echo)
+    if result is not None:
+        typer.echo(result["markdown"])
+        typer.echo(f"written: {', '.join(result['files'])}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("whiten")(whiten)
+    app.add_typer(bench_app, name="bench")

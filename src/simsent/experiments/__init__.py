@@ -1,0 +1,3 @@
+"""Experiment runners: the raw / whitening / SimCSE seed table (:mod:`simsent.experiments.table`),
+its reports (:mod:`~simsent.experiments.report`) and provenance records
+(:mod:`~simsent.experiments.provenance`)."""

@@ -1,0 +1,53 @@
+"""What every results file records: command, config, package versions and data-file hashes.
+
+Example:
+    >>> prov = provenance("simsent bench table ...", {"seeds": 3}, [])
+    >>> sorted(prov)
+    ['argv', 'command', 'config', 'created', 'data_files', 'versions']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import importlib.metadata
+import os
+import platform
+from collections.abc import Iterable
+from typing import Any
+
+
+def sha256_file(path: str, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    """Versions of simsent, Python and the libraries that change the numbers."""
+    from simsent import __version__
+
+    out = {"simsent": __version__, "python": platform.python_version()}
+    for pkg in ("torch", "transformers", "sentence-transformers", "numpy", "scikit-learn"):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            out[pkg] = importlib.metadata.version(pkg)
+    return out
+
+
+def provenance(
+    command: str, config: dict[str, Any], data_files: Iterable[str], argv: str | None = None
+) -> dict[str, Any]:
+    """The record written at the top of every results file."""
+    files = sorted(set(data_files))
+    return {
+        "command": command,
+        "argv": argv,
+        "config": config,
+        "versions": versions(),
+        "data_files": {os.path.normpath(p): sha256_file(p) for p in files},
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }

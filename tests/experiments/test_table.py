@@ -1,0 +1,194 @@
+"""The seed table end to end from the CLI on a tiny BERT and a made-up two-task data dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+
+import pytest
+
+from simsent.cli.main import main as _main
+from simsent.experiments.table import STATE_FILE, TableConfig, task_data
+
+WORDS = list("今天天气不错很好我想去北京上海吃饭喝水你他她们的了是在有没什么怎么办理银行卡借钱还款花呗额度")
+
+
+def _sentence(rng: random.Random) -> str:
+    return "".join(rng.choice(WORDS) for _ in range(rng.randint(3, 8)))
+
+
+def _write(path, rows) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(f"{a}\t{b}\t{s}\n" for a, b, s in rows)
+
+
+def _pairs(rng: random.Random, n: int, scale: int) -> list:
+    rows = []
+    for i in range(n):
+        a = _sentence(rng)
+        b = a[:-1] + rng.choice(WORDS) if i % 2 == 0 else _sentence(rng)
+        rows.append((a, b, (scale if i % 2 == 0 else 0) if scale == 1 else rng.randint(0, scale)))
+    return rows
+
+
+def main(argv: list[str]) -> None:
+    """Run the CLI in-process; exit code 0 returns, anything else raises SystemExit."""
+    try:
+        _main(argv)
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise
+
+
+@pytest.fixture()
+def data_dir(tmp_path):
+    rng = random.Random(0)
+    d = tmp_path / "data"
+    _write(str(d / "BQ" / "BQ.valid.data"), _pairs(rng, 24, 1))
+    _write(str(d / "STS-B" / "STS-B.train.data"), _pairs(rng, 12, 5))
+    _write(str(d / "STS-B" / "STS-B.valid.data"), _pairs(rng, 12, 5))
+    return str(d)
+
+
+def test_inductive_and_transductive_splits(data_dir):
+    cfg = TableConfig(model="x", output="o", data_dir=data_dir, max_train_samples=None)
+    bq = task_data(cfg, "BQ", 42, data_dir)
+    assert bq.eval_split == "valid" and len(bq.eval_rows) == 12  # the eval half
+    eval_sents = {s for r in bq.eval_rows for s in (r["sentence1"], r["sentence2"])}
+    assert not eval_sents & set(bq.train_texts)  # evaluation text never seen
+    assert task_data(cfg, "BQ", 43, data_dir).eval_rows != bq.eval_rows  # split by seed
+    sts = task_data(cfg, "STS-B", 42, data_dir)
+    assert len(sts.eval_rows) == 12 and any(f.endswith("STS-B.train.data") for f in sts.files)
+    trans = task_data(
+        TableConfig(model="x", output="o", protocol="transductive", max_train_samples=None),
+        "STS-B",
+        42,
+        data_dir,
+    )
+    assert set(sts.train_texts) < set(trans.train_texts)  # train + valid text
+    capped = task_data(
+        TableConfig(model="x", output="o", max_train_samples=5, max_eval_pairs=4), "BQ", 42, data_dir
+    )
+    assert len(capped.train_texts) == 5 and len(capped.eval_rows) == 4
+
+
+def test_bench_table_cli_end_to_end_and_resume(tiny_bert, data_dir, tmp_path, capsys):
+    out = str(tmp_path / "table")
+    argv = [
+        "bench",
+        "table",
+        "--model",
+        tiny_bert,
+        "--poolings",
+        "cls,pooler",
+        "--tasks",
+        "BQ,STS-B",
+        "--seeds",
+        "1",
+        "--data-dir",
+        data_dir,
+        "--output",
+        out,
+        "--batch-size",
+        "8",
+        "--lr",
+        "1e-4",
+        "--max-train-samples",
+        "16",
+        "--max-eval-pairs",
+        "10",
+        "--max-len",
+        "16",
+    ]
+    main(argv)
+    printed = capsys.readouterr().out
+    assert "estimated run time" in printed
+    for name in ("table.md", "table.csv", "table.json", STATE_FILE):
+        assert os.path.isfile(os.path.join(out, name)), name
+    with open(os.path.join(out, "table.json"), encoding="utf-8") as f:
+        result = json.load(f)
+    prov = result["provenance"]
+    assert prov["command"].startswith("simsent bench table") and prov["versions"]["simsent"]
+    assert prov["config"]["protocol"] == "inductive" and prov["config"]["max_train_samples"] == 16
+    assert {os.path.basename(p) for p in prov["data_files"]} == {
+        "BQ.valid.data",
+        "STS-B.train.data",
+        "STS-B.valid.data",
+    }
+    assert all(len(h) == 64 for h in prov["data_files"].values())
+    rows = result["summary"]
+    assert {(r["pooling"], r["task"]) for r in rows} == {
+        ("cls", "BQ"),
+        ("cls", "STS-B"),
+        ("pooler", "BQ"),
+        ("pooler", "STS-B"),
+        ("tfidf", "BQ"),
+        ("tfidf", "STS-B"),
+    }
+    for r in rows:
+        if r["pooling"] != "tfidf":
+            assert {"raw", "whitening", "simcse", "simcse_beats_whitening"} <= set(r)
+    with open(os.path.join(out, "table.md"), encoding="utf-8") as f:
+        md = f.read()
+    assert "inductive" in md and "TF-IDF" in md and "sha256" in md and "| cls |" in md
+    with open(os.path.join(out, "table.csv"), encoding="utf-8") as f:
+        csv_text = f.read()
+    assert csv_text.startswith("# command: simsent bench table") and "data_files" in csv_text
+    with open(os.path.join(out, STATE_FILE), encoding="utf-8") as f:
+        n_state = len(f.readlines())
+    assert n_state == 6  # 4 model cells + 2 TF-IDF cells
+
+    # rerun: every cell is resumed from the state file, nothing is recomputed
+    main(argv)
+    printed = capsys.readouterr().out
+    assert "4 already done" in printed and "estimated run time" not in printed
+    with open(os.path.join(out, STATE_FILE), encoding="utf-8") as f:
+        assert len(f.readlines()) == n_state
+    # one more seed: only the new cells run
+    main([*argv[:9], "2", *argv[10:]])
+    with open(os.path.join(out, STATE_FILE), encoding="utf-8") as f:
+        assert len(f.readlines()) == n_state * 2
+    with open(os.path.join(out, "table.json"), encoding="utf-8") as f:
+        assert all(r["seeds"] == [42, 43] for r in json.load(f)["summary"])
+
+
+def test_bench_table_errors(tiny_bert, data_dir, tmp_path, capsys):
+    base = [
+        "bench",
+        "table",
+        "--model",
+        tiny_bert,
+        "--tasks",
+        "BQ",
+        "--data-dir",
+        data_dir,
+        "--output",
+        str(tmp_path / "t"),
+    ]
+    for extra, msg in (
+        (["--protocol", "magic"], "unknown protocol"),
+        (["--poolings", "bogus"], "unknown pooling"),
+    ):
+        with pytest.raises(SystemExit) as exc:
+            main([*base, *extra])
+        assert exc.value.code == 2
+        assert msg in capsys.readouterr().err
+
+
+def test_whiten_cli(tiny_bert, tmp_path):
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+
+    corpus = tmp_path / "corpus.txt"
+    rng = random.Random(1)
+    sents = list(dict.fromkeys(_sentence(rng) for _ in range(40)))
+    corpus.write_text("\n".join(sents) + "\n", encoding="utf-8")
+    out = tmp_path / "whitened"
+    main(
+        ["whiten", tiny_bert, "--corpus", str(corpus), "--dim", "4", "--output", str(out), "--pooling", "cls"]
+    )
+    vecs = SentenceTransformer(str(out), device="cpu").encode(sents)
+    assert vecs.shape == (len(sents), 4)
+    np.testing.assert_allclose(np.cov(vecs.astype(np.float64).T), np.eye(4), atol=1e-2)
