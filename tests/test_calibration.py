@@ -38,8 +38,11 @@ def test_calibrate_stores_threshold_in_simsent_folder(tiny_bert, tmp_path):
     SentenceEncoder.load(tiny_bert).save(folder)
     (tmp_path / "m" / "train_history.json").write_text("{}")
     pairs = tmp_path / "pairs.data"
-    pairs.write_text("今天天气不错\t今天天气很好\t1\n花呗怎么还款\t修改密码\t0\n我想去北京\t我想去上海\t1\n"
-                     "吃饭\t银行卡借钱还款\t0\n", encoding="utf-8")
+    pairs.write_text(
+        "今天天气不错\t今天天气很好\t1\n花呗怎么还款\t修改密码\t0\n我想去北京\t我想去上海\t1\n"
+        "吃饭\t银行卡借钱还款\t0\n",
+        encoding="utf-8",
+    )
     r = calibrate_model(folder, str(pairs), metric="accuracy")
     assert r["stored_in"] == folder
     loaded = SentenceEncoder.load(folder)
@@ -51,8 +54,11 @@ def test_calibrate_stores_threshold_in_simsent_folder(tiny_bert, tmp_path):
 
 def test_calibrate_plain_model_needs_output(tiny_bert, tmp_path):
     pairs = tmp_path / "p.jsonl"
-    pairs.write_text('{"sentence1": "今天", "sentence2": "天气", "label": 1}\n'
-                     '{"sentence1": "花呗", "sentence2": "密码", "label": 0}\n', encoding="utf-8")
+    pairs.write_text(
+        '{"sentence1": "今天", "sentence2": "天气", "label": 1}\n'
+        '{"sentence1": "花呗", "sentence2": "密码", "label": 0}\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match="--output"):
         calibrate_model(tiny_bert, str(pairs))
     out = str(tmp_path / "calibrated")

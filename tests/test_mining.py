@@ -8,8 +8,15 @@ import pytest
 from simsent.errors import ConfigError, DataError
 from simsent.mining import mine, parse_seeds
 
-TABLE = {"s1": [1, 0, 0], "s2": [0.9, 0.3, 0], "t1": [0, 1, 0],
-         "p1": [0.95, 0.1, 0], "p2": [0, 0.9, 0.1], "p3": [0, 0, 1], "p4": [0.7, 0.7, 0]}
+TABLE = {
+    "s1": [1, 0, 0],
+    "s2": [0.9, 0.3, 0],
+    "t1": [0, 1, 0],
+    "p1": [0.95, 0.1, 0],
+    "p2": [0, 0.9, 0.1],
+    "p3": [0, 0, 1],
+    "p4": [0.7, 0.7, 0],
+}
 
 
 class FakeModel:

@@ -30,7 +30,9 @@ logger = logging.getLogger(__name__)
 METRICS = ("f1", "accuracy")
 
 
-def best_threshold(scores: Sequence[float], labels: Sequence[int | bool], metric: str = "f1") -> dict[str, Any]:
+def best_threshold(
+    scores: Sequence[float], labels: Sequence[int | bool], metric: str = "f1"
+) -> dict[str, Any]:
     """The threshold (midpoint between two neighbouring scores) maximising ``metric``.
 
     Returns ``{"value", "metric", "f1", "accuracy", "precision", "recall", "pairs", "positives"}``.
@@ -61,8 +63,13 @@ def best_threshold(scores: Sequence[float], labels: Sequence[int | bool], metric
     best = int(np.argmax(target))
     value = float((s[best] + s[best + 1]) / 2) if best + 1 < len(s) else float(s[best] - 1e-6)
     return {
-        "value": round(value, 6), "metric": metric, "f1": float(f1[best]), "accuracy": float(acc[best]),
-        "precision": float(precision[best]), "recall": float(recall[best]), "pairs": int(len(s)),
+        "value": round(value, 6),
+        "metric": metric,
+        "f1": float(f1[best]),
+        "accuracy": float(acc[best]),
+        "precision": float(precision[best]),
+        "recall": float(recall[best]),
+        "pairs": int(len(s)),
         "positives": int(pos),
     }
 
@@ -78,7 +85,10 @@ def pair_labels(rows: Sequence[dict[str, Any]], positive_threshold: float | None
 
 
 def calibrate(
-    model: Any, rows: Sequence[dict[str, Any]], metric: str = "f1", positive_threshold: float | None = None,
+    model: Any,
+    rows: Sequence[dict[str, Any]],
+    metric: str = "f1",
+    positive_threshold: float | None = None,
     batch_size: int = 64,
 ) -> dict[str, Any]:
     """Cosine of each pair under ``model`` -> :func:`best_threshold`."""
@@ -96,7 +106,9 @@ def calibrate(
     return best_threshold(scores, labels, metric)
 
 
-def store_threshold(model_path: str, result: dict[str, Any], model: Any = None, output: str | None = None) -> str:
+def store_threshold(
+    model_path: str, result: dict[str, Any], model: Any = None, output: str | None = None
+) -> str:
     """Write the threshold into a model folder's config; returns the folder written.
 
     A simsent folder gets its ``simsent_config.json`` rewritten atomically in place (weights, card
@@ -120,7 +132,9 @@ def store_threshold(model_path: str, result: dict[str, Any], model: Any = None, 
         os.replace(tmp, cfg_file)
         return model_path
     if output is None:
-        raise ConfigError(f"{model_path} is not a simsent model folder; pass --output DIR to save a calibrated copy")
+        raise ConfigError(
+            f"{model_path} is not a simsent model folder; pass --output DIR to save a calibrated copy"
+        )
     if model is None:
         from simsent.model import SentenceEncoder
 
@@ -132,8 +146,12 @@ def store_threshold(model_path: str, result: dict[str, Any], model: Any = None, 
 
 
 def calibrate_model(
-    model_path: str, pairs: Any, metric: str = "f1", positive_threshold: float | None = None,
-    output: str | None = None, batch_size: int = 64,
+    model_path: str,
+    pairs: Any,
+    metric: str = "f1",
+    positive_threshold: float | None = None,
+    output: str | None = None,
+    batch_size: int = 64,
 ) -> dict[str, Any]:
     """Load a model, calibrate on a pairs file or rows, store the threshold; returns the result."""
     from simsent.data.readers import read_any, rows_for_columns
@@ -143,5 +161,7 @@ def calibrate_model(
     model = SentenceEncoder.load(model_path)
     result = calibrate(model, rows, metric, positive_threshold, batch_size)
     result["stored_in"] = store_threshold(model_path, result, model=model, output=output)
-    logger.info("threshold %.4f (%s %.4f) stored in %s", result["value"], metric, result[metric], result["stored_in"])
+    logger.info(
+        "threshold %.4f (%s %.4f) stored in %s", result["value"], metric, result[metric], result["stored_in"]
+    )
     return result

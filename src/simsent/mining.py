@@ -90,8 +90,9 @@ def mine(
             best = sub.argmax(axis=1)
             best_s = sub[np.arange(len(chunk)), best]
             for i in np.flatnonzero(best_s >= threshold):
-                found[lab].append({"text": chunk[i], "score": float(best_s[i]),
-                                   "nearest_seed": seed_texts[cols[best[i]]]})
+                found[lab].append(
+                    {"text": chunk[i], "score": float(best_s[i]), "nearest_seed": seed_texts[cols[best[i]]]}
+                )
 
     chunk: list[str] = []
     for text in pool:
@@ -112,6 +113,10 @@ def mine(
         found[lab].sort(key=lambda r: -r["score"])
         if top_k is not None:
             found[lab] = found[lab][:top_k]
-    logger.info("mined %d pool texts at threshold %.3f: %s", n_pool, threshold,
-                {lab: len(v) for lab, v in found.items()})
+    logger.info(
+        "mined %d pool texts at threshold %.3f: %s",
+        n_pool,
+        threshold,
+        {lab: len(v) for lab, v in found.items()},
+    )
     return found

@@ -45,10 +45,19 @@ class FakeModel:
 
 
 def test_evaluator_ranks_and_excludes_self():
-    rows = [{"sentence1": "q1", "sentence2": "d1", "score": 1}, {"sentence1": "q2", "sentence2": "d2", "score": 1},
-            {"sentence1": "x", "sentence2": "y", "score": 0}]
-    table = {"q1": [1, 0, 0], "d1": [0.9, 0.1, 0], "q2": [0, 1, 0], "d2": [0.1, 0.1, 1],
-             "x": [0, 0.95, 0.05], "y": [0.5, 0.5, 0]}
+    rows = [
+        {"sentence1": "q1", "sentence2": "d1", "score": 1},
+        {"sentence1": "q2", "sentence2": "d2", "score": 1},
+        {"sentence1": "x", "sentence2": "y", "score": 0},
+    ]
+    table = {
+        "q1": [1, 0, 0],
+        "d1": [0.9, 0.1, 0],
+        "q2": [0, 1, 0],
+        "d2": [0.1, 0.1, 1],
+        "x": [0, 0.95, 0.05],
+        "y": [0.5, 0.5, 0],
+    }
     ev = RetrievalEvaluator.from_pairs(rows, name="toy")
     m = ev(FakeModel(table))
     # q1: d1 first (q1 itself excluded); q2: x, y, then ... d2 is rank 4 (x, y, d1 above it? check below)
@@ -63,7 +72,9 @@ def test_evaluator_ranks_and_excludes_self():
 def test_evaluator_with_real_tiny_model(tiny_bert):
     from simsent.model import SentenceEncoder
 
-    rows = [{"sentence1": "今天天气不错", "sentence2": "今天天气很好", "score": 1},
-            {"sentence1": "花呗怎么还款", "sentence2": "银行卡密码修改", "score": 0}]
+    rows = [
+        {"sentence1": "今天天气不错", "sentence2": "今天天气很好", "score": 1},
+        {"sentence1": "花呗怎么还款", "sentence2": "银行卡密码修改", "score": 0},
+    ]
     m = RetrievalEvaluator.from_pairs(rows)(SentenceEncoder.load(tiny_bert))
     assert set(m) >= {"recall@1", "recall@5", "recall@10", "mrr"} and 0 <= m["mrr"] <= 100

@@ -13,8 +13,18 @@ from simsent.search import VectorIndex, iter_corpus, model_fingerprint
 
 faiss = pytest.importorskip("faiss")
 
-TEXTS = ["今天天气不错", "今天天气很好", "我想去北京", "花呗怎么还款", "银行卡密码修改", "手机号码修改",
-         "花呗额度为何不能用", "我们去上海吃饭", "他在喝水", "怎么办理银行卡"]
+TEXTS = [
+    "今天天气不错",
+    "今天天气很好",
+    "我想去北京",
+    "花呗怎么还款",
+    "银行卡密码修改",
+    "手机号码修改",
+    "花呗额度为何不能用",
+    "我们去上海吃饭",
+    "他在喝水",
+    "怎么办理银行卡",
+]
 
 
 @pytest.fixture(scope="module")
@@ -42,22 +52,28 @@ def _vectors(n=600, d=16, seed=0):
     return np.random.default_rng(seed).standard_normal((n, d)).astype(np.float32)
 
 
-@pytest.mark.parametrize("backend,engine,kw", [
-    ("exact", "faiss", {}), ("exact", "numpy", {}), ("hnsw", "auto", {}), ("ivfpq", "auto", {"refine": 8}),
-])
+@pytest.mark.parametrize(
+    "backend,engine,kw",
+    [
+        ("exact", "faiss", {}),
+        ("exact", "numpy", {}),
+        ("hnsw", "auto", {}),
+        ("ivfpq", "auto", {"refine": 8}),
+    ],
+)
 def test_backends_find_exact_neighbours(backend, engine, kw):
     x = _vectors()
     exact = VectorIndex(16, engine="numpy")
     idx = VectorIndex(16, backend=backend, engine=engine, **kw)
     for start in range(0, len(x), 200):  # added in several batches
-        exact.add(x[start:start + 200])
-        idx.add(x[start:start + 200])
+        exact.add(x[start : start + 200])
+        idx.add(x[start : start + 200])
     q = x[:20] + 0.05 * _vectors(20, 16, 1)
     want = exact.search(q, k=5)
     got = idx.search(q, k=5)
     assert got.scores.shape == (20, 5)
     assert [r[0] for r in got.ids] == [str(i) for i in range(20)]  # the perturbed original is top-1
-    overlap = np.mean([len(set(a) & set(b)) / 5 for a, b in zip(want.ids, got.ids)])
+    overlap = np.mean([len(set(a) & set(b)) / 5 for a, b in zip(want.ids, got.ids, strict=True)])
     assert overlap >= 0.8
     assert np.all(np.diff(got.scores, axis=1) <= 1e-6)  # best first
 
@@ -108,10 +124,18 @@ def test_missing_faiss_gives_clear_error(monkeypatch):
 @pytest.mark.parametrize("backend", ["exact", "hnsw", "ivfpq"])
 def test_build_save_load_search_texts(model, tmp_path, backend):
     corpus = tmp_path / "faq.jsonl"
-    corpus.write_text("\n".join(json.dumps({"id": f"q{i}", "text": t, "answer": f"a{i}"}, ensure_ascii=False)
-                                for i, t in enumerate(TEXTS)) + "\n", encoding="utf-8")
+    corpus.write_text(
+        "\n".join(
+            json.dumps({"id": f"q{i}", "text": t, "answer": f"a{i}"}, ensure_ascii=False)
+            for i, t in enumerate(TEXTS)
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     extra = {"refine": 4} if backend == "ivfpq" else {}  # PQ codes of 10 rows are too coarse alone
-    idx = VectorIndex.build(model, str(corpus), backend=backend, chunk_size=3, show_progress_bar=False, **extra)
+    idx = VectorIndex.build(
+        model, str(corpus), backend=backend, chunk_size=3, show_progress_bar=False, **extra
+    )
     assert len(idx) == len(TEXTS)
     idx.save(tmp_path / "ix")
     assert sorted(os.listdir(tmp_path / "ix"))[0] == "index.json"
@@ -120,7 +144,11 @@ def test_build_save_load_search_texts(model, tmp_path, backend):
     res = loaded.search(["花呗怎么还款", "今天天气不错"], k=3, model=model)
     assert res.ids[0][0] == "q3" and res.ids[1][0] == "q0"
     hit = res.hits(0)[0]
-    assert hit["text"] == "花呗怎么还款" and hit["payload"] == {"answer": "a3"} and hit["score"] == pytest.approx(1, abs=1e-3)
+    assert (
+        hit["text"] == "花呗怎么还款"
+        and hit["payload"] == {"answer": "a3"}
+        and hit["score"] == pytest.approx(1, abs=1e-3)
+    )
     # add more and save over the existing folder
     loaded.add_texts(model, ["我想去北京上海"], show_progress_bar=False)
     loaded.save(tmp_path / "ix")
@@ -156,7 +184,7 @@ def test_failed_save_keeps_previous_index(tmp_path, monkeypatch):
 
 def test_corpus_formats(tmp_path):
     (tmp_path / "a.txt").write_text("一\n\n二\n", encoding="utf-8")
-    assert [(r["id"], r["text"]) for r in iter_corpus(tmp_path / "a.txt")] == [("1", "一"), ("3", "二")]
+    assert [(r["id"], r["text"]) for r in iter_corpus(tmp_path / "a.txt")] == [(None, "一"), (None, "二")]
     (tmp_path / "b.csv").write_text("id,text,tag\nx,你好,greet\ny,,bad\n", encoding="utf-8")
     assert list(iter_corpus(tmp_path / "b.csv")) == [{"id": "x", "text": "你好", "payload": {"tag": "greet"}}]
     (tmp_path / "c.jsonl").write_text('{"text": "好"}\nnot json\n', encoding="utf-8")

@@ -43,8 +43,11 @@ def server(model_dir):
 
     model = SentenceEncoder.load(model_dir)
     model.extra_config["threshold"] = {"value": 0.5, "metric": "f1"}
-    index = VectorIndex.build(model, [{"id": f"q{i}", "text": t, "payload": {"n": i}} for i, t in enumerate(TEXTS)],
-                              show_progress_bar=False)
+    index = VectorIndex.build(
+        model,
+        [{"id": f"q{i}", "text": t, "payload": {"n": i}} for i, t in enumerate(TEXTS)],
+        show_progress_bar=False,
+    )
     app = create_app(model, index=index, max_texts=4, max_chars=20, max_k=3)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -78,7 +81,9 @@ def test_embed(server):
 
 
 def test_similarity(server):
-    r = server.post("/similarity", json={"sentences1": [TEXTS[0], TEXTS[0]], "sentences2": [TEXTS[0], TEXTS[3]]})
+    r = server.post(
+        "/similarity", json={"sentences1": [TEXTS[0], TEXTS[0]], "sentences2": [TEXTS[0], TEXTS[3]]}
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["scores"][0] == pytest.approx(1, abs=1e-4) and body["threshold"] == 0.5
@@ -92,20 +97,23 @@ def test_search(server):
     assert len(hits) == 2 and hits[0]["id"] == "q3" and hits[0]["payload"] == {"n": 3}
 
 
-@pytest.mark.parametrize("path,payload,fragment", [
-    ("/embed", {"texts": []}, "texts"),                                   # empty list
-    ("/embed", {"texts": [""]}, "texts.0"),                               # empty text
-    ("/embed", {"texts": ["   "]}, "blank"),                              # blank text
-    ("/embed", {"texts": ["a"] * 5}, "at most 4"),                        # too many texts
-    ("/embed", {"texts": ["长" * 21]}, "at most 20"),                     # too long text
-    ("/embed", {"texts": [1, 2]}, "string"),                              # wrong type
-    ("/embed", {"texts": "今天"}, "list"),                                # not a list
-    ("/embed", {"text": ["今天"]}, "texts"),                              # wrong field
-    ("/similarity", {"sentences1": ["a"], "sentences2": ["a", "b"]}, "same length"),
-    ("/search", {"queries": ["a"], "k": 0}, "k"),
-    ("/search", {"queries": ["a"], "k": 4}, "k"),
-    ("/search", {"queries": ["a"], "k": "3"}, "k"),
-])
+@pytest.mark.parametrize(
+    "path,payload,fragment",
+    [
+        ("/embed", {"texts": []}, "texts"),  # empty list
+        ("/embed", {"texts": [""]}, "texts.0"),  # empty text
+        ("/embed", {"texts": ["   "]}, "blank"),  # blank text
+        ("/embed", {"texts": ["a"] * 5}, "at most 4"),  # too many texts
+        ("/embed", {"texts": ["长" * 21]}, "at most 20"),  # too long text
+        ("/embed", {"texts": [1, 2]}, "string"),  # wrong type
+        ("/embed", {"texts": "今天"}, "list"),  # not a list
+        ("/embed", {"text": ["今天"]}, "texts"),  # wrong field
+        ("/similarity", {"sentences1": ["a"], "sentences2": ["a", "b"]}, "same length"),
+        ("/search", {"queries": ["a"], "k": 0}, "k"),
+        ("/search", {"queries": ["a"], "k": 4}, "k"),
+        ("/search", {"queries": ["a"], "k": "3"}, "k"),
+    ],
+)
 def test_bad_input_is_422_with_message(server, path, payload, fragment):
     r = server.post(path, json=payload)
     assert r.status_code == 422, r.text

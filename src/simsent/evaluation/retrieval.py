@@ -103,7 +103,11 @@ class RetrievalEvaluator:
     primary_metric = "mrr"
 
     def __init__(
-        self, data: RetrievalData, name: str = "retrieval", ks: Sequence[int] = (1, 5, 10), batch_size: int = 64,
+        self,
+        data: RetrievalData,
+        name: str = "retrieval",
+        ks: Sequence[int] = (1, 5, 10),
+        batch_size: int = 64,
         exclude_self: bool = True,
     ) -> None:
         self.data = data
@@ -113,8 +117,9 @@ class RetrievalEvaluator:
         self.exclude_self = exclude_self
 
     @classmethod
-    def from_pairs(cls, rows: Sequence[dict[str, Any]], positive_threshold: float = 1.0, **kwargs: Any
-                   ) -> RetrievalEvaluator:
+    def from_pairs(
+        cls, rows: Sequence[dict[str, Any]], positive_threshold: float = 1.0, **kwargs: Any
+    ) -> RetrievalEvaluator:
         return cls(retrieval_from_pairs(rows, positive_threshold), **kwargs)
 
     def __call__(self, model: Any) -> dict[str, float]:
@@ -123,9 +128,12 @@ class RetrievalEvaluator:
         ids = list(self.data.corpus)
         texts = [self.data.corpus[i] for i in ids]
         pos_of_text = {t: p for p, t in enumerate(texts)}
-        doc = torch.as_tensor(np.asarray(model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True)))
-        qry = torch.as_tensor(np.asarray(model.encode(self.data.queries, batch_size=self.batch_size,
-                                                      normalize_embeddings=True)))
+        doc = torch.as_tensor(
+            np.asarray(model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True))
+        )
+        qry = torch.as_tensor(
+            np.asarray(model.encode(self.data.queries, batch_size=self.batch_size, normalize_embeddings=True))
+        )
         gold_pos = [{pos_of_text[self.data.corpus[g]] for g in gs} for gs in self.data.gold]
         ranks = np.zeros(len(qry), dtype=np.int64)
         for start in range(0, len(qry), 256):

@@ -2,13 +2,15 @@
 
 Formats (chosen by extension):
 
-* ``.txt`` (or anything else): one text per line; the id is the line number (1-based) as a string.
+* ``.txt`` (or anything else): one text per line, no id.
 * ``.jsonl`` / ``.json``: one object per line with a ``text`` field (aliases ``sentence``,
   ``question``, ``content``) and an optional ``id``; every other field is the payload.
 * ``.csv`` / ``.tsv``: a header row with a ``text`` column (same aliases), optional ``id``; the
   other columns are the payload.
 
-Malformed lines are logged with their line number and skipped.
+Malformed lines are logged with their line number and skipped. Records without an id get
+``"id": None``; :class:`~simsent.search.VectorIndex` then numbers them by position in the index, so
+adding a second file never clashes with the first.
 
 Example:
     >>> for rec in iter_corpus("faq.jsonl"):              # doctest: +SKIP
@@ -33,7 +35,7 @@ TEXT_FIELDS = ("text", "sentence", "question", "content")
 ID_FIELDS = ("id", "_id", "qid")
 
 
-def _record(obj: dict[str, Any], default_id: str, where: str) -> dict[str, Any]:
+def _record(obj: dict[str, Any]) -> dict[str, Any]:
     text_key = next((k for k in TEXT_FIELDS if k in obj), None)
     if text_key is None:
         raise ValueError(f"no text field (expected one of {', '.join(TEXT_FIELDS)})")
@@ -41,7 +43,7 @@ def _record(obj: dict[str, Any], default_id: str, where: str) -> dict[str, Any]:
     if not isinstance(text, str) or not text.strip():
         raise ValueError("empty or non-string text")
     id_key = next((k for k in ID_FIELDS if k in obj), None)
-    rid = str(obj[id_key]) if id_key is not None and obj[id_key] not in (None, "") else default_id
+    rid = str(obj[id_key]) if id_key is not None and obj[id_key] not in (None, "") else None
     payload = {k: v for k, v in obj.items() if k not in (text_key, id_key)}
     return {"id": rid, "text": text.strip(), "payload": payload}
 
@@ -61,7 +63,7 @@ def iter_corpus(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
                 try:
                     if None in row:
                         raise ValueError("wrong number of fields")
-                    rec = _record(dict(row), str(reader.line_num - 1), path)
+                    rec = _record(dict(row))
                 except ValueError as exc:
                     skipped += 1
                     logger.warning("%s:%d: line skipped (%s)", path, reader.line_num, exc)
@@ -76,7 +78,7 @@ def iter_corpus(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
                     obj = json.loads(line)
                     if not isinstance(obj, dict):
                         raise ValueError("not a JSON object")
-                    rec = _record(obj, str(lineno), path)
+                    rec = _record(obj)
                 except ValueError as exc:
                     skipped += 1
                     logger.warning("%s:%d: line skipped (%s)", path, lineno, exc)
@@ -84,11 +86,11 @@ def iter_corpus(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
                 kept += 1
                 yield rec
         else:
-            for lineno, line in enumerate(f, 1):
+            for line in f:
                 text = line.strip()
                 if text:
                     kept += 1
-                    yield {"id": str(lineno), "text": text, "payload": {}}
+                    yield {"id": None, "text": text, "payload": {}}
     if skipped:
         logger.warning("%s: skipped %d malformed line(s), kept %d", path, skipped, kept)
     if kept == 0:

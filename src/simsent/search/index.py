@@ -67,7 +67,8 @@ def import_faiss(required: bool = True) -> Any:
 
 # ---------------------------------------------------------------------- model identity
 def model_fingerprint(model: Any, sample: int = 4096) -> str:
-    """sha256 over the model's pooling/normalisation/max length and a strided sample of every weight.
+    """sha256 over the model's pooling/normalisation/max length, its vocabulary and a strided sample of
+    every weight.
 
     Any fine-tuning changes it; re-saving or calibrating a threshold does not. Cheap (well under a
     second for BERT-base) because each tensor contributes at most ``sample`` values.
@@ -83,6 +84,12 @@ def model_fingerprint(model: Any, sample: int = 4096) -> str:
         "dense": len(getattr(model, "dense", []) or []),
     }
     h.update(json.dumps(meta, sort_keys=True).encode())
+    encoder = getattr(model, "encoder", None)
+    tokenizer = getattr(encoder, "tokenizer", None)
+    vocab = tokenizer.get_vocab() if hasattr(tokenizer, "get_vocab") else getattr(encoder, "vocab", None)
+    if vocab is not None:
+        items = sorted(vocab.items()) if isinstance(vocab, dict) else list(vocab)
+        h.update(json.dumps(items, ensure_ascii=False).encode())
     with torch.no_grad():
         for name, t in sorted(model.state_dict().items()):
             flat = t.detach().reshape(-1)
@@ -100,7 +107,11 @@ def model_identity(model: Any, path: str | None = None) -> dict[str, Any]:
         path = getattr(model, "name_or_path", None) or getattr(model, "extra_config", {}).get("base_model")
     if path is not None and os.path.exists(path):
         path = os.path.abspath(path)
-    return {"path": path, "fingerprint": model_fingerprint(model), "dim": int(model.get_sentence_embedding_dimension())}
+    return {
+        "path": path,
+        "fingerprint": model_fingerprint(model),
+        "dim": int(model.get_sentence_embedding_dimension()),
+    }
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -137,8 +148,12 @@ class SearchResults:
     def hits(self, i: int) -> list[dict[str, Any]]:
         """The hits of query ``i`` as dicts ``{"id", "text", "score", "payload"}``."""
         return [
-            {"id": self.ids[i][j], "text": self.texts[i][j], "score": float(self.scores[i, j]),
-             "payload": self.payloads[i][j]}
+            {
+                "id": self.ids[i][j],
+                "text": self.texts[i][j],
+                "score": float(self.scores[i, j]),
+                "payload": self.payloads[i][j],
+            }
             for j in range(len(self.ids[i]))
         ]
 
@@ -192,8 +207,14 @@ class VectorIndex:
         if backend == "ivfpq" and dim % pq_m:
             raise ConfigError(f"pq_m={pq_m} must divide the dimension {dim}")
         self.params: dict[str, Any] = {
-            "hnsw_m": hnsw_m, "ef_construction": ef_construction, "ef_search": ef_search,
-            "nlist": nlist, "pq_m": pq_m, "nbits": nbits, "nprobe": nprobe, "train_size": train_size,
+            "hnsw_m": hnsw_m,
+            "ef_construction": ef_construction,
+            "ef_search": ef_search,
+            "nlist": nlist,
+            "pq_m": pq_m,
+            "nbits": nbits,
+            "nprobe": nprobe,
+            "train_size": train_size,
             "refine": refine,
         }
         self.ids: list[str] = []
@@ -240,8 +261,13 @@ class VectorIndex:
         self._pending = []
         if self._index is None:
             self._index = self._new_faiss_index(n_train=len(data))
-            logger.info("training IVF-PQ (nlist=%d, m=%d, nbits=%d) on %d vectors", self.params["nlist"],
-                        self.params["pq_m"], self.params["nbits"], len(data))
+            logger.info(
+                "training IVF-PQ (nlist=%d, m=%d, nbits=%d) on %d vectors",
+                self.params["nlist"],
+                self.params["pq_m"],
+                self.params["nbits"],
+                len(data),
+            )
             self._index.train(data)
         self._index.add(data)
 
@@ -325,11 +351,19 @@ class VectorIndex:
             nonlocal added
             if not chunk:
                 return
-            vecs = model.encode([r["text"] for r in chunk], batch_size=batch_size, show_progress_bar=False,
-                                normalize_embeddings=True)
+            vecs = model.encode(
+                [r["text"] for r in chunk],
+                batch_size=batch_size,
+                show_progress_bar=False,
+                normalize_embeddings=True,
+            )
             start = len(self.ids)
-            self.add(vecs, ids=[r.get("id") or str(start + i) for i, r in enumerate(chunk)],
-                     texts=[r["text"] for r in chunk], payloads=[r.get("payload") for r in chunk])
+            self.add(
+                vecs,
+                ids=[r.get("id") or str(start + i) for i, r in enumerate(chunk)],
+                texts=[r["text"] for r in chunk],
+                payloads=[r.get("payload") for r in chunk],
+            )
             added += len(chunk)
             bar.update(len(chunk))
             chunk.clear()
@@ -338,7 +372,11 @@ class VectorIndex:
             for rec in records:
                 if isinstance(rec, str):
                     rec = {"text": rec}
-                if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec["text"].strip():
+                if (
+                    not isinstance(rec, dict)
+                    or not isinstance(rec.get("text"), str)
+                    or not rec["text"].strip()
+                ):
                     raise DataError(f"corpus rows need a non-empty text; got {rec!r}")
                 chunk.append(rec)
                 if len(chunk) >= chunk_size:
@@ -368,8 +406,9 @@ class VectorIndex:
         """A new index of ``corpus`` encoded by ``model`` (see :meth:`add_texts`)."""
         info = model_identity(model, model_path)
         index = cls(info["dim"], backend=backend, model_info=info, **params)
-        index.add_texts(model, corpus, batch_size=batch_size, chunk_size=chunk_size,
-                        show_progress_bar=show_progress_bar)
+        index.add_texts(
+            model, corpus, batch_size=batch_size, chunk_size=chunk_size, show_progress_bar=show_progress_bar
+        )
         return index
 
     # ------------------------------------------------------------------ model check
@@ -414,8 +453,12 @@ class VectorIndex:
                 raise ConfigError("searching with texts needs the model that built the index (pass model=)")
             if check_model:
                 self.check_model(model)
-            q = np.asarray(model.encode(queries, batch_size=batch_size, normalize_embeddings=True,
-                                        show_progress_bar=False), dtype=np.float32)
+            q = np.asarray(
+                model.encode(
+                    queries, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
+                ),
+                dtype=np.float32,
+            )
         if q.shape[1] != self.dim:
             raise DataError(f"query vectors have dimension {q.shape[1]}, the index {self.dim}")
         q = _unit(q)
@@ -481,8 +524,14 @@ class VectorIndex:
     # ------------------------------------------------------------------ persistence
     def config(self) -> dict[str, Any]:
         return {
-            "format": FORMAT, "format_version": FORMAT_VERSION, "backend": self.backend, "engine": self.engine,
-            "dim": self.dim, "count": len(self), "metric": "cosine", "params": self.params,
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "backend": self.backend,
+            "engine": self.engine,
+            "dim": self.dim,
+            "count": len(self),
+            "metric": "cosine",
+            "params": self.params,
             "model": self.model_info,
         }
 
@@ -502,7 +551,9 @@ class VectorIndex:
                 import_faiss().write_index(self._index, os.path.join(tmp, FAISS_FILE))
             with open(os.path.join(tmp, RECORDS), "w", encoding="utf-8") as f:
                 for rid, text, payload in zip(self.ids, self.texts, self.payloads, strict=True):
-                    f.write(json.dumps({"id": rid, "text": text, "payload": payload}, ensure_ascii=False) + "\n")
+                    f.write(
+                        json.dumps({"id": rid, "text": text, "payload": payload}, ensure_ascii=False) + "\n"
+                    )
             with open(os.path.join(tmp, INDEX_JSON), "w", encoding="utf-8") as f:
                 json.dump(self.config(), f, indent=2, ensure_ascii=False)
             if os.path.isdir(path):
@@ -524,7 +575,9 @@ class VectorIndex:
         path = os.fspath(path)
         cfg_file = os.path.join(path, INDEX_JSON)
         if not os.path.isfile(cfg_file):
-            raise DataError(f"no index at {path} (missing {INDEX_JSON}); build one with `simsent index build`")
+            raise DataError(
+                f"no index at {path} (missing {INDEX_JSON}); build one with `simsent index build`"
+            )
         with open(cfg_file, encoding="utf-8") as f:
             cfg = json.load(f)
         if cfg.get("format") != FORMAT:
@@ -532,9 +585,13 @@ class VectorIndex:
         engine = cfg.get("engine", "faiss")
         faiss = import_faiss(required=engine == "faiss")
         params = dict(cfg.get("params", {}))
-        index = cls(cfg["dim"], backend=cfg["backend"], model_info=cfg.get("model"),
-                    engine="numpy" if engine == "numpy" else "faiss",
-                    **{k: v for k, v in params.items() if k in _PARAM_NAMES})
+        index = cls(
+            cfg["dim"],
+            backend=cfg["backend"],
+            model_info=cfg.get("model"),
+            engine="numpy" if engine == "numpy" else "faiss",
+            **{k: v for k, v in params.items() if k in _PARAM_NAMES},
+        )
         if engine == "numpy":
             index._chunks = [np.load(os.path.join(path, NUMPY_FILE))]
         elif os.path.isfile(os.path.join(path, FAISS_FILE)):
@@ -554,4 +611,14 @@ class VectorIndex:
         return index
 
 
-_PARAM_NAMES = ("hnsw_m", "ef_construction", "ef_search", "nlist", "pq_m", "nbits", "nprobe", "train_size", "refine")
+_PARAM_NAMES = (
+    "hnsw_m",
+    "ef_construction",
+    "ef_search",
+    "nlist",
+    "pq_m",
+    "nbits",
+    "nprobe",
+    "train_size",
+    "refine",
+)

@@ -59,7 +59,15 @@ def create_app(
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
-    from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, StringConstraints, model_validator
+    from pydantic import (
+        AfterValidator,
+        BaseModel,
+        ConfigDict,
+        Field,
+        StrictStr,
+        StringConstraints,
+        model_validator,
+    )
     from starlette.concurrency import run_in_threadpool
 
     from simsent import __version__
@@ -70,7 +78,8 @@ def create_app(
     dim = int(model.get_sentence_embedding_dimension())
     if model_path is None:
         model_path = getattr(model, "extra_config", {}).get("base_model") or (
-            (index.model_info or {}).get("path") if index is not None else None)
+            (index.model_info or {}).get("path") if index is not None else None
+        )
     lock = threading.Lock()
 
     def not_blank(s: str) -> str:
@@ -78,7 +87,9 @@ def create_app(
             raise ValueError("text is blank")
         return s
 
-    Text = Annotated[StrictStr, StringConstraints(min_length=1, max_length=max_chars), AfterValidator(not_blank)]
+    Text = Annotated[
+        StrictStr, StringConstraints(min_length=1, max_length=max_chars), AfterValidator(not_blank)
+    ]
     Texts = Annotated[list[Text], Field(min_length=1, max_length=max_texts)]
 
     class EmbedRequest(BaseModel):
@@ -95,8 +106,10 @@ def create_app(
     class SimilarityRequest(BaseModel):
         """Pairs ``(sentences1[i], sentences2[i])`` to score."""
 
-        model_config = ConfigDict(extra="forbid", json_schema_extra={
-            "example": {"sentences1": ["花呗怎么还款"], "sentences2": ["花呗如何还钱"]}})
+        model_config = ConfigDict(
+            extra="forbid",
+            json_schema_extra={"example": {"sentences1": ["花呗怎么还款"], "sentences2": ["花呗如何还钱"]}},
+        )
         sentences1: Texts
         sentences2: Texts
 
@@ -114,7 +127,9 @@ def create_app(
     class SearchRequest(BaseModel):
         """Queries to look up in the index."""
 
-        model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"queries": ["怎么开通花呗"], "k": 5}})
+        model_config = ConfigDict(
+            extra="forbid", json_schema_extra={"example": {"queries": ["怎么开通花呗"], "k": 5}}
+        )
         queries: Texts
         k: int = Field(5, ge=1, le=max_k, strict=True)
 
@@ -127,17 +142,24 @@ def create_app(
     class SearchResponse(BaseModel):
         results: list[list[Hit]]
 
-    app = FastAPI(title="simsent", version=__version__,
-                  description="Sentence embeddings, similarity and vector search (SimCSE-style models).")
+    app = FastAPI(
+        title="simsent",
+        version=__version__,
+        description="Sentence embeddings, similarity and vector search (SimCSE-style models).",
+    )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": e.get("type")}
-                  for e in exc.errors()]
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": e.get("type")}
+            for e in exc.errors()
+        ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         loc = ".".join(p for p in first["loc"] if p != "body")
-        return JSONResponse(status_code=422, content={"detail": f"{loc}: {first['msg']}" if loc else first["msg"],
-                                                      "errors": errors})
+        return JSONResponse(
+            status_code=422,
+            content={"detail": f"{loc}: {first['msg']}" if loc else first["msg"], "errors": errors},
+        )
 
     @app.exception_handler(SimsentError)
     async def _user_error(request: Request, exc: SimsentError) -> JSONResponse:
@@ -145,13 +167,18 @@ def create_app(
 
     def encode(texts: list[str], normalize: bool = True) -> Any:
         with lock:
-            return model.encode(texts, batch_size=batch_size, normalize_embeddings=normalize, show_progress_bar=False)
+            return model.encode(
+                texts, batch_size=batch_size, normalize_embeddings=normalize, show_progress_bar=False
+            )
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
         """Liveness and what is loaded."""
         return {
-            "status": "ok", "model": model_path, "dim": dim, "threshold": model_threshold(model),
+            "status": "ok",
+            "model": model_path,
+            "dim": dim,
+            "threshold": model_threshold(model),
             "index": None if index is None else {"rows": len(index), "backend": index.backend},
             "limits": {"max_texts": max_texts, "max_chars": max_chars, "max_k": max_k},
         }
@@ -169,8 +196,11 @@ def create_app(
         vecs = await run_in_threadpool(encode, req.sentences1 + req.sentences2, True)
         scores = (vecs[:n] * vecs[n:]).sum(axis=1)
         thr = model_threshold(model)
-        return {"scores": [float(s) for s in scores], "threshold": thr,
-                "same": None if thr is None else [bool(s >= thr) for s in scores]}
+        return {
+            "scores": [float(s) for s in scores],
+            "threshold": thr,
+            "same": None if thr is None else [bool(s >= thr) for s in scores],
+        }
 
     @app.post("/search", response_model=SearchResponse)
     async def search(req: SearchRequest) -> dict[str, Any]:
