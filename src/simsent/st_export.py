@@ -13,8 +13,9 @@ sentence-transformers release from 2.x to 6.x loads. How each pooling is express
 ==================  ==========================================================================
 
 Whitening and other heads are ``Dense`` modules (identity activation); normalisation is
-``Normalize``. Encoders that are not transformers (TextCNN) are written under ``0_Encoder`` and
-are loaded by simsent only.
+``Normalize``. Encoders that are not transformers (TextCNN) are written under ``0_Encoder``; one
+that names a custom sentence-transformers module in ``st_module_class`` (TextCNN does) gets a
+``modules.json`` listing it, which sentence-transformers 6.x loads with ``trust_remote_code=True``.
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ def write_sentence_transformers_folder(model: SentenceEncoder, path: str, model_
             modules.append({"idx": len(modules), "name": str(len(modules)), "path": sub, "type": ST + kind})
 
         is_transformer = enc.kind == "transformer"
+        # other encoders may name a custom sentence-transformers module (loaded with trust_remote_code=True)
+        custom_st_class = getattr(enc, "st_module_class", None)
+        st_compatible = is_transformer or custom_st_class is not None
         encoder_path = "" if is_transformer else "0_Encoder"
         enc.save(os.path.join(tmp, encoder_path))
         mode = model.pooling.mode
@@ -113,17 +117,22 @@ def write_sentence_transformers_folder(model: SentenceEncoder, path: str, model_
                 sub = f"{len(modules)}_Dense"
                 DenseLayer.from_weights(weight, bias, activation="tanh").save(os.path.join(tmp, sub))
                 add("Dense", sub)
+        elif custom_st_class is not None:
+            modules.append({"idx": 0, "name": "0", "path": encoder_path, "type": custom_st_class})
+            sub = f"{len(modules)}_Pooling"
+            _write_pooling(os.path.join(tmp, sub), dim, {"last_avg": "mean"}.get(mode, mode))
+            add("Pooling", sub)
         for layer in model.dense:
-            sub = f"{len(modules) if is_transformer else len(dense_paths) + 1}_Dense"
+            sub = f"{len(modules) if st_compatible else len(dense_paths) + 1}_Dense"
             layer.save(os.path.join(tmp, sub))
             dense_paths.append(sub)
-            if is_transformer:
+            if st_compatible:
                 add("Dense", sub)
-        if model.normalize and is_transformer:
+        if model.normalize and st_compatible:
             sub = f"{len(modules)}_Normalize"
             os.makedirs(os.path.join(tmp, sub), exist_ok=True)
             add("Normalize", sub)
-        if is_transformer:
+        if st_compatible:
             _write_json(os.path.join(tmp, "modules.json"), modules)
             _write_json(
                 os.path.join(tmp, "config_sentence_transformers.json"),

@@ -113,3 +113,23 @@ def test_init_from_teacher_copies_shared_tokens():
     assert enc.init_from_teacher(_Teacher(["[PAD]"] + chars, 40)) == n
     with pytest.raises(ConfigError):
         enc.init_from_teacher(_Teacher(chars, 8))
+
+
+def test_sentence_transformers_loads_textcnn(tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    from simsent.dense import DenseLayer
+
+    model = small_model()
+    model.dense.append(DenseLayer(24, 6))
+    model.normalize = True
+    texts = ["今天天气不错", "我想去北京吃饭", ""]
+    model.save(str(tmp_path / "m"))
+    assert (tmp_path / "m" / "modules.json").is_file()
+    st = SentenceTransformer(str(tmp_path / "m"), trust_remote_code=True, device="cpu")
+    np.testing.assert_allclose(st.encode(texts), model.encode(texts), atol=1e-5)
+    with pytest.raises(ValueError, match="trust_remote_code"):
+        SentenceTransformer(str(tmp_path / "m"), device="cpu")
+    # simsent still loads it through simsent_config.json
+    np.testing.assert_allclose(SentenceEncoder.load(str(tmp_path / "m")).encode(texts), model.encode(texts),
+                               atol=1e-6)

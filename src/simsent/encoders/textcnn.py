@@ -104,6 +104,8 @@ class TextCNNEncoder(EncoderModule):
     """
 
     kind = "textcnn"
+    #: sentence-transformers module written to modules.json (load with trust_remote_code=True)
+    st_module_class = "simsent.encoders.textcnn_st.TextCNNModule"
 
     def __init__(
         self,
