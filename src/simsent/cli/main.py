@@ -41,6 +41,12 @@ def _configure(
     for noisy in ("accelerate", "transformers", "sentence_transformers", "httpx", "jieba", "urllib3", "filelock"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if "transformers" in sys.modules or not any(a in ("-h", "--help") for a in sys.argv):
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
 
 
 for _name in COMMAND_MODULES:
@@ -52,24 +58,10 @@ def main(argv: list[str] | None = None) -> None:
     from simsent.errors import SimsentError
 
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv)
     except SimsentError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("interrupted (a resumable checkpoint was kept where training had started)", err=True)
-        sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors and friends
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        raise
 
 
 if __name__ == "__main__":

@@ -76,6 +76,10 @@ class TransformerEncoder(EncoderModule):
         """Load model and tokenizer by hub id or local path; ``dropout`` overrides every dropout rate."""
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
+        name_or_path = os.fspath(name_or_path)
+        looks_like_path = name_or_path.startswith((".", "/", "~")) or name_or_path.count("/") > 1
+        if looks_like_path and not os.path.isdir(name_or_path):
+            raise ModelLoadError(f"model folder not found: {name_or_path}")
         try:
             config = AutoConfig.from_pretrained(name_or_path)
             if dropout is not None:

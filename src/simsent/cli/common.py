@@ -1,0 +1,41 @@
+"""Small helpers shared by CLI commands.
+
+Example:
+    >>> parse_kv(["scale=20", "name=x"])
+    {'scale': 20, 'name': 'x'}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from simsent.errors import ConfigError, DataError
+
+
+def parse_kv(items: list[str] | None) -> dict:
+    """Parse ``key=value`` strings; values are JSON when they parse, else strings."""
+    out: dict = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ConfigError(f"expected key=value, got {item!r}")
+        key, value = item.split("=", 1)
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def require_file(path: str, option: str) -> str:
+    """Return ``path`` if it is a file, else a one-line error naming the option."""
+    if not os.path.isfile(path):
+        raise DataError(f"file not found: {path} (check {option})")
+    if os.path.getsize(path) == 0:
+        raise DataError(f"file is empty: {path} (check {option})")
+    return path
+
+
+def split_list(spec: str) -> list[str]:
+    """``"a, b,c"`` -> ``["a", "b", "c"]``."""
+    return [s.strip() for s in spec.split(",") if s.strip()]

@@ -1,0 +1,104 @@
+import json
+import os
+
+import pytest
+
+from simsent.errors import DataError
+from simsent.evaluation.sts import STSEvaluator
+from simsent.model import SentenceEncoder
+from simsent.trainer import CHECKPOINT, Trainer, sample_rows
+from simsent.training_args import TrainingArguments
+
+SENTS = [f"{a}{b}" for a in "今天我想北京花呗银行手机" for b in ["天气不错", "去吃饭", "额度", "还款了", "号码修改"]]
+PAIRS = [{"sentence1": "今天天气不错", "sentence2": "今天天气很好", "score": 5},
+         {"sentence1": "我想去北京", "sentence2": "花呗额度", "score": 0},
+         {"sentence1": "怎么修改密码", "sentence2": "密码怎么修改", "score": 4},
+         {"sentence1": "银行卡还款", "sentence2": "手机号码", "score": 1}]
+
+
+def _args(tmp_path, **kw):
+    base = dict(output_dir=str(tmp_path / "out"), batch_size=8, epochs=2, eval_steps=3, checkpoint_steps=2,
+                show_progress_bar=False, dropout=0.1)
+    base.update(kw)
+    return TrainingArguments(**base)
+
+
+def test_training_lowers_loss_and_saves_best(tiny_bert, tmp_path):
+    model = SentenceEncoder.from_pretrained(tiny_bert, pooling="cls", dropout=0.1)
+    args = _args(tmp_path, epochs=3, lr=1e-3)
+    result = Trainer(model, args, SENTS, evaluator=STSEvaluator(PAIRS, "toy")).train()
+    out = args.output_dir
+    assert result["global_step"] == 3 * (len(SENTS) // 8)
+    assert os.path.isfile(os.path.join(out, "modules.json"))
+    saved = json.load(open(os.path.join(out, "training_args.json")))
+    assert saved["batch_size"] == 8 and saved["lr"] == 1e-3
+    assert not os.path.exists(os.path.join(out, CHECKPOINT))
+    card = open(os.path.join(out, "README.md"), encoding="utf-8").read()
+    assert "Training arguments" in card and "spearman" in card
+    best = max(h["spearman"] for h in result["history"])
+    assert result["best_score"] == pytest.approx(best)
+
+
+def test_interrupted_training_keeps_checkpoint_and_resumes(tiny_bert, tmp_path):
+    class Boom(Exception):
+        pass
+
+    calls = {"n": 0}
+
+    class Crashing(STSEvaluator):
+        def __call__(self, model):
+            calls["n"] += 1
+            if calls["n"] == 2:  # first call is before training, second at step 3
+                raise Boom()
+            return super().__call__(model)
+
+    args = _args(tmp_path)
+    model = SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1)
+    with pytest.raises(Boom):
+        Trainer(model, args, SENTS, evaluator=Crashing(PAIRS, "toy")).train()
+    state = json.load(open(os.path.join(args.output_dir, CHECKPOINT, "trainer_state.json")))
+    assert state["global_step"] == 3
+    model2 = SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1)
+    result = Trainer(model2, args, SENTS, evaluator=STSEvaluator(PAIRS, "toy")).train()
+    assert result["global_step"] == 2 * (len(SENTS) // 8)
+    assert result["history"][0]["step"] == 0  # history restored from the checkpoint
+
+
+def test_resume_gives_same_weights_as_uninterrupted(tiny_bert, tmp_path):
+    import torch
+
+    full = SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1)
+    Trainer(full, _args(tmp_path / "a", eval_steps=0, checkpoint_steps=0), SENTS).train()
+
+    class Stop(Exception):
+        pass
+
+    part = SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1)
+    args = _args(tmp_path / "b", eval_steps=0, checkpoint_steps=2)
+    trainer = Trainer(part, args, SENTS)
+    orig = trainer._save_checkpoint
+
+    def save_then_stop(acc, epoch, step):
+        orig(acc, epoch, step)
+        if trainer.global_step == 4:
+            raise Stop()
+
+    trainer._save_checkpoint = save_then_stop
+    with pytest.raises(Stop):
+        trainer.train()
+    resumed = SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1)
+    Trainer(resumed, args, SENTS).train()
+    for (n, p), (_, q) in zip(full.named_parameters(), resumed.named_parameters()):
+        torch.testing.assert_close(p, q, atol=1e-5, rtol=1e-4, msg=n)
+
+
+def test_sampling_and_dedup():
+    rows = ["a", "b", "a", "c", "d"]
+    assert sample_rows(rows, None, 0, dedup=True) == ["a", "b", "c", "d"]
+    s1, s2 = sample_rows(rows, 3, 7), sample_rows(rows, 3, 7)
+    assert s1 == s2 and len(s1) == 3
+
+
+def test_no_training_rows_is_an_error(tiny_bert, tmp_path):
+    with pytest.raises(DataError):
+        Trainer(SentenceEncoder.from_pretrained(tiny_bert), _args(tmp_path), [])
