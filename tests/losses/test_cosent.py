@@ -45,3 +45,13 @@ def test_unlabelled_text_is_a_clear_error(tiny_bert):
         obj.prepare_rows(["今天天气不错", "今天天气很好"])
     with pytest.raises(DataError, match="missing column.*score"):
         obj.prepare_rows([{"sentence1": "a", "sentence2": "b"}])
+
+
+def test_unknown_objective_arg_is_a_config_error(tiny_bert):
+    from simsent.errors import ConfigError
+    from simsent.model import SentenceEncoder
+    from simsent.training_args import TrainingArguments
+
+    args = TrainingArguments(objective="cosent", objective_kwargs={"scal": 10})
+    with pytest.raises(ConfigError, match="no option scal; --objective-arg accepts: scale"):
+        CoSENTLoss.from_args(SentenceEncoder.from_pretrained(tiny_bert), args)

@@ -40,7 +40,24 @@ class Objective(nn.Module):
     @classmethod
     def from_args(cls, model: nn.Module, args) -> Objective:
         """Build from :class:`~simsent.training_args.TrainingArguments` (``objective_kwargs`` passed on)."""
-        return cls(model, **args.objective_kwargs)
+        return cls(model, **cls.check_kwargs(args.objective_kwargs))
+
+    @classmethod
+    def check_kwargs(cls, kwargs: dict) -> dict:
+        """Return ``kwargs``, or a one-line ConfigError naming the options this objective accepts."""
+        import inspect
+
+        params = inspect.signature(cls.__init__).parameters
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            return kwargs
+        known = [n for n in params if n not in ("self", "model")]
+        unknown = [k for k in kwargs if k not in known]
+        if unknown:
+            from simsent.errors import ConfigError
+
+            raise ConfigError(f"objective {cls.name!r} has no option {', '.join(unknown)}; "
+                              f"--objective-arg accepts: {', '.join(known) or 'none'}")
+        return kwargs
 
     def prepare_rows(self, rows):
         """Reshape raw training rows before batching (default: unchanged).

@@ -150,6 +150,11 @@ class SimCSEMLMLoss(UnsupervisedSimCSELoss):
         self.vocab_size = hf.get_input_embeddings().num_embeddings
         logger.info("simcse_mlm: %s MLM head, weight %.3g", kind, self.mlm_weight)
 
+    @classmethod
+    def from_args(cls, model, args) -> SimCSEMLMLoss:
+        kwargs = {"temperature": args.temperature, "variant": args.simcse_variant, **args.objective_kwargs}
+        return cls(model, **cls.check_kwargs(kwargs))
+
     def prepare_rows(self, rows):
         return rows_for_columns(rows, self.text_columns, None, source=f"{self.name} training data")
 

@@ -59,7 +59,7 @@ class SupervisedSimCSELoss(Objective):
     @classmethod
     def from_args(cls, model, args) -> SupervisedSimCSELoss:
         kwargs = {"temperature": args.temperature, "seed": args.seed, **args.objective_kwargs}
-        return cls(model, **kwargs)
+        return cls(model, **cls.check_kwargs(kwargs))
 
     @staticmethod
     def compute(
