@@ -150,3 +150,37 @@ def test_cli_wrong_input_is_one_line_error(tiny_bert, tmp_path, capsys):
         err.startswith("error: cosent training data: missing column") and "sentence1, sentence2, score" in err
     )
     assert len(err.splitlines()) == 1
+
+
+def test_cli_freeze_encoder(tiny_bert, tmp_path):
+    from simsent.cli.main import main
+
+    out = tmp_path / "out"
+    argv = [
+        "train",
+        "--model",
+        tiny_bert,
+        "--train-file",
+        _write("cosent", tmp_path),
+        "--objective",
+        "cosent",
+        "--output",
+        str(out),
+        "--batch-size",
+        "3",
+        "--eval-steps",
+        "0",
+        "--checkpoint-steps",
+        "0",
+        "--freeze-encoder",
+        "--lr",
+        "0.01",
+    ]
+    try:
+        main(argv)
+    except SystemExit as exc:
+        assert exc.code in (0, None)
+    saved = SentenceEncoder.from_pretrained(str(out))
+    assert len(saved.dense) == 1 and saved.extra_config.get("frozen_encoder") is True
+    base = SentenceEncoder.from_pretrained(tiny_bert)
+    assert all(torch.equal(v, base.encoder.state_dict()[k]) for k, v in saved.encoder.state_dict().items())

@@ -59,6 +59,8 @@ def train(
     resume: bool = typer.Option(True, help="Resume from OUTPUT/checkpoint-last when present."),
     objective_arg: Optional[list[str]] = typer.Option(None, "--objective-arg", help="key=value passed to the "
                                                                                     "objective (repeatable)."),
+    freeze_encoder: bool = typer.Option(False, "--freeze-encoder", help="Freeze the encoder; train only an "
+                                        "identity-initialised linear head, saved as a Dense module."),
 ) -> None:
     """Train a sentence encoder (unsupervised SimCSE by default)."""
     from simsent.data.readers import read_any
@@ -85,6 +87,10 @@ def train(
     rows = read_any(train_file)
     encoder = SentenceEncoder.from_pretrained(model, pooling=pooling, max_len=max_len, dropout=dropout,
                                               jieba=jieba or None)
+    if freeze_encoder:
+        from simsent.heads import add_trainable_head
+
+        add_trainable_head(encoder)
     result = Trainer(encoder, args, rows, evaluator=evaluator).train()
     msg = f"trained {result['global_step']} steps in {result['train_seconds']:.0f}s " \
           f"({result['sentences_per_second']:.1f} sentences/s); model saved to {output}"
