@@ -9,7 +9,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-CHARS = list("今天天气不错很好我想去北京上海吃饭喝水你他她们的了是在有没什么怎么办理银行卡借钱还款花呗额度为何不能用开通手机号码修改密码")
+CHARS = list(
+    "今天天气不错很好我想去北京上海吃饭喝水你他她们的了是在有没什么怎么办理银行卡借钱还款花呗额度为何不能用开通手机号码修改密码"
+)
 
 
 def build_tiny_bert(path: str, hidden: int = 32, layers: int = 2, seed: int = 0) -> str:
@@ -18,15 +20,23 @@ def build_tiny_bert(path: str, hidden: int = 32, layers: int = 2, seed: int = 0)
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     os.makedirs(path, exist_ok=True)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(set(CHARS)) + list("abcdefghijklmnopqrstuvwxyz0123456789")
+    vocab = (
+        ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        + sorted(set(CHARS))
+        + list("abcdefghijklmnopqrstuvwxyz0123456789")
+    )
     with open(os.path.join(path, "vocab.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(vocab) + "\n")
     tok = BertTokenizerFast(vocab_file=os.path.join(path, "vocab.txt"), do_lower_case=True)
     tok.save_pretrained(path)
     torch.manual_seed(seed)
     cfg = BertConfig(
-        vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=2,
-        intermediate_size=hidden * 2, max_position_embeddings=128,
+        vocab_size=len(vocab),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        intermediate_size=hidden * 2,
+        max_position_embeddings=128,
     )
     BertModel(cfg).save_pretrained(path)
     return path

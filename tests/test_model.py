@@ -42,7 +42,9 @@ def test_encode_keywords_match_sentence_transformers(tiny_bert):
     model = SentenceEncoder.from_pretrained(tiny_bert)
     vec = model.encode("今天天气不错")
     assert vec.shape == (32,)
-    t = model.encode(TEXTS, batch_size=2, convert_to_tensor=True, normalize_embeddings=True, show_progress_bar=False)
+    t = model.encode(
+        TEXTS, batch_size=2, convert_to_tensor=True, normalize_embeddings=True, show_progress_bar=False
+    )
     assert isinstance(t, torch.Tensor)
     torch.testing.assert_close(t.norm(dim=1), torch.ones(len(TEXTS)), atol=1e-5, rtol=0)
     np.testing.assert_allclose(model.encode(TEXTS, normalize=True), t.numpy(), atol=1e-6)
@@ -82,7 +84,10 @@ def test_minilm_matches_sentence_transformers(minilm_path, tmp_path):
 
     model = SentenceEncoder.from_pretrained(minilm_path)
     assert model.pooling.mode == "mean" and model.encoder.max_len == 256
-    np.testing.assert_allclose(model.encode(TEXTS), SentenceTransformer(minilm_path, device="cpu").encode(TEXTS),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        model.encode(TEXTS), SentenceTransformer(minilm_path, device="cpu").encode(TEXTS), atol=1e-5
+    )
     model.save(str(tmp_path / "m"))
-    np.testing.assert_allclose(model.encode(TEXTS), SentenceTransformer(str(tmp_path / "m")).encode(TEXTS), atol=1e-5)
+    np.testing.assert_allclose(
+        model.encode(TEXTS), SentenceTransformer(str(tmp_path / "m")).encode(TEXTS), atol=1e-5
+    )

@@ -1,5 +1,6 @@
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -9,16 +10,29 @@ from simsent.model import SentenceEncoder
 from simsent.trainer import CHECKPOINT, Trainer, sample_rows
 from simsent.training_args import TrainingArguments
 
-SENTS = [f"{a}{b}" for a in "今天我想北京花呗银行手机" for b in ["天气不错", "去吃饭", "额度", "还款了", "号码修改"]]
-PAIRS = [{"sentence1": "今天天气不错", "sentence2": "今天天气很好", "score": 5},
-         {"sentence1": "我想去北京", "sentence2": "花呗额度", "score": 0},
-         {"sentence1": "怎么修改密码", "sentence2": "密码怎么修改", "score": 4},
-         {"sentence1": "银行卡还款", "sentence2": "手机号码", "score": 1}]
+SENTS = [
+    f"{a}{b}"
+    for a in "今天我想北京花呗银行手机"
+    for b in ["天气不错", "去吃饭", "额度", "还款了", "号码修改"]
+]
+PAIRS = [
+    {"sentence1": "今天天气不错", "sentence2": "今天天气很好", "score": 5},
+    {"sentence1": "我想去北京", "sentence2": "花呗额度", "score": 0},
+    {"sentence1": "怎么修改密码", "sentence2": "密码怎么修改", "score": 4},
+    {"sentence1": "银行卡还款", "sentence2": "手机号码", "score": 1},
+]
 
 
 def _args(tmp_path, **kw):
-    base = dict(output_dir=str(tmp_path / "out"), batch_size=8, epochs=2, eval_steps=3, checkpoint_steps=2,
-                show_progress_bar=False, dropout=0.1)
+    base = dict(
+        output_dir=str(tmp_path / "out"),
+        batch_size=8,
+        epochs=2,
+        eval_steps=3,
+        checkpoint_steps=2,
+        show_progress_bar=False,
+        dropout=0.1,
+    )
     base.update(kw)
     return TrainingArguments(**base)
 
@@ -30,10 +44,10 @@ def test_training_lowers_loss_and_saves_best(tiny_bert, tmp_path):
     out = args.output_dir
     assert result["global_step"] == 3 * (len(SENTS) // 8)
     assert os.path.isfile(os.path.join(out, "modules.json"))
-    saved = json.load(open(os.path.join(out, "training_args.json")))
+    saved = json.loads(Path(out, "training_args.json").read_text())
     assert saved["batch_size"] == 8 and saved["lr"] == 1e-3
     assert not os.path.exists(os.path.join(out, CHECKPOINT))
-    card = open(os.path.join(out, "README.md"), encoding="utf-8").read()
+    card = Path(out, "README.md").read_text(encoding="utf-8")
     assert "Training arguments" in card and "spearman" in card
     best = max(h["spearman"] for h in result["history"])
     assert result["best_score"] == pytest.approx(best)
@@ -56,7 +70,7 @@ def test_interrupted_training_keeps_checkpoint_and_resumes(tiny_bert, tmp_path):
     model = SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1)
     with pytest.raises(Boom):
         Trainer(model, args, SENTS, evaluator=Crashing(PAIRS, "toy")).train()
-    state = json.load(open(os.path.join(args.output_dir, CHECKPOINT, "trainer_state.json")))
+    state = json.loads(Path(args.output_dir, CHECKPOINT, "trainer_state.json").read_text())
     assert state["global_step"] == 3
     model2 = SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1)
     result = Trainer(model2, args, SENTS, evaluator=STSEvaluator(PAIRS, "toy")).train()
@@ -88,7 +102,7 @@ def test_resume_gives_same_weights_as_uninterrupted(tiny_bert, tmp_path):
         trainer.train()
     resumed = SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1)
     Trainer(resumed, args, SENTS).train()
-    for (n, p), (_, q) in zip(full.named_parameters(), resumed.named_parameters()):
+    for (n, p), (_, q) in zip(full.named_parameters(), resumed.named_parameters(), strict=False):
         torch.testing.assert_close(p, q, atol=1e-5, rtol=1e-4, msg=n)
 
 

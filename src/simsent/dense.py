@@ -62,17 +62,23 @@ class DenseLayer(nn.Module):
         }
         with open(os.path.join(path, "config.json"), "w", encoding="utf-8") as f:
             json.dump(config, f, indent=2)
-        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items() if k.startswith("linear.")}
+        state = {
+            k: v.detach().cpu().contiguous() for k, v in self.state_dict().items() if k.startswith("linear.")
+        }
         save_file(state, os.path.join(path, "model.safetensors"))
 
     @classmethod
     def load(cls, path: str) -> DenseLayer:
         with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
             config = json.load(f)
-        act = next((k for k, (name, _) in ACTIVATIONS.items() if name == config.get("activation_function")), None)
+        act = next(
+            (k for k, (name, _) in ACTIVATIONS.items() if name == config.get("activation_function")), None
+        )
         if act is None:
             act = "tanh" if "activation_function" not in config else "identity"
-        layer = cls(config["in_features"], config["out_features"], bias=config.get("bias", True), activation=act)
+        layer = cls(
+            config["in_features"], config["out_features"], bias=config.get("bias", True), activation=act
+        )
         weights_file = os.path.join(path, "model.safetensors")
         if os.path.isfile(weights_file):
             state = load_file(weights_file)

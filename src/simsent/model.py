@@ -77,7 +77,9 @@ class SentenceEncoder(nn.Module):
         self.encoder = encoder
         self.pooling = Pooling(pooling)
         if self.pooling.mode == "pooler" and not encoder.has_pooler():
-            raise ConfigError("pooling 'pooler' needs a model with a dense+tanh pooler (e.g. BERT); use cls or mean")
+            raise ConfigError(
+                "pooling 'pooler' needs a model with a dense+tanh pooler (e.g. BERT); use cls or mean"
+            )
         self.dense = nn.ModuleList(dense or [])
         self.normalize = bool(normalize)
         if hasattr(encoder, "output_hidden_states"):
@@ -129,8 +131,12 @@ class SentenceEncoder(nn.Module):
         except (OSError, KeyError, json.JSONDecodeError) as exc:
             raise ModelLoadError(f"cannot load the encoder saved in {path!r}: {exc}") from exc
         dense = [DenseLayer.load(os.path.join(path, d)) for d in cfg.get("dense_paths", [])]
-        model = cls(encoder, pooling=pooling or cfg.get("pooling", "mean"), dense=dense,
-                    normalize=cfg.get("normalize", False))
+        model = cls(
+            encoder,
+            pooling=pooling or cfg.get("pooling", "mean"),
+            dense=dense,
+            normalize=cfg.get("normalize", False),
+        )
         model.extra_config = {k: v for k, v in cfg.items() if k not in _CORE_KEYS}
         return model
 
@@ -184,7 +190,10 @@ class SentenceEncoder(nn.Module):
         single = isinstance(sentences, str)
         texts = [sentences] if single else list(sentences)
         if any(not isinstance(t, str) for t in texts):
-            raise DataError("encode() takes strings; got " + type(next(t for t in texts if not isinstance(t, str))).__name__)
+            raise DataError(
+                "encode() takes strings; got "
+                + type(next(t for t in texts if not isinstance(t, str))).__name__
+            )
         if device is not None:
             self.to(device)
         was_training = self.training
@@ -215,8 +224,12 @@ class SentenceEncoder(nn.Module):
         self, a: str | Sequence[str], b: str | Sequence[str], batch_size: int = 32
     ) -> float | np.ndarray:
         """Cosine similarity: a float for two strings, else the (len(a), len(b)) matrix."""
-        va = self.encode([a] if isinstance(a, str) else list(a), batch_size=batch_size, normalize_embeddings=True)
-        vb = self.encode([b] if isinstance(b, str) else list(b), batch_size=batch_size, normalize_embeddings=True)
+        va = self.encode(
+            [a] if isinstance(a, str) else list(a), batch_size=batch_size, normalize_embeddings=True
+        )
+        vb = self.encode(
+            [b] if isinstance(b, str) else list(b), batch_size=batch_size, normalize_embeddings=True
+        )
         sims = va @ vb.T
         if isinstance(a, str) and isinstance(b, str):
             return float(sims[0, 0])

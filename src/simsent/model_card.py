@@ -34,12 +34,21 @@ def model_card(model: Any, args: Any, metrics: dict[str, Any], history: list[dic
     ]
     if metrics:
         lines += ["| metric | value |", "|---|---:|"]
-        lines += [f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in metrics.items()]
+        lines += [
+            f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in metrics.items()
+        ]
     else:
         lines.append("No dev task was evaluated.")
     if history:
         lines += ["", "## Evaluation history", "", "| step | spearman |", "|---:|---:|"]
         lines += [f"| {h['step']} | {h.get('spearman', float('nan')):.2f} |" for h in history]
-    lines += ["", "## Training arguments", "", "```json", json.dumps(args.to_dict(), indent=2, ensure_ascii=False),
-              "```", ""]
+    lines += [
+        "",
+        "## Training arguments",
+        "",
+        "```json",
+        json.dumps(args.to_dict(), indent=2, ensure_ascii=False),
+        "```",
+        "",
+    ]
     return "\n".join(lines)

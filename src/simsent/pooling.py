@@ -14,7 +14,8 @@ Modes:
 Example:
     >>> import torch
     >>> pool = Pooling("mean")
-    >>> feats = {"token_embeddings": torch.ones(2, 3, 4), "attention_mask": torch.tensor([[1, 1, 0], [1, 1, 1]])}
+    >>> mask = torch.tensor([[1, 1, 0], [1, 1, 1]])
+    >>> feats = {"token_embeddings": torch.ones(2, 3, 4), "attention_mask": mask}
     >>> pool(feats)["sentence_embedding"].shape
     torch.Size([2, 4])
 """

@@ -66,7 +66,9 @@ def _write_first_last(folder: str, dim: int, num_layers: int) -> None:
     save_file({"layer_weights": weights}, os.path.join(folder, "model.safetensors"))
 
 
-def write_sentence_transformers_folder(model: SentenceEncoder, path: str, model_card: str | None = None) -> None:
+def write_sentence_transformers_folder(
+    model: SentenceEncoder, path: str, model_card: str | None = None
+) -> None:
     """Save ``model`` under ``path`` atomically (written to a temporary folder, then renamed)."""
     from simsent import __version__
     from simsent.dense import DenseLayer
@@ -136,11 +138,17 @@ def write_sentence_transformers_folder(model: SentenceEncoder, path: str, model_
             _write_json(os.path.join(tmp, "modules.json"), modules)
             _write_json(
                 os.path.join(tmp, "config_sentence_transformers.json"),
-                {"__version__": {"simsent": __version__}, "prompts": {}, "default_prompt_name": None,
-                 "similarity_fn_name": "cosine"},
+                {
+                    "__version__": {"simsent": __version__},
+                    "prompts": {},
+                    "default_prompt_name": None,
+                    "similarity_fn_name": "cosine",
+                },
             )
         config = model.config_dict()
-        config.update({"encoder_path": encoder_path, "dense_paths": dense_paths, "simsent_version": __version__})
+        config.update(
+            {"encoder_path": encoder_path, "dense_paths": dense_paths, "simsent_version": __version__}
+        )
         _write_json(os.path.join(tmp, SIMSENT_CONFIG), config)
         if model_card:
             with open(os.path.join(tmp, "README.md"), "w", encoding="utf-8") as f:

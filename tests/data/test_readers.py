@@ -5,8 +5,8 @@ import pytest
 from simsent.data.readers import (
     read_any,
     read_jsonl,
-    read_senteval,
     read_sentences,
+    read_senteval,
     read_table,
     rows_for_columns,
     sentences_of,
@@ -19,8 +19,10 @@ def test_senteval_reports_malformed_lines_with_file_and_line(tmp_path, caplog):
     f.write_text("今天\t明天\t1\nbad line\n你好\t您好\tnotanumber\n\n北京\t上海\t0\n", encoding="utf-8")
     with caplog.at_level(logging.WARNING):
         rows = read_senteval(f)
-    assert rows == [{"sentence1": "今天", "sentence2": "明天", "score": 1.0},
-                    {"sentence1": "北京", "sentence2": "上海", "score": 0.0}]
+    assert rows == [
+        {"sentence1": "今天", "sentence2": "明天", "score": 1.0},
+        {"sentence1": "北京", "sentence2": "上海", "score": 0.0},
+    ]
     assert f"{f}:2" in caplog.text and f"{f}:3" in caplog.text
     assert "skipped 2 malformed line(s)" in caplog.text
 
@@ -47,11 +49,15 @@ def test_table_jsonl_and_dataset(tmp_path):
 
 
 def test_rows_for_columns_aliases_and_errors():
-    rows = rows_for_columns([{"text_a": "a", "text_b": "b", "label": "1"}], ("sentence1", "sentence2"), "score")
+    rows = rows_for_columns(
+        [{"text_a": "a", "text_b": "b", "label": "1"}], ("sentence1", "sentence2"), "score"
+    )
     assert rows == [{"sentence1": "a", "sentence2": "b", "score": 1.0}]
     assert rows_for_columns(["x", "y"], ("sentence",)) == [{"sentence": "x"}, {"sentence": "y"}]
     assert rows_for_columns([{"sentence1": "a", "sentence2": "b", "score": 1}], ("sentence",)) == [
-        {"sentence": "a"}, {"sentence": "b"}]
+        {"sentence": "a"},
+        {"sentence": "b"},
+    ]
     with pytest.raises(DataError, match="expects columns sentence1, sentence2, score"):
         rows_for_columns(["only text"], ("sentence1", "sentence2"), "score")
 

@@ -9,7 +9,7 @@ def test_sts_metrics_is_spearman_of_cosine():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(20, 5)), rng.normal(size=(20, 5))
     gold = rng.uniform(0, 5, size=20)
-    cos = np.array([x @ y / np.linalg.norm(x) / np.linalg.norm(y) for x, y in zip(a, b)])
+    cos = np.array([x @ y / np.linalg.norm(x) / np.linalg.norm(y) for x, y in zip(a, b, strict=False)])
     np.testing.assert_allclose(cosine_scores(a, b), cos)
     m = sts_metrics(a, b, gold, positive_threshold=4.0)
     assert m["spearman"] == pytest.approx(spearmanr(cos, gold).statistic * 100)
@@ -30,6 +30,9 @@ def test_evaluator_calls_encode_once_on_unique_sentences():
             calls.append(list(texts))
             return np.array([[1.0, len(t)] for t in texts])
 
-    rows = [{"sentence1": "a", "sentence2": "bb", "score": 1}, {"sentence1": "a", "sentence2": "ccc", "score": 0}]
+    rows = [
+        {"sentence1": "a", "sentence2": "bb", "score": 1},
+        {"sentence1": "a", "sentence2": "ccc", "score": 0},
+    ]
     out = STSEvaluator(rows, "toy")(Fake())
     assert calls == [["a", "bb", "ccc"]] and out["pairs"] == 2

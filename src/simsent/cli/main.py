@@ -37,8 +37,18 @@ def _configure(
 ) -> None:
     """Train, evaluate and serve sentence embeddings with SimCSE-style contrastive learning."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("accelerate", "transformers", "sentence_transformers", "httpx", "jieba", "urllib3", "filelock"):
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"
+    )
+    for noisy in (
+        "accelerate",
+        "transformers",
+        "sentence_transformers",
+        "httpx",
+        "jieba",
+        "urllib3",
+        "filelock",
+    ):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")

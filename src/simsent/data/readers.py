@@ -29,11 +29,20 @@ logger = logging.getLogger(__name__)
 
 #: accepted column names -> canonical name
 ALIASES = {
-    "text": "sentence", "sent": "sentence", "query": "anchor",
-    "text_a": "sentence1", "text_b": "sentence2", "sent1": "sentence1", "sent2": "sentence2",
-    "sentence_a": "sentence1", "sentence_b": "sentence2",
-    "label": "score", "similarity": "score",
-    "pos": "positive", "neg": "negative", "hard_negative": "negative",
+    "text": "sentence",
+    "sent": "sentence",
+    "query": "anchor",
+    "text_a": "sentence1",
+    "text_b": "sentence2",
+    "sent1": "sentence1",
+    "sent2": "sentence2",
+    "sentence_a": "sentence1",
+    "sentence_b": "sentence2",
+    "label": "score",
+    "similarity": "score",
+    "pos": "positive",
+    "neg": "negative",
+    "hard_negative": "negative",
 }
 
 

@@ -40,7 +40,9 @@ def resolve_data_dir(data_dir: str | None) -> str:
     """The data dir given, else ``$SIMSENT_DATA_DIR``; a clear error when neither is set."""
     data_dir = data_dir or os.environ.get(DATA_DIR_ENV)
     if not data_dir:
-        raise ConfigError(f"no data dir: pass --data-dir <dir with TASK/TASK.split.data> or set {DATA_DIR_ENV}")
+        raise ConfigError(
+            f"no data dir: pass --data-dir <dir with TASK/TASK.split.data> or set {DATA_DIR_ENV}"
+        )
     if not os.path.isdir(data_dir):
         raise DataError(f"data dir not found: {data_dir}")
     return data_dir

