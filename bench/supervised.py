@@ -171,12 +171,17 @@ def main(argv: list[str] | None = None) -> dict:
                 f"train {r['train_seconds']:.0f}s)",
                 flush=True,
             )
+        # partial table after each task, so an interrupted run still leaves its figures
+        done = [t for t in tasks if t in results]
+        write_results(
+            args, argv, done, objectives, results, notes, hashes, time.perf_counter() - t0, quiet=True
+        )
     total = time.perf_counter() - t0
     write_results(args, argv, tasks, objectives, results, notes, hashes, total)
     return results
 
 
-def write_results(args, argv, tasks, objectives, results, notes, hashes, total) -> None:
+def write_results(args, argv, tasks, objectives, results, notes, hashes, total, quiet=False) -> None:
     cols = ["baseline", *objectives]
     cmd = "flock /tmp/simsent-cpu.lock python bench/supervised.py " + " ".join(
         argv if argv is not None else sys.argv[1:]
@@ -255,7 +260,8 @@ def write_results(args, argv, tasks, objectives, results, notes, hashes, total) 
         json.dump(
             {"args": vars(args), "results": results, "notes": notes, "data_sha256": hashes}, f, indent=2
         )
-    print("\n".join(lines))
+    if not quiet:
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":
