@@ -98,6 +98,7 @@ class Trainer:
         self.evaluator = evaluator
         self.primary = getattr(evaluator, "primary_metric", "spearman")
         self.history: list[dict[str, Any]] = []
+        self.loss_history: list[tuple[int, float]] = []
         self.best_score = -math.inf
         self.global_step = 0
 
@@ -152,16 +153,23 @@ class Trainer:
                     "step_in_epoch": step_in_epoch,
                     "best_score": self.best_score,
                     "history": self.history,
+                    "loss_history": self.loss_history,
                 },
                 f,
                 indent=2,
             )
-        shutil.rmtree(path, ignore_errors=True)
+        old = path + ".old"  # never a moment without a complete checkpoint on disk
+        shutil.rmtree(old, ignore_errors=True)
+        if os.path.isdir(path):
+            os.replace(path, old)
         os.replace(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
         logger.info("checkpoint written at step %d: %s", self.global_step, path)
 
     def _load_checkpoint(self, accelerator) -> tuple[int, int]:
         path = os.path.join(self.args.output_dir, CHECKPOINT)
+        if not os.path.isdir(path) and os.path.isdir(path + ".old"):
+            path += ".old"  # a crash between the two renames of _save_checkpoint
         if not (self.args.resume and os.path.isfile(os.path.join(path, "trainer_state.json"))):
             return 0, 0
         accelerator.load_state(path)
@@ -170,6 +178,7 @@ class Trainer:
         self.global_step = state["global_step"]
         self.best_score = state["best_score"] if state["best_score"] is not None else -math.inf
         self.history = state["history"]
+        self.loss_history = [tuple(x) for x in state.get("loss_history", [])]
         logger.info("resumed from %s at step %d", path, self.global_step)
         return state["epoch"], state["step_in_epoch"]
 
@@ -239,6 +248,7 @@ class Trainer:
                         rate = seen / max(1e-9, time.perf_counter() - start)
                         bar.set_postfix(loss=f"{np.mean(running):.4f}", sent_s=f"{rate:.1f}")
                         logger.debug("step %d loss %.4f", self.global_step, np.mean(running))
+                        self.loss_history.append((self.global_step, float(np.mean(running))))
                         running = []
                     if args.eval_steps > 0 and self.global_step % args.eval_steps == 0:
                         self._eval_and_keep_best()
@@ -260,23 +270,29 @@ class Trainer:
         if self.evaluator is None:
             self._save_model({})
         shutil.rmtree(os.path.join(args.output_dir, CHECKPOINT), ignore_errors=True)
-        with open(os.path.join(args.output_dir, "train_history.json"), "w", encoding="utf-8") as f:
-            json.dump(
-                {
-                    "history": self.history,
-                    "train_seconds": train_seconds,
-                    "sentences_per_second": seen / max(train_seconds, 1e-9),
-                },
-                f,
-                indent=2,
-            )
-        return {
+        summary = {
             "global_step": self.global_step,
             "best_score": self.best_score,
             "history": self.history,
+            "loss_history": self.loss_history,
             "train_seconds": train_seconds,
             "sentences_per_second": seen / max(train_seconds, 1e-9),
         }
+        with open(os.path.join(args.output_dir, "train_history.json"), "w", encoding="utf-8") as f:
+            json.dump(summary, f, indent=2)
+        try:
+            from simsent.plots import plot_training_curve
+
+            plot_training_curve(
+                self.loss_history,
+                self.history,
+                os.path.join(args.output_dir, "training_curve.png"),
+                metric=self.primary,
+                title=f"{args.objective} training",
+            )
+        except Exception as exc:  # a plot must never fail a finished training
+            logger.warning("could not draw the training curve: %s", exc)
+        return summary
 
     def _eval_and_keep_best(self) -> None:
         metrics = self.evaluate()
