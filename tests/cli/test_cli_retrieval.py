@@ -83,7 +83,11 @@ def test_index_errors(model_dir, tiny_bert, tmp_path, capsys):
     corpus.write_text("\n".join(TEXTS) + "\n", encoding="utf-8")
     ix = str(tmp_path / "ix")
     assert run(capsys, "index", "build", model_dir, "--corpus", str(corpus), "--output", ix)[0] == 0
-    code, _, err = run(capsys, "index", "search", ix, "今天", "--model", tiny_bert)
+    from simsent.model import SentenceEncoder
+
+    other = str(tmp_path / "other")
+    SentenceEncoder.from_pretrained(tiny_bert, pooling="cls").save(other)
+    code, _, err = run(capsys, "index", "search", ix, "今天", "--model", other)
     assert code == 2 and "another model" in err
     code, _, err = run(
         capsys, "index", "build", model_dir, "--corpus", str(tmp_path / "nope.txt"), "--output", ix

@@ -130,9 +130,20 @@ class TransformerEncoder(EncoderModule):
                     setattr(module, attr, float(p))
 
     def _pretokenize(self, texts: list[str]) -> list[list[str]]:
+        """jieba words; a word missing from the vocabulary falls back to its characters (as WoBERT does)."""
         import jieba
 
-        return [[w for w in jieba.lcut(t) if w.strip()] for t in texts]
+        if not hasattr(self, "_vocab"):
+            self._vocab = set(self.tokenizer.get_vocab())
+        out = []
+        for text in texts:
+            pieces: list[str] = []
+            for word in jieba.lcut(text):
+                if not word.strip():
+                    continue
+                pieces.extend([word] if word in self._vocab else list(word))
+            out.append(pieces)
+        return out
 
     def tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:
         kwargs: dict[str, Any] = dict(
