@@ -28,7 +28,12 @@ def _task_evaluator(task: str, split: str, data_dir: str | None, max_pairs: int 
 
 
 def train(
-    model: str = typer.Option(..., "--model", "-m", help="Hub id or local folder of the starting model."),
+    model: str = typer.Option(
+        ...,
+        "--model",
+        "-m",
+        help="Hub id or local folder of the starting model, or 'textcnn' (built from the data).",
+    ),
     train_file: str = typer.Option(
         ..., "--train-file", "-t", help="Training data: .txt (one sentence a line), .data, .csv/.tsv, .jsonl."
     ),
@@ -69,6 +74,12 @@ def train(
     resume: bool = typer.Option(True, help="Resume from OUTPUT/checkpoint-last when present."),
     objective_arg: list[str] | None = typer.Option(
         None, "--objective-arg", help="key=value passed to the objective (repeatable)."
+    ),
+    model_arg: list[str] | None = typer.Option(
+        None,
+        "--model-arg",
+        help="key=value for a model built from scratch, e.g. with --model textcnn: emb_dim=128, filters=128, "
+        "kernel_sizes=[2,3,4], min_freq=1, teacher=DIR (repeatable).",
     ),
     freeze_encoder: bool = typer.Option(
         False,
@@ -115,9 +126,22 @@ def train(
         check_pooling(pooling)
     evaluator = _task_evaluator(dev_task, dev_split, data_dir, max_eval_pairs, seed) if dev_task else None
     rows = read_any(train_file)
-    encoder = SentenceEncoder.from_pretrained(
-        model, pooling=pooling, max_len=max_len, dropout=dropout, jieba=jieba or None
-    )
+    if model == "textcnn":
+        from simsent.data.readers import sentences_of
+        from simsent.encoders.textcnn import build_textcnn_model
+
+        options = {
+            "max_len": max_len,
+            "dropout": dropout,
+            "jieba": jieba,
+            "seed": seed,
+            **parse_kv(model_arg),
+        }
+        encoder = build_textcnn_model(sentences_of(rows), **options)
+    else:
+        encoder = SentenceEncoder.from_pretrained(
+            model, pooling=pooling, max_len=max_len, dropout=dropout, jieba=jieba or None
+        )
     if freeze_encoder:
         from simsent.heads import add_trainable_head
 
