@@ -146,8 +146,24 @@ def test_demo_runs_offline(tmp_path):
 
 def test_train_textcnn_from_the_cli(data_dir, tmp_path):
     out = tmp_path / "cnn"
-    r = run("-q", "train", "--model", "textcnn", "--train-file", str(data_dir / "sents.txt"), "--output", str(out),
-            "--batch-size", "4", "--model-arg", "emb_dim=16", "--model-arg", "filters=8", "--eval-steps", "0")
+    r = run(
+        "-q",
+        "train",
+        "--model",
+        "textcnn",
+        "--train-file",
+        str(data_dir / "sents.txt"),
+        "--output",
+        str(out),
+        "--batch-size",
+        "4",
+        "--model-arg",
+        "emb_dim=16",
+        "--model-arg",
+        "filters=8",
+        "--eval-steps",
+        "0",
+    )
     assert r.returncode == 0, r.stderr
     r = run("-q", "similarity", str(out), "今天天气不错", "今天天气很好")
     assert r.returncode == 0, r.stderr
