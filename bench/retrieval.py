@@ -180,7 +180,7 @@ def part_b(args) -> dict:
         for s in range(0, n, chunk):
             idx.add(x[s : s + chunk], ids=range(s, min(n, s + chunk)))
             if s == 0 or (s // chunk) % 2 == 1:
-                log.info("%s %s: %d rows in %.0f s", backend, kw, s + chunk, time.perf_counter() - t)
+                log.info("%s %s: %d rows in %.0f s", backend, kw, min(n, s + chunk), time.perf_counter() - t)
         idx.search(q[:1], k=10)  # IVF-PQ trains lazily; count it in the build
         return idx, time.perf_counter() - t
 
