@@ -189,6 +189,46 @@ def _model_and_tokenizer(texts, cfg: PretrainConfig, state: dict[str, Any] | Non
     return model, tokenizer
 
 
+def epoch_batches(lengths: Sequence[int], batch_size: int, seed: int, bucket: int = 50) -> list[list[int]]:
+    """Seeded batches of one epoch; texts of similar length share a batch (less padding).
+
+    The texts are shuffled, cut into chunks of ``bucket`` batches, sorted by length inside each
+    chunk and split into batches; the batch order is shuffled again. The last incomplete batch
+    is dropped.
+
+    Example:
+        >>> b = epoch_batches([3, 9, 4, 8, 5, 7], batch_size=2, seed=0)
+        >>> sorted(i for batch in b for i in batch), len(b)
+        ([0, 1, 2, 3, 4, 5], 3)
+    """
+    g = torch.Generator().manual_seed(seed)
+    n_batches = len(lengths) // batch_size
+    order = torch.randperm(len(lengths), generator=g).tolist()[: n_batches * batch_size]
+    batches = []
+    chunk = batch_size * bucket
+    for start in range(0, len(order), chunk):
+        part = sorted(order[start:start + chunk], key=lambda i: lengths[i])
+        batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=g).tolist()]
+
+
+def mlm_loss(model: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Masked-LM cross-entropy; a BERT computes vocabulary logits for the masked positions only.
+
+    Equal to ``model(**batch).loss`` (mean over masked tokens), without the ``(B, L, V)`` logits of
+    the unmasked positions, which cost about a fifth of a small model's step.
+    """
+    labels = batch["labels"]
+    base, head = getattr(model, "bert", None), getattr(model, "cls", None)
+    if base is None or head is None:
+        return model(**batch).loss
+    inputs = {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+    hidden = base(**inputs, return_dict=True).last_hidden_state
+    selected = labels != -100
+    logits = head(hidden[selected])
+    return torch.nn.functional.cross_entropy(logits.float(), labels[selected])
+
+
 # ---------------------------------------------------------------------- training
 def pretrain(
     texts: Sequence[str],
@@ -266,15 +306,18 @@ def pretrain(
     start = time.perf_counter()
     session_start_step, session_tokens, stop_reason = step, 0, "steps"
     window: list[float] = []
+    lengths = [len(e["input_ids"]) for e in examples]
+    batches, batches_epoch = [], -1
     try:
         while step < total_steps:
             epoch, pos = divmod(step, steps_per_epoch)
-            order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed + epoch))
-            batch = collator([examples[i] for i in order[pos * bs:(pos + 1) * bs].tolist()])
+            if epoch != batches_epoch:
+                batches, batches_epoch = epoch_batches(lengths, bs, cfg.seed + epoch), epoch
+            batch = collator([examples[i] for i in batches[pos]])
             if not bool((batch["labels"] != -100).any()):
                 continue  # nothing masked in this (tiny) batch: draw the masks again
             batch = {k: v.to(device) for k, v in batch.items()}
-            loss = model(**batch).loss
+            loss = mlm_loss(model, batch)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"masked-LM loss is {loss.item()} at step {step}; lower --lr")
             loss.backward()
