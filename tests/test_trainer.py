@@ -119,3 +119,23 @@ def test_sampling_and_dedup():
 def test_no_training_rows_is_an_error(tiny_bert, tmp_path):
     with pytest.raises(DataError):
         Trainer(SentenceEncoder.from_pretrained(tiny_bert), _args(tmp_path), [])
+
+
+def test_saving_the_best_model_keeps_the_checkpoint_beside_it(tiny_bert, tmp_path):
+    """A best-model save replaces the model files atomically but must not delete checkpoint-last."""
+    args = _args(tmp_path, eval_steps=3, checkpoint_steps=2, epochs=1)
+    trainer = Trainer(
+        SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1),
+        args,
+        SENTS,
+        evaluator=STSEvaluator(PAIRS, "toy"),
+    )
+    original, seen = trainer._save_model, []
+
+    def save_and_look(metrics):
+        original(metrics)
+        seen.append(os.path.isfile(os.path.join(args.output_dir, CHECKPOINT, "trainer_state.json")))
+
+    trainer._save_model = save_and_look
+    trainer.train()
+    assert seen and seen[0] is True  # the step-2 checkpoint survived the step-3 best-model save

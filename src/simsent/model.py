@@ -31,29 +31,39 @@ logger = logging.getLogger(__name__)
 SIMSENT_CONFIG = "simsent_config.json"
 
 
-def _st_pooling_mode(path: str) -> str | None:
-    """Read the pooling of a sentence-transformers folder's ``*_Pooling`` module, if any."""
+def _read_st_modules(path: str) -> tuple[str | None, list[DenseLayer], bool]:
+    """Pooling mode, Dense layers and normalisation of a sentence-transformers folder (if it is one)."""
     modules_file = os.path.join(path, "modules.json")
     if not os.path.isfile(modules_file):
-        return None
+        return None, [], False
     with open(modules_file, encoding="utf-8") as f:
         modules = json.load(f)
+    mode, dense, normalize = None, [], False
     for m in modules:
-        if m["type"].endswith("Pooling") and "Weighted" not in m["type"]:
-            with open(os.path.join(path, m["path"], "config.json"), encoding="utf-8") as f:
+        kind = m["type"].rsplit(".", 1)[-1]
+        sub = os.path.join(path, m.get("path", ""))
+        if kind == "Pooling":
+            with open(os.path.join(sub, "config.json"), encoding="utf-8") as f:
                 cfg = json.load(f)
-            mode = cfg.get("pooling_mode")
-            if isinstance(mode, list):
-                mode = mode[0]
-            if mode is None:
-                if cfg.get("pooling_mode_cls_token"):
-                    mode = "cls"
-                elif cfg.get("pooling_mode_max_tokens"):
-                    mode = "max"
-                else:
-                    mode = "mean"
-            return {"cls": "cls", "max": "max"}.get(mode, "mean")
-    return None
+            raw = cfg.get("pooling_mode")
+            if isinstance(raw, list):
+                raw = raw[0]
+            if raw is None:
+                raw = (
+                    "cls"
+                    if cfg.get("pooling_mode_cls_token")
+                    else "max"
+                    if cfg.get("pooling_mode_max_tokens")
+                    else "mean"
+                )
+            mode = {"cls": "cls", "max": "max"}.get(raw, "mean")
+        elif kind == "Dense":
+            dense.append(DenseLayer.load(sub))
+        elif kind == "Normalize":
+            normalize = True
+        elif kind != "Transformer":
+            logger.warning("module %s of %s is not supported by simsent and is ignored", kind, path)
+    return mode, dense, normalize
 
 
 class SentenceEncoder(nn.Module):
@@ -107,14 +117,16 @@ class SentenceEncoder(nn.Module):
             return cls._load_simsent(name_or_path, pooling, max_len, dropout, jieba)
         from simsent.encoders.transformer import TransformerEncoder
 
-        st_pooling = _st_pooling_mode(name_or_path) if os.path.isdir(name_or_path) else None
+        st_pooling, st_dense, st_normalize = (
+            _read_st_modules(name_or_path) if os.path.isdir(name_or_path) else (None, [], False)
+        )
         if max_len is None and os.path.isfile(os.path.join(name_or_path, "sentence_bert_config.json")):
             with open(os.path.join(name_or_path, "sentence_bert_config.json"), encoding="utf-8") as f:
                 max_len = json.load(f).get("max_seq_length")
         enc = TransformerEncoder.from_pretrained(
             name_or_path, max_len=max_len or 64, dropout=dropout, jieba=bool(jieba)
         )
-        model = cls(enc, pooling=pooling or st_pooling or "mean")
+        model = cls(enc, pooling=pooling or st_pooling or "mean", dense=st_dense, normalize=st_normalize)
         model.extra_config["base_model"] = name_or_path
         return model
 

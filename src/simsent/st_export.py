@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from typing import TYPE_CHECKING
 
 import torch
 from safetensors.torch import save_file
+
+from simsent.fileio import replace_dir
 
 if TYPE_CHECKING:
     from simsent.model import SentenceEncoder
@@ -153,14 +156,8 @@ def write_sentence_transformers_folder(
         if model_card:
             with open(os.path.join(tmp, "README.md"), "w", encoding="utf-8") as f:
                 f.write(model_card)
-        if os.path.isdir(path):
-            old = path + ".old"
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        # keep what else lives in the folder (checkpoint, history, plots), drop stale module folders
+        replace_dir(tmp, path, carry_over=lambda name: not re.match(r"^\d+_", name))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import math
@@ -31,6 +32,7 @@ from tqdm.auto import tqdm
 from simsent.data.collator import TextBatchCollator
 from simsent.data.readers import rows_for_columns
 from simsent.errors import DataError
+from simsent.fileio import replace_dir
 from simsent.losses import Objective, objective_class
 from simsent.training_args import TrainingArguments
 
@@ -158,18 +160,14 @@ class Trainer:
                 f,
                 indent=2,
             )
-        old = path + ".old"  # never a moment without a complete checkpoint on disk
-        shutil.rmtree(old, ignore_errors=True)
-        if os.path.isdir(path):
-            os.replace(path, old)
-        os.replace(tmp, path)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_dir(tmp, path)  # never a moment without a complete checkpoint on disk
         logger.info("checkpoint written at step %d: %s", self.global_step, path)
 
     def _load_checkpoint(self, accelerator) -> tuple[int, int]:
         path = os.path.join(self.args.output_dir, CHECKPOINT)
-        if not os.path.isdir(path) and os.path.isdir(path + ".old"):
-            path += ".old"  # a crash between the two renames of _save_checkpoint
+        if not os.path.isdir(path):  # a crash between the two renames of replace_dir
+            olds = sorted(glob.glob(path + ".old-*"), key=os.path.getmtime)
+            path = olds[-1] if olds else path
         if not (self.args.resume and os.path.isfile(os.path.join(path, "trainer_state.json"))):
             return 0, 0
         accelerator.load_state(path)

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from simsent.errors import ConfigError, DataError
+from simsent.fileio import replace_dir
 
 logger = logging.getLogger(__name__)
 
@@ -556,14 +557,7 @@ class VectorIndex:
                     )
             with open(os.path.join(tmp, INDEX_JSON), "w", encoding="utf-8") as f:
                 json.dump(self.config(), f, indent=2, ensure_ascii=False)
-            if os.path.isdir(path):
-                old = tempfile.mkdtemp(prefix=".old-index-", dir=parent)
-                os.rmdir(old)
-                os.replace(path, old)
-                os.replace(tmp, path)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, path)
+            replace_dir(tmp, path)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
