@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -29,16 +28,10 @@ import torch
 from simsent import __version__
 from simsent.data.tasks import TASKS, load_task, task_file
 from simsent.evaluation.sts import STSEvaluator, summarize
+from simsent.experiments.provenance import sha256_file
 
 log = logging.getLogger("bench.light_encoders")
 
-
-def sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def split_tasks(data_dir: str, seed: int, eval_pairs: int) -> tuple[list[str], dict[str, list[dict]]]:
@@ -223,7 +216,7 @@ def main() -> None:
         f"{'met' if best_distilled >= 0.9 * teacher_mean else 'NOT met'}).",
         "",
         "Data files (sha256):", "",
-        *[f"- `{files[t]}`: `{sha256(files[t])}`" for t in TASKS],
+        *[f"- `{files[t]}`: `{sha256_file(files[t])}`" for t in TASKS],
         "",
     ]
     os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import logging
 import os
@@ -42,17 +41,11 @@ import numpy as np
 import torch
 
 from simsent import __version__
+from simsent.experiments.provenance import sha256_file
 
 log = logging.getLogger("bench.retrieval")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-
-def sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def minilm_path() -> str:
@@ -75,7 +68,7 @@ def part_a(args) -> dict:
         rows = load_task(task, "valid", args.data_dir)
         out["data"][task] = {
             "file": os.path.relpath(task_file(args.data_dir, task, "valid"), ROOT),
-            "sha256": sha256(task_file(args.data_dir, task, "valid")),
+            "sha256": sha256_file(task_file(args.data_dir, task, "valid")),
         }
         ev = RetrievalEvaluator.from_pairs(rows, name=task, batch_size=128)
         model = SentenceEncoder.from_pretrained(minilm_path(), pooling="mean", max_len=64, dropout=0.1)

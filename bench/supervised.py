@@ -22,7 +22,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -41,19 +40,13 @@ from simsent.data.readers import sentences_of
 from simsent.data.tasks import TASKS, load_task, parse_tasks, positive_threshold, task_file
 from simsent.data.triplets import expand_triplets, triplets_from_pairs
 from simsent.evaluation.sts import STSEvaluator
+from simsent.experiments.provenance import sha256_file
 from simsent.model import SentenceEncoder
 from simsent.trainer import Trainer, sample_rows
 from simsent.training_args import TrainingArguments
 
 OBJECTIVES = ("simcse", "sbert_softmax", "cosent", "supervised_simcse")
 
-
-def sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def split_halves(rows: list[dict], seed: int) -> tuple[list[dict], list[dict]]:
@@ -146,7 +139,7 @@ def main(argv: list[str] | None = None) -> dict:
     t0 = time.perf_counter()
     for task in tasks:
         path = task_file(args.data_dir, task, "valid")
-        hashes[os.path.relpath(path, args.data_dir)] = sha256(path)
+        hashes[os.path.relpath(path, args.data_dir)] = sha256_file(path)
         train, test = split_halves(load_task(task, "valid", args.data_dir), args.seed)
         test = sample_rows(test, args.max_eval_pairs, args.seed)
         evaluator = STSEvaluator(test, name=task)

@@ -11,7 +11,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Iterable, Sequence
@@ -41,11 +40,9 @@ def dedup(texts: Iterable[str]) -> list[str]:
 
 def sha256_of(path: str | os.PathLike) -> str:
     """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    from simsent.experiments.provenance import sha256_file
+
+    return sha256_file(os.fspath(path))
 
 
 def read_corpus(files: Sequence[str | os.PathLike]) -> tuple[list[str], dict[str, Any]]:
