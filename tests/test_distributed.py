@@ -20,7 +20,10 @@ def _worker(rank: int, world: int, init_file: str, out_dir: str) -> None:
     g1, g2 = gather_with_grad(z1), gather_with_grad(z2)
     loss = UnsupervisedSimCSELoss.compute(g1, g2, 0.05, "paper")
     loss.backward()
-    torch.save({"loss": loss.detach(), "grad": z1.grad, "shape": tuple(g1.shape)}, os.path.join(out_dir, f"{rank}.pt"))
+    torch.save(
+        {"loss": loss.detach(), "grad": z1.grad, "shape": tuple(g1.shape)},
+        os.path.join(out_dir, f"{rank}.pt"),
+    )
     dist.destroy_process_group()
 
 

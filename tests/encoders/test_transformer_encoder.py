@@ -9,8 +9,13 @@ def test_jieba_pretokenisation_keeps_words(tmp_path):
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "今天", "天气", "不错", "今", "天", "气"]
     (tmp_path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
     BertTokenizerFast(str(tmp_path / "vocab.txt")).save_pretrained(str(tmp_path))
-    cfg = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                     intermediate_size=32)
+    cfg = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+    )
     BertModel(cfg).save_pretrained(str(tmp_path))
     words = TransformerEncoder.from_pretrained(str(tmp_path), jieba=True)
     chars = TransformerEncoder.from_pretrained(str(tmp_path))

@@ -28,17 +28,8 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def model_dir(tiny_bert, tmp_path_factory):
-    """tiny_bert with a tokenizer that knows its vocabulary (the conftest one maps Chinese to [UNK])."""
-    import shutil
-
-    from transformers import BertTokenizerFast
-
-    d = tmp_path_factory.mktemp("tiny") / "model"
-    shutil.copytree(tiny_bert, d)
-    vocab = (d / "vocab.txt").read_text(encoding="utf-8").split()
-    BertTokenizerFast(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=True).save_pretrained(d)
-    return str(d)
+def model_dir(tiny_bert):
+    return tiny_bert
 
 
 @pytest.fixture(scope="module")
