@@ -167,3 +167,10 @@ def test_train_textcnn_from_the_cli(data_dir, tmp_path):
     assert r.returncode == 0, r.stderr
     r = run("-q", "similarity", str(out), "今天天气不错", "今天天气很好")
     assert r.returncode == 0, r.stderr
+
+
+def test_help_names_every_objective():
+    from simsent.cli.core import OBJECTIVE_NAMES
+    from simsent.losses import OBJECTIVES
+
+    assert tuple(OBJECTIVES) == OBJECTIVE_NAMES

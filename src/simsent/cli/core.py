@@ -15,6 +15,17 @@ import typer
 
 from simsent.cli.common import parse_kv, require_file
 
+#: names of simsent.losses.OBJECTIVES, listed here so `--help` does not import torch (a test keeps them equal)
+OBJECTIVE_NAMES = (
+    "simcse",
+    "simcse_mlm",
+    "supervised_simcse",
+    "sbert_softmax",
+    "cosent",
+    "amsoftmax",
+    "distill",
+)
+
 
 def _task_evaluator(task: str, split: str, data_dir: str | None, max_pairs: int | None, seed: int):
     from simsent.data.tasks import check_task, load_task, positive_threshold, resolve_data_dir
@@ -38,7 +49,7 @@ def train(
         ..., "--train-file", "-t", help="Training data: .txt (one sentence a line), .data, .csv/.tsv, .jsonl."
     ),
     output: str = typer.Option(..., "--output", "-o", help="Folder for the trained model."),
-    objective: str = typer.Option("simcse", help="Training objective (simcse, ...)."),
+    objective: str = typer.Option("simcse", help=f"Training objective: {', '.join(OBJECTIVE_NAMES)}."),
     dev_task: str | None = typer.Option(
         None, help="Dev task evaluated every --eval-steps (ATEC, BQ, LCQMC, PAWSX, STS-B)."
     ),
