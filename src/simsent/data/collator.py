@@ -46,8 +46,10 @@ class TextBatchCollator:
     def __call__(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         features = []
         for col in self.text_columns:
-            texts = [str(r[col]) for r in rows]
-            features.append(self.tokenize(texts * self.views))
+            batch = self.tokenize([str(r[col]) for r in rows])
+            if self.views > 1:  # tokenise once, repeat the tensors: same as tokenising texts * views
+                batch = {k: torch.cat([v] * self.views) for k, v in batch.items()}
+            features.append(batch)
         labels = None
         if self.label_column:
             labels = torch.tensor([r[self.label_column] for r in rows], dtype=self.label_dtype)
