@@ -66,6 +66,14 @@ def sample_rows(rows: Sequence[Any], max_samples: int | None, seed: int, dedup: 
     return rows
 
 
+def make_optimizer(params: list[torch.nn.Parameter], lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    """AdamW, fused into one kernel where this torch build supports it (CPU since torch 2.4), else foreach."""
+    try:
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+
+
 class Trainer:
     """Train a :class:`~simsent.model.SentenceEncoder` with one objective.
 
@@ -196,7 +204,7 @@ class Trainer:
         steps_per_epoch = len(train_loader)
         total_steps = max(1, steps_per_epoch * args.epochs)
         params = [p for p in self.objective.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
+        optimizer = make_optimizer(params, args.lr, args.weight_decay)
         scheduler = get_linear_schedule_with_warmup(
             optimizer, int(args.warmup_ratio * total_steps), total_steps
         )
