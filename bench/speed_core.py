@@ -2,7 +2,9 @@
 
 * training throughput (sentences/s): simsent unsupervised SimCSE (one forward pass of the duplicated
   batch) vs sentence-transformers' own SimCSE recipe, MultipleNegativesRankingLoss on (s, s) pairs with
-  ``SentenceTransformerTrainer``. Both time the whole ``train()`` call on the same sentences.
+  ``SentenceTransformerTrainer``, on the same sentences in the same batches (sentence-transformers
+  gets simsent's batch order; the padded tokens each side pushes through the transformer are counted
+  and must match, else shuffling alone moves the ratio by several per cent).
 * encode throughput (sentences/s): ``SentenceEncoder.encode`` vs ``SentenceTransformer.encode``.
 
 Runs alternate (ours, theirs, ours, theirs, ...) and the median of ``--repeats`` runs is reported, so
@@ -34,9 +36,38 @@ from simsent.trainer import Trainer
 from simsent.training_args import TrainingArguments
 
 
-def train_simsent(model_path: str, sents: list[str], bs: int, max_len: int, seed: int) -> tuple[float, float]:
-    """(sentences/s of the training loop, sentences/s of the whole ``train()`` call incl. saving)."""
+def batch_order(n: int, seed: int) -> list[int]:
+    """The order in which simsent's Trainer visits ``n`` rows in epoch 0 for ``seed``.
+
+    (accelerate's seedable sampler: ``torch.randperm`` with a generator seeded ``seed + epoch``.)
+    sentence-transformers is given the same order, so both sides train on identical batches; the
+    padded-token counts recorded by :func:`count_tokens` check it.
+    """
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+
+
+def count_tokens(hf_model: torch.nn.Module) -> list[int]:
+    """Record the padded token count of every forward pass of ``hf_model`` into the returned list.
+
+    The hook sits on the embeddings module: sentence-transformers calls ``model.forward`` directly,
+    which skips hooks on the model itself.
+    """
+    counts: list[int] = []
+
+    def hook(_module, args, kwargs):
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        counts.append(int(ids.numel()))
+
+    hf_model.embeddings.register_forward_pre_hook(hook, with_kwargs=True)
+    return counts
+
+
+def train_simsent(
+    model_path: str, sents: list[str], bs: int, max_len: int, seed: int
+) -> tuple[float, float, int]:
+    """(sentences/s of the training loop, of the whole ``train()`` call incl. saving, padded tokens)."""
     model = SentenceEncoder.from_pretrained(model_path, pooling="mean", dropout=0.1, max_len=max_len)
+    tokens = count_tokens(model.encoder.model)
     with tempfile.TemporaryDirectory() as out:
         args = TrainingArguments(
             output_dir=out,
@@ -53,18 +84,26 @@ def train_simsent(model_path: str, sents: list[str], bs: int, max_len: int, seed
         t0 = time.perf_counter()
         result = trainer.train()
         whole = time.perf_counter() - t0
-        return len(sents) / result["train_seconds"], len(sents) / whole
+        return len(sents) / result["train_seconds"], len(sents) / whole, sum(tokens)
 
 
-def train_st(model_path: str, sents: list[str], bs: int, max_len: int, seed: int) -> tuple[float, float]:
-    """(sentences/s of the loop (HF ``train_runtime``), sentences/s of the whole ``train()`` call)."""
+def train_st(
+    model_path: str, sents: list[str], bs: int, max_len: int, seed: int
+) -> tuple[float, float, int]:
+    """(sentences/s of the loop (HF ``train_runtime``), of the whole ``train()`` call, padded tokens).
+
+    Batches are simsent's (:func:`batch_order`), so both libraries see the same padding.
+    """
     from datasets import Dataset
     from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
+    from sentence_transformers.base.sampler import DefaultBatchSampler
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
     from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
 
     model = SentenceTransformer(model_path, device="cpu")
     model.max_seq_length = max_len
+    tokens = count_tokens(model[0].auto_model)
+    order = batch_order(len(sents), seed)
     ds = Dataset.from_dict({"anchor": sents, "positive": sents})
     with tempfile.TemporaryDirectory() as out:
         args = SentenceTransformerTrainingArguments(
@@ -80,6 +119,7 @@ def train_st(model_path: str, sents: list[str], bs: int, max_len: int, seed: int
             warmup_ratio=0.0,
             dataloader_drop_last=True,
             use_cpu=True,
+            batch_sampler=lambda _dataset, **kw: DefaultBatchSampler(order, **kw),
         )
         trainer = SentenceTransformerTrainer(
             model=model, args=args, train_dataset=ds, loss=MultipleNegativesRankingLoss(model, scale=20.0)
@@ -87,7 +127,7 @@ def train_st(model_path: str, sents: list[str], bs: int, max_len: int, seed: int
         t0 = time.perf_counter()
         output = trainer.train()
         whole = time.perf_counter() - t0
-        return len(sents) / float(output.metrics["train_runtime"]), len(sents) / whole
+        return len(sents) / float(output.metrics["train_runtime"]), len(sents) / whole, sum(tokens)
 
 
 def main() -> None:
@@ -127,6 +167,7 @@ def main() -> None:
     enc: dict[str, list[float]] = {"simsent": [], "sentence-transformers": []}
     loop: dict[str, list[float]] = {"simsent": [], "sentence-transformers": []}
     whole: dict[str, list[float]] = {"simsent": [], "sentence-transformers": []}
+    padded: dict[str, list[int]] = {"simsent": [], "sentence-transformers": []}
     trainers = {"simsent": train_simsent, "sentence-transformers": train_st}
     models = {"simsent": ours_m, "sentence-transformers": st_m}
     for r in range(a.repeats):
@@ -136,15 +177,17 @@ def main() -> None:
             models[name].encode(enc_texts, batch_size=a.batch_size)
             enc[name].append(len(enc_texts) / (time.perf_counter() - t0))
         for name in order:
-            lp, wh = trainers[name](a.model, train, a.batch_size, a.max_len, a.seed + r)
+            lp, wh, tok = trainers[name](a.model, train, a.batch_size, a.max_len, a.seed + r)
             loop[name].append(lp)
             whole[name].append(wh)
+            padded[name].append(tok)
         print(
             json.dumps(
                 {
                     "repeat": r,
                     "encode": {k: v[-1] for k, v in enc.items()},
                     "train_loop": {k: v[-1] for k, v in loop.items()},
+                    "padded_tokens": {k: v[-1] for k, v in padded.items()},
                 }
             ),
             flush=True,
@@ -154,6 +197,9 @@ def main() -> None:
         for k in models
     }
     ratio = {m: med["simsent"][m] / med["sentence-transformers"][m] for m in ("encode", "loop", "whole")}
+    same_batches = padded["simsent"] == padded["sentence-transformers"]
+    print(f"identical batches (padded tokens per run {padded['simsent']} vs "
+          f"{padded['sentence-transformers']}): {same_batches}")
     print(
         f"training loop sentences/s: simsent {med['simsent']['loop']:.1f}  sentence-transformers "
         f"{med['sentence-transformers']['loop']:.1f}  ratio {ratio['loop']:.2f}"
@@ -177,7 +223,10 @@ def main() -> None:
         f"{a.max_len}, {a.threads} CPU threads; median of {a.repeats} runs, the order of the two sides "
         f"alternating. Training: {a.train_sentences} sentences, 1 epoch; simsent unsupervised SimCSE (one "
         "forward pass of the duplicated batch) vs sentence-transformers' SimCSE recipe, "
-        "MultipleNegativesRankingLoss on (s, s) pairs with SentenceTransformerTrainer. 'Training loop' "
+        "MultipleNegativesRankingLoss on (s, s) pairs with SentenceTransformerTrainer, given simsent's "
+        "batch order so that both train on identical batches (padded tokens through the transformer per "
+        f"run: simsent {padded['simsent']}, sentence-transformers {padded['sentence-transformers']}: "
+        f"{'identical' if same_batches else 'DIFFERENT'}). 'Training loop' "
         "divides by the loop time each library reports (simsent `train_seconds`, Hugging Face "
         "`train_runtime`); 'whole train() call' by the wall time of the call, which for simsent includes "
         "writing the trained model to disk (sentence-transformers was run with save_strategy='no'). "
@@ -192,7 +241,8 @@ def main() -> None:
         f"| encode sentences/s | {med['simsent']['encode']:.1f} | "
         f"{med['sentence-transformers']['encode']:.1f} | {ratio['encode']:.2f} |",
         "",
-        "All runs: " + json.dumps({"encode": enc, "train_loop": loop, "train_whole": whole}),
+        "All runs: "
+        + json.dumps({"encode": enc, "train_loop": loop, "train_whole": whole, "padded_tokens": padded}),
         "",
         "## Provenance",
         "",

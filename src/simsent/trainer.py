@@ -129,6 +129,12 @@ class Trainer:
             drop_last=len(self.rows) > self.args.batch_size,
         )
 
+    def _chunk_size(self, device: torch.device) -> int | None:
+        """Rows per encoder call: ``args.forward_chunk_size``, or by default the batch size on CPU."""
+        if self.args.forward_chunk_size is not None:
+            return self.args.forward_chunk_size or None
+        return self.args.batch_size if device.type == "cpu" else None
+
     def evaluate(self) -> dict[str, float]:
         """Run the evaluator (if any) in eval mode and record the result."""
         if self.evaluator is None:
@@ -208,6 +214,7 @@ class Trainer:
         scheduler = get_linear_schedule_with_warmup(
             optimizer, int(args.warmup_ratio * total_steps), total_steps
         )
+        self.objective.forward_chunk_size = self._chunk_size(accelerator.device)
         objective, optimizer, scheduler, train_loader = accelerator.prepare(
             self.objective, optimizer, scheduler, train_loader
         )

@@ -67,6 +67,11 @@ class TrainingArguments:
     resume: bool = True
     #: log the running loss every this many steps
     logging_steps: int = 10
+    #: rows per encoder call inside a batch (the duplicated SimCSE batch of 2N rows runs as chunks of
+    #: this many); None = ``batch_size`` on CPU (two N-row calls are faster there than one of 2N:
+    #: memory-bound kernels keep their activations in cache) and the whole batch on a GPU; 0 = whole
+    #: batch always. Gradients and the loss are those of the whole batch either way.
+    forward_chunk_size: int | None = None
     #: accelerate mixed precision: no, fp16 or bf16
     mixed_precision: str = "no"
     #: show a tqdm progress bar

@@ -32,6 +32,8 @@ class Objective(nn.Module):
     label_column: str | None = None
     #: how many times each text column is repeated in the forward batch
     views: int = 1
+    #: rows per encoder call in :meth:`embed` (None or 0: the whole batch in one call)
+    forward_chunk_size: int | None = None
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
@@ -68,8 +70,19 @@ class Objective(nn.Module):
         return rows
 
     def embed(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Run the model on one tokenised batch."""
-        return self.model(features)
+        """Run the model on one tokenised batch, in row chunks of :attr:`forward_chunk_size`.
+
+        Chunking changes only how the rows are grouped into encoder calls (each row is encoded
+        independently, with its own dropout mask), not the embeddings' values or their gradients.
+        """
+        chunk = self.forward_chunk_size
+        n = len(next(iter(features.values())))
+        if not chunk or n <= chunk:
+            return self.model(features)
+        parts = [
+            self.model({k: v[i : i + chunk] for k, v in features.items()}) for i in range(0, n, chunk)
+        ]
+        return torch.cat(parts)
 
     def forward(self, features: list[dict[str, torch.Tensor]], labels: torch.Tensor | None) -> torch.Tensor:
         raise NotImplementedError
