@@ -170,11 +170,21 @@ def test_bench_table_errors(tiny_bert, data_dir, tmp_path, capsys):
     for extra, msg in (
         (["--protocol", "magic"], "unknown protocol"),
         (["--poolings", "bogus"], "unknown pooling"),
+        (["--simcse-variant", "magic"], "unknown SimCSE variant"),
     ):
         with pytest.raises(SystemExit) as exc:
             main([*base, *extra])
         assert exc.value.code == 2
         assert msg in capsys.readouterr().err
+
+
+def test_simcse_variant_is_part_of_the_command_and_the_cell_key():
+    from simsent.experiments.table import TableConfig
+
+    paper = TableConfig(model="m", output="o")
+    symmetric = TableConfig(model="m", output="o", simcse_variant="symmetric")
+    assert "--simcse-variant symmetric" in symmetric.command_line()
+    assert symmetric.cell_key() != paper.cell_key()
 
 
 def test_whiten_cli(tiny_bert, tmp_path):

@@ -83,6 +83,9 @@ def bench_table(
     dropout: float = typer.Option(0.3, min=0.0, max=0.9),
     epochs: int = typer.Option(1, min=1),
     temperature: float = typer.Option(0.05, min=1e-4),
+    simcse_variant: str = typer.Option(
+        "paper", help="paper (N-1 negatives) or symmetric (2N-2, both directions; Su's Chinese runs)."
+    ),
     max_len: int = typer.Option(64, min=2),
     max_train_samples: int | None = typer.Option(10000, min=2, help="Sentences sampled for SimCSE per run."),
     max_whiten_samples: int | None = typer.Option(
@@ -112,6 +115,7 @@ def bench_table(
         dropout=dropout,
         epochs=epochs,
         temperature=temperature,
+        simcse_variant=simcse_variant,
         max_len=max_len,
         max_train_samples=max_train_samples,
         max_whiten_samples=max_whiten_samples,

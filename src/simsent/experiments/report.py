@@ -81,7 +81,8 @@ def to_markdown(rows: Sequence[dict[str, Any]], prov: dict[str, Any], title: str
         f"- evaluation split: {cfg.get('eval_split_used', cfg.get('eval_split'))}; "
         f"max eval pairs: {cfg.get('max_eval_pairs')}",
         f"- SimCSE: batch {cfg.get('batch_size')}, lr {cfg.get('lr')}, dropout {cfg.get('dropout')}, "
-        f"epochs {cfg.get('epochs')}, temperature {cfg.get('temperature')}, max_len {cfg.get('max_len')}, "
+        f"epochs {cfg.get('epochs')}, temperature {cfg.get('temperature')}, "
+        f"loss variant {cfg.get('simcse_variant', 'paper')}, max_len {cfg.get('max_len')}, "
         f"max train sentences {cfg.get('max_train_samples')}",
         f"- whitening: dim {cfg.get('whiten_dim') or 'all'}, fitted on "
         f"{cfg.get('max_whiten_samples') or 'the SimCSE training sample'} sentences of the train text",

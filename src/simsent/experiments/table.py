@@ -72,6 +72,7 @@ class TableConfig:
     dropout: float = 0.3
     epochs: int = 1
     temperature: float = 0.05
+    simcse_variant: str = "paper"
     max_len: int = 64
     max_train_samples: int | None = 10000
     max_whiten_samples: int | None = None
@@ -153,6 +154,8 @@ class TableConfig:
             str(self.epochs),
             "--temperature",
             str(self.temperature),
+            "--simcse-variant",
+            self.simcse_variant,
             "--max-len",
             str(self.max_len),
         ]
@@ -270,6 +273,7 @@ def run_cell(cfg: TableConfig, pooling: str, data: TaskData, seed: int) -> dict[
             batch_size=cfg.batch_size,
             lr=cfg.lr,
             temperature=cfg.temperature,
+            simcse_variant=cfg.simcse_variant,
             seed=seed,
             max_len=cfg.max_len,
             dropout=cfg.dropout,
@@ -431,6 +435,10 @@ def run_table(
 
     if cfg.protocol not in PROTOCOLS:
         raise ConfigError(f"unknown protocol {cfg.protocol!r}; choose {' or '.join(PROTOCOLS)}")
+    from simsent.losses.simcse import VARIANTS
+
+    if cfg.simcse_variant not in VARIANTS:
+        raise ConfigError(f"unknown SimCSE variant {cfg.simcse_variant!r}; choose {' or '.join(VARIANTS)}")
     data_dir = resolve_data_dir(cfg.data_dir)
     tasks = cfg.task_list
     if not tasks:
