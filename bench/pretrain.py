@@ -120,8 +120,33 @@ def markdown(record: dict) -> str:
     ]
     lines += [f"- `{f['path']}` {f['sha256']} ({f['texts']:,} texts)" for f in c["files"]]
     if record.get("table"):
-        lines += ["", f"Seed table on this model: `{record['table']}/`."]
+        lines += ["", f"Seed table on this model: `{record['table']}/table.md`"
+                  + (f" (made by `{record['table_command']}`)." if record.get("table_command") else ".")]
     return "\n".join(lines) + "\n"
+
+
+def write_report(record: dict, results_dir: str) -> None:
+    with open(os.path.join(results_dir, "pretrain.json"), "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=2, ensure_ascii=False)
+    md = markdown(record)
+    with open(os.path.join(results_dir, "pretrain.md"), "w", encoding="utf-8") as f:
+        f.write(md)
+    print(md)
+
+
+def add_table_to_earlier_run(args: argparse.Namespace) -> None:
+    """``--table-only``: the seed table on the model that an earlier run of this bench wrote."""
+    path = os.path.join(args.results_dir, "pretrain.json")
+    if not os.path.isfile(path):
+        sys.exit(f"--table-only needs an earlier run's {path}")
+    with open(path, encoding="utf-8") as f:
+        record = json.load(f)
+    model_dir = record["config"]["output_dir"]
+    if not os.path.isdir(model_dir):
+        sys.exit(f"the pretrained model folder {model_dir} of that run is gone; pretrain again")
+    record["table"] = run_table(model_dir, args)
+    record["table_command"] = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+    write_report(record, args.results_dir)
 
 
 def main() -> None:
@@ -143,12 +168,18 @@ def main() -> None:
     p.add_argument("--checkpoint-steps", type=int, default=500)
     p.add_argument("--table", action="store_true", help="then run the a/b/c seed table on the model")
     p.add_argument("--table-args", default="", help="extra flags for simsent bench table (one string)")
+    p.add_argument("--table-only", action="store_true",
+                   help="skip pretraining: run the table on the model of an earlier run of this bench "
+                        "(its <results-dir>/pretrain.json) and add it to the report")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
     logging.getLogger("transformers").setLevel(logging.ERROR)
     torch.set_num_threads(args.threads)
+    if args.table_only:
+        add_table_to_earlier_run(args)
+        return
 
     files = corpus_files(args.data_dir)
     texts, stats = read_corpus(files)
@@ -177,12 +208,7 @@ def main() -> None:
     }
     if args.table:
         record["table"] = run_table(args.output, args)
-    with open(os.path.join(args.results_dir, "pretrain.json"), "w", encoding="utf-8") as f:
-        json.dump(record, f, indent=2, ensure_ascii=False)
-    md = markdown(record)
-    with open(os.path.join(args.results_dir, "pretrain.md"), "w", encoding="utf-8") as f:
-        f.write(md)
-    print(md)
+    write_report(record, args.results_dir)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,12 @@ def train(
     max_eval_pairs: int | None = typer.Option(None, min=1, help="Seeded subset of dev pairs."),
     warmup_ratio: float = typer.Option(0.0, min=0.0, max=1.0),
     seed: int = typer.Option(42),
+    forward_chunk_size: int | None = typer.Option(
+        None,
+        min=0,
+        help="Rows per encoder call within a batch (default: the batch size on CPU, whole batch on GPU; "
+        "0: whole batch).",
+    ),
     jieba: bool = typer.Option(False, help="Segment with jieba before tokenising (word-level models)."),
     resume: bool = typer.Option(True, help="Resume from OUTPUT/checkpoint-last when present."),
     objective_arg: list[str] | None = typer.Option(
@@ -127,6 +133,7 @@ def train(
         eval_steps=eval_steps,
         checkpoint_steps=checkpoint_steps,
         resume=resume,
+        forward_chunk_size=forward_chunk_size,
         objective_kwargs=parse_kv(objective_arg),
     )
     from simsent.losses import objective_class
