@@ -20,7 +20,7 @@ import csv
 import json
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from simsent.errors import DataError
@@ -60,29 +60,68 @@ def _report(path: str, skipped: int, kept: int) -> None:
         raise DataError(f"{path}: no usable line (the file is empty or every line is malformed)")
 
 
+class LineCounts:
+    """Kept and skipped line counts of one file, filled in by :func:`parse_lines`."""
+
+    def __init__(self) -> None:
+        self.kept = 0
+        self.skipped = 0
+
+
+def parse_lines(
+    path: str, lines: Iterable[str], parse: Callable[[str], Any], counts: LineCounts
+) -> Iterator[Any]:
+    """Yield ``parse(line)`` for every non-blank line; a ValueError skips the line with a logged reason.
+
+    Example:
+        >>> counts = LineCounts()
+        >>> list(parse_lines("x.jsonl", ['{"a": 1}', "oops"], json_object, counts)), counts.skipped
+        ([{'a': 1}], 1)
+    """
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = parse(line)
+        except ValueError as exc:
+            counts.skipped += 1
+            logger.warning("%s:%d: malformed line skipped (%s)", path, lineno, exc)
+            continue
+        counts.kept += 1
+        yield record
+
+
+def json_object(line: str) -> dict[str, Any]:
+    """One JSON object; anything else is a ValueError."""
+    obj = json.loads(line)
+    if not isinstance(obj, dict):
+        raise ValueError("not a JSON object")
+    return obj
+
+
+def senteval_row(line: str) -> dict[str, Any]:
+    """``text_a<TAB>text_b<TAB>label`` -> ``{"sentence1", "sentence2", "score"}``; ValueError if malformed."""
+    parts = line.rstrip("\r\n").split("\t")
+    if len(parts) != 3:
+        raise ValueError(f"expected 3 tab-separated fields, found {len(parts)}")
+    score = float(parts[2])
+    if not parts[0].strip() or not parts[1].strip():
+        raise ValueError("empty sentence")
+    return {"sentence1": parts[0], "sentence2": parts[1], "score": score}
+
+
+def _read_lines(path: str | os.PathLike, parse: Callable[[str], Any]) -> list[Any]:
+    path = _check_file(path)
+    counts = LineCounts()
+    with open(path, encoding="utf-8") as f:
+        rows = list(parse_lines(path, f, parse, counts))
+    _report(path, counts.skipped, counts.kept)
+    return rows
+
+
 def read_senteval(path: str | os.PathLike) -> list[dict[str, Any]]:
     """Read ``text_a<TAB>text_b<TAB>label`` lines into ``sentence1, sentence2, score`` rows."""
-    path = _check_file(path)
-    rows, skipped = [], 0
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            parts = line.split("\t")
-            try:
-                if len(parts) != 3:
-                    raise ValueError(f"expected 3 tab-separated fields, found {len(parts)}")
-                score = float(parts[2])
-                if not parts[0].strip() or not parts[1].strip():
-                    raise ValueError("empty sentence")
-            except ValueError as exc:
-                skipped += 1
-                logger.warning("%s:%d: malformed line skipped (%s)", path, lineno, exc)
-                continue
-            rows.append({"sentence1": parts[0], "sentence2": parts[1], "score": score})
-    _report(path, skipped, len(rows))
-    return rows
+    return _read_lines(path, senteval_row)
 
 
 def read_sentences(path: str | os.PathLike) -> list[str]:
@@ -118,23 +157,7 @@ def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
 
 def read_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
     """Read one JSON object per line."""
-    path = _check_file(path)
-    rows, skipped = [], 0
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                if not isinstance(obj, dict):
-                    raise ValueError("not a JSON object")
-            except ValueError as exc:
-                skipped += 1
-                logger.warning("%s:%d: malformed JSON line skipped (%s)", path, lineno, exc)
-                continue
-            rows.append(obj)
-    _report(path, skipped, len(rows))
-    return rows
+    return _read_lines(path, json_object)
 
 
 def read_any(source: Any) -> list[dict[str, Any]] | list[str]:

@@ -21,12 +21,12 @@ Example:
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import os
 from collections.abc import Iterator
 from typing import Any
 
+from simsent.data.readers import LineCounts, json_object, parse_lines
 from simsent.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -71,20 +71,9 @@ def iter_corpus(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
                 kept += 1
                 yield rec
         elif path.endswith((".jsonl", ".json")):
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                    if not isinstance(obj, dict):
-                        raise ValueError("not a JSON object")
-                    rec = _record(obj)
-                except ValueError as exc:
-                    skipped += 1
-                    logger.warning("%s:%d: line skipped (%s)", path, lineno, exc)
-                    continue
-                kept += 1
-                yield rec
+            counts = LineCounts()
+            yield from parse_lines(path, f, lambda line: _record(json_object(line)), counts)
+            kept, skipped = counts.kept, counts.skipped
         else:
             for line in f:
                 text = line.strip()
