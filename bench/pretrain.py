@@ -74,6 +74,38 @@ def run_table(model_dir: str, args: argparse.Namespace) -> str | None:
     return out
 
 
+def table_summary(table_dir: str) -> list[str]:
+    """Per pooling: on how many tasks SimCSE beat raw and whitening (the issue's target: raw on >= 4 of 5)."""
+    path = os.path.join(table_dir, "table.json")
+    if not os.path.isfile(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        rows = [r for r in json.load(f)["summary"] if r["pooling"] != "tfidf"]
+    lines = [
+        "## Raw / whitening / SimCSE on this model (Spearman x100, mean over seeds)",
+        "",
+        "| pooling | task | raw | whitening | SimCSE | SimCSE - raw |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        raw, wh, sim = (r[m]["spearman"]["mean"] for m in ("raw", "whitening", "simcse"))
+        lines.append(
+            f"| {r['pooling']} | {r['task']} | {raw:.2f} | {wh:.2f} | {sim:.2f} | {sim - raw:+.2f} |"
+        )
+    lines.append("")
+    for pooling in dict.fromkeys(r["pooling"] for r in rows):
+        mine = [r for r in rows if r["pooling"] == pooling]
+        raw_wins = [r["task"] for r in mine if r["simcse_beats_raw"]]
+        wh_wins = [r["task"] for r in mine if r["simcse_beats_whitening"]]
+        verdict = "met" if len(raw_wins) >= 4 else "not met"
+        lines.append(
+            f"- {pooling}: SimCSE beats raw on {len(raw_wins)} of {len(mine)} tasks "
+            f"({', '.join(raw_wins) or 'none'}; target >= 4: {verdict}), whitening on {len(wh_wins)} "
+            f"({', '.join(wh_wins) or 'none'})."
+        )
+    return lines
+
+
 def markdown(record: dict) -> str:
     r, c, cfg, v = record["result"], record["corpus"], record["config"], record["versions"]
     lines = [
@@ -120,6 +152,7 @@ def markdown(record: dict) -> str:
     ]
     lines += [f"- `{f['path']}` {f['sha256']} ({f['texts']:,} texts)" for f in c["files"]]
     if record.get("table"):
+        lines += ["", *table_summary(record["table"])]
         lines += ["", f"Seed table on this model: `{record['table']}/table.md`"
                   + (f" (made by `{record['table_command']}`)." if record.get("table_command") else ".")]
     return "\n".join(lines) + "\n"
