@@ -12,6 +12,11 @@
     (seed 43): build time, single-query latency p50/p99 (one query per call, through
     ``VectorIndex.search``), recall@10 against exact search, for HNSW (several efSearch) and IVF-PQ
     (several nprobe, with and without exact re-ranking).
+(b-clustered) the same on ``--n`` vectors with local structure, like real embeddings: unit vectors
+    around ``--clusters`` random centres (``normalise(centre + sigma * noise)``, queries drawn the
+    same way). Uniform random vectors in 384 dimensions have no neighbourhood structure (the 1st and
+    the 100th neighbour of a query have almost the same cosine), the worst case for any graph or
+    quantiser index; both are reported.
 (c) ``simsent serve`` all-MiniLM-L6-v2 in a subprocess on 127.0.0.1; POST /similarity with one
     pair per request from 1, 8 and 32 concurrent clients (httpx, asyncio) for ``--duration`` s each
     after a warm-up: requests/s, p50/p99 latency. Client and server share the 2 cores.
@@ -130,6 +135,24 @@ def _unit_rows(rng: np.random.Generator, n: int, d: int, chunk: int = 100_000) -
     return x
 
 
+def _clustered_rows(
+    rng: np.random.Generator, centres: np.ndarray, n: int, sigma: float, chunk: int = 100_000
+) -> np.ndarray:
+    """Unit rows ``normalise(centre + sigma * noise)`` around randomly chosen ``centres``.
+
+    A stand-in for real sentence embeddings, which have local structure (paraphrases sit close
+    together, far from the rest); uniform random vectors in 384 dimensions have none.
+    """
+    d = centres.shape[1]
+    x = np.empty((n, d), dtype=np.float32)
+    for s in range(0, n, chunk):
+        m = min(chunk, n - s)
+        noise = rng.standard_normal((m, d), dtype=np.float32)
+        block = centres[rng.integers(len(centres), size=m)] + sigma * noise
+        x[s : s + m] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    return x
+
+
 def _latency_and_recall(index, q: np.ndarray, gt: np.ndarray, k: int = 10) -> dict:
     lat, found = [], []
     for i in range(len(q)):
@@ -147,21 +170,34 @@ def _latency_and_recall(index, q: np.ndarray, gt: np.ndarray, k: int = 10) -> di
     }
 
 
-def part_b(args) -> dict:
+def part_b(args, clustered: bool = False) -> dict:
     import faiss
 
     from simsent.search import VectorIndex
 
-    faiss.omp_set_num_threads(2)
+    faiss.omp_set_num_threads(args.threads)
     d, n = 384, args.n
     rng = np.random.default_rng(42)
     t0 = time.perf_counter()
-    x = _unit_rows(rng, n, d)
-    q = _unit_rows(np.random.default_rng(43), args.queries, d)
+    if clustered:
+        centres = _unit_rows(np.random.default_rng(41), args.clusters, d)
+        x = _clustered_rows(rng, centres, n, args.sigma)
+        q = _clustered_rows(np.random.default_rng(43), centres, args.queries, args.sigma)
+        data = (
+            f"{args.clusters:,} random unit centres (seed 41); each vector = normalise(centre + "
+            f"{args.sigma} * N(0, I)) around a uniformly chosen centre (vectors seed 42, queries seed 43)"
+        )
+    else:
+        x = _unit_rows(rng, n, d)
+        q = _unit_rows(np.random.default_rng(43), args.queries, d)
+        data = "uniform random unit vectors (vectors seed 42, queries seed 43)"
     out: dict = {
         "n": n,
         "dim": d,
         "queries": args.queries,
+        "distribution": "clustered" if clustered else "uniform",
+        "data": data,
+        "threads": args.threads,
         "gen_seconds": time.perf_counter() - t0,
         "runs": [],
     }
@@ -333,14 +369,18 @@ def to_markdown(res: dict) -> str:
             "Data: " + ", ".join(f"`{d['file']}` sha256 `{d['sha256']}`" for d in a["data"].values()),
             "",
         ]
-    b = res.get("b")
-    if b:
+    for key in ("b", "b-clustered"):
+        b = res.get(key)
+        if not b:
+            continue
         e = b["exact"]
+        kind = b.get("distribution", "uniform")
         lines += [
-            f"## (b) ANN on {b['n']:,} random unit vectors, dim {b['dim']} ({b['queries']} random queries)",
+            f"## ({key}) ANN on {b['n']:,} {kind} unit vectors, dim {b['dim']} ({b['queries']} queries)",
             "",
-            "Vectors seed 42, queries seed 43; one query per call through `VectorIndex.search` "
-            "(faiss, 2 OpenMP threads); recall@10 against exact inner-product search.",
+            f"Data: {b.get('data', 'uniform random unit vectors (vectors seed 42, queries seed 43)')}; "
+            "one query per call through `VectorIndex.search` "
+            f"(faiss, {b.get('threads', 2)} OpenMP thread(s)); recall@10 against exact inner-product search.",
             "",
             f"Exact (IndexFlatIP): build {e['build_seconds']:.1f} s, single query p50 {e['p50_ms']:.2f} ms / "
             f"p99 {e['p99_ms']:.2f} ms; all {b['queries']} queries as one batch "
@@ -380,12 +420,15 @@ def to_markdown(res: dict) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--parts", default="a,b,c")
+    p.add_argument("--parts", default="a,b,c", help="comma-separated: a, b, b-clustered, c")
     p.add_argument("--data-dir", default="../shared/data/senteval_cn")
     p.add_argument("--tasks", default="LCQMC,BQ")
     p.add_argument("--max-train-samples", type=int, default=2000)
     p.add_argument("--n", type=int, default=1_000_000)
     p.add_argument("--queries", type=int, default=1000)
+    p.add_argument("--clusters", type=int, default=10_000, help="centres of part b-clustered")
+    p.add_argument("--sigma", type=float, default=0.05, help="per-dimension noise of part b-clustered")
+    p.add_argument("--threads", type=int, default=2, help="faiss OpenMP threads in part b")
     p.add_argument("--hnsw-m", type=int, nargs="+", default=[32])
     p.add_argument("--ef-construction", type=int, default=100)
     p.add_argument("--ef-search", type=int, nargs="+", default=[64, 128, 256, 512, 1024])
@@ -416,7 +459,8 @@ def main() -> None:
     res["meta"].setdefault("commands", {})
     for part in args.parts.split(","):
         t0 = time.perf_counter()
-        res[part] = {"a": part_a, "b": part_b, "c": part_c}[part](args)
+        parts = {"a": part_a, "b": part_b, "b-clustered": lambda a: part_b(a, clustered=True), "c": part_c}
+        res[part] = parts[part](args)
         res["meta"]["commands"][part] = {
             "command": "python bench/retrieval.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "date": time.strftime("%Y-%m-%d %H:%M"),

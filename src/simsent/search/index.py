@@ -181,7 +181,7 @@ class VectorIndex:
         engine: str = "auto",
         hnsw_m: int = 32,
         ef_construction: int = 200,
-        ef_search: int = 128,
+        ef_search: int = 64,
         nlist: int | None = None,
         pq_m: int | None = None,
         nbits: int = 8,
