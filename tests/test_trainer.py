@@ -141,8 +141,8 @@ def test_saving_the_best_model_keeps_the_checkpoint_beside_it(tiny_bert, tmp_pat
     assert seen and seen[0] is True  # the step-2 checkpoint survived the step-3 best-model save
 
 
-@pytest.mark.parametrize("setting,cpu,gpu", [(None, 8, None), (0, None, None), (5, 5, 5)])
-def test_forward_chunk_size_defaults_to_the_batch_size_on_cpu(tiny_bert, tmp_path, setting, cpu, gpu):
+@pytest.mark.parametrize("setting,cpu,gpu", [(None, 16, None), (0, None, None), (5, 5, 5)])
+def test_forward_chunk_size_defaults_to_small_chunks_on_cpu(tiny_bert, tmp_path, setting, cpu, gpu):
     import torch
 
     model = SentenceEncoder.from_pretrained(tiny_bert, pooling="mean", max_len=16)

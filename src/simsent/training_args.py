@@ -67,10 +67,10 @@ class TrainingArguments:
     resume: bool = True
     #: log the running loss every this many steps
     logging_steps: int = 10
-    #: rows per encoder call inside a batch (the duplicated SimCSE batch of 2N rows runs as chunks of
-    #: this many); None = ``batch_size`` on CPU (two N-row calls are faster there than one of 2N:
-    #: memory-bound kernels keep their activations in cache) and the whole batch on a GPU; 0 = whole
-    #: batch always. Gradients and the loss are those of the whole batch either way.
+    #: rows per encoder call inside a batch: the rows are sorted by length, encoded this many at a time
+    #: with trailing padding cut off, and put back in order (same embeddings, gradients and in-batch
+    #: negatives, far fewer padded tokens). None = 16 on CPU (about 2.5x faster SimCSE training than
+    #: one call on the duplicated 2N-row batch) and the whole batch on a GPU; 0 = whole batch always.
     forward_chunk_size: int | None = None
     #: accelerate mixed precision: no, fp16 or bf16
     mixed_precision: str = "no"

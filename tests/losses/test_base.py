@@ -1,28 +1,54 @@
-"""The Objective base class: chunked encoder calls give the whole batch's embeddings and gradients."""
+"""The Objective base class: length-sorted chunked encoder calls give the whole batch's embeddings
+and gradients."""
 
 import pytest
 import torch
 
+from simsent.encoders.textcnn import build_textcnn_model
 from simsent.losses.simcse import UnsupervisedSimCSELoss
 from simsent.model import SentenceEncoder
 
+TEXTS = ["今天天气不错", "你好", "花呗怎么还款呢我想知道", "再见", "银行卡"]
 
+
+def _model(kind, tiny_bert):
+    if kind == "transformer":
+        return SentenceEncoder.from_pretrained(tiny_bert, pooling="mean", max_len=16)
+    return build_textcnn_model(TEXTS, emb_dim=8, filters=4, seed=0)
+
+
+@pytest.mark.parametrize("kind", ["transformer", "textcnn"])
 @pytest.mark.parametrize("chunk", [1, 3, 4, 100])
-def test_chunked_embed_equals_one_call(tiny_bert, chunk):
-    model = SentenceEncoder.from_pretrained(tiny_bert, pooling="mean", max_len=16)
-    model.eval()  # no dropout, so the two paths must agree exactly
-    texts = ["今天天气不错", "你好", "花呗怎么还款呢", "再见"]
-    features = model.tokenize(texts + texts)
+def test_chunked_embed_equals_one_call(tiny_bert, kind, chunk):
+    model = _model(kind, tiny_bert)
+    model.eval()  # no dropout, so the two paths must agree
+    features = model.tokenize(TEXTS + TEXTS)
+    assert (features["attention_mask"] == 0).any()  # padding is there to be trimmed
     whole, chunked = UnsupervisedSimCSELoss(model), UnsupervisedSimCSELoss(model)
     chunked.forward_chunk_size = chunk
 
-    loss_whole = whole([dict(features)], None)
-    grads_whole = torch.autograd.grad(loss_whole, list(model.parameters()), allow_unused=True)
-    loss_chunked = chunked([dict(features)], None)
-    grads_chunked = torch.autograd.grad(loss_chunked, list(model.parameters()), allow_unused=True)
+    emb_whole, emb_chunked = whole.embed(dict(features)), chunked.embed(dict(features))
+    assert emb_chunked.shape == emb_whole.shape == (10, emb_whole.shape[1])
+    torch.testing.assert_close(emb_chunked, emb_whole, rtol=1e-5, atol=1e-6)  # same rows, same order
 
-    assert whole.embed(dict(features)).shape == chunked.embed(dict(features)).shape == (8, 32)
+    params = [p for p in model.parameters() if p.requires_grad]
+    loss_whole = whole([dict(features)], None)
+    grads_whole = torch.autograd.grad(loss_whole, params, allow_unused=True)
+    loss_chunked = chunked([dict(features)], None)
+    grads_chunked = torch.autograd.grad(loss_chunked, params, allow_unused=True)
     torch.testing.assert_close(loss_chunked, loss_whole, rtol=1e-5, atol=1e-6)
     for a, b in zip(grads_whole, grads_chunked, strict=True):
         if a is not None:
             torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
+
+
+def test_chunks_are_length_sorted_and_trimmed(tiny_bert):
+    model = SentenceEncoder.from_pretrained(tiny_bert, pooling="mean", max_len=16)
+    widths = []
+    model.encoder.register_forward_pre_hook(lambda _m, args: widths.append(args[0]["input_ids"].shape[1]))
+    loss = UnsupervisedSimCSELoss(model)
+    loss.forward_chunk_size = 2
+    features = model.tokenize(TEXTS + TEXTS)
+    loss.embed(dict(features))
+    lengths = sorted(features["attention_mask"].sum(1).tolist(), reverse=True)
+    assert widths == [int(lengths[i]) for i in range(0, 10, 2)]  # each chunk as wide as its longest row

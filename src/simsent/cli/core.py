@@ -84,8 +84,8 @@ def train(
     forward_chunk_size: int | None = typer.Option(
         None,
         min=0,
-        help="Rows per encoder call within a batch (default: the batch size on CPU, whole batch on GPU; "
-        "0: whole batch).",
+        help="Rows per encoder call within a batch, length-sorted with padding trimmed (default: 16 on CPU, "
+        "whole batch on GPU; 0: whole batch). Same loss and gradients, fewer padded tokens.",
     ),
     jieba: bool = typer.Option(False, help="Segment with jieba before tokenising (word-level models)."),
     resume: bool = typer.Option(True, help="Resume from OUTPUT/checkpoint-last when present."),

@@ -32,7 +32,7 @@ class Objective(nn.Module):
     label_column: str | None = None
     #: how many times each text column is repeated in the forward batch
     views: int = 1
-    #: rows per encoder call in :meth:`embed` (None or 0: the whole batch in one call)
+    #: rows per encoder call in :meth:`embed`, length-sorted (None or 0: the whole batch in one call)
     forward_chunk_size: int | None = None
 
     def __init__(self, model: nn.Module) -> None:
@@ -70,19 +70,27 @@ class Objective(nn.Module):
         return rows
 
     def embed(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Run the model on one tokenised batch, in row chunks of :attr:`forward_chunk_size`.
+        """Run the model on one tokenised batch, in length-sorted chunks of :attr:`forward_chunk_size` rows.
 
-        Chunking changes only how the rows are grouped into encoder calls (each row is encoded
-        independently, with its own dropout mask), not the embeddings' values or their gradients.
+        With a chunk size, the rows are sorted by length, encoded ``forward_chunk_size`` at a time with
+        each chunk's trailing all-padding columns cut off, and put back in their order. Every row is
+        still encoded on its own (masked attention, its own dropout mask), so the embeddings and their
+        gradients are those of one call on the whole batch, for far fewer padded tokens.
         """
         chunk = self.forward_chunk_size
+        mask = features.get("attention_mask")
         n = len(next(iter(features.values())))
-        if not chunk or n <= chunk:
+        if not chunk or n <= chunk or mask is None:
             return self.model(features)
-        parts = [
-            self.model({k: v[i : i + chunk] for k, v in features.items()}) for i in range(0, n, chunk)
-        ]
-        return torch.cat(parts)
+        order = torch.argsort(mask.sum(dim=1), descending=True, stable=True)
+        parts = []
+        for start in range(0, n, chunk):
+            rows = order[start : start + chunk]
+            width = int(torch.nonzero(mask[rows].any(dim=0)).max()) + 1  # drop trailing padding only
+            sub = {k: v[rows][:, :width] if v.dim() > 1 and v.shape[1] == mask.shape[1] else v[rows]
+                   for k, v in features.items()}
+            parts.append(self.model(sub))
+        return torch.cat(parts)[torch.argsort(order)]
 
     def forward(self, features: list[dict[str, torch.Tensor]], labels: torch.Tensor | None) -> torch.Tensor:
         raise NotImplementedError
