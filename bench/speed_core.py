@@ -1,7 +1,7 @@
 """Core speed benchmark: simsent vs sentence-transformers, same model, data, batch size, max length.
 
-* training throughput (sentences/s): simsent unsupervised SimCSE (one forward pass of the duplicated
-  batch) vs sentence-transformers' own SimCSE recipe, MultipleNegativesRankingLoss on (s, s) pairs with
+* training throughput (sentences/s): simsent unsupervised SimCSE (the duplicated batch, default
+  settings) vs sentence-transformers' own SimCSE recipe, MultipleNegativesRankingLoss on (s, s) pairs with
   ``SentenceTransformerTrainer``, on the same sentences in the same batches (sentence-transformers
   gets simsent's batch order; the real tokens each side pushes through the transformer are counted and
   must match, else shuffling alone moves the ratio by several per cent; the padded tokens are counted
@@ -228,8 +228,8 @@ def main() -> None:
         "",
         f"Same model (all-MiniLM-L6-v2), data ({a.task} valid text), batch {a.batch_size}, max length "
         f"{a.max_len}, {a.threads} CPU threads; median of {a.repeats} runs, the order of the two sides "
-        f"alternating. Training: {a.train_sentences} sentences, 1 epoch; simsent unsupervised SimCSE (one "
-        "forward pass of the duplicated batch) vs sentence-transformers' SimCSE recipe, "
+        f"alternating. Training: {a.train_sentences} sentences, 1 epoch; simsent unsupervised SimCSE (the "
+        "duplicated batch, default settings) vs sentence-transformers' SimCSE recipe, "
         "MultipleNegativesRankingLoss on (s, s) pairs with SentenceTransformerTrainer, given simsent's "
         "batch order so that both train on identical batches (real tokens through the transformer per "
         f"run: simsent {real['simsent']}, sentence-transformers {real['sentence-transformers']}: "
