@@ -202,3 +202,28 @@ def test_whiten_cli(tiny_bert, tmp_path):
     vecs = SentenceTransformer(str(out), device="cpu").encode(sents)
     assert vecs.shape == (len(sents), 4)
     np.testing.assert_allclose(np.cov(vecs.astype(np.float64).T), np.eye(4), atol=1e-2)
+
+
+def test_tfidf_cell_stays_sparse_and_matches_dense_cosine():
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from simsent.evaluation.sts import sts_metrics
+    from simsent.experiments.table import TableConfig, TaskData, run_tfidf_cell
+
+    train = ["今天天气不错", "花呗怎么还款", "银行卡丢了怎么办", "我想修改手机号码", "今天很好"]
+    rows = [
+        {"sentence1": "今天天气很好", "sentence2": "今天天气不错", "score": 5.0},
+        {"sentence1": "花呗如何还钱", "sentence2": "花呗怎么还款", "score": 4.0},
+        {"sentence1": "银行卡丢了", "sentence2": "手机号码修改", "score": 0.0},
+        {"sentence1": "修改号码", "sentence2": "今天天气", "score": 1.0},
+    ]
+    data = TaskData("STS-B", "valid", train, train, rows, [])
+    cell = run_tfidf_cell(TableConfig(model="m", output="o"), data, seed=1)
+
+    vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True).fit(train)
+    a = vec.transform([r["sentence1"] for r in rows]).toarray()
+    b = vec.transform([r["sentence2"] for r in rows]).toarray()
+    dense = sts_metrics(a, b, [r["score"] for r in rows])
+    assert np.isclose(cell["tfidf"]["spearman"], dense["spearman"])
+    assert np.isclose(cell["tfidf"]["pearson"], dense["pearson"])

@@ -30,18 +30,29 @@ def cosine_scores(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(a * b, axis=1)
 
 
-def sts_metrics(
-    vec1: np.ndarray, vec2: np.ndarray, gold: Sequence[float], positive_threshold: float | None = None
-) -> dict[str, float]:
-    """Spearman and Pearson (x100) of cosine vs gold; alignment/uniformity when a threshold is given."""
-    scores = cosine_scores(vec1, vec2)
+def correlation_metrics(scores: np.ndarray, gold: Sequence[float]) -> dict[str, float]:
+    """Spearman and Pearson (x100) of similarity scores vs gold labels, and the pair count.
+
+    Example:
+        >>> correlation_metrics(np.array([0.1, 0.5, 0.9]), [0, 1, 2])["spearman"]
+        100.0
+    """
+    scores = np.asarray(scores, dtype=np.float64)
     gold = np.asarray(gold, dtype=np.float64)
     if np.std(gold) == 0 or np.std(scores) == 0:
         spear = pear = float("nan")
     else:
         spear = float(spearmanr(scores, gold).statistic) * 100
         pear = float(pearsonr(scores, gold).statistic) * 100
-    out = {"spearman": spear, "pearson": pear, "pairs": int(len(gold))}
+    return {"spearman": spear, "pearson": pear, "pairs": int(len(gold))}
+
+
+def sts_metrics(
+    vec1: np.ndarray, vec2: np.ndarray, gold: Sequence[float], positive_threshold: float | None = None
+) -> dict[str, float]:
+    """Spearman and Pearson (x100) of cosine vs gold; alignment/uniformity when a threshold is given."""
+    out = correlation_metrics(cosine_scores(vec1, vec2), gold)
+    gold = np.asarray(gold, dtype=np.float64)
     if positive_threshold is not None:
         pos = gold >= positive_threshold
         out["alignment"] = alignment(vec1[pos], vec2[pos])
