@@ -52,3 +52,16 @@ def test_chunks_are_length_sorted_and_trimmed(tiny_bert):
     loss.embed(dict(features))
     lengths = sorted(features["attention_mask"].sum(1).tolist(), reverse=True)
     assert widths == [int(lengths[i]) for i in range(0, 10, 2)]  # each chunk as wide as its longest row
+
+
+def test_a_chunk_of_empty_rows_keeps_its_width():
+    class Probe(torch.nn.Module):
+        def forward(self, features):
+            return features["input_ids"].float().sum(1, keepdim=True) + features["input_ids"].shape[1]
+
+    loss = UnsupervisedSimCSELoss(Probe())
+    loss.forward_chunk_size = 2
+    ids = torch.tensor([[5, 6, 0], [7, 0, 0], [0, 0, 0], [0, 0, 0]])
+    out = loss.embed({"input_ids": ids, "attention_mask": (ids > 0).long()})
+    # row widths: 2 for the first chunk (longest row has 2 tokens), 3 (untrimmed) for the empty chunk
+    assert out.squeeze(1).tolist() == [11 + 2, 7 + 2, 0 + 3, 0 + 3]

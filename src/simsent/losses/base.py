@@ -86,7 +86,8 @@ class Objective(nn.Module):
         parts = []
         for start in range(0, n, chunk):
             rows = order[start : start + chunk]
-            width = int(torch.nonzero(mask[rows].any(dim=0)).max()) + 1  # drop trailing padding only
+            used = torch.nonzero(mask[rows].any(dim=0))  # drop trailing all-padding columns only
+            width = int(used.max()) + 1 if len(used) else mask.shape[1]
             sub = {k: v[rows][:, :width] if v.dim() > 1 and v.shape[1] == mask.shape[1] else v[rows]
                    for k, v in features.items()}
             parts.append(self.model(sub))
