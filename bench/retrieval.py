@@ -457,9 +457,9 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
     }
     res["meta"].setdefault("commands", {})
+    parts = {"a": part_a, "b": part_b, "b-clustered": lambda a: part_b(a, clustered=True), "c": part_c}
     for part in args.parts.split(","):
         t0 = time.perf_counter()
-        parts = {"a": part_a, "b": part_b, "b-clustered": lambda a: part_b(a, clustered=True), "c": part_c}
         res[part] = parts[part](args)
         res["meta"]["commands"][part] = {
             "command": "python bench/retrieval.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]),

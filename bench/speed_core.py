@@ -33,7 +33,7 @@ from simsent.data.readers import sentences_of
 from simsent.data.tasks import load_task, task_file
 from simsent.experiments.provenance import provenance
 from simsent.model import SentenceEncoder
-from simsent.trainer import Trainer
+from simsent.trainer import CPU_FORWARD_CHUNK, Trainer
 from simsent.training_args import TrainingArguments
 
 
@@ -235,8 +235,8 @@ def main() -> None:
         f"run: simsent {real['simsent']}, sentence-transformers {real['sentence-transformers']}: "
         f"{'identical' if same_batches else 'DIFFERENT'}; padded tokens: simsent {padded['simsent']}, "
         f"sentence-transformers {padded['sentence-transformers']}: simsent encodes each batch in "
-        "length-sorted 16-row chunks with trailing padding cut off, sentence-transformers pads every "
-        "64-row call to its longest sentence). 'Training loop' "
+        f"length-sorted {CPU_FORWARD_CHUNK}-row chunks with trailing padding cut off, sentence-transformers "
+        f"pads every {a.batch_size}-row call to its longest sentence). 'Training loop' "
         "divides by the loop time each library reports (simsent `train_seconds`, Hugging Face "
         "`train_runtime`); 'whole train() call' by the wall time of the call, which for simsent includes "
         "writing the trained model to disk (sentence-transformers was run with save_strategy='no'). "

@@ -442,10 +442,9 @@ def run_table(
 
     if cfg.protocol not in PROTOCOLS:
         raise ConfigError(f"unknown protocol {cfg.protocol!r}; choose {' or '.join(PROTOCOLS)}")
-    from simsent.losses.simcse import VARIANTS
+    from simsent.losses.simcse import check_variant
 
-    if cfg.simcse_variant not in VARIANTS:
-        raise ConfigError(f"unknown SimCSE variant {cfg.simcse_variant!r}; choose {' or '.join(VARIANTS)}")
+    check_variant(cfg.simcse_variant)  # fail before the first cell, not at its SimCSE stage
     data_dir = resolve_data_dir(cfg.data_dir)
     tasks = cfg.task_list
     if not tasks:

@@ -29,6 +29,13 @@ from simsent.losses.base import Objective
 VARIANTS = ("paper", "symmetric")
 
 
+def check_variant(variant: str) -> str:
+    """Return ``variant``, or raise a one-line ConfigError naming the known variants."""
+    if variant not in VARIANTS:
+        raise ConfigError(f"unknown SimCSE variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+    return variant
+
+
 def cosine_matrix(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Pairwise cosine similarities (len(a), len(b))."""
     return F.normalize(a, dim=-1) @ F.normalize(b, dim=-1).T
@@ -51,10 +58,8 @@ class UnsupervisedSimCSELoss(Objective):
 
     def __init__(self, model, temperature: float = 0.05, variant: str = "paper") -> None:
         super().__init__(model)
-        if variant not in VARIANTS:
-            raise ConfigError(f"unknown SimCSE variant {variant!r}; choose one of {', '.join(VARIANTS)}")
         self.temperature = temperature
-        self.variant = variant
+        self.variant = check_variant(variant)
 
     @staticmethod
     def compute(
