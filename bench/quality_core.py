@@ -27,9 +27,9 @@ from simsent.data.readers import sentences_of
 from simsent.data.tasks import load_task, positive_threshold, task_file
 from simsent.evaluation.sts import STSEvaluator
 from simsent.experiments.provenance import provenance
-from simsent.model import SentenceEncoder
-from simsent.trainer import Trainer
-from simsent.training_args import TrainingArguments
+from simsent.modeling.sentence_encoder import SentenceEncoder
+from simsent.training.arguments import TrainingArguments
+from simsent.training.trainer import Trainer
 
 
 def main() -> None:

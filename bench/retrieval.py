@@ -64,9 +64,9 @@ def part_a(args) -> dict:
     from simsent.data.readers import sentences_of
     from simsent.data.tasks import load_task, task_file
     from simsent.evaluation.retrieval import RetrievalEvaluator
-    from simsent.model import SentenceEncoder
-    from simsent.trainer import Trainer
-    from simsent.training_args import TrainingArguments
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.arguments import TrainingArguments
+    from simsent.training.trainer import Trainer
 
     out = {"tasks": {}, "data": {}}
     for task in args.tasks.split(","):

@@ -32,9 +32,9 @@ import torch
 from simsent.data.readers import sentences_of
 from simsent.data.tasks import load_task, task_file
 from simsent.experiments.provenance import provenance
-from simsent.model import SentenceEncoder
-from simsent.trainer import CPU_FORWARD_CHUNK, Trainer
-from simsent.training_args import TrainingArguments
+from simsent.modeling.sentence_encoder import SentenceEncoder
+from simsent.training.arguments import TrainingArguments
+from simsent.training.trainer import CPU_FORWARD_CHUNK, Trainer
 
 
 def batch_order(n: int, seed: int) -> list[int]:

@@ -41,9 +41,9 @@ from simsent.data.tasks import TASKS, load_task, parse_tasks, positive_threshold
 from simsent.data.triplets import expand_triplets, triplets_from_pairs
 from simsent.evaluation.sts import STSEvaluator
 from simsent.experiments.provenance import sha256_file
-from simsent.model import SentenceEncoder
-from simsent.trainer import Trainer, sample_rows
-from simsent.training_args import TrainingArguments
+from simsent.modeling.sentence_encoder import SentenceEncoder
+from simsent.training.arguments import TrainingArguments
+from simsent.training.trainer import Trainer, sample_rows
 
 OBJECTIVES = ("simcse", "sbert_softmax", "cosent", "supervised_simcse")
 

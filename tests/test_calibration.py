@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from simsent.calibration import best_threshold, calibrate_model, pair_labels
+from simsent.adapt.calibration import best_threshold, calibrate_model, pair_labels
 from simsent.errors import ConfigError, DataError
 
 
@@ -32,7 +32,7 @@ def test_pair_labels():
 
 
 def test_calibrate_stores_threshold_in_simsent_folder(tiny_bert, tmp_path):
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     folder = str(tmp_path / "m")
     SentenceEncoder.load(tiny_bert).save(folder)
@@ -63,6 +63,6 @@ def test_calibrate_plain_model_needs_output(tiny_bert, tmp_path):
         calibrate_model(tiny_bert, str(pairs))
     out = str(tmp_path / "calibrated")
     r = calibrate_model(tiny_bert, str(pairs), output=out)
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     assert SentenceEncoder.load(out).extra_config["threshold"]["value"] == r["value"]

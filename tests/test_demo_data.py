@@ -2,7 +2,7 @@
 
 from importlib.resources import files
 
-from simsent.demo_data import demo_pairs, demo_sentences
+from simsent.data.demo import demo_pairs, demo_sentences
 
 
 def test_demo_sentences_load():

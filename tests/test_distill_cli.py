@@ -1,4 +1,4 @@
-"""`simsent distill` and simsent.distill: tiny BERT teacher -> TextCNN student, cache, projection."""
+"""`simsent distill` and simsent.adapt.distill: tiny BERT teacher -> TextCNN student, cache, projection."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import os
 
 import numpy as np
 
-from simsent.distill import corpus_hash, distill, teacher_vectors
-from simsent.model import SentenceEncoder
+from simsent.adapt.distill import corpus_hash, distill, teacher_vectors
+from simsent.modeling.sentence_encoder import SentenceEncoder
 
 ENDINGS = ["天气不错", "去吃饭", "额度", "还款了", "号码修改"]
 SENTS = [f"{a}{b}" for a in "今天我想北京花呗银行手机" for b in ENDINGS]

@@ -7,7 +7,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from simsent.distributed import gather_with_grad
+from simsent.losses.functional import gather_with_grad
 from simsent.losses.simcse import UnsupervisedSimCSELoss
 
 

@@ -1,7 +1,7 @@
 import torch
 
-from simsent.heads import add_trainable_head
-from simsent.model import SentenceEncoder
+from simsent.modeling.dense import add_trainable_head
+from simsent.modeling.sentence_encoder import SentenceEncoder
 
 
 def test_frozen_encoder_identity_head_saved(tiny_bert, tmp_path):

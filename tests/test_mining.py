@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simsent.errors import ConfigError, DataError
-from simsent.mining import mine, parse_seeds
+from simsent.search.mining import mine, parse_seeds
 
 TABLE = {
     "s1": [1, 0, 0],

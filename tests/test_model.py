@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from simsent.dense import DenseLayer
-from simsent.model import SentenceEncoder
-from simsent.pooling import POOLING_MODES
+from simsent.modeling.dense import DenseLayer
+from simsent.modeling.pooling import POOLING_MODES
+from simsent.modeling.sentence_encoder import SentenceEncoder
 
 TEXTS = ["今天天气不错", "我想去北京吃饭", "花呗额度为何不能用", "a", "怎么修改手机号码密码"]
 

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from simsent.errors import ConfigError
-from simsent.model import SentenceEncoder
-from simsent.pooling import POOLING_MODES, Pooling, masked_mean
+from simsent.modeling.pooling import POOLING_MODES, Pooling, masked_mean
+from simsent.modeling.sentence_encoder import SentenceEncoder
 
 
 @pytest.mark.parametrize("mode", [m for m in POOLING_MODES])

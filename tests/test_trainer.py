@@ -6,9 +6,9 @@ import pytest
 
 from simsent.errors import DataError
 from simsent.evaluation.sts import STSEvaluator
-from simsent.model import SentenceEncoder
-from simsent.trainer import CHECKPOINT, Trainer, sample_rows
-from simsent.training_args import TrainingArguments
+from simsent.modeling.sentence_encoder import SentenceEncoder
+from simsent.training.arguments import TrainingArguments
+from simsent.training.trainer import CHECKPOINT, Trainer, sample_rows
 
 SENTS = [
     f"{a}{b}"

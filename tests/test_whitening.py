@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from simsent.adapt.whitening import apply_whitening, fit_whitening
 from simsent.errors import ConfigError, DataError
-from simsent.whitening import apply_whitening, fit_whitening
 
 
 def _reference(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -86,8 +86,8 @@ SENTS = ["今天天气不错", "今天天气很好", "我想去北京", "我想�
 def test_whiten_model_st_round_trip(tiny_bert, tmp_path):
     from sentence_transformers import SentenceTransformer
 
-    from simsent.model import SentenceEncoder
-    from simsent.whitening import whiten_model
+    from simsent.adapt.whitening import whiten_model
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     for pooling in ("cls", "first_last_avg"):
         model = SentenceEncoder.from_pretrained(tiny_bert, pooling=pooling)
@@ -106,8 +106,8 @@ def test_whiten_model_st_round_trip(tiny_bert, tmp_path):
 
 
 def test_whiten_model_with_normalize_fits_before_normalisation(tiny_bert):
-    from simsent.model import SentenceEncoder
-    from simsent.whitening import whiten_model
+    from simsent.adapt.whitening import whiten_model
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     model = SentenceEncoder.from_pretrained(tiny_bert, pooling="cls")
     raw = model.encode(SENTS)

@@ -17,11 +17,11 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "SentenceEncoder": "simsent.model",
-    "Pooling": "simsent.pooling",
-    "DenseLayer": "simsent.dense",
-    "TrainingArguments": "simsent.training_args",
-    "Trainer": "simsent.trainer",
+    "SentenceEncoder": "simsent.modeling.sentence_encoder",
+    "Pooling": "simsent.modeling.pooling",
+    "DenseLayer": "simsent.modeling.dense",
+    "TrainingArguments": "simsent.training.arguments",
+    "Trainer": "simsent.training.trainer",
     "SimsentError": "simsent.errors",
 }
 

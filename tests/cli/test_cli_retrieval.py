@@ -19,7 +19,7 @@ TEXTS = ["今天天气不错", "今天天气很好", "我想去北京", "花呗�
 @pytest.fixture(scope="module")
 def model_dir(tiny_bert, tmp_path_factory):
     """A simsent folder of tiny_bert."""
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     out = str(tmp_path_factory.mktemp("tiny") / "model")
     SentenceEncoder.load(tiny_bert).save(out)
@@ -77,7 +77,7 @@ def test_index_errors(model_dir, tiny_bert, tmp_path, capsys):
     corpus.write_text("\n".join(TEXTS) + "\n", encoding="utf-8")
     ix = str(tmp_path / "ix")
     assert run(capsys, "index", "build", model_dir, "--corpus", str(corpus), "--output", ix)[0] == 0
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     other = str(tmp_path / "other")
     SentenceEncoder.from_pretrained(tiny_bert, pooling="cls").save(other)

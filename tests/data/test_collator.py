@@ -4,7 +4,7 @@ from simsent.data.collator import TextBatchCollator
 
 
 def test_views_repeat_the_batch_exactly_like_tokenising_twice(tiny_bert):
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     model = SentenceEncoder.from_pretrained(tiny_bert)
     rows = [{"sentence": "今天天气不错"}, {"sentence": "北京"}]
@@ -16,7 +16,7 @@ def test_views_repeat_the_batch_exactly_like_tokenising_twice(tiny_bert):
 
 
 def test_labels_and_several_columns(tiny_bert):
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     model = SentenceEncoder.from_pretrained(tiny_bert)
     rows = [

@@ -6,9 +6,16 @@ import numpy as np
 import pytest
 import torch
 
-from simsent.encoders.textcnn import PAD, UNK, TextCNNEncoder, build_textcnn_model, build_vocab, split_tokens
 from simsent.errors import ConfigError, DataError
-from simsent.model import SentenceEncoder
+from simsent.modeling.encoders.textcnn import (
+    PAD,
+    UNK,
+    TextCNNEncoder,
+    build_textcnn_model,
+    build_vocab,
+    split_tokens,
+)
+from simsent.modeling.sentence_encoder import SentenceEncoder
 
 CORPUS = ["今天天气不错", "今天天气很好", "我想去北京", "花呗额度为何不能用", "怎么办理银行卡",
           "手机号码修改密码", "我想去上海吃饭", "他们在喝水", "借钱还款", "开通花呗"]
@@ -77,8 +84,8 @@ def test_dropout_makes_views_differ_in_train_mode():
 
 
 def test_trains_with_unsupervised_simcse(tmp_path):
-    from simsent.trainer import Trainer
-    from simsent.training_args import TrainingArguments
+    from simsent.training.arguments import TrainingArguments
+    from simsent.training.trainer import Trainer
 
     model = small_model(dropout=0.2)
     before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -118,7 +125,7 @@ def test_init_from_teacher_copies_shared_tokens():
 def test_sentence_transformers_loads_textcnn(tmp_path):
     from sentence_transformers import SentenceTransformer
 
-    from simsent.dense import DenseLayer
+    from simsent.modeling.dense import DenseLayer
 
     model = small_model()
     model.dense.append(DenseLayer(24, 6))

@@ -1,6 +1,6 @@
 import os
 
-from simsent.encoders.transformer import TransformerEncoder
+from simsent.modeling.encoders.transformer import TransformerEncoder
 
 
 def test_jieba_pretokenisation_keeps_words(tmp_path):

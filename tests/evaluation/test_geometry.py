@@ -81,9 +81,9 @@ ROWS = [
 
 def test_geometry_is_logged_during_training(tiny_bert, tmp_path):
     """STSEvaluator metrics (alignment/uniformity included) land in the trainer's history."""
-    from simsent.model import SentenceEncoder
-    from simsent.trainer import Trainer
-    from simsent.training_args import TrainingArguments
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.arguments import TrainingArguments
+    from simsent.training.trainer import Trainer
 
     model = SentenceEncoder.from_pretrained(tiny_bert, pooling="cls", dropout=0.1)
     ev = STSEvaluator(ROWS, name="toy", positive_threshold=1.0)

@@ -70,7 +70,7 @@ def test_evaluator_ranks_and_excludes_self():
 
 
 def test_evaluator_with_real_tiny_model(tiny_bert):
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     rows = [
         {"sentence1": "今天天气不错", "sentence2": "今天天气很好", "score": 1},

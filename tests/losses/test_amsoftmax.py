@@ -63,7 +63,7 @@ def test_registry_views_and_errors():
 
 
 def test_from_args_scale_follows_temperature():
-    from simsent.training_args import TrainingArguments
+    from simsent.training.arguments import TrainingArguments
 
     args = TrainingArguments(temperature=0.1, objective="amsoftmax",
                              objective_kwargs={"views": 2, "margin": 0.0})
@@ -72,9 +72,9 @@ def test_from_args_scale_follows_temperature():
 
 
 def test_trains_textcnn_with_k_views(tmp_path):
-    from simsent.encoders.textcnn import build_textcnn_model
-    from simsent.trainer import Trainer
-    from simsent.training_args import TrainingArguments
+    from simsent.modeling.encoders.textcnn import build_textcnn_model
+    from simsent.training.arguments import TrainingArguments
+    from simsent.training.trainer import Trainer
 
     corpus = ["今天天气不错", "今天天气很好", "我想去北京", "花呗额度为何不能用", "怎么办理银行卡",
               "借钱还款"]

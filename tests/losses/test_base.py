@@ -4,9 +4,9 @@ and gradients."""
 import pytest
 import torch
 
-from simsent.encoders.textcnn import build_textcnn_model
 from simsent.losses.simcse import UnsupervisedSimCSELoss
-from simsent.model import SentenceEncoder
+from simsent.modeling.encoders.textcnn import build_textcnn_model
+from simsent.modeling.sentence_encoder import SentenceEncoder
 
 TEXTS = ["今天天气不错", "你好", "花呗怎么还款呢我想知道", "再见", "银行卡"]
 

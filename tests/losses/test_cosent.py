@@ -38,7 +38,7 @@ def test_gradients_flow():
 
 
 def test_unlabelled_text_is_a_clear_error(tiny_bert):
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     obj = CoSENTLoss(SentenceEncoder.from_pretrained(tiny_bert))
     with pytest.raises(DataError, match="cosent training data: missing column.*sentence1, sentence2, score"):
@@ -49,8 +49,8 @@ def test_unlabelled_text_is_a_clear_error(tiny_bert):
 
 def test_unknown_objective_arg_is_a_config_error(tiny_bert):
     from simsent.errors import ConfigError
-    from simsent.model import SentenceEncoder
-    from simsent.training_args import TrainingArguments
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.arguments import TrainingArguments
 
     args = TrainingArguments(objective="cosent", objective_kwargs={"scal": 10})
     with pytest.raises(ConfigError, match="no option scal; --objective-arg accepts: scale"):

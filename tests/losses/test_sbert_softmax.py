@@ -28,7 +28,7 @@ def test_matches_direct_formula(num_labels):
 
 @pytest.fixture(scope="module")
 def model(tiny_bert):
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     return SentenceEncoder.from_pretrained(tiny_bert)
 
@@ -63,7 +63,7 @@ def test_graded_scores_without_threshold_are_a_clear_error(model):
 
 
 def test_classifier_is_not_saved(model, tmp_path):
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     SoftmaxLoss(model)
     model.save(str(tmp_path / "m"))

@@ -55,7 +55,7 @@ def test_identical_views_with_orthogonal_sentences_give_low_loss():
 
 def test_one_forward_pass_of_the_duplicated_batch(tiny_bert):
     from simsent.data.collator import TextBatchCollator
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     model = SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1)
     loss = UnsupervisedSimCSELoss(model)

@@ -29,7 +29,7 @@ def test_fresh_head_is_tied_to_embeddings():
 
 @pytest.fixture(scope="module")
 def model(tiny_bert):
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     return SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1)
 

@@ -42,7 +42,7 @@ def test_gradients_reach_all_three_columns():
 
 
 def test_jsonl_lists_expand_and_missing_negatives_are_filled(tiny_bert):
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     obj = SupervisedSimCSELoss(SentenceEncoder.from_pretrained(tiny_bert))
     rows = obj.prepare_rows(
@@ -56,7 +56,7 @@ def test_jsonl_lists_expand_and_missing_negatives_are_filled(tiny_bert):
 
 
 def test_wrong_input_names_expected_columns(tiny_bert):
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     obj = SupervisedSimCSELoss(SentenceEncoder.from_pretrained(tiny_bert))
     with pytest.raises(DataError, match="anchor, positive, negative"):

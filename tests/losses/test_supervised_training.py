@@ -6,9 +6,9 @@ import os
 import pytest
 import torch
 
-from simsent.model import SentenceEncoder
-from simsent.trainer import Trainer
-from simsent.training_args import TrainingArguments
+from simsent.modeling.sentence_encoder import SentenceEncoder
+from simsent.training.arguments import TrainingArguments
+from simsent.training.trainer import Trainer
 
 PAIRS = [
     ("今天天气不错", "今天天气很好", 1),
@@ -73,7 +73,7 @@ def test_python_training_changes_weights_and_saves_encoder_only(objective, tiny_
 
 
 def test_frozen_encoder_trains_only_the_head(tiny_bert, tmp_path):
-    from simsent.heads import add_trainable_head
+    from simsent.modeling.dense import add_trainable_head
 
     model = SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1)
     add_trainable_head(model)

@@ -55,7 +55,7 @@ def test_a_few_steps_lower_the_mlm_loss(trained):
 def test_folder_loads_with_auto_classes_and_sentence_encoder(trained):
     from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
 
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     out, _ = trained
     model, info = AutoModel.from_pretrained(out, output_loading_info=True)

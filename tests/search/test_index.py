@@ -34,7 +34,7 @@ def model_dir(tiny_bert):
 
 @pytest.fixture(scope="module")
 def model(model_dir):
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     return SentenceEncoder.load(model_dir)
 
@@ -147,7 +147,7 @@ def test_build_save_load_search_texts(model, tmp_path, backend):
 
 
 def test_other_model_is_refused(model, model_dir, tmp_path):
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     idx = VectorIndex.build(model, TEXTS, show_progress_bar=False)
     assert idx.model_info["fingerprint"] == model_fingerprint(model)

@@ -28,7 +28,7 @@ def model_dir(tiny_bert):
 
 @pytest.fixture(scope="module")
 def server(model_dir):
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
     from simsent.search import VectorIndex
     from simsent.serve import create_app
 
@@ -120,7 +120,7 @@ def test_malformed_json_and_unknown_route(server):
 def test_search_without_index_is_404(tiny_bert):
     from fastapi.testclient import TestClient
 
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
     from simsent.serve import create_app
 
     with TestClient(create_app(SentenceEncoder.load(tiny_bert))) as c:

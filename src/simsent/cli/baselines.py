@@ -44,10 +44,10 @@ def whiten(
     seed: int = typer.Option(42),
 ) -> None:
     """Fit BERT-whitening on a corpus; save MODEL with it as a Dense layer (SentenceTransformer too)."""
+    from simsent.adapt.whitening import whiten_model
     from simsent.data.readers import read_any, sentences_of
-    from simsent.model import SentenceEncoder
-    from simsent.trainer import sample_rows
-    from simsent.whitening import whiten_model
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.trainer import sample_rows
 
     texts = list(dict.fromkeys(sentences_of(read_any(require_file(corpus, "--corpus")))))
     texts = sample_rows(texts, max_sentences, seed)

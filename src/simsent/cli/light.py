@@ -39,9 +39,9 @@ def distill(
     """Train a light student to regress a teacher's (optionally whitened) sentence vectors."""
     import random
 
+    from simsent.adapt.distill import distill as run_distill
     from simsent.cli.common import require_file, split_list
     from simsent.data.readers import read_any, sentences_of
-    from simsent.distill import distill as run_distill
     from simsent.errors import ConfigError
     from simsent.losses.distill import LOSSES
 

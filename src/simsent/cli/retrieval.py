@@ -21,7 +21,7 @@ index_app = typer.Typer(help="Build, extend and query a vector index of a corpus
 
 
 def _load_model(path: str):
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     return SentenceEncoder.load(path)
 
@@ -150,7 +150,7 @@ def calibrate(
     batch_size: int = typer.Option(64, min=1),
 ) -> None:
     """Pick the cosine threshold maximising F1 or accuracy and store it in the model's config."""
-    from simsent.calibration import METRICS, calibrate_model
+    from simsent.adapt.calibration import METRICS, calibrate_model
     from simsent.errors import ConfigError
 
     if metric not in METRICS:
@@ -187,9 +187,9 @@ def mine(
     """Per class, pool texts whose cosine to the class's nearest seed is above the threshold."""
     from simsent.data.readers import read_any
     from simsent.errors import DataError
-    from simsent.mining import mine as run_mine
-    from simsent.mining import parse_seeds
     from simsent.search.corpus import iter_corpus
+    from simsent.search.mining import mine as run_mine
+    from simsent.search.mining import parse_seeds
 
     rows = read_any(require_file(seeds, "--seeds"))
     if rows and isinstance(rows[0], str):

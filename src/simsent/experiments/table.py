@@ -2,7 +2,7 @@
 
 For every ``(pooling, task, seed)`` cell a fresh model is loaded with that pooling and dropout,
 its raw vectors are scored, whitening is fitted on the train text and scored, then SimCSE is
-trained (:class:`simsent.trainer.Trainer`, objective ``simcse``) and the trained model is scored.
+trained (:class:`simsent.training.trainer.Trainer`, objective ``simcse``) and the trained model is scored.
 A TF-IDF character n-gram cosine row (fitted on the same train text) calibrates the numbers.
 
 Protocols (named in every results file):
@@ -245,12 +245,12 @@ def _pair_vectors(
 
 def run_cell(cfg: TableConfig, pooling: str, data: TaskData, seed: int) -> dict[str, Any]:
     """Raw, whitening and SimCSE metrics of one (pooling, task, seed)."""
+    from simsent.adapt.whitening import apply_whitening, fit_whitening
     from simsent.data.tasks import positive_threshold
     from simsent.evaluation.sts import sts_metrics
-    from simsent.model import SentenceEncoder
-    from simsent.trainer import Trainer, set_seed
-    from simsent.training_args import TrainingArguments
-    from simsent.whitening import apply_whitening, fit_whitening
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.arguments import TrainingArguments
+    from simsent.training.trainer import Trainer, set_seed
 
     start = time.perf_counter()
     set_seed(seed)
@@ -366,7 +366,7 @@ def estimate_seconds(
     """Time a model load, one encoding batch and one SimCSE step, then extrapolate to ``todo`` cells."""
     import torch
 
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     t0 = time.perf_counter()
     model = SentenceEncoder.from_pretrained(
@@ -409,8 +409,8 @@ def estimate_seconds(
 
 # ---------------------------------------------------------------------------------------------- runner
 def _check_poolings(cfg: TableConfig) -> tuple[list[str], dict[str, str]]:
-    from simsent.model import SentenceEncoder
-    from simsent.pooling import check_pooling
+    from simsent.modeling.pooling import check_pooling
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     for p in cfg.poolings:
         check_pooling(p)

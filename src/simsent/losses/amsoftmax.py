@@ -29,16 +29,16 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from simsent.distributed import gather_with_grad
 from simsent.errors import ConfigError
 from simsent.losses.base import Objective
+from simsent.losses.functional import gather_with_grad
 
 
 class AMSoftmaxLoss(Objective):
     """Additive-margin softmax with K dropout views per sentence and in-batch classes.
 
     Args:
-        model: the :class:`~simsent.model.SentenceEncoder` being trained (dropout must be on).
+        model: the :class:`~simsent.modeling.sentence_encoder.SentenceEncoder` being trained (dropout must be on).
         views: K >= 2 forward passes (dropout views) per sentence.
         margin: additive margin m subtracted from the positive cosine.
         scale: logit scale s (SimCSE's 1/temperature; 20 matches temperature 0.05).

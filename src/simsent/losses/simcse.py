@@ -22,9 +22,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from simsent.distributed import gather_with_grad
 from simsent.errors import ConfigError
 from simsent.losses.base import Objective
+from simsent.losses.functional import gather_with_grad
 
 VARIANTS = ("paper", "symmetric")
 
@@ -45,7 +45,7 @@ class UnsupervisedSimCSELoss(Objective):
     """InfoNCE over in-batch negatives on cosine similarity / temperature.
 
     Args:
-        model: the :class:`~simsent.model.SentenceEncoder` being trained.
+        model: the :class:`~simsent.modeling.sentence_encoder.SentenceEncoder` being trained.
         temperature: softmax temperature (paper: 0.05).
         variant: ``paper`` or ``symmetric`` (see the module docstring).
 

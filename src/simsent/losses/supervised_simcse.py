@@ -29,8 +29,8 @@ import torch.nn.functional as F
 
 from simsent.data.readers import rows_for_columns
 from simsent.data.triplets import expand_triplets
-from simsent.distributed import gather_with_grad
 from simsent.losses.base import Objective
+from simsent.losses.functional import gather_with_grad
 from simsent.losses.simcse import cosine_matrix
 
 
@@ -38,7 +38,7 @@ class SupervisedSimCSELoss(Objective):
     """InfoNCE over in-batch positives and all rows' hard negatives.
 
     Args:
-        model: the :class:`~simsent.model.SentenceEncoder` being trained.
+        model: the :class:`~simsent.modeling.sentence_encoder.SentenceEncoder` being trained.
         temperature: softmax temperature (paper: 0.05).
         hard_negative_weight: log-weight added to each row's own hard-negative logit (0 = plain).
         seed: seed for the random negatives of rows that have none.

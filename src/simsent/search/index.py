@@ -41,8 +41,8 @@ from typing import Any
 
 import numpy as np
 
+from simsent._io import replace_dir
 from simsent.errors import ConfigError, DataError
-from simsent.fileio import replace_dir
 
 logger = logging.getLogger(__name__)
 

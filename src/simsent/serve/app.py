@@ -47,7 +47,7 @@ def create_app(
     """Build the FastAPI app.
 
     Args:
-        model: a :class:`~simsent.model.SentenceEncoder` (anything with ``encode``).
+        model: a :class:`~simsent.modeling.sentence_encoder.SentenceEncoder` (anything with ``encode``).
         index: an optional :class:`~simsent.search.VectorIndex` built by ``model`` (checked here).
         max_texts: most texts (or queries, or pairs) per request.
         max_chars: most characters per text.
@@ -71,7 +71,7 @@ def create_app(
     from starlette.concurrency import run_in_threadpool
 
     from simsent import __version__
-    from simsent.mining import model_threshold
+    from simsent.search.mining import model_threshold
 
     if index is not None:
         index.check_model(model)

@@ -1,7 +1,7 @@
 """The contract every encoder module (transformer, TextCNN, ...) fulfils.
 
 An encoder turns texts into token-level features; pooling, dense layers and normalisation are
-applied by :class:`simsent.model.SentenceEncoder` on top.
+applied by :class:`simsent.modeling.sentence_encoder.SentenceEncoder` on top.
 
 Example:
     >>> enc = SomeEncoder(...)                       # doctest: +SKIP

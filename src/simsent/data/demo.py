@@ -5,7 +5,7 @@
 They were written for this repository and are meant for examples and smoke tests.
 
 Example:
-    >>> from simsent.demo_data import demo_pairs, demo_sentences
+    >>> from simsent.data.demo import demo_pairs, demo_sentences
     >>> len(demo_sentences()) > 300
     True
     >>> sorted(demo_pairs()[0])

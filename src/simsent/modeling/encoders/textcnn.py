@@ -40,8 +40,8 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from simsent.encoders.base import EncoderModule
 from simsent.errors import ConfigError, DataError, ModelLoadError
+from simsent.modeling.encoders.base import EncoderModule
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class TextCNNEncoder(EncoderModule):
 
     kind = "textcnn"
     #: sentence-transformers module written to modules.json (load with trust_remote_code=True)
-    st_module_class = "simsent.encoders.textcnn_st.TextCNNModule"
+    st_module_class = "simsent.modeling.encoders.textcnn_st.TextCNNModule"
 
     def __init__(
         self,
@@ -171,14 +171,14 @@ class TextCNNEncoder(EncoderModule):
         """Copy a transformer's input embeddings for the tokens both vocabularies share.
 
         Args:
-            teacher: a hub id / folder, or a loaded :class:`~simsent.encoders.transformer.TransformerEncoder`.
+            teacher: a hub id / folder, or a loaded :class:`~simsent.modeling.encoders.transformer.TransformerEncoder`.
 
         Returns:
             the number of rows copied. Rows are PCA-projected when the teacher is wider than
             ``emb_dim``; a narrower teacher is an error.
         """
         if isinstance(teacher, str):
-            from simsent.encoders.transformer import TransformerEncoder
+            from simsent.modeling.encoders.transformer import TransformerEncoder
 
             teacher = TransformerEncoder.from_pretrained(teacher)
         table = teacher.model.get_input_embeddings().weight.detach().float().cpu()
@@ -287,7 +287,7 @@ def build_textcnn_model(
     seed: int | None = None,
     **_ignored: Any,
 ):
-    """A :class:`~simsent.model.SentenceEncoder` (TextCNN + masked max pooling) with a corpus vocabulary.
+    """A :class:`~simsent.modeling.sentence_encoder.SentenceEncoder` (TextCNN + masked max pooling) with a corpus vocabulary.
 
     Args:
         corpus_texts: the training texts the vocabulary is built from.
@@ -301,7 +301,7 @@ def build_textcnn_model(
         >>> model.encode(["今天天气不错"]).shape
         (1, 24)
     """
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     if seed is not None:
         torch.manual_seed(seed)

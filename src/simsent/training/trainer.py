@@ -29,12 +29,12 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from simsent._io import replace_dir
 from simsent.data.collator import TextBatchCollator
 from simsent.data.readers import rows_for_columns
 from simsent.errors import DataError
-from simsent.fileio import replace_dir
 from simsent.losses import Objective, objective_class
-from simsent.training_args import TrainingArguments
+from simsent.training.arguments import TrainingArguments
 
 logger = logging.getLogger(__name__)
 
@@ -79,11 +79,11 @@ def make_optimizer(params: list[torch.nn.Parameter], lr: float, weight_decay: fl
 
 
 class Trainer:
-    """Train a :class:`~simsent.model.SentenceEncoder` with one objective.
+    """Train a :class:`~simsent.modeling.sentence_encoder.SentenceEncoder` with one objective.
 
     Args:
         model: the model to train (modified in place).
-        args: :class:`~simsent.training_args.TrainingArguments`.
+        args: :class:`~simsent.training.arguments.TrainingArguments`.
         train_rows: rows (dicts with canonical columns) or plain sentences.
         objective: an :class:`~simsent.losses.base.Objective`; default built from ``args.objective``.
         evaluator: callable ``model -> metrics dict`` with a ``spearman`` (or ``primary_metric``) key.
@@ -151,7 +151,7 @@ class Trainer:
         return metrics
 
     def _save_model(self, metrics: dict[str, float]) -> None:
-        from simsent.model_card import model_card
+        from simsent.training.card import model_card
 
         self.model.extra_config["training_args"] = self.args.to_dict()
         self.model.extra_config["dev_metrics"] = metrics
@@ -298,7 +298,7 @@ class Trainer:
         with open(os.path.join(args.output_dir, "train_history.json"), "w", encoding="utf-8") as f:
             json.dump(summary, f, indent=2)
         try:
-            from simsent.plots import plot_training_curve
+            from simsent.training.curves import plot_training_curve
 
             plot_training_curve(
                 self.loss_history,

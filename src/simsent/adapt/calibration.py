@@ -2,7 +2,7 @@
 
 The result is stored in the model's config as ``extra_config["threshold"] = {"value": float,
 "metric": "f1" | "accuracy"}`` (details under ``extra_config["threshold_calibration"]``), which
-``simsent similarity`` and :mod:`simsent.mining` read. A pair is "same" when its cosine is at least
+``simsent similarity`` and :mod:`simsent.search.mining` read. A pair is "same" when its cosine is at least
 the threshold.
 
 Example:
@@ -115,7 +115,7 @@ def store_threshold(
     and training files untouched). Any other model (plain Hugging Face or sentence-transformers) is
     saved as a simsent folder to ``output``.
     """
-    from simsent.model import SIMSENT_CONFIG
+    from simsent.modeling.sentence_encoder import SIMSENT_CONFIG
 
     threshold = {"value": float(result["value"]), "metric": result["metric"]}
     details = {k: v for k, v in result.items() if k not in ("value", "metric")}
@@ -136,7 +136,7 @@ def store_threshold(
             f"{model_path} is not a simsent model folder; pass --output DIR to save a calibrated copy"
         )
     if model is None:
-        from simsent.model import SentenceEncoder
+        from simsent.modeling.sentence_encoder import SentenceEncoder
 
         model = SentenceEncoder.load(model_path)
     model.extra_config["threshold"] = threshold
@@ -155,7 +155,7 @@ def calibrate_model(
 ) -> dict[str, Any]:
     """Load a model, calibrate on a pairs file or rows, store the threshold; returns the result."""
     from simsent.data.readers import read_any, rows_for_columns
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     rows = rows_for_columns(read_any(pairs), ["sentence1", "sentence2"], "score", source=str(pairs))
     model = SentenceEncoder.load(model_path)

@@ -16,8 +16,8 @@ from typing import Any
 
 import torch
 
-from simsent.encoders.base import EncoderModule
 from simsent.errors import ModelLoadError
+from simsent.modeling.encoders.base import EncoderModule
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """A linear (+activation) layer on sentence vectors, saved as sentence-transformers' ``Dense``.
 
-Used for BERT-whitening (identity activation), trainable heads on a frozen encoder, and
-projections in distillation.
+Used for BERT-whitening (identity activation), trainable heads on a frozen encoder
+(:func:`add_trainable_head`), and projections in distillation.
 
 Example:
     >>> import torch
@@ -86,3 +86,25 @@ class DenseLayer(nn.Module):
             state = torch.load(os.path.join(path, "pytorch_model.bin"), map_location="cpu", weights_only=True)
         layer.load_state_dict({k: v for k, v in state.items() if k.startswith("linear.")})
         return layer
+
+
+def add_trainable_head(model, dim: int | None = None, activation: str = "identity") -> DenseLayer:
+    """Freeze ``model`` and append an identity-initialised trainable Dense layer; returns the layer.
+
+    Used by ``simsent train --freeze-encoder``: every parameter the model already has (encoder, and any
+    dense layers such as whitening) is frozen; only the new layer trains (plus any head the objective
+    owns) and it is saved as a sentence-transformers ``Dense`` module. It starts as the identity
+    (rectangular for another ``dim``), so before training the model embeds as the frozen encoder does.
+
+    Example:
+        >>> head = add_trainable_head(SentenceEncoder.from_pretrained("bert-base-chinese"))  # doctest: +SKIP
+    """
+    in_dim = model.get_sentence_embedding_dimension()
+    out_dim = int(dim or in_dim)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    head = DenseLayer.from_weights(torch.eye(out_dim, in_dim), torch.zeros(out_dim), activation=activation)
+    head.to(next(model.parameters()).device)
+    model.dense.append(head)
+    model.extra_config["frozen_encoder"] = True
+    return head

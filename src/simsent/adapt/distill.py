@@ -69,7 +69,7 @@ def teacher_vectors(
     """The teacher's vectors for ``texts`` (float32), read from / written to the cache.
 
     Args:
-        teacher: a model with ``encode`` (e.g. :class:`~simsent.model.SentenceEncoder`).
+        teacher: a model with ``encode`` (e.g. :class:`~simsent.modeling.sentence_encoder.SentenceEncoder`).
         teacher_id: identifies the teacher in the cache key; ``None`` disables the cache.
 
     Returns:
@@ -95,8 +95,8 @@ def teacher_vectors(
 
 
 def whiten_targets(vectors: np.ndarray, dim: int) -> np.ndarray:
-    """BERT-whitened targets (n, dim) via :mod:`simsent.whitening`."""
-    from simsent.whitening import apply_whitening, fit_whitening
+    """BERT-whitened targets (n, dim) via :mod:`simsent.adapt.whitening`."""
+    from simsent.adapt.whitening import apply_whitening, fit_whitening
 
     W, mu = fit_whitening(vectors, dim)
     return apply_whitening(vectors, W, mu).astype(np.float32)
@@ -106,15 +106,15 @@ def build_student(student: Any, corpus_texts: Sequence[str], max_len: int | None
                   textcnn_options: dict[str, Any] | None = None, teacher: Any = None) -> Any:
     """``"textcnn"`` -> a TextCNN over the corpus vocabulary; a string -> that model; a model -> itself.
 
-    ``textcnn_options`` go to :func:`~simsent.encoders.textcnn.build_textcnn_model`; with
+    ``textcnn_options`` go to :func:`~simsent.modeling.encoders.textcnn.build_textcnn_model`; with
     ``init_from_teacher=True`` among them, the TextCNN embeddings start from ``teacher``'s.
     """
-    from simsent.model import SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     if not isinstance(student, str):
         return student
     if student.lower() == "textcnn":
-        from simsent.encoders.textcnn import build_textcnn_model
+        from simsent.modeling.encoders.textcnn import build_textcnn_model
 
         opts = dict(textcnn_options or {})
         init = opts.pop("init_from_teacher", False)
@@ -126,7 +126,7 @@ def build_student(student: Any, corpus_texts: Sequence[str], max_len: int | None
 
 def add_projection(model: Any, target_dim: int) -> bool:
     """Append a trainable linear ``DenseLayer`` to ``model.dense`` when its output size differs."""
-    from simsent.dense import DenseLayer
+    from simsent.modeling.dense import DenseLayer
 
     dim = model.get_sentence_embedding_dimension()
     if dim == target_dim:
@@ -158,7 +158,7 @@ def distill(
 
     Args:
         teacher: hub id / folder, or a loaded model with ``encode``.
-        student: ``"textcnn"``, a hub id / folder, or a :class:`~simsent.model.SentenceEncoder`.
+        student: ``"textcnn"``, a hub id / folder, or a :class:`~simsent.modeling.sentence_encoder.SentenceEncoder`.
         whiten_dim: whiten the teacher vectors to this many dimensions first (None: raw vectors).
         loss: ``mse``, ``cosine`` or ``both``.
         cache_dir: where teacher vectors are cached (default :func:`default_cache_dir`).
@@ -167,9 +167,9 @@ def distill(
         the trainer's result plus ``model`` (the trained student), ``cache_file``, ``target_dim``.
     """
     from simsent.losses.distill import DistillationLoss
-    from simsent.model import SentenceEncoder
-    from simsent.trainer import Trainer, set_seed
-    from simsent.training_args import TrainingArguments
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.arguments import TrainingArguments
+    from simsent.training.trainer import Trainer, set_seed
 
     texts = list(dict.fromkeys(t for t in corpus_texts if t and t.strip()))
     if len(texts) < 2:

@@ -91,10 +91,10 @@ def apply_whitening(vectors: np.ndarray, W: np.ndarray, mu: np.ndarray) -> np.nd
 
 
 def whitening_layer(W: np.ndarray, mu: np.ndarray) -> Any:
-    """A :class:`~simsent.dense.DenseLayer` computing ``(x - mu) @ W`` (weight ``W.T``, bias ``-mu @ W``)."""
+    """A :class:`~simsent.modeling.dense.DenseLayer` computing ``(x - mu) @ W`` (weight ``W.T``, bias ``-mu @ W``)."""
     import torch
 
-    from simsent.dense import DenseLayer
+    from simsent.modeling.dense import DenseLayer
 
     weight = torch.as_tensor(np.ascontiguousarray(W.T), dtype=torch.float32)
     bias = torch.as_tensor(-np.asarray(mu) @ W, dtype=torch.float32)

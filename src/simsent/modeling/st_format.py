@@ -1,4 +1,4 @@
-"""Write a :class:`~simsent.model.SentenceEncoder` as a sentence-transformers folder.
+"""The sentence-transformers folder of a :class:`~simsent.modeling.sentence_encoder.SentenceEncoder`: read and write.
 
 The folder uses the classic module names (``sentence_transformers.models.*``), which every
 sentence-transformers release from 2.x to 6.x loads. How each pooling is expressed:
@@ -21,21 +21,59 @@ that names a custom sentence-transformers module in ``st_module_class`` (TextCNN
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
 import tempfile
-from typing import TYPE_CHECKING
+from typing import Any
 
 import torch
 from safetensors.torch import save_file
 
-from simsent.fileio import replace_dir
+from simsent._io import replace_dir
+from simsent.modeling.dense import DenseLayer
 
-if TYPE_CHECKING:
-    from simsent.model import SentenceEncoder
+logger = logging.getLogger(__name__)
+
 
 ST = "sentence_transformers.models."
+SIMSENT_CONFIG = "simsent_config.json"
+
+
+def read_st_modules(path: str) -> tuple[str | None, list[DenseLayer], bool]:
+    """Pooling mode, Dense layers and normalisation of a sentence-transformers folder (if it is one)."""
+    modules_file = os.path.join(path, "modules.json")
+    if not os.path.isfile(modules_file):
+        return None, [], False
+    with open(modules_file, encoding="utf-8") as f:
+        modules = json.load(f)
+    mode, dense, normalize = None, [], False
+    for m in modules:
+        kind = m["type"].rsplit(".", 1)[-1]
+        sub = os.path.join(path, m.get("path", ""))
+        if kind == "Pooling":
+            with open(os.path.join(sub, "config.json"), encoding="utf-8") as f:
+                cfg = json.load(f)
+            raw = cfg.get("pooling_mode")
+            if isinstance(raw, list):
+                raw = raw[0]
+            if raw is None:
+                raw = (
+                    "cls"
+                    if cfg.get("pooling_mode_cls_token")
+                    else "max"
+                    if cfg.get("pooling_mode_max_tokens")
+                    else "mean"
+                )
+            mode = {"cls": "cls", "max": "max"}.get(raw, "mean")
+        elif kind == "Dense":
+            dense.append(DenseLayer.load(sub))
+        elif kind == "Normalize":
+            normalize = True
+        elif kind != "Transformer":
+            logger.warning("module %s of %s is not supported by simsent and is ignored", kind, path)
+    return mode, dense, normalize
 
 
 def _write_json(path: str, obj: object) -> None:
@@ -70,12 +108,10 @@ def _write_first_last(folder: str, dim: int, num_layers: int) -> None:
 
 
 def write_sentence_transformers_folder(
-    model: SentenceEncoder, path: str, model_card: str | None = None
+    model: Any, path: str, model_card: str | None = None
 ) -> None:
     """Save ``model`` under ``path`` atomically (written to a temporary folder, then renamed)."""
     from simsent import __version__
-    from simsent.dense import DenseLayer
-    from simsent.model import SIMSENT_CONFIG
 
     path = os.path.abspath(os.fspath(path))
     parent = os.path.dirname(path)

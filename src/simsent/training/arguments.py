@@ -17,7 +17,7 @@ from typing import Any
 
 @dataclass
 class TrainingArguments:
-    """Arguments of :class:`simsent.trainer.Trainer` (and of ``simsent train``)."""
+    """Arguments of :class:`simsent.training.trainer.Trainer` (and of ``simsent train``)."""
 
     #: folder that receives the trained model (the best dev checkpoint when a dev task is set)
     output_dir: str = "runs/simsent"

@@ -21,57 +21,20 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from simsent.dense import DenseLayer
-from simsent.encoders import EncoderModule, encoder_class
 from simsent.errors import ConfigError, DataError, ModelLoadError
-from simsent.pooling import Pooling, check_pooling
+from simsent.modeling.dense import DenseLayer
+from simsent.modeling.encoders import EncoderModule, encoder_class
+from simsent.modeling.pooling import Pooling, check_pooling
+from simsent.modeling.st_format import SIMSENT_CONFIG, read_st_modules, write_sentence_transformers_folder
 
 logger = logging.getLogger(__name__)
-
-SIMSENT_CONFIG = "simsent_config.json"
-
-
-def _read_st_modules(path: str) -> tuple[str | None, list[DenseLayer], bool]:
-    """Pooling mode, Dense layers and normalisation of a sentence-transformers folder (if it is one)."""
-    modules_file = os.path.join(path, "modules.json")
-    if not os.path.isfile(modules_file):
-        return None, [], False
-    with open(modules_file, encoding="utf-8") as f:
-        modules = json.load(f)
-    mode, dense, normalize = None, [], False
-    for m in modules:
-        kind = m["type"].rsplit(".", 1)[-1]
-        sub = os.path.join(path, m.get("path", ""))
-        if kind == "Pooling":
-            with open(os.path.join(sub, "config.json"), encoding="utf-8") as f:
-                cfg = json.load(f)
-            raw = cfg.get("pooling_mode")
-            if isinstance(raw, list):
-                raw = raw[0]
-            if raw is None:
-                raw = (
-                    "cls"
-                    if cfg.get("pooling_mode_cls_token")
-                    else "max"
-                    if cfg.get("pooling_mode_max_tokens")
-                    else "mean"
-                )
-            mode = {"cls": "cls", "max": "max"}.get(raw, "mean")
-        elif kind == "Dense":
-            dense.append(DenseLayer.load(sub))
-        elif kind == "Normalize":
-            normalize = True
-        elif kind != "Transformer":
-            logger.warning("module %s of %s is not supported by simsent and is ignored", kind, path)
-    return mode, dense, normalize
-
 
 class SentenceEncoder(nn.Module):
     """A sentence embedding model.
 
     Args:
-        encoder: token-level encoder (:class:`~simsent.encoders.base.EncoderModule`).
-        pooling: one of :data:`simsent.pooling.POOLING_MODES`.
+        encoder: token-level encoder (:class:`~simsent.modeling.encoders.base.EncoderModule`).
+        pooling: one of :data:`simsent.modeling.pooling.POOLING_MODES`.
         dense: layers applied after pooling (whitening, heads, projections), in order.
         normalize: L2-normalise the output (saved as a ``Normalize`` module).
     """
@@ -115,10 +78,10 @@ class SentenceEncoder(nn.Module):
         cfg_file = os.path.join(name_or_path, SIMSENT_CONFIG)
         if os.path.isfile(cfg_file):
             return cls._load_simsent(name_or_path, pooling, max_len, dropout, jieba)
-        from simsent.encoders.transformer import TransformerEncoder
+        from simsent.modeling.encoders.transformer import TransformerEncoder
 
         st_pooling, st_dense, st_normalize = (
-            _read_st_modules(name_or_path) if os.path.isdir(name_or_path) else (None, [], False)
+            read_st_modules(name_or_path) if os.path.isdir(name_or_path) else (None, [], False)
         )
         if max_len is None and os.path.isfile(os.path.join(name_or_path, "sentence_bert_config.json")):
             with open(os.path.join(name_or_path, "sentence_bert_config.json"), encoding="utf-8") as f:
@@ -250,8 +213,6 @@ class SentenceEncoder(nn.Module):
     # ------------------------------------------------------------------ persistence
     def save(self, path: str, model_card: str | None = None) -> None:
         """Write a folder that both :meth:`load` and ``SentenceTransformer(path)`` read."""
-        from simsent.st_export import write_sentence_transformers_folder
-
         write_sentence_transformers_folder(self, path, model_card=model_card)
 
     def config_dict(self) -> dict[str, Any]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import importlib
 
-from simsent.encoders.base import EncoderModule
+from simsent.modeling.encoders.base import EncoderModule
 
 ENCODER_CLASSES = {
-    "transformer": "simsent.encoders.transformer:TransformerEncoder",
-    "textcnn": "simsent.encoders.textcnn:TextCNNEncoder",
+    "transformer": "simsent.modeling.encoders.transformer:TransformerEncoder",
+    "textcnn": "simsent.modeling.encoders.textcnn:TextCNNEncoder",
 }
 
 

@@ -1,4 +1,4 @@
-"""A sentence-transformers input module wrapping :class:`~simsent.encoders.textcnn.TextCNNEncoder`.
+"""A sentence-transformers input module wrapping :class:`~simsent.modeling.encoders.textcnn.TextCNNEncoder`.
 
 A saved TextCNN model lists this class in its ``modules.json`` (followed by the standard
 ``Pooling`` max, ``Dense`` and ``Normalize`` modules), so sentence-transformers can load it. Its
@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from simsent.encoders.textcnn import TextCNNEncoder
+from simsent.modeling.encoders.textcnn import TextCNNEncoder
 
 try:  # sentence-transformers >= 6
     from sentence_transformers.base.modules.input_module import InputModule

@@ -1,0 +1,1 @@
+"""Post-hoc changes to a trained model: BERT-whitening, threshold calibration, distillation."""
