@@ -69,7 +69,7 @@ def teacher_vectors(
     """The teacher's vectors for ``texts`` (float32), read from / written to the cache.
 
     Args:
-        teacher: a model with ``encode`` (e.g. :class:`~simsent.modeling.sentence_encoder.SentenceEncoder`).
+        teacher: a model with ``encode`` (e.g. :class:`~simsent.SentenceEncoder`).
         teacher_id: identifies the teacher in the cache key; ``None`` disables the cache.
 
     Returns:
@@ -158,7 +158,7 @@ def distill(
 
     Args:
         teacher: hub id / folder, or a loaded model with ``encode``.
-        student: ``"textcnn"``, a hub id / folder, or a :class:`~simsent.modeling.sentence_encoder.SentenceEncoder`.
+        student: ``"textcnn"``, a hub id / folder, or a :class:`~simsent.SentenceEncoder`.
         whiten_dim: whiten the teacher vectors to this many dimensions first (None: raw vectors).
         loss: ``mse``, ``cosine`` or ``both``.
         cache_dir: where teacher vectors are cached (default :func:`default_cache_dir`).

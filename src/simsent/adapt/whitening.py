@@ -91,7 +91,7 @@ def apply_whitening(vectors: np.ndarray, W: np.ndarray, mu: np.ndarray) -> np.nd
 
 
 def whitening_layer(W: np.ndarray, mu: np.ndarray) -> Any:
-    """A :class:`~simsent.modeling.dense.DenseLayer` computing ``(x - mu) @ W`` (weight ``W.T``, bias ``-mu @ W``)."""
+    """A ``DenseLayer`` computing ``(x - mu) @ W`` (weight ``W.T``, bias ``-mu @ W``)."""
     import torch
 
     from simsent.modeling.dense import DenseLayer

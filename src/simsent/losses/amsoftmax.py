@@ -38,7 +38,7 @@ class AMSoftmaxLoss(Objective):
     """Additive-margin softmax with K dropout views per sentence and in-batch classes.
 
     Args:
-        model: the :class:`~simsent.modeling.sentence_encoder.SentenceEncoder` being trained (dropout must be on).
+        model: the :class:`~simsent.SentenceEncoder` being trained (dropout must be on).
         views: K >= 2 forward passes (dropout views) per sentence.
         margin: additive margin m subtracted from the positive cosine.
         scale: logit scale s (SimCSE's 1/temperature; 20 matches temperature 0.05).

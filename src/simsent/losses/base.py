@@ -41,7 +41,7 @@ class Objective(nn.Module):
 
     @classmethod
     def from_args(cls, model: nn.Module, args) -> Objective:
-        """Build from :class:`~simsent.training.arguments.TrainingArguments` (``objective_kwargs`` passed on)."""
+        """Build from :class:`~simsent.TrainingArguments` (``objective_kwargs`` passed on)."""
         return cls(model, **cls.check_kwargs(args.objective_kwargs))
 
     @classmethod

@@ -29,7 +29,7 @@ class CoSENTLoss(Objective):
     """CoSENT ranking loss.
 
     Args:
-        model: the :class:`~simsent.modeling.sentence_encoder.SentenceEncoder` being trained.
+        model: the :class:`~simsent.SentenceEncoder` being trained.
         scale: multiplier of the cosine differences (Su: 20).
     """
 

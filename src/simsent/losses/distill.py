@@ -31,7 +31,7 @@ class DistillationLoss(Objective):
     """Regress fixed target vectors.
 
     Args:
-        model: the student :class:`~simsent.modeling.sentence_encoder.SentenceEncoder`; its output size must equal the
+        model: the student :class:`~simsent.SentenceEncoder`; its output size must equal the
             targets' (add a projection ``DenseLayer`` to ``model.dense`` when it does not).
         targets: (N, d) target vectors (tensor, array, or the path of a ``.npy`` file).
         loss: ``mse``, ``cosine`` or ``both``.

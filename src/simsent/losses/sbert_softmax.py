@@ -35,7 +35,7 @@ class SoftmaxLoss(Objective):
     """Classifier over concat(u, v, |u-v|), trained jointly with the encoder.
 
     Args:
-        model: the :class:`~simsent.modeling.sentence_encoder.SentenceEncoder` being trained.
+        model: the :class:`~simsent.SentenceEncoder` being trained.
         num_labels: number of classes (2 pairs, 3 NLI).
         label_threshold: if set, labels become ``int(score >= label_threshold)`` (needs num_labels 2).
     """

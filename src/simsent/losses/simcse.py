@@ -45,7 +45,7 @@ class UnsupervisedSimCSELoss(Objective):
     """InfoNCE over in-batch negatives on cosine similarity / temperature.
 
     Args:
-        model: the :class:`~simsent.modeling.sentence_encoder.SentenceEncoder` being trained.
+        model: the :class:`~simsent.SentenceEncoder` being trained.
         temperature: softmax temperature (paper: 0.05).
         variant: ``paper`` or ``symmetric`` (see the module docstring).
 

@@ -119,7 +119,7 @@ class SimCSEMLMLoss(UnsupervisedSimCSELoss):
     """Unsupervised SimCSE + ``mlm_weight`` x masked-LM loss.
 
     Args:
-        model: a :class:`~simsent.modeling.sentence_encoder.SentenceEncoder` with a transformer encoder.
+        model: a :class:`~simsent.SentenceEncoder` with a transformer encoder.
         temperature, variant: as :class:`UnsupervisedSimCSELoss`.
         mlm_weight: weight of the MLM term (paper: 0.1).
         mlm_probability: share of tokens chosen for prediction (0.15).

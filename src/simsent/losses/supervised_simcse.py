@@ -38,7 +38,7 @@ class SupervisedSimCSELoss(Objective):
     """InfoNCE over in-batch positives and all rows' hard negatives.
 
     Args:
-        model: the :class:`~simsent.modeling.sentence_encoder.SentenceEncoder` being trained.
+        model: the :class:`~simsent.SentenceEncoder` being trained.
         temperature: softmax temperature (paper: 0.05).
         hard_negative_weight: log-weight added to each row's own hard-negative logit (0 = plain).
         seed: seed for the random negatives of rows that have none.

@@ -1,4 +1,4 @@
-"""The sentence-transformers folder of a :class:`~simsent.modeling.sentence_encoder.SentenceEncoder`: read and write.
+"""The sentence-transformers folder of a :class:`~simsent.SentenceEncoder`: read and write.
 
 The folder uses the classic module names (``sentence_transformers.models.*``), which every
 sentence-transformers release from 2.x to 6.x loads. How each pooling is expressed:

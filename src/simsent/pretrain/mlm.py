@@ -6,7 +6,7 @@ ids -> AdamW + linear warm-up/decay -> maybe resume -> loop (mask with the trans
 collator, step, log, checkpoint, budget) -> save a standard Hugging Face folder.
 
 The saved folder loads with ``AutoModel`` / ``AutoTokenizer`` / ``AutoModelForMaskedLM`` and with
-:meth:`simsent.modeling.sentence_encoder.SentenceEncoder.from_pretrained`, so ``simsent train --model DIR`` accepts it.
+:meth:`simsent.SentenceEncoder.from_pretrained`, so ``simsent train --model DIR`` accepts it.
 The dense+tanh pooler of a BERT built here is added, untrained, at save time so that ``AutoModel``
 finds every encoder weight; masked-LM training never touches it (prefer cls / mean /
 first_last_avg pooling over ``pooler``).

@@ -47,7 +47,7 @@ def create_app(
     """Build the FastAPI app.
 
     Args:
-        model: a :class:`~simsent.modeling.sentence_encoder.SentenceEncoder` (anything with ``encode``).
+        model: a :class:`~simsent.SentenceEncoder` (anything with ``encode``).
         index: an optional :class:`~simsent.search.VectorIndex` built by ``model`` (checked here).
         max_texts: most texts (or queries, or pairs) per request.
         max_chars: most characters per text.

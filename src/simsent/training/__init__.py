@@ -1,1 +1,1 @@
-"""Training: arguments, the loop, and the pieces pretraining reuses (seed, schedule, checkpoint, curves, card)."""
+"""Training: arguments, the loop, and what pretraining reuses (seed, schedule, checkpoint, curves, card)."""

@@ -79,11 +79,11 @@ def make_optimizer(params: list[torch.nn.Parameter], lr: float, weight_decay: fl
 
 
 class Trainer:
-    """Train a :class:`~simsent.modeling.sentence_encoder.SentenceEncoder` with one objective.
+    """Train a :class:`~simsent.SentenceEncoder` with one objective.
 
     Args:
         model: the model to train (modified in place).
-        args: :class:`~simsent.training.arguments.TrainingArguments`.
+        args: :class:`~simsent.TrainingArguments`.
         train_rows: rows (dicts with canonical columns) or plain sentences.
         objective: an :class:`~simsent.losses.base.Objective`; default built from ``args.objective``.
         evaluator: callable ``model -> metrics dict`` with a ``spearman`` (or ``primary_metric``) key.

@@ -171,7 +171,7 @@ class TextCNNEncoder(EncoderModule):
         """Copy a transformer's input embeddings for the tokens both vocabularies share.
 
         Args:
-            teacher: a hub id / folder, or a loaded :class:`~simsent.modeling.encoders.transformer.TransformerEncoder`.
+            teacher: a hub id / folder, or a loaded :class:`TransformerEncoder`.
 
         Returns:
             the number of rows copied. Rows are PCA-projected when the teacher is wider than
@@ -287,7 +287,7 @@ def build_textcnn_model(
     seed: int | None = None,
     **_ignored: Any,
 ):
-    """A :class:`~simsent.modeling.sentence_encoder.SentenceEncoder` (TextCNN + masked max pooling) with a corpus vocabulary.
+    """A :class:`~simsent.SentenceEncoder` (TextCNN + masked max pooling) with a corpus vocabulary.
 
     Args:
         corpus_texts: the training texts the vocabulary is built from.
