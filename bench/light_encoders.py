@@ -17,7 +17,6 @@ import argparse
 import json
 import logging
 import os
-import random
 import sys
 import tempfile
 import time
@@ -26,9 +25,10 @@ import numpy as np
 import torch
 
 from simsent import __version__
+from simsent._io import sha256_file
+from simsent.data.sampling import seeded_halves, seeded_subset
 from simsent.data.tasks import TASKS, load_task, task_file
 from simsent.evaluation.sts import STSEvaluator, summarize
-from simsent.experiments.provenance import sha256_file
 
 log = logging.getLogger("bench.light_encoders")
 
@@ -40,12 +40,10 @@ def split_tasks(data_dir: str, seed: int, eval_pairs: int) -> tuple[list[str], d
     evals: dict[str, list[dict]] = {}
     for task in TASKS:
         rows = load_task(task, "valid", data_dir)
-        idx = list(range(len(rows)))
-        random.Random(seed).shuffle(idx)
-        half = len(idx) // 2
-        for i in idx[:half]:
-            train_texts += [rows[i]["sentence1"], rows[i]["sentence2"]]
-        evals[task] = [rows[i] for i in idx[half:][:eval_pairs]]
+        train_half, eval_half = seeded_halves(rows, seed)
+        for r in train_half:
+            train_texts += [r["sentence1"], r["sentence2"]]
+        evals[task] = eval_half[:eval_pairs]
     return list(dict.fromkeys(t for t in train_texts if t.strip())), evals
 
 
@@ -89,9 +87,7 @@ def train(model, texts, out, objective="simcse", epochs=1, lr=1e-3, batch_size=6
 
 def subsample(texts: list[str], n: int, seed: int) -> list[str]:
     """A seeded subset of ``n`` texts, in their original order."""
-    if len(texts) <= n:
-        return list(texts)
-    return [texts[i] for i in sorted(random.Random(seed).sample(range(len(texts)), n))]
+    return seeded_subset(texts, n, seed)
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ import time
 
 import torch
 
-from simsent.data.readers import sentences_of
+from simsent.data.columns import sentences_of
 from simsent.data.tasks import load_task, positive_threshold, task_file
 from simsent.evaluation.sts import STSEvaluator
 from simsent.experiments.provenance import provenance

@@ -46,7 +46,7 @@ import numpy as np
 import torch
 
 from simsent import __version__
-from simsent.experiments.provenance import sha256_file
+from simsent._io import sha256_file
 
 log = logging.getLogger("bench.retrieval")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -61,7 +61,7 @@ def minilm_path() -> str:
 
 # ---------------------------------------------------------------------- (a)
 def part_a(args) -> dict:
-    from simsent.data.readers import sentences_of
+    from simsent.data.columns import sentences_of
     from simsent.data.tasks import load_task, task_file
     from simsent.evaluation.retrieval import RetrievalEvaluator
     from simsent.modeling.sentence_encoder import SentenceEncoder

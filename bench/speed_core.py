@@ -29,7 +29,7 @@ import time
 
 import torch
 
-from simsent.data.readers import sentences_of
+from simsent.data.columns import sentences_of
 from simsent.data.tasks import load_task, task_file
 from simsent.experiments.provenance import provenance
 from simsent.modeling.sentence_encoder import SentenceEncoder

@@ -26,7 +26,6 @@ import json
 import logging
 import os
 import platform
-import random
 import shutil
 import sys
 import tempfile
@@ -36,24 +35,22 @@ import numpy as np
 import torch
 
 import simsent
-from simsent.data.readers import sentences_of
+from simsent._io import sha256_file
+from simsent.data.columns import sentences_of
+from simsent.data.sampling import sample_rows, seeded_halves
 from simsent.data.tasks import TASKS, load_task, parse_tasks, positive_threshold, task_file
 from simsent.data.triplets import expand_triplets, triplets_from_pairs
 from simsent.evaluation.sts import STSEvaluator
-from simsent.experiments.provenance import sha256_file
 from simsent.modeling.sentence_encoder import SentenceEncoder
 from simsent.training.arguments import TrainingArguments
-from simsent.training.trainer import Trainer, sample_rows
+from simsent.training.trainer import Trainer
 
 OBJECTIVES = ("simcse", "sbert_softmax", "cosent", "supervised_simcse")
 
 
 
 def split_halves(rows: list[dict], seed: int) -> tuple[list[dict], list[dict]]:
-    idx = list(range(len(rows)))
-    random.Random(seed).shuffle(idx)
-    half = len(idx) // 2
-    return [rows[i] for i in idx[:half]], [rows[i] for i in idx[half:]]
+    return seeded_halves(rows, seed)
 
 
 def training_rows(objective: str, task: str, train: list[dict], args) -> tuple[list, dict, dict]:

@@ -8,7 +8,8 @@ from simsent.errors import DataError
 from simsent.evaluation.sts import STSEvaluator
 from simsent.modeling.sentence_encoder import SentenceEncoder
 from simsent.training.arguments import TrainingArguments
-from simsent.training.trainer import CHECKPOINT, Trainer, sample_rows
+from simsent.training.checkpoint import load_checkpoint
+from simsent.training.trainer import CHECKPOINT, CHECKPOINT_STATE, Trainer
 
 SENTS = [
     f"{a}{b}"
@@ -73,7 +74,7 @@ def test_interrupted_training_keeps_checkpoint_and_resumes(tiny_bert, tmp_path):
     model = SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1)
     with pytest.raises(Boom):
         Trainer(model, args, SENTS, evaluator=Crashing(PAIRS, "toy")).train()
-    state = json.loads(Path(args.output_dir, CHECKPOINT, "trainer_state.json").read_text())
+    state = load_checkpoint(str(Path(args.output_dir, CHECKPOINT, CHECKPOINT_STATE)))
     assert state["global_step"] == 3
     model2 = SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1)
     result = Trainer(model2, args, SENTS, evaluator=STSEvaluator(PAIRS, "toy")).train()
@@ -109,13 +110,6 @@ def test_resume_gives_same_weights_as_uninterrupted(tiny_bert, tmp_path):
         torch.testing.assert_close(p, q, atol=1e-5, rtol=1e-4, msg=n)
 
 
-def test_sampling_and_dedup():
-    rows = ["a", "b", "a", "c", "d"]
-    assert sample_rows(rows, None, 0, dedup=True) == ["a", "b", "c", "d"]
-    s1, s2 = sample_rows(rows, 3, 7), sample_rows(rows, 3, 7)
-    assert s1 == s2 and len(s1) == 3
-
-
 def test_no_training_rows_is_an_error(tiny_bert, tmp_path):
     with pytest.raises(DataError):
         Trainer(SentenceEncoder.from_pretrained(tiny_bert), _args(tmp_path), [])
@@ -134,7 +128,7 @@ def test_saving_the_best_model_keeps_the_checkpoint_beside_it(tiny_bert, tmp_pat
 
     def save_and_look(metrics):
         original(metrics)
-        seen.append(os.path.isfile(os.path.join(args.output_dir, CHECKPOINT, "trainer_state.json")))
+        seen.append(os.path.isfile(os.path.join(args.output_dir, CHECKPOINT, CHECKPOINT_STATE)))
 
     trainer._save_model = save_and_look
     trainer.train()

@@ -170,7 +170,7 @@ def test_train_textcnn_from_the_cli(data_dir, tmp_path):
 
 
 def test_help_names_every_objective():
-    from simsent.cli.core import OBJECTIVE_NAMES
+    from simsent.cli.train import OBJECTIVE_NAMES
     from simsent.losses import OBJECTIVES
 
     assert tuple(OBJECTIVES) == OBJECTIVE_NAMES

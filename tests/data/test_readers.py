@@ -2,14 +2,13 @@ import logging
 
 import pytest
 
+from simsent.data.columns import rows_for_columns, sentences_of
 from simsent.data.readers import (
     read_any,
     read_jsonl,
     read_sentences,
     read_senteval,
     read_table,
-    rows_for_columns,
-    sentences_of,
 )
 from simsent.errors import DataError
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from simsent._io import sha256_file
 from simsent.errors import DataError
-from simsent.pretrain.corpus import dedup, read_corpus, sha256_of
-
-
-def test_dedup_keeps_first_order():
-    assert dedup([" 今天 ", "明天", "今天", "", "  "]) == ["今天", "明天"]
+from simsent.pretrain.corpus import read_corpus
 
 
 def test_read_corpus_mixed_formats(tmp_path):
@@ -20,7 +17,7 @@ def test_read_corpus_mixed_formats(tmp_path):
     texts, stats = read_corpus([str(txt), str(data)])
     assert texts == ["今天天气不错", "我想去北京", "我想去上海", "花呗额度", "借钱还款"]
     assert stats["texts_read"] == 7 and stats["sentences"] == 5 and stats["duplicates_removed"] == 2
-    assert stats["files"][1]["sha256"] == sha256_of(data)
+    assert stats["files"][1]["sha256"] == sha256_file(data)
     assert all("1" not in t and "0" not in t for t in texts)  # labels are not text
 
 

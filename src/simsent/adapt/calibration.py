@@ -154,7 +154,8 @@ def calibrate_model(
     batch_size: int = 64,
 ) -> dict[str, Any]:
     """Load a model, calibrate on a pairs file or rows, store the threshold; returns the result."""
-    from simsent.data.readers import read_any, rows_for_columns
+    from simsent.data.columns import rows_for_columns
+    from simsent.data.readers import read_any
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
     rows = rows_for_columns(read_any(pairs), ["sentence1", "sentence2"], "score", source=str(pairs))

@@ -169,7 +169,8 @@ def distill(
     from simsent.losses.distill import DistillationLoss
     from simsent.modeling.sentence_encoder import SentenceEncoder
     from simsent.training.arguments import TrainingArguments
-    from simsent.training.trainer import Trainer, set_seed
+    from simsent.training.seed import set_seed
+    from simsent.training.trainer import Trainer
 
     texts = list(dict.fromkeys(t for t in corpus_texts if t and t.strip()))
     if len(texts) < 2:

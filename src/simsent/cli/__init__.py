@@ -1,1 +1,1 @@
-"""The ``simsent`` command line (typer). Each file registers one group of commands."""
+"""The ``simsent`` command line (typer): ``main.py`` and one file per command."""

@@ -39,3 +39,20 @@ def require_file(path: str, option: str) -> str:
 def split_list(spec: str) -> list[str]:
     """``"a, b,c"`` -> ``["a", "b", "c"]``."""
     return [s.strip() for s in spec.split(",") if s.strip()]
+
+
+def load_model(path: str):
+    """A :class:`~simsent.SentenceEncoder` from a folder or hub id."""
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    return SentenceEncoder.load(path)
+
+
+def index_model(index, override: str | None):
+    """The model that built ``index`` (or ``override``), checked against the index."""
+    path = override or (index.model_info or {}).get("path")
+    if not path:
+        raise ConfigError("the index does not record its model path; pass --model")
+    model = load_model(path)
+    index.check_model(model)
+    return model

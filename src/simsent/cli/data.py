@@ -38,8 +38,3 @@ def nli_to_triplets(
         f"{counts['skipped_labels']} with an unknown label skipped, {counts['no_negative']} entailment(s) "
         "without a contradiction dropped)"
     )
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``data`` command group to ``app``."""
-    app.add_typer(data_app, name="data")

@@ -1,6 +1,7 @@
 """Entry point of the ``simsent`` command.
 
-Every command module exposes ``register(app)``; errors a user can cause
+Each command lives in a file named after it (``simsent train`` in ``cli/train.py``) and is added to
+``app`` below by an explicit import; errors a user can cause
 (:class:`simsent.errors.SimsentError`) end in one line on stderr and exit code 2.
 
 Example:
@@ -10,15 +11,28 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import sys
 
 import typer
 
-#: command modules under simsent.cli, each with a ``register(app)`` function
-COMMAND_MODULES = ("core", "baselines", "data", "light", "retrieval", "pretrain")
+from simsent.cli import (
+    bench,
+    calibrate,
+    data,
+    demo,
+    distill,
+    encode,
+    index,
+    mine,
+    pretrain,
+    serve,
+    similarity,
+    train,
+    whiten,
+)
+from simsent.cli import eval as eval_command
 
 app = typer.Typer(
     name="simsent",
@@ -59,8 +73,20 @@ def _configure(
         hf_logging.set_verbosity_error()
 
 
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"simsent.cli.{_name}").register(app)
+app.command("train")(train.train)
+app.command("eval")(eval_command.evaluate)
+app.command("encode")(encode.encode)
+app.command("similarity")(similarity.similarity)
+app.command("whiten")(whiten.whiten)
+app.add_typer(index.index_app, name="index")
+app.command("calibrate")(calibrate.calibrate)
+app.command("mine")(mine.mine)
+app.command("serve")(serve.serve)
+app.command("pretrain", context_settings={"allow_extra_args": True})(pretrain.pretrain)
+app.command("distill")(distill.distill)
+app.command("demo")(demo.demo)
+app.add_typer(bench.bench_app, name="bench")
+app.add_typer(data.data_app, name="data")
 
 
 def main(argv: list[str] | None = None) -> None:

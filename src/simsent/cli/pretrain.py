@@ -85,8 +85,3 @@ def pretrain(
         f"loss {result['first_loss']} -> {result['final_loss']}, {result['tokens_per_second']:.0f} tokens/s, "
         f"vocabulary {result['vocab_size']}, {result['parameters']:,} parameters; saved to {output}"
     )
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``pretrain`` to ``app``."""
-    app.command("pretrain", context_settings={"allow_extra_args": True})(pretrain)

@@ -29,6 +29,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from simsent.data.columns import canonical
 from simsent.data.readers import read_any
 from simsent.errors import DataError
 
@@ -56,13 +57,6 @@ def nli_label(value: Any) -> int | None:
     return NLI_LABELS.get(str(value).strip().lower())
 
 
-def _get(row: dict[str, Any], *names: str) -> Any:
-    for n in names:
-        if n in row:
-            return row[n]
-    return None
-
-
 def nli_to_triplets(
     rows: Sequence[dict[str, Any]], source: str = "NLI data"
 ) -> tuple[list[dict], dict[str, int]]:
@@ -74,9 +68,10 @@ def nli_to_triplets(
             raise DataError(
                 f"{source}: expected rows with columns premise/sentence1, hypothesis/sentence2, label"
             )
-        premise = _get(row, "premise", "sentence1", "text_a", "sent1")
-        hypothesis = _get(row, "hypothesis", "sentence2", "text_b", "sent2")
-        label = _get(row, "label", "gold_label", "score")
+        row = canonical(row)
+        premise = row.get("sentence1")
+        hypothesis = row.get("sentence2")
+        label = row.get("score")
         if premise is None or hypothesis is None or label is None:
             raise DataError(
                 f"{source}: expected columns premise (or sentence1), hypothesis (or sentence2), label; "

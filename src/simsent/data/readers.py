@@ -1,9 +1,8 @@
 """Readers that turn files into rows with canonical columns.
 
-Canonical columns: ``sentence`` | ``sentence1, sentence2, score`` (or ``label``) |
-``anchor, positive, negative``. Supported inputs: the senteval_cn format
-(``text_a<TAB>text_b<TAB>label``, extension ``.data``), one sentence per line (``.txt``), CSV/TSV
-with a header, JSONL, and a ``datasets.Dataset``.
+Rows keep the file's column names; :mod:`simsent.data.columns` maps them to canonical ones.
+Supported inputs: the senteval_cn format (``text_a<TAB>text_b<TAB>label``, extension ``.data``), one
+sentence per line (``.txt``), CSV/TSV with a header, JSONL, and a ``datasets.Dataset``.
 
 A malformed line is logged with its file and line number and skipped; the number of skipped
 lines is logged too. A file with no usable line is an error.
@@ -20,31 +19,12 @@ import csv
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from simsent.errors import DataError
 
 logger = logging.getLogger(__name__)
-
-#: accepted column names -> canonical name
-ALIASES = {
-    "text": "sentence",
-    "sent": "sentence",
-    "query": "anchor",
-    "text_a": "sentence1",
-    "text_b": "sentence2",
-    "sent1": "sentence1",
-    "sent2": "sentence2",
-    "sentence_a": "sentence1",
-    "sentence_b": "sentence2",
-    "label": "score",
-    "similarity": "score",
-    "pos": "positive",
-    "neg": "negative",
-    "hard_negative": "negative",
-}
-
 
 def _check_file(path: str | os.PathLike) -> str:
     path = os.fspath(path)
@@ -174,62 +154,3 @@ def read_any(source: Any) -> list[dict[str, Any]] | list[str]:
     if path.endswith((".jsonl", ".json")):
         return read_jsonl(path)
     return read_sentences(path)
-
-
-def canonical(row: dict[str, Any]) -> dict[str, Any]:
-    """Rename known aliases (``text_a`` -> ``sentence1``, ``label`` -> ``score``, ...)."""
-    return {ALIASES.get(k, k): v for k, v in row.items()}
-
-
-def rows_for_columns(
-    rows: Sequence[dict[str, Any]] | Sequence[str],
-    text_columns: Sequence[str],
-    label_column: str | None = None,
-    source: str = "data",
-) -> list[dict[str, Any]]:
-    """Shape rows for an objective's columns, or raise a one-line error naming what is expected.
-
-    Plain strings become ``{"sentence": s}``. When only ``sentence`` is wanted, paired rows give
-    both of their sentences (text only, labels ignored).
-    """
-    out: list[dict[str, Any]] = []
-    want = list(text_columns) + ([label_column] if label_column else [])
-    for row in rows:
-        if isinstance(row, str):
-            row = {"sentence": row}
-        row = canonical(row)
-        if list(text_columns) == ["sentence"] and "sentence" not in row and "sentence1" in row:
-            out.extend({"sentence": row[c]} for c in ("sentence1", "sentence2") if row.get(c))
-            continue
-        if label_column == "score" and "score" not in row and "label" in row:
-            row["score"] = row["label"]
-        missing = [c for c in want if c not in row]
-        if missing:
-            raise DataError(
-                f"{source}: missing column(s) {', '.join(missing)}; this objective expects columns "
-                f"{', '.join(want)} (found: {', '.join(map(str, row)) or 'none'})"
-            )
-        shaped = {c: row[c] for c in want}
-        if label_column:
-            try:
-                shaped[label_column] = float(shaped[label_column])
-            except (TypeError, ValueError) as exc:
-                raise DataError(f"{source}: label {shaped[label_column]!r} is not a number") from exc
-        out.append(shaped)
-    if not out:
-        raise DataError(f"{source}: no rows")
-    return out
-
-
-def sentences_of(rows: Iterable[dict[str, Any]] | Iterable[str]) -> list[str]:
-    """All texts of rows (both sides of pairs), in order."""
-    out: list[str] = []
-    for row in rows:
-        if isinstance(row, str):
-            out.append(row)
-            continue
-        row = canonical(row)
-        for c in ("sentence", "sentence1", "sentence2", "anchor", "positive", "negative"):
-            if isinstance(row.get(c), str) and row[c]:
-                out.append(row[c])
-    return out

@@ -26,17 +26,14 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from simsent.data.readers import canonical, read_jsonl
+from simsent.data.columns import ALIASES, canonical, canonical_name
+from simsent.data.readers import read_jsonl
 from simsent.errors import DataError
 
 logger = logging.getLogger(__name__)
 
 COLUMNS = ("anchor", "positive", "negative")
-#: extra aliases of triplet files (SimCSE's nli_for_simcse.csv uses sent0, sent1, hard_neg)
-TRIPLET_ALIASES = {"sent0": "anchor", "sent1": "positive", "hard_neg": "negative", "premise": "anchor"}
-_KNOWN = (
-    set(COLUMNS) | set(TRIPLET_ALIASES) | {"query", "pos", "neg", "hard_negative", "sentence1", "sentence2"}
-)
+_KNOWN = set(COLUMNS) | set(ALIASES)
 
 
 def _as_list(value: Any) -> list[str]:
@@ -83,7 +80,7 @@ def expand_triplets(
                 f"{source}: supervised SimCSE expects rows with columns anchor, positive, negative "
                 f"(or JSONL query/pos/neg); got a plain {type(row).__name__}"
             )
-        row = {TRIPLET_ALIASES.get(k, k): v for k, v in canonical(row).items()}
+        row = canonical(row)
         if "anchor" not in row and "sentence1" in row:
             row["anchor"], row["positive"] = row.pop("sentence1"), row.get("sentence2", row.get("positive"))
         anchor, positives, negatives = (
@@ -131,7 +128,7 @@ def read_triplets(path: str | os.PathLike, seed: int = 42) -> list[dict[str, Any
         lines = [r for r in csv.reader(f, delimiter=delimiter) if any(c.strip() for c in r)]
     if not lines:
         raise DataError(f"{path}: empty file")
-    header = [TRIPLET_ALIASES.get(c, canonical({c: 0}).popitem()[0]) for c in lines[0]]
+    header = [canonical_name(c, triplet_format="sent0" in lines[0]) for c in lines[0]]
     if set(COLUMNS) <= set(header):
         rows = [dict(zip(header, r, strict=False)) for r in lines[1:]]
     else:

@@ -101,6 +101,7 @@ class RetrievalEvaluator:
     """
 
     primary_metric = "mrr"
+    greater_is_better = True
 
     def __init__(
         self,

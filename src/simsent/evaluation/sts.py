@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import pearsonr, spearmanr
 
+from simsent.evaluation.base import pair_vectors
 from simsent.evaluation.geometry import alignment, uniformity
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class STSEvaluator:
     """
 
     primary_metric = "spearman"
+    greater_is_better = True
 
     def __init__(
         self,
@@ -85,15 +87,30 @@ class STSEvaluator:
         self.positive_threshold = positive_threshold
         self.batch_size = batch_size
 
+    @classmethod
+    def from_task(
+        cls,
+        task: str,
+        split: str = "valid",
+        data_dir: str | None = None,
+        max_pairs: int | None = None,
+        seed: int = 42,
+        **kwargs: Any,
+    ) -> STSEvaluator:
+        """An evaluator on one Chinese STS task split (a seeded subset of ``max_pairs`` pairs).
+
+        Example:
+            >>> ev = STSEvaluator.from_task("STS-B", "valid", "data/senteval_cn")  # doctest: +SKIP
+        """
+        from simsent.data.sampling import seeded_subset
+        from simsent.data.tasks import check_task, load_task, positive_threshold, resolve_data_dir
+
+        task = check_task(task)
+        rows = seeded_subset(load_task(task, split, resolve_data_dir(data_dir)), max_pairs, seed)
+        return cls(rows, name=task, positive_threshold=positive_threshold(task), **kwargs)
+
     def __call__(self, model: Any) -> dict[str, float]:
-        s1 = [r["sentence1"] for r in self.rows]
-        s2 = [r["sentence2"] for r in self.rows]
-        # encode the unique sentences once
-        uniq = list(dict.fromkeys(s1 + s2))
-        vecs = np.asarray(model.encode(uniq, batch_size=self.batch_size, convert_to_numpy=True))
-        index = {s: i for i, s in enumerate(uniq)}
-        v1 = vecs[[index[s] for s in s1]]
-        v2 = vecs[[index[s] for s in s2]]
+        v1, v2 = pair_vectors(model, self.rows, self.batch_size)
         metrics = sts_metrics(v1, v2, [r["score"] for r in self.rows], self.positive_threshold)
         logger.info(
             "%s: spearman %.2f pearson %.2f (%d pairs)",

@@ -193,7 +193,7 @@ def _sample(items: Sequence[Any], n: int | None, seed: int) -> list[Any]:
 
 def task_data(cfg: TableConfig, task: str, seed: int, data_dir: str) -> TaskData:
     """Build the train text, whitening text and evaluation pairs of ``task`` for ``seed``."""
-    from simsent.data.readers import sentences_of
+    from simsent.data.columns import sentences_of
     from simsent.data.tasks import available_splits, load_task, task_file
 
     splits = available_splits(data_dir, task)
@@ -250,7 +250,8 @@ def run_cell(cfg: TableConfig, pooling: str, data: TaskData, seed: int) -> dict[
     from simsent.evaluation.sts import sts_metrics
     from simsent.modeling.sentence_encoder import SentenceEncoder
     from simsent.training.arguments import TrainingArguments
-    from simsent.training.trainer import Trainer, set_seed
+    from simsent.training.seed import set_seed
+    from simsent.training.trainer import Trainer
 
     start = time.perf_counter()
     set_seed(seed)

@@ -59,10 +59,8 @@ class AMSoftmaxLoss(Objective):
         self.scale = float(scale)
 
     @classmethod
-    def from_args(cls, model, args) -> AMSoftmaxLoss:
-        kwargs = dict(args.objective_kwargs)
-        kwargs.setdefault("scale", 1.0 / args.temperature)
-        return cls(model, **kwargs)
+    def default_kwargs(cls, args) -> dict:
+        return {"scale": 1.0 / args.temperature}
 
     @staticmethod
     def compute(z: torch.Tensor, views: int, margin: float = 0.1, scale: float = 20.0) -> torch.Tensor:

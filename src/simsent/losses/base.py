@@ -17,8 +17,13 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import torch
 from torch import nn
+
+from simsent.data.columns import rows_for_columns
 
 
 class Objective(nn.Module):
@@ -32,17 +37,21 @@ class Objective(nn.Module):
     label_column: str | None = None
     #: how many times each text column is repeated in the forward batch
     views: int = 1
-    #: rows per encoder call in :meth:`embed`, length-sorted (None or 0: the whole batch in one call)
-    forward_chunk_size: int | None = None
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
 
     @classmethod
+    def default_kwargs(cls, args) -> dict:
+        """Constructor arguments taken from the training arguments (e.g. ``temperature``); default none."""
+        return {}
+
+    @classmethod
     def from_args(cls, model: nn.Module, args) -> Objective:
-        """Build from :class:`~simsent.TrainingArguments` (``objective_kwargs`` passed on)."""
-        return cls(model, **cls.check_kwargs(args.objective_kwargs))
+        """Build from :class:`~simsent.TrainingArguments`: :meth:`default_kwargs` updated with
+        ``objective_kwargs``, every key checked against the constructor (the one path for all objectives)."""
+        return cls(model, **cls.check_kwargs({**cls.default_kwargs(args), **args.objective_kwargs}))
 
     @classmethod
     def check_kwargs(cls, kwargs: dict) -> dict:
@@ -61,37 +70,29 @@ class Objective(nn.Module):
                               f"--objective-arg accepts: {', '.join(known) or 'none'}")
         return kwargs
 
-    def prepare_rows(self, rows):
-        """Reshape raw training rows before batching (default: unchanged).
+    def expand_rows(self, rows: Sequence[Any]) -> Sequence[Any]:
+        """Objective-specific reshaping before the columns are shaped (default: unchanged).
 
-        Objectives override this to expand list-valued columns, map string labels or check labels
-        early, so that wrong input fails before training with a one-line error.
+        Objectives override this to expand list-valued columns or map string labels.
         """
         return rows
 
-    def embed(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Run the model on one tokenised batch, in length-sorted chunks of :attr:`forward_chunk_size` rows.
+    def check_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Objective-specific checks of the shaped rows (default: unchanged)."""
+        return rows
 
-        With a chunk size, the rows are sorted by length, encoded ``forward_chunk_size`` at a time with
-        each chunk's trailing all-padding columns cut off, and put back in their order. Every row is
-        still encoded on its own (masked attention, its own dropout mask), so the embeddings and their
-        gradients are those of one call on the whole batch, for far fewer padded tokens.
+    def prepare_rows(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
+        """Training rows shaped to :attr:`text_columns` (+ :attr:`label_column`): the one shaping path.
+
+        Wrong input fails here, before training, with a one-line error.
         """
-        chunk = self.forward_chunk_size
-        mask = features.get("attention_mask")
-        n = len(next(iter(features.values())))
-        if not chunk or n <= chunk or mask is None:
-            return self.model(features)
-        order = torch.argsort(mask.sum(dim=1), descending=True, stable=True)
-        parts = []
-        for start in range(0, n, chunk):
-            rows = order[start : start + chunk]
-            used = torch.nonzero(mask[rows].any(dim=0))  # drop trailing all-padding columns only
-            width = int(used.max()) + 1 if len(used) else mask.shape[1]
-            sub = {k: v[rows][:, :width] if v.dim() > 1 and v.shape[1] == mask.shape[1] else v[rows]
-                   for k, v in features.items()}
-            parts.append(self.model(sub))
-        return torch.cat(parts)[torch.argsort(order)]
+        source = f"{self.name} training data"
+        shaped = rows_for_columns(self.expand_rows(rows), self.text_columns, self.label_column, source=source)
+        return self.check_rows(shaped)
+
+    def embed(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Embed one tokenised batch with gradients, under the model's forward policy (chunked on CPU)."""
+        return self.model.forward_batch(features)
 
     def forward(self, features: list[dict[str, torch.Tensor]], labels: torch.Tensor | None) -> torch.Tensor:
         raise NotImplementedError

@@ -21,7 +21,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from simsent.data.readers import rows_for_columns
 from simsent.losses.base import Objective
 
 
@@ -50,11 +49,6 @@ class CoSENTLoss(Objective):
         diff = diff.masked_fill(~keep, float("-inf"))
         zero = torch.zeros(1, device=s.device, dtype=s.dtype)
         return torch.logsumexp(torch.cat([zero, diff.flatten()]), dim=0)
-
-    def prepare_rows(self, rows):
-        return rows_for_columns(
-            rows, self.text_columns, self.label_column, source=f"{self.name} training data"
-        )
 
     def forward(self, features, labels=None):
         u, v = self.embed(features[0]), self.embed(features[1])

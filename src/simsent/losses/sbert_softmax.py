@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from simsent.data.columns import canonical
 from simsent.data.nli import nli_label
-from simsent.data.readers import canonical, rows_for_columns
 from simsent.errors import ConfigError, DataError
 from simsent.losses.base import Objective
 
@@ -64,9 +64,8 @@ class SoftmaxLoss(Objective):
         logits = classifier(torch.cat([u, v, (u - v).abs()], dim=-1))
         return F.cross_entropy(logits, labels.long())
 
-    def prepare_rows(self, rows):
-        """Map NLI label strings to ids, binarise with ``label_threshold``, check the class ids."""
-        source = f"{self.name} training data"
+    def expand_rows(self, rows):
+        """Map NLI label strings (entailment, e, ...) to class ids."""
         mapped = []
         for row in rows:
             if isinstance(row, dict):
@@ -77,7 +76,11 @@ class SoftmaxLoss(Objective):
                     except ValueError:
                         row = {**row, "score": nli_label(row["score"])}
             mapped.append(row)
-        shaped = rows_for_columns(mapped, self.text_columns, self.label_column, source=source)
+        return mapped
+
+    def check_rows(self, shaped):
+        """Binarise with ``label_threshold``, else check that every label is a class id."""
+        source = f"{self.name} training data"
         for r in shaped:
             y = r["score"]
             if self.label_threshold is not None:

@@ -77,8 +77,8 @@ class UnsupervisedSimCSELoss(Objective):
         return F.cross_entropy(logits, targets)
 
     @classmethod
-    def from_args(cls, model, args) -> UnsupervisedSimCSELoss:
-        return cls(model, temperature=args.temperature, variant=args.simcse_variant, **args.objective_kwargs)
+    def default_kwargs(cls, args) -> dict:
+        return {"temperature": args.temperature, "variant": args.simcse_variant}
 
     def forward(self, features, labels=None):
         z = self.embed(features[0])

@@ -31,7 +31,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from simsent.data.readers import rows_for_columns
 from simsent.errors import ConfigError
 from simsent.losses.simcse import UnsupervisedSimCSELoss
 
@@ -150,13 +149,6 @@ class SimCSEMLMLoss(UnsupervisedSimCSELoss):
         self.vocab_size = hf.get_input_embeddings().num_embeddings
         logger.info("simcse_mlm: %s MLM head, weight %.3g", kind, self.mlm_weight)
 
-    @classmethod
-    def from_args(cls, model, args) -> SimCSEMLMLoss:
-        kwargs = {"temperature": args.temperature, "variant": args.simcse_variant, **args.objective_kwargs}
-        return cls(model, **cls.check_kwargs(kwargs))
-
-    def prepare_rows(self, rows):
-        return rows_for_columns(rows, self.text_columns, None, source=f"{self.name} training data")
 
     def mlm_loss(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
         """Mask a copy of the batch and return the cross-entropy of the masked tokens."""

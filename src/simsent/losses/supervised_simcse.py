@@ -27,7 +27,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from simsent.data.readers import rows_for_columns
 from simsent.data.triplets import expand_triplets
 from simsent.losses.base import Objective
 from simsent.losses.functional import gather_with_grad
@@ -57,9 +56,8 @@ class SupervisedSimCSELoss(Objective):
         self.seed = seed
 
     @classmethod
-    def from_args(cls, model, args) -> SupervisedSimCSELoss:
-        kwargs = {"temperature": args.temperature, "seed": args.seed, **args.objective_kwargs}
-        return cls(model, **cls.check_kwargs(kwargs))
+    def default_kwargs(cls, args) -> dict:
+        return {"temperature": args.temperature, "seed": args.seed}
 
     @staticmethod
     def compute(
@@ -80,9 +78,8 @@ class SupervisedSimCSELoss(Objective):
         logits = torch.cat([pos, neg], dim=1)
         return F.cross_entropy(logits, torch.arange(n, device=anchor.device))
 
-    def prepare_rows(self, rows):
-        triplets = expand_triplets(rows, seed=self.seed, source=f"{self.name} training data")
-        return rows_for_columns(triplets, self.text_columns, None, source=f"{self.name} training data")
+    def expand_rows(self, rows):
+        return expand_triplets(rows, seed=self.seed, source=f"{self.name} training data")
 
     def forward(self, features, labels=None):
         a, p, n = (gather_with_grad(self.embed(f)) for f in features)

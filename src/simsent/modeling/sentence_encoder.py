@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,34 @@ from simsent.modeling.pooling import Pooling, check_pooling
 from simsent.modeling.st_format import SIMSENT_CONFIG, read_st_modules, write_sentence_transformers_folder
 
 logger = logging.getLogger(__name__)
+
+def chunked_forward(
+    forward: Callable[[dict[str, torch.Tensor]], torch.Tensor],
+    features: dict[str, torch.Tensor],
+    chunk: int | None,
+) -> torch.Tensor:
+    """Embed one tokenised batch in length-sorted chunks of ``chunk`` rows.
+
+    With a chunk size, the rows are sorted by length, encoded ``chunk`` at a time with
+    each chunk's trailing all-padding columns cut off, and put back in their order. Every row is
+    still encoded on its own (masked attention, its own dropout mask), so the embeddings and their
+    gradients are those of one call on the whole batch, for far fewer padded tokens.
+    """
+    mask = features.get("attention_mask")
+    n = len(next(iter(features.values())))
+    if not chunk or n <= chunk or mask is None:
+        return forward(features)
+    order = torch.argsort(mask.sum(dim=1), descending=True, stable=True)
+    parts = []
+    for start in range(0, n, chunk):
+        rows = order[start : start + chunk]
+        used = torch.nonzero(mask[rows].any(dim=0))  # drop trailing all-padding columns only
+        width = int(used.max()) + 1 if len(used) else mask.shape[1]
+        sub = {k: v[rows][:, :width] if v.dim() > 1 and v.shape[1] == mask.shape[1] else v[rows]
+               for k, v in features.items()}
+        parts.append(forward(sub))
+    return torch.cat(parts)[torch.argsort(order)]
+
 
 class SentenceEncoder(nn.Module):
     """A sentence embedding model.
@@ -58,6 +86,9 @@ class SentenceEncoder(nn.Module):
         if hasattr(encoder, "output_hidden_states"):
             encoder.output_hidden_states = self.pooling.needs_hidden_states
         self.extra_config: dict[str, Any] = {}
+        #: rows per encoder call in :meth:`forward_batch` (None or 0: the whole batch in one call); the
+        #: trainer sets it (16 on CPU, whole batch on a GPU)
+        self.forward_chunk_size: int | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -137,6 +168,11 @@ class SentenceEncoder(nn.Module):
         if self.normalize:
             emb = torch.nn.functional.normalize(emb, p=2, dim=-1)
         return emb
+
+    def forward_batch(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Embed one tokenised batch with gradients under the forward policy (:func:`chunked_forward`
+        with :attr:`forward_chunk_size` rows per call): the embeddings and gradients of one call."""
+        return chunked_forward(self, features, self.forward_chunk_size)
 
     def embed(self, texts: Sequence[str]) -> torch.Tensor:
         """Tokenise and embed with gradients (training use)."""

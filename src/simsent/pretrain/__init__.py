@@ -7,8 +7,8 @@ Example:
 """
 
 from simsent.pretrain.config import PretrainConfig
-from simsent.pretrain.corpus import dedup, read_corpus
+from simsent.pretrain.corpus import read_corpus
 from simsent.pretrain.mlm import pretrain
 from simsent.pretrain.tokenizer_builder import build_tokenizer, save_tokenizer
 
-__all__ = ["PretrainConfig", "build_tokenizer", "dedup", "pretrain", "read_corpus", "save_tokenizer"]
+__all__ = ["PretrainConfig", "build_tokenizer", "pretrain", "read_corpus", "save_tokenizer"]

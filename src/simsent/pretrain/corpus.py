@@ -13,36 +13,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from simsent._io import sha256_file
+from simsent.data.sampling import dedup
 from simsent.errors import DataError
 
 logger = logging.getLogger(__name__)
-
-
-def dedup(texts: Iterable[str]) -> list[str]:
-    """Stripped, non-empty texts in first-seen order, each once.
-
-    Example:
-        >>> dedup([" a ", "b", "a", ""])
-        ['a', 'b']
-    """
-    seen: set[str] = set()
-    out: list[str] = []
-    for t in texts:
-        t = t.strip()
-        if t and t not in seen:
-            seen.add(t)
-            out.append(t)
-    return out
-
-
-def sha256_of(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file's bytes."""
-    from simsent.experiments.provenance import sha256_file
-
-    return sha256_file(os.fspath(path))
 
 
 def read_corpus(files: Sequence[str | os.PathLike]) -> tuple[list[str], dict[str, Any]]:
@@ -52,7 +30,8 @@ def read_corpus(files: Sequence[str | os.PathLike]) -> tuple[list[str], dict[str
         ``(texts, stats)`` where ``stats`` holds the files with their sha256 and text counts, the
         number of texts before and after deduplication and the number of characters.
     """
-    from simsent.data.readers import read_any, sentences_of
+    from simsent.data.columns import sentences_of
+    from simsent.data.readers import read_any
 
     if not files:
         raise DataError("no corpus file given; pass --corpus FILE [FILE ...]")
@@ -60,9 +39,9 @@ def read_corpus(files: Sequence[str | os.PathLike]) -> tuple[list[str], dict[str
     per_file = []
     for path in files:
         texts = sentences_of(read_any(path))
-        per_file.append({"path": os.fspath(path), "sha256": sha256_of(path), "texts": len(texts)})
+        per_file.append({"path": os.fspath(path), "sha256": sha256_file(path), "texts": len(texts)})
         raw.extend(texts)
-    texts = dedup(raw)
+    texts = dedup([t.strip() for t in raw if t.strip()])
     if not texts:
         raise DataError(f"the corpus ({', '.join(map(os.fspath, files))}) holds no text")
     stats = {

@@ -26,13 +26,12 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from simsent.data.columns import ID_FIELDS, TEXT_FIELDS
 from simsent.data.readers import LineCounts, json_object, parse_lines
 from simsent.errors import DataError
 
 logger = logging.getLogger(__name__)
 
-TEXT_FIELDS = ("text", "sentence", "question", "content")
-ID_FIELDS = ("id", "_id", "qid")
 
 
 def _record(obj: dict[str, Any]) -> dict[str, Any]:

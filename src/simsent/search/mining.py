@@ -19,20 +19,18 @@ from typing import Any
 
 import numpy as np
 
+from simsent.data.columns import LABEL_FIELDS, TEXT_FIELDS
 from simsent.errors import ConfigError, DataError
 
 logger = logging.getLogger(__name__)
-
-TEXT_KEYS = ("text", "sentence", "query")
-LABEL_KEYS = ("label", "class", "intent", "category")
 
 
 def parse_seeds(rows: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
     """``(text, label)`` pairs from rows with a text and a label field (clear error otherwise)."""
     out = []
     for i, row in enumerate(rows, 1):
-        tk = next((k for k in TEXT_KEYS if k in row), None)
-        lk = next((k for k in LABEL_KEYS if k in row), None)
+        tk = next((k for k in TEXT_FIELDS if k in row), None)
+        lk = next((k for k in LABEL_FIELDS if k in row), None)
         if tk is None or lk is None or not str(row[tk]).strip():
             raise DataError(f"seed row {i} needs a 'text' and a 'label' field; got {sorted(row)}")
         out.append((str(row[tk]).strip(), str(row[lk])))

@@ -13,12 +13,9 @@ Example:
 
 from __future__ import annotations
 
-import glob
-import json
 import logging
 import math
 import os
-import random
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -29,53 +26,25 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from simsent._io import replace_dir
+from simsent._io import write_json
 from simsent.data.collator import TextBatchCollator
-from simsent.data.readers import rows_for_columns
+from simsent.data.sampling import sample_rows
 from simsent.errors import DataError
 from simsent.losses import Objective, objective_class
 from simsent.training.arguments import TrainingArguments
+from simsent.training.checkpoint import load_checkpoint, save_checkpoint
+from simsent.training.schedule import LinearSchedule, linear_scheduler, make_optimizer
+from simsent.training.seed import rng_state, set_rng_state, set_seed
 
 logger = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint-last"
+CHECKPOINT_STATE = "state.pt"
 #: default rows per encoder call on CPU (length-sorted, trailing padding trimmed): with 1 torch thread,
 #: MiniLM SimCSE on STS-B text trained at 10-11 sentences/s as one 2N-row call (N=64), 18 with 64-row
 #: chunks, 23 with 32 and 25 with 16
 CPU_FORWARD_CHUNK = 16
 Evaluator = Callable[[Any], dict[str, float]]
-
-
-def set_seed(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def sample_rows(rows: Sequence[Any], max_samples: int | None, seed: int, dedup: bool = False) -> list[Any]:
-    """Deduplicate (optionally), then keep a seeded random subset of ``max_samples`` rows."""
-    rows = list(rows)
-    if dedup:
-        seen, unique = set(), []
-        for r in rows:
-            key = json.dumps(r, sort_keys=True, ensure_ascii=False) if isinstance(r, dict) else r
-            if key not in seen:
-                seen.add(key)
-                unique.append(r)
-        logger.info("dedup: %d -> %d rows", len(rows), len(unique))
-        rows = unique
-    if max_samples is not None and len(rows) > max_samples:
-        idx = sorted(random.Random(seed).sample(range(len(rows)), max_samples))
-        rows = [rows[i] for i in idx]
-    return rows
-
-
-def make_optimizer(params: list[torch.nn.Parameter], lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    """AdamW, fused into one kernel where this torch build supports it (CPU since torch 2.4), else foreach."""
-    try:
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
 
 
 class Trainer:
@@ -102,10 +71,7 @@ class Trainer:
         self.args = args
         set_seed(args.seed)
         self.objective = objective or objective_class(args.objective).from_args(model, args)
-        train_rows = self.objective.prepare_rows(train_rows)
-        rows = rows_for_columns(
-            train_rows, self.objective.text_columns, self.objective.label_column, source="training data"
-        )
+        rows = self.objective.prepare_rows(train_rows)
         self.rows = sample_rows(rows, args.max_train_samples, args.seed, args.dedup)
         if not self.rows:
             raise DataError("no training rows")
@@ -160,49 +126,49 @@ class Trainer:
         )
         self.args.save(self.args.output_dir)
 
+    def _checkpoint_file(self) -> str:
+        return os.path.join(self.args.output_dir, CHECKPOINT, CHECKPOINT_STATE)
+
     def _save_checkpoint(self, accelerator, epoch: int, step_in_epoch: int) -> None:
-        path = os.path.join(self.args.output_dir, CHECKPOINT)
-        tmp = path + ".tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        accelerator.save_state(tmp)
-        with open(os.path.join(tmp, "trainer_state.json"), "w", encoding="utf-8") as f:
-            json.dump(
-                {
-                    "global_step": self.global_step,
-                    "epoch": epoch,
-                    "step_in_epoch": step_in_epoch,
-                    "best_score": self.best_score,
-                    "history": self.history,
-                    "loss_history": self.loss_history,
-                },
-                f,
-                indent=2,
-            )
-        replace_dir(tmp, path)  # never a moment without a complete checkpoint on disk
-        logger.info("checkpoint written at step %d: %s", self.global_step, path)
+        """Model, optimiser, schedule, random states and progress in one weights-only file."""
+        objective = accelerator.unwrap_model(self._prepared["objective"])
+        save_checkpoint(
+            self._checkpoint_file(),
+            {
+                "objective": objective.state_dict(),
+                "optimizer": self._prepared["optimizer"].state_dict(),
+                "scheduler": self._prepared["scheduler"].state_dict(),
+                "rng": rng_state(),
+                "global_step": self.global_step,
+                "epoch": epoch,
+                "step_in_epoch": step_in_epoch,
+                "best_score": self.best_score,
+                "history": self.history,
+                "loss_history": [list(x) for x in self.loss_history],
+            },
+        )
 
     def _load_checkpoint(self, accelerator) -> tuple[int, int]:
-        path = os.path.join(self.args.output_dir, CHECKPOINT)
-        if not os.path.isdir(path):  # a crash between the two renames of replace_dir
-            olds = sorted(glob.glob(path + ".old-*"), key=os.path.getmtime)
-            path = olds[-1] if olds else path
-        if not (self.args.resume and os.path.isfile(os.path.join(path, "trainer_state.json"))):
+        if not self.args.resume:
             return 0, 0
-        accelerator.load_state(path)
-        with open(os.path.join(path, "trainer_state.json"), encoding="utf-8") as f:
-            state = json.load(f)
+        state = load_checkpoint(self._checkpoint_file())
+        if state is None:
+            return 0, 0
+        accelerator.unwrap_model(self._prepared["objective"]).load_state_dict(state["objective"])
+        self._prepared["optimizer"].load_state_dict(state["optimizer"])
+        self._prepared["scheduler"].load_state_dict(state["scheduler"])
+        set_rng_state(state["rng"])
         self.global_step = state["global_step"]
         self.best_score = state["best_score"] if state["best_score"] is not None else -math.inf
         self.history = state["history"]
         self.loss_history = [tuple(x) for x in state.get("loss_history", [])]
-        logger.info("resumed from %s at step %d", path, self.global_step)
+        logger.info("resumed from %s at step %d", self._checkpoint_file(), self.global_step)
         return state["epoch"], state["step_in_epoch"]
 
     # ------------------------------------------------------------------ loop
     def train(self) -> dict[str, Any]:
         """Train; returns ``{"global_step", "best_score", "history", "train_seconds"}``."""
         from accelerate import Accelerator, DataLoaderConfiguration
-        from transformers import get_linear_schedule_with_warmup
 
         args = self.args
         os.makedirs(args.output_dir, exist_ok=True)
@@ -215,13 +181,12 @@ class Trainer:
         total_steps = max(1, steps_per_epoch * args.epochs)
         params = [p for p in self.objective.parameters() if p.requires_grad]
         optimizer = make_optimizer(params, args.lr, args.weight_decay)
-        scheduler = get_linear_schedule_with_warmup(
-            optimizer, int(args.warmup_ratio * total_steps), total_steps
-        )
-        self.objective.forward_chunk_size = self._chunk_size(accelerator.device)
+        scheduler = linear_scheduler(optimizer, LinearSchedule(total_steps, args.warmup_ratio))
+        self.model.forward_chunk_size = self._chunk_size(accelerator.device)
         objective, optimizer, scheduler, train_loader = accelerator.prepare(
             self.objective, optimizer, scheduler, train_loader
         )
+        self._prepared = {"objective": objective, "optimizer": optimizer, "scheduler": scheduler}
         start_epoch, skip = self._load_checkpoint(accelerator)
         if self.global_step == 0 and self.evaluator is not None and args.eval_steps > 0:
             m = self.evaluate()
@@ -295,8 +260,7 @@ class Trainer:
             "train_seconds": train_seconds,
             "sentences_per_second": seen / max(train_seconds, 1e-9),
         }
-        with open(os.path.join(args.output_dir, "train_history.json"), "w", encoding="utf-8") as f:
-            json.dump(summary, f, indent=2)
+        write_json(os.path.join(args.output_dir, "train_history.json"), summary)
         try:
             from simsent.training.curves import plot_training_curve
 

@@ -1,8 +1,6 @@
-"""CLI commands: ``whiten`` (BERT-whitening into a saved model) and ``bench table`` (raw / whitening /
-SimCSE / TF-IDF seed table).
+"""``simsent bench``: experiment runners (``bench table``: the raw / whitening / SimCSE seed table).
 
 Example:
-    $ simsent whiten bert-base-chinese --corpus sents.txt --dim 256 --output runs/bert-whiten
     $ simsent bench table --model bert-base-chinese --poolings cls,first_last_avg --tasks all \\
         --seeds 3 --data-dir data/senteval_cn --output results/bert-table
 """
@@ -14,52 +12,11 @@ import sys
 
 import typer
 
-from simsent.cli.common import require_file, split_list
+from simsent.cli.common import split_list
 
 bench_app = typer.Typer(
     help="Experiment runners (the raw / whitening / SimCSE seed table).", no_args_is_help=True
 )
-
-
-def whiten(
-    model: str = typer.Argument(..., help="Hub id or local folder of the model to whiten."),
-    corpus: str = typer.Option(
-        ...,
-        "--corpus",
-        "-c",
-        help="Sentences to fit on: .txt, .data, .csv/.tsv, .jsonl (both sides of pairs are used).",
-    ),
-    output: str = typer.Option(..., "--output", "-o", help="Folder for the whitened model."),
-    dim: int | None = typer.Option(None, "--dim", "-k", min=1, help="Keep K dimensions (default: all)."),
-    pooling: str | None = typer.Option(None, help="Pooling (default: the model's own, else mean)."),
-    max_len: int | None = typer.Option(None, min=2, help="Max tokens per sentence."),
-    max_sentences: int | None = typer.Option(None, min=2, help="Seeded random subset of the corpus."),
-    eps: float = typer.Option(
-        1e-6,
-        min=0.0,
-        help="Relative regulariser added to the singular values "
-        "(S + eps*max(S)); 0 makes a singular covariance an error.",
-    ),
-    batch_size: int = typer.Option(64, min=1),
-    seed: int = typer.Option(42),
-) -> None:
-    """Fit BERT-whitening on a corpus; save MODEL with it as a Dense layer (SentenceTransformer too)."""
-    from simsent.adapt.whitening import whiten_model
-    from simsent.data.readers import read_any, sentences_of
-    from simsent.modeling.sentence_encoder import SentenceEncoder
-    from simsent.training.trainer import sample_rows
-
-    texts = list(dict.fromkeys(sentences_of(read_any(require_file(corpus, "--corpus")))))
-    texts = sample_rows(texts, max_sentences, seed)
-    enc = SentenceEncoder.from_pretrained(model, pooling=pooling, max_len=max_len)
-    whiten_model(enc, texts, dim=dim, eps=eps, batch_size=batch_size)
-    enc.extra_config["whitening"]["corpus"] = corpus
-    enc.save(output)
-    typer.echo(
-        f"whitened {model} on {len(texts)} sentences -> {enc.get_sentence_embedding_dimension()} dims; "
-        f"saved to {output}"
-    )
-
 
 @bench_app.command("table")
 def bench_table(
@@ -128,9 +85,3 @@ def bench_table(
     if result is not None:
         typer.echo(result["markdown"])
         typer.echo(f"written: {', '.join(result['files'])}")
-
-
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
-    app.command("whiten")(whiten)
-    app.add_typer(bench_app, name="bench")

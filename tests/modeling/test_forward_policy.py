@@ -1,12 +1,12 @@
-"""The Objective base class: length-sorted chunked encoder calls give the whole batch's embeddings
-and gradients."""
+"""The forward policy: length-sorted chunked encoder calls give the whole batch's embeddings and
+gradients."""
 
 import pytest
 import torch
 
 from simsent.losses.simcse import UnsupervisedSimCSELoss
 from simsent.modeling.encoders.textcnn import build_textcnn_model
-from simsent.modeling.sentence_encoder import SentenceEncoder
+from simsent.modeling.sentence_encoder import SentenceEncoder, chunked_forward
 
 TEXTS = ["今天天气不错", "你好", "花呗怎么还款呢我想知道", "再见", "银行卡"]
 
@@ -24,18 +24,19 @@ def test_chunked_embed_equals_one_call(tiny_bert, kind, chunk):
     model.eval()  # no dropout, so the two paths must agree
     features = model.tokenize(TEXTS + TEXTS)
     assert (features["attention_mask"] == 0).any()  # padding is there to be trimmed
-    whole, chunked = UnsupervisedSimCSELoss(model), UnsupervisedSimCSELoss(model)
-    chunked.forward_chunk_size = chunk
+    loss = UnsupervisedSimCSELoss(model)
 
-    emb_whole, emb_chunked = whole.embed(dict(features)), chunked.embed(dict(features))
-    assert emb_chunked.shape == emb_whole.shape == (10, emb_whole.shape[1])
-    torch.testing.assert_close(emb_chunked, emb_whole, rtol=1e-5, atol=1e-6)  # same rows, same order
+    def run(chunk_size):
+        model.forward_chunk_size = chunk_size
+        emb = loss.embed(dict(features))
+        value = loss([dict(features)], None)
+        return emb, value, torch.autograd.grad(value, params, allow_unused=True)
 
     params = [p for p in model.parameters() if p.requires_grad]
-    loss_whole = whole([dict(features)], None)
-    grads_whole = torch.autograd.grad(loss_whole, params, allow_unused=True)
-    loss_chunked = chunked([dict(features)], None)
-    grads_chunked = torch.autograd.grad(loss_chunked, params, allow_unused=True)
+    emb_whole, loss_whole, grads_whole = run(None)
+    emb_chunked, loss_chunked, grads_chunked = run(chunk)
+    assert emb_chunked.shape == emb_whole.shape == (10, emb_whole.shape[1])
+    torch.testing.assert_close(emb_chunked, emb_whole, rtol=1e-5, atol=1e-6)  # same rows, same order
     torch.testing.assert_close(loss_chunked, loss_whole, rtol=1e-5, atol=1e-6)
     for a, b in zip(grads_whole, grads_chunked, strict=True):
         if a is not None:
@@ -46,10 +47,9 @@ def test_chunks_are_length_sorted_and_trimmed(tiny_bert):
     model = SentenceEncoder.from_pretrained(tiny_bert, pooling="mean", max_len=16)
     widths = []
     model.encoder.register_forward_pre_hook(lambda _m, args: widths.append(args[0]["input_ids"].shape[1]))
-    loss = UnsupervisedSimCSELoss(model)
-    loss.forward_chunk_size = 2
+    model.forward_chunk_size = 2
     features = model.tokenize(TEXTS + TEXTS)
-    loss.embed(dict(features))
+    UnsupervisedSimCSELoss(model).embed(dict(features))
     lengths = sorted(features["attention_mask"].sum(1).tolist(), reverse=True)
     assert widths == [int(lengths[i]) for i in range(0, 10, 2)]  # each chunk as wide as its longest row
 
@@ -59,9 +59,7 @@ def test_a_chunk_of_empty_rows_keeps_its_width():
         def forward(self, features):
             return features["input_ids"].float().sum(1, keepdim=True) + features["input_ids"].shape[1]
 
-    loss = UnsupervisedSimCSELoss(Probe())
-    loss.forward_chunk_size = 2
     ids = torch.tensor([[5, 6, 0], [7, 0, 0], [0, 0, 0], [0, 0, 0]])
-    out = loss.embed({"input_ids": ids, "attention_mask": (ids > 0).long()})
+    out = chunked_forward(Probe(), {"input_ids": ids, "attention_mask": (ids > 0).long()}, 2)
     # row widths: 2 for the first chunk (longest row has 2 tokens), 3 (untrimmed) for the empty chunk
     assert out.squeeze(1).tolist() == [11 + 2, 7 + 2, 0 + 3, 0 + 3]

@@ -1,4 +1,4 @@
-"""CLI commands for light encoders: ``simsent distill``.
+"""``simsent distill``: train a light student on a teacher's sentence vectors.
 
 Example:
     $ simsent distill --teacher runs/simcse-bert --student textcnn --corpus sents.txt \\
@@ -37,11 +37,11 @@ def distill(
                                            help="TextCNN: start shared-token embeddings from the teacher's."),
 ) -> None:
     """Train a light student to regress a teacher's (optionally whitened) sentence vectors."""
-    import random
-
     from simsent.adapt.distill import distill as run_distill
     from simsent.cli.common import require_file, split_list
-    from simsent.data.readers import read_any, sentences_of
+    from simsent.data.columns import sentences_of
+    from simsent.data.readers import read_any
+    from simsent.data.sampling import seeded_subset
     from simsent.errors import ConfigError
     from simsent.losses.distill import LOSSES
 
@@ -52,8 +52,7 @@ def distill(
     except ValueError as exc:
         raise ConfigError(f"--kernel-sizes must be integers like 2,3,4, got {kernel_sizes!r}") from exc
     texts = list(dict.fromkeys(sentences_of(read_any(require_file(corpus, "--corpus")))))
-    if max_train_samples is not None and len(texts) > max_train_samples:
-        texts = [texts[i] for i in sorted(random.Random(seed).sample(range(len(texts)), max_train_samples))]
+    texts = seeded_subset(texts, max_train_samples, seed)
     options = {"min_freq": min_freq, "jieba": jieba, "emb_dim": emb_dim, "kernel_sizes": kernels,
                "filters": filters, "dropout": dropout, "init_from_teacher": init_from_teacher}
     result = run_distill(teacher, student, texts, output, whiten_dim=whiten_dim, loss=loss, epochs=epochs,
@@ -62,8 +61,3 @@ def distill(
     typer.echo(f"distilled {len(texts)} sentences in {result['global_step']} steps "
                f"({result['train_seconds']:.1f} s); target dim {result['target_dim']}; "
                f"teacher vectors cache: {result['cache_file']}; student saved to {output}")
-
-
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
-    app.command("distill")(distill)

@@ -1,0 +1,37 @@
+"""``simsent serve``: the HTTP service (embed, similarity, search, health).
+
+Example:
+    $ simsent serve runs/lcqmc --index runs/faq-index --host 127.0.0.1 --port 8000
+"""
+
+from __future__ import annotations
+
+import typer
+
+from simsent.cli.common import load_model
+
+
+def serve(
+    model: str = typer.Argument(..., help="Model folder or hub id."),
+    index_dir: str | None = typer.Option(None, "--index", help="Index folder for /search."),
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    port: int = typer.Option(8000, min=0, max=65535),
+    max_texts: int = typer.Option(64, min=1, help="Most texts per request."),
+    max_chars: int = typer.Option(512, min=1, help="Most characters per text."),
+    batch_size: int = typer.Option(32, min=1),
+) -> None:
+    """Serve POST /embed, /similarity, /search and GET /health (OpenAPI docs at /docs)."""
+    from simsent.errors import ConfigError
+    from simsent.search import VectorIndex
+    from simsent.serve import create_app
+
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise ConfigError("the service needs FastAPI and uvicorn: pip install simsent[serve]") from exc
+    enc = load_model(model)
+    index = VectorIndex.load(index_dir, model=enc) if index_dir else None
+    app = create_app(
+        enc, index=index, max_texts=max_texts, max_chars=max_chars, batch_size=batch_size, model_path=model
+    )
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,0 +1,162 @@
+"""``simsent train``: train a sentence encoder (unsupervised SimCSE by default).
+
+Example:
+    $ simsent train --model bert-base-chinese --train-file sents.txt --dev-task STS-B \\
+        --data-dir data/senteval_cn --output runs/stsb
+"""
+
+from __future__ import annotations
+
+import typer
+
+from simsent.cli.common import parse_kv, require_file
+
+#: names of simsent.losses.OBJECTIVES, listed here so `--help` does not import torch (a test keeps them equal)
+OBJECTIVE_NAMES = (
+    "simcse",
+    "simcse_mlm",
+    "supervised_simcse",
+    "sbert_softmax",
+    "cosent",
+    "amsoftmax",
+    "distill",
+)
+
+def train(
+    model: str = typer.Option(
+        ...,
+        "--model",
+        "-m",
+        help="Hub id or local folder of the starting model, or 'textcnn' (built from the data).",
+    ),
+    train_file: str = typer.Option(
+        ..., "--train-file", "-t", help="Training data: .txt (one sentence a line), .data, .csv/.tsv, .jsonl."
+    ),
+    output: str = typer.Option(..., "--output", "-o", help="Folder for the trained model."),
+    objective: str = typer.Option("simcse", help=f"Training objective: {', '.join(OBJECTIVE_NAMES)}."),
+    dev_task: str | None = typer.Option(
+        None, help="Dev task evaluated every --eval-steps (ATEC, BQ, LCQMC, PAWSX, STS-B)."
+    ),
+    data_dir: str | None = typer.Option(
+        None, help="Folder with TASK/TASK.split.data (or $SIMSENT_DATA_DIR)."
+    ),
+    dev_split: str = typer.Option("valid", help="Split of the dev task."),
+    pooling: str | None = typer.Option(
+        None, help="cls | pooler | first_last_avg | last_avg | mean (default: the model's own, else mean)."
+    ),
+    epochs: int = typer.Option(1, min=1),
+    batch_size: int = typer.Option(64, min=1),
+    lr: float = typer.Option(3e-5, help="Peak learning rate."),
+    dropout: float | None = typer.Option(
+        None,
+        min=0.0,
+        max=0.9,
+        help="Hidden+attention dropout (SimCSE's only augmentation); default: model's.",
+    ),
+    max_len: int = typer.Option(64, min=2, help="Max tokens per sentence."),
+    temperature: float = typer.Option(0.05, min=1e-4),
+    simcse_variant: str = typer.Option("paper", help="paper (N-1 negatives) or symmetric (2N-2)."),
+    max_train_samples: int | None = typer.Option(None, min=1, help="Seeded random subset of training rows."),
+    dedup: bool = typer.Option(False, help="Drop duplicate training rows first."),
+    eval_steps: int = typer.Option(
+        125, min=0, help="Evaluate every N steps and keep the best (0: at the end)."
+    ),
+    checkpoint_steps: int = typer.Option(250, min=0, help="Resumable checkpoint every N steps."),
+    max_eval_pairs: int | None = typer.Option(None, min=1, help="Seeded subset of dev pairs."),
+    warmup_ratio: float = typer.Option(0.0, min=0.0, max=1.0),
+    seed: int = typer.Option(42),
+    forward_chunk_size: int | None = typer.Option(
+        None,
+        min=0,
+        help="Rows per encoder call within a batch, length-sorted with padding trimmed (default: 16 on CPU, "
+        "whole batch on GPU; 0: whole batch). Same loss and gradients, fewer padded tokens.",
+    ),
+    jieba: bool = typer.Option(False, help="Segment with jieba before tokenising (word-level models)."),
+    resume: bool = typer.Option(True, help="Resume from OUTPUT/checkpoint-last when present."),
+    objective_arg: list[str] | None = typer.Option(
+        None, "--objective-arg", help="key=value passed to the objective (repeatable)."
+    ),
+    model_arg: list[str] | None = typer.Option(
+        None,
+        "--model-arg",
+        help="key=value for a model built from scratch, e.g. with --model textcnn: emb_dim=128, filters=128, "
+        "kernel_sizes=[2,3,4], min_freq=1, teacher=DIR (repeatable).",
+    ),
+    freeze_encoder: bool = typer.Option(
+        False,
+        "--freeze-encoder",
+        help="Freeze the encoder; train only an identity-initialised linear head, saved as a Dense module.",
+    ),
+) -> None:
+    """Train a sentence encoder (unsupervised SimCSE by default)."""
+    from simsent.data.readers import read_any
+    from simsent.evaluation.sts import STSEvaluator
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.arguments import TrainingArguments
+    from simsent.training.trainer import Trainer
+
+    require_file(train_file, "--train-file")
+    args = TrainingArguments(
+        output_dir=output,
+        objective=objective,
+        simcse_variant=simcse_variant,
+        temperature=temperature,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        warmup_ratio=warmup_ratio,
+        seed=seed,
+        max_train_samples=max_train_samples,
+        dedup=dedup,
+        max_len=max_len,
+        dropout=dropout,
+        pooling=pooling,
+        dev_task=dev_task,
+        dev_split=dev_split,
+        data_dir=data_dir,
+        max_eval_pairs=max_eval_pairs,
+        eval_steps=eval_steps,
+        checkpoint_steps=checkpoint_steps,
+        resume=resume,
+        forward_chunk_size=forward_chunk_size,
+        objective_kwargs=parse_kv(objective_arg),
+    )
+    from simsent.losses import objective_class
+    from simsent.modeling.pooling import check_pooling
+
+    objective_class(objective)  # fail fast on an unknown name
+    if pooling:
+        check_pooling(pooling)
+    evaluator = None
+    if dev_task:
+        evaluator = STSEvaluator.from_task(dev_task, dev_split, data_dir, max_eval_pairs, seed)
+    rows = read_any(train_file)
+    if model == "textcnn":
+        from simsent.data.columns import sentences_of
+        from simsent.modeling.encoders.textcnn import build_textcnn_model
+
+        options = {
+            "max_len": max_len,
+            "dropout": dropout,
+            "jieba": jieba,
+            "seed": seed,
+            **parse_kv(model_arg),
+        }
+        encoder = build_textcnn_model(sentences_of(rows), **options)
+    else:
+        encoder = SentenceEncoder.from_pretrained(
+            model, pooling=pooling, max_len=max_len, dropout=dropout, jieba=jieba or None
+        )
+    if freeze_encoder:
+        from simsent.modeling.dense import add_trainable_head
+
+        add_trainable_head(encoder)
+    result = Trainer(encoder, args, rows, evaluator=evaluator).train()
+    msg = (
+        f"trained {result['global_step']} steps in {result['train_seconds']:.0f}s "
+        f"({result['sentences_per_second']:.1f} sentences/s); model saved to {output}"
+    )
+    if evaluator is not None:
+        first = result["history"][0].get("spearman") if result["history"] else float("nan")
+        msg += f"\n{dev_task} spearman: before {first:.2f}, best {result['best_score']:.2f}"
+    typer.echo(msg)

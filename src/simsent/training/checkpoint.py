@@ -1,0 +1,46 @@
+"""Resumable checkpoints in one file, written atomically and read without running code.
+
+A checkpoint holds tensors and plain Python values only (weights, optimiser and schedule states,
+the random states of :func:`simsent.training.seed.rng_state`, counters and histories), so it is
+read back with ``torch.load(..., weights_only=True)``: a crafted file cannot execute anything.
+Both the SimCSE :class:`~simsent.training.trainer.Trainer` and masked-LM pretraining use it.
+
+Example:
+    >>> save_checkpoint("runs/x/checkpoint.pt", {"step": 10})   # doctest: +SKIP
+    >>> load_checkpoint("runs/x/checkpoint.pt")["step"]          # doctest: +SKIP
+    10
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from typing import Any
+
+import torch
+
+from simsent._io import atomic_path
+from simsent.errors import ModelLoadError
+
+logger = logging.getLogger(__name__)
+
+
+def save_checkpoint(path: str, state: dict[str, Any]) -> None:
+    """Write ``state`` with ``torch.save`` to ``path`` atomically (a temporary file renamed into place)."""
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+    logger.info("checkpoint written at step %s: %s", state.get("step", state.get("global_step", "?")), path)
+
+
+def load_checkpoint(path: str) -> dict[str, Any] | None:
+    """The state saved at ``path`` (``None`` when there is none); never unpickles code."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(
+            f"cannot read the checkpoint {path}: {first[:200]}; delete it or rerun with --no-resume"
+        ) from exc
