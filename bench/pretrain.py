@@ -37,8 +37,8 @@ import torch
 from simsent.data.tasks import TASKS
 from simsent.experiments.provenance import versions
 from simsent.pretrain import PretrainConfig, pretrain, read_corpus
-from simsent.pretrain.curve import CURVE_FILE
 from simsent.pretrain.mlm import folder_size
+from simsent.training.curves import CURVE_FILE
 
 SPLITS = ("train", "valid")
 

@@ -10,8 +10,7 @@ import pytest
 import torch
 
 from simsent.pretrain import PretrainConfig, pretrain
-from simsent.pretrain.checkpoint import CHECKPOINT_FILE
-from simsent.pretrain.mlm import LinearSchedule
+from simsent.pretrain.mlm import CHECKPOINT_FILE, LinearSchedule
 
 SUBJECTS = ["今天", "明天", "我们", "他们"]
 VERBS = ["想去", "不能去", "要去"]
@@ -86,7 +85,7 @@ def test_resume_continues_from_the_checkpoint_step(tmp_path):
     cut = tiny_config(tmp_path / "cut", max_steps=12, checkpoint_steps=4)
     with pytest.raises(Stop):
         pretrain(TEXTS, cut, callback=stop_at_7)
-    state = torch.load(tmp_path / "cut" / CHECKPOINT_FILE, weights_only=False)
+    state = torch.load(tmp_path / "cut" / CHECKPOINT_FILE, weights_only=True)
     assert state["step"] == 7 and len(state["history"]) == 7
 
     steps_seen = []

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -32,55 +31,23 @@ import numpy as np
 import torch
 
 from simsent.errors import ConfigError, ModelLoadError
-from simsent.pretrain.checkpoint import (
-    CHECKPOINT_FILE,
-    load_checkpoint,
-    rng_state,
-    save_checkpoint,
-    set_rng_state,
-)
 from simsent.pretrain.config import PretrainConfig
-from simsent.pretrain.curve import save_history
 from simsent.pretrain.tokenizer_builder import build_tokenizer, save_tokenizer
+from simsent.training.checkpoint import load_checkpoint, save_checkpoint
+from simsent.training.curves import save_history
+from simsent.training.schedule import LinearSchedule, linear_scheduler, make_optimizer
+from simsent.training.seed import rng_state, set_rng_state, set_seed
 
 logger = logging.getLogger(__name__)
 
 PRETRAIN_CONFIG_FILE = "pretrain_config.json"
+#: the resumable checkpoint (weights-only, see simsent.training.checkpoint)
+CHECKPOINT_FILE = "pretrain_checkpoint.pt"
 #: steps measured before the learning-rate decay is re-planned for a time budget
 CALIBRATION_STEPS = 20
 
 
-class LinearSchedule:
-    """Learning-rate factor: linear warm-up over ``warmup_ratio`` of ``total_steps``, then linear decay to 0.
-
-    A callable object (not a lambda) so that ``LambdaLR.state_dict`` saves ``total_steps``; a
-    time-budgeted run re-plans ``total_steps`` from its measured speed.
-
-    Example:
-        >>> s = LinearSchedule(total_steps=100, warmup_ratio=0.1)
-        >>> [round(s(i), 2) for i in (0, 5, 10, 55, 100)]
-        [0.0, 0.5, 1.0, 0.5, 0.0]
-    """
-
-    def __init__(self, total_steps: int, warmup_ratio: float) -> None:
-        self.total_steps = max(1, int(total_steps))
-        self.warmup_ratio = float(warmup_ratio)
-
-    def __call__(self, step: int) -> float:
-        warmup = self.warmup_ratio * self.total_steps
-        if step < warmup:
-            return step / warmup
-        return max(0.0, (self.total_steps - step) / max(1.0, self.total_steps - warmup))
-
-
 # ---------------------------------------------------------------------- building blocks
-def seed_everything(seed: int) -> None:
-    """Seed python, numpy and torch."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 def bert_config(cfg: PretrainConfig, vocab_size: int, pad_token_id: int = 0) -> Any:
     """The ``BertConfig`` of a model built from scratch."""
     from transformers import BertConfig
@@ -254,7 +221,7 @@ def pretrain(
     os.makedirs(cfg.output_dir, exist_ok=True)
     ckpt_path = os.path.join(cfg.output_dir, CHECKPOINT_FILE)
     state = load_checkpoint(ckpt_path) if cfg.resume else None
-    seed_everything(cfg.seed)
+    set_seed(cfg.seed)
 
     model, tokenizer = _model_and_tokenizer(texts, cfg, state)
     if state is None:
@@ -274,9 +241,9 @@ def pretrain(
     logger.info("masked-LM: %d parameters, vocabulary %d, %d texts, %d steps/epoch, %d steps planned",
                 n_params, len(tokenizer), n, steps_per_epoch, total_steps)
 
-    optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr)
+    optimizer = make_optimizer(param_groups(model, cfg.weight_decay), lr=cfg.lr)
     schedule = LinearSchedule(total_steps, cfg.warmup_ratio)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    scheduler = linear_scheduler(optimizer, schedule)
     step, elapsed_before, tokens_total, history = 0, 0.0, 0, []
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])
