@@ -76,8 +76,6 @@ def main() -> None:
                 epochs=1,
                 batch_size=64,
                 lr=3e-5,
-                dropout=0.1,
-                max_len=64,
                 seed=a.seed,
                 eval_steps=0,
                 checkpoint_steps=0,

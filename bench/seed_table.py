@@ -1,6 +1,6 @@
 """Seed table benchmark: all-MiniLM-L6-v2, raw / whitening / SimCSE on the five Chinese tasks.
 
-Runs :func:`simsent.experiments.table.run_table` (the same code as ``simsent bench table``) with
+Runs :func:`simsent.experiments.runner.run_table` (the same code as ``simsent bench table``) with
 the inductive protocol on the valid splits (each split by seed into a train half, text only, and
 an eval half; STS-B trains on STS-B.train.data), CPU-sized caps, and writes the Markdown to
 ``results/seed_table.md`` (the full Markdown/CSV/JSON and the resume state stay in ``--output``).
@@ -43,7 +43,8 @@ def main() -> None:
 
     import torch
 
-    from simsent.experiments.table import TableConfig, run_table
+    from simsent.experiments.config import TableConfig
+    from simsent.experiments.runner import run_table
 
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

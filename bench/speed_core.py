@@ -78,7 +78,6 @@ def train_simsent(
             output_dir=out,
             batch_size=bs,
             lr=3e-5,
-            max_len=max_len,
             seed=seed,
             eval_steps=0,
             checkpoint_steps=0,

@@ -86,7 +86,6 @@ def run_one(model_path: str, objective: str, rows: list, kwargs: dict, evaluator
             lr=args.lr,
             seed=args.seed,
             max_train_samples=args.max_train_samples,
-            max_len=args.max_len,
             eval_steps=0,
             checkpoint_steps=0,
             show_progress_bar=False,

@@ -32,7 +32,6 @@ def _args(tmp_path, **kw):
         eval_steps=3,
         checkpoint_steps=2,
         show_progress_bar=False,
-        dropout=0.1,
     )
     base.update(kw)
     return TrainingArguments(**base)
@@ -40,7 +39,7 @@ def _args(tmp_path, **kw):
 
 def test_training_lowers_loss_and_saves_best(tiny_bert, tmp_path):
     model = SentenceEncoder.from_pretrained(tiny_bert, pooling="mean", dropout=0.05)
-    args = _args(tmp_path, epochs=3, lr=1e-3, logging_steps=1, dropout=0.05)
+    args = _args(tmp_path, epochs=3, lr=1e-3, logging_steps=1)
     result = Trainer(model, args, SENTS, evaluator=STSEvaluator(PAIRS, "toy")).train()
     out = args.output_dir
     assert result["global_step"] == 3 * (len(SENTS) // 8)

@@ -9,7 +9,9 @@ import random
 import pytest
 
 from simsent.cli.main import main as _main
-from simsent.experiments.table import STATE_FILE, TableConfig, task_data
+from simsent.experiments.config import TableConfig
+from simsent.experiments.protocol import task_data
+from simsent.experiments.runner import STATE_FILE
 
 WORDS = list("今天天气不错很好我想去北京上海吃饭喝水你他她们的了是在有没什么怎么办理银行卡借钱还款花呗额度")
 
@@ -179,7 +181,7 @@ def test_bench_table_errors(tiny_bert, data_dir, tmp_path, capsys):
 
 
 def test_simcse_variant_is_part_of_the_command_and_the_cell_key():
-    from simsent.experiments.table import TableConfig
+    from simsent.experiments.config import TableConfig
 
     paper = TableConfig(model="m", output="o")
     symmetric = TableConfig(model="m", output="o", simcse_variant="symmetric")
@@ -209,7 +211,9 @@ def test_tfidf_cell_stays_sparse_and_matches_dense_cosine():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from simsent.evaluation.sts import sts_metrics
-    from simsent.experiments.table import TableConfig, TaskData, run_tfidf_cell
+    from simsent.experiments.cells import run_tfidf_cell
+    from simsent.experiments.config import TableConfig
+    from simsent.experiments.protocol import TaskData
 
     train = ["今天天气不错", "花呗怎么还款", "银行卡丢了怎么办", "我想修改手机号码", "今天很好"]
     rows = [

@@ -143,7 +143,7 @@ def distill(
     output_dir: str,
     whiten_dim: int | None = None,
     loss: str = "mse",
-    epochs: int = 1,
+    epochs: int = 3,
     batch_size: int = 64,
     lr: float = 1e-3,
     seed: int = 42,

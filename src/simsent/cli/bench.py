@@ -12,19 +12,25 @@ import sys
 
 import typer
 
-from simsent.cli.common import split_list
+from simsent.cli.common import defaults_of, split_list
+from simsent.experiments.config import TableConfig
+
+_DEFAULTS = defaults_of(TableConfig)
 
 bench_app = typer.Typer(
     help="Experiment runners (the raw / whitening / SimCSE seed table).", no_args_is_help=True
 )
+
 
 @bench_app.command("table")
 def bench_table(
     model: str = typer.Option(..., "--model", "-m", help="Hub id or local folder of the model."),
     poolings: str = typer.Option("cls,pooler,first_last_avg,last_avg", help="Comma-separated poolings."),
     tasks: str = typer.Option("ATEC,BQ,LCQMC,PAWSX,STS-B", help="Comma-separated tasks, or 'all'."),
-    seeds: int = typer.Option(3, min=1, help="Number of seeds (seed-base, seed-base+1, ...)."),
-    seed_base: int = typer.Option(42, help="First seed."),
+    seeds: int = typer.Option(
+        _DEFAULTS["seeds"], min=1, help="Number of seeds (seed-base, seed-base+1, ...)."
+    ),
+    seed_base: int = typer.Option(_DEFAULTS["seed_base"], help="First seed."),
     data_dir: str | None = typer.Option(
         None, help="Folder with TASK/TASK.split.data (or $SIMSENT_DATA_DIR)."
     ),
@@ -32,19 +38,22 @@ def bench_table(
         ..., "--output", "-o", help="Folder for table.md/.csv/.json and the resume state."
     ),
     protocol: str = typer.Option(
-        "inductive",
+        _DEFAULTS["protocol"],
         help="inductive (train/whiten on separate text) or transductive (on all splits' text, as published).",
     ),
-    batch_size: int = typer.Option(64, min=2),
-    lr: float = typer.Option(1e-5),
-    dropout: float = typer.Option(0.3, min=0.0, max=0.9),
-    epochs: int = typer.Option(1, min=1),
-    temperature: float = typer.Option(0.05, min=1e-4),
+    batch_size: int = typer.Option(_DEFAULTS["batch_size"], min=2),
+    lr: float = typer.Option(_DEFAULTS["lr"]),
+    dropout: float = typer.Option(_DEFAULTS["dropout"], min=0.0, max=0.9),
+    epochs: int = typer.Option(_DEFAULTS["epochs"], min=1),
+    temperature: float = typer.Option(_DEFAULTS["temperature"], min=1e-4),
     simcse_variant: str = typer.Option(
-        "paper", help="paper (N-1 negatives) or symmetric (2N-2, both directions; Su's Chinese runs)."
+        _DEFAULTS["simcse_variant"],
+        help="paper (N-1 negatives) or symmetric (2N-2, both directions; Su's Chinese runs).",
     ),
-    max_len: int = typer.Option(64, min=2),
-    max_train_samples: int | None = typer.Option(10000, min=2, help="Sentences sampled for SimCSE per run."),
+    max_len: int = typer.Option(_DEFAULTS["max_len"], min=2),
+    max_train_samples: int | None = typer.Option(
+        _DEFAULTS["max_train_samples"], min=2, help="Sentences sampled for SimCSE per run."
+    ),
     max_whiten_samples: int | None = typer.Option(
         None, min=2, help="Sentences for whitening (default: the SimCSE sample)."
     ),
@@ -56,7 +65,7 @@ def bench_table(
     estimate_only: bool = typer.Option(False, help="Print the run-time estimate and stop."),
 ) -> None:
     """Raw / whitening / SimCSE Spearman per (pooling, task), mean ± std over seeds, plus a TF-IDF row."""
-    from simsent.experiments.table import TableConfig, run_table
+    from simsent.experiments.runner import run_table
 
     cfg = TableConfig(
         model=model,

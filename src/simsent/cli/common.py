@@ -7,8 +7,11 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
 import os
+from typing import Any
 
 from simsent.errors import ConfigError, DataError
 
@@ -56,3 +59,22 @@ def index_model(index, override: str | None):
     model = load_model(path)
     index.check_model(model)
     return model
+
+
+def defaults_of(obj: Any) -> dict[str, Any]:
+    """Default values of a dataclass's fields or a function's keyword parameters.
+
+    The CLI reads its option defaults from here, so each default is declared once, in the library.
+
+    Example:
+        >>> from simsent.training.arguments import TrainingArguments
+        >>> defaults_of(TrainingArguments)["batch_size"]
+        64
+    """
+    if dataclasses.is_dataclass(obj):
+        return {f.name: f.default for f in dataclasses.fields(obj) if f.default is not dataclasses.MISSING}
+    return {
+        name: p.default
+        for name, p in inspect.signature(obj).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }

@@ -47,7 +47,6 @@ def demo(
         epochs=epochs,
         batch_size=batch_size,
         lr=lr,
-        dropout=dropout,
         seed=seed,
         eval_steps=0,
         checkpoint_steps=0,

@@ -9,21 +9,34 @@ from __future__ import annotations
 
 import typer
 
+from simsent.adapt import distill as distill_lib
+from simsent.cli.common import defaults_of
+
+_DEFAULTS = defaults_of(distill_lib.distill)
+
 
 def distill(
     teacher: str = typer.Option(..., "--teacher", "-t", help="Teacher model: hub id or local folder."),
-    student: str = typer.Option("textcnn", "--student", "-s",
-                                help="'textcnn' (vocabulary built from the corpus) or a hub id / folder."),
-    corpus: str = typer.Option(..., "--corpus", "-c",
-                               help="Training texts: .txt (one per line), .data, .csv/.tsv or .jsonl."),
+    student: str = typer.Option(
+        "textcnn",
+        "--student",
+        "-s",
+        help="'textcnn' (vocabulary built from the corpus) or a hub id / folder.",
+    ),
+    corpus: str = typer.Option(
+        ..., "--corpus", "-c", help="Training texts: .txt (one per line), .data, .csv/.tsv or .jsonl."
+    ),
     output: str = typer.Option(..., "--output", "-o", help="Folder for the trained student."),
-    whiten_dim: int | None = typer.Option(None, "--whiten-dim",
-                                             help="BERT-whiten the teacher vectors to K dims first."),
-    loss: str = typer.Option("mse", "--loss", help="mse, cosine or both."),
-    epochs: int = typer.Option(3, help="Passes over the corpus."),
-    batch_size: int = typer.Option(64, help="Sentences per batch."),
-    lr: float = typer.Option(1e-3, help="Peak learning rate (1e-3 suits a TextCNN; ~5e-5 a transformer)."),
-    seed: int = typer.Option(42, help="Random seed."),
+    whiten_dim: int | None = typer.Option(
+        None, "--whiten-dim", help="BERT-whiten the teacher vectors to K dims first."
+    ),
+    loss: str = typer.Option(_DEFAULTS["loss"], "--loss", help="mse, cosine or both."),
+    epochs: int = typer.Option(_DEFAULTS["epochs"], help="Passes over the corpus."),
+    batch_size: int = typer.Option(_DEFAULTS["batch_size"], help="Sentences per batch."),
+    lr: float = typer.Option(
+        _DEFAULTS["lr"], help="Peak learning rate (1e-3 suits a TextCNN; ~5e-5 a transformer)."
+    ),
+    seed: int = typer.Option(_DEFAULTS["seed"], help="Random seed."),
     max_len: int | None = typer.Option(None, help="Student truncation length in tokens (default 64)."),
     max_train_samples: int | None = typer.Option(None, help="Keep a seeded subset of N sentences."),
     cache_dir: str | None = typer.Option(None, help="Teacher-vector cache (default ~/.cache/simsent)."),
@@ -33,8 +46,9 @@ def distill(
     kernel_sizes: str = typer.Option("2,3,4", help="TextCNN: comma-separated kernel sizes."),
     filters: int = typer.Option(128, help="TextCNN: filters per kernel size."),
     dropout: float = typer.Option(0.1, help="TextCNN: dropout."),
-    init_from_teacher: bool = typer.Option(False, "--init-from-teacher",
-                                           help="TextCNN: start shared-token embeddings from the teacher's."),
+    init_from_teacher: bool = typer.Option(
+        False, "--init-from-teacher", help="TextCNN: start shared-token embeddings from the teacher's."
+    ),
 ) -> None:
     """Train a light student to regress a teacher's (optionally whitened) sentence vectors."""
     from simsent.adapt.distill import distill as run_distill
@@ -53,11 +67,32 @@ def distill(
         raise ConfigError(f"--kernel-sizes must be integers like 2,3,4, got {kernel_sizes!r}") from exc
     texts = list(dict.fromkeys(sentences_of(read_any(require_file(corpus, "--corpus")))))
     texts = seeded_subset(texts, max_train_samples, seed)
-    options = {"min_freq": min_freq, "jieba": jieba, "emb_dim": emb_dim, "kernel_sizes": kernels,
-               "filters": filters, "dropout": dropout, "init_from_teacher": init_from_teacher}
-    result = run_distill(teacher, student, texts, output, whiten_dim=whiten_dim, loss=loss, epochs=epochs,
-                         batch_size=batch_size, lr=lr, seed=seed, max_len=max_len, cache_dir=cache_dir,
-                         textcnn_options=options)
-    typer.echo(f"distilled {len(texts)} sentences in {result['global_step']} steps "
-               f"({result['train_seconds']:.1f} s); target dim {result['target_dim']}; "
-               f"teacher vectors cache: {result['cache_file']}; student saved to {output}")
+    options = {
+        "min_freq": min_freq,
+        "jieba": jieba,
+        "emb_dim": emb_dim,
+        "kernel_sizes": kernels,
+        "filters": filters,
+        "dropout": dropout,
+        "init_from_teacher": init_from_teacher,
+    }
+    result = run_distill(
+        teacher,
+        student,
+        texts,
+        output,
+        whiten_dim=whiten_dim,
+        loss=loss,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        max_len=max_len,
+        cache_dir=cache_dir,
+        textcnn_options=options,
+    )
+    typer.echo(
+        f"distilled {len(texts)} sentences in {result['global_step']} steps "
+        f"({result['train_seconds']:.1f} s); target dim {result['target_dim']}; "
+        f"teacher vectors cache: {result['cache_file']}; student saved to {output}"
+    )

@@ -16,6 +16,7 @@ from simsent.cli.common import index_model, load_model, require_file
 
 index_app = typer.Typer(help="Build, extend and query a vector index of a corpus.", no_args_is_help=True)
 
+
 @index_app.command("build")
 def index_build(
     model: str = typer.Argument(..., help="Model folder or hub id that encodes the corpus."),

@@ -11,38 +11,64 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import require_file
+from simsent.cli.common import defaults_of, require_file
+from simsent.pretrain.config import PretrainConfig
+
+_DEFAULTS = defaults_of(PretrainConfig)
 
 
 def pretrain(
     ctx: typer.Context,
     corpus: list[str] = typer.Option(
-        ..., "--corpus", "-c", help="Text files: --corpus A [B ...] (.txt one text a line, .data, .csv/.tsv, "
-        ".jsonl; paired files give both sentences, labels are ignored)."),
+        ...,
+        "--corpus",
+        "-c",
+        help="Text files: --corpus A [B ...] (.txt one text a line, .data, .csv/.tsv, "
+        ".jsonl; paired files give both sentences, labels are ignored).",
+    ),
     output: str = typer.Option(..., "--output", "-o", help="Folder for the model (a Hugging Face folder)."),
-    tokenizer: str = typer.Option("char", help="char (a token per character) or wordpiece."),
-    min_freq: int = typer.Option(1, min=1, help="Tokens seen fewer times become [UNK]."),
-    max_vocab: int | None = typer.Option(None, min=6, help="Vocabulary cap, specials "
-                                                          "included (default: all chars / 8000 pieces)."),
-    layers: int = typer.Option(4, min=1, help="Transformer layers."),
-    hidden: int = typer.Option(256, min=8, help="Hidden size (intermediate = 4 x hidden)."),
-    heads: int = typer.Option(4, min=1, help="Attention heads (must divide --hidden)."),
-    max_len: int = typer.Option(64, min=3, help="Max tokens per text ([CLS]/[SEP] included)."),
-    dropout: float = typer.Option(0.1, min=0.0, max=0.9, help="Hidden and attention dropout."),
-    init: str | None = typer.Option(None, help="Continue pretraining this masked-LM (folder or hub id) "
-                                               "with its own tokenizer (domain-adaptive pretraining)."),
-    epochs: int = typer.Option(1, min=1, help="Passes over the corpus (--max-steps overrides)."),
-    batch_size: int = typer.Option(64, min=1),
-    lr: float = typer.Option(5e-4, help="Peak learning rate (AdamW, linear warm-up then decay)."),
-    warmup_ratio: float = typer.Option(0.06, min=0.0, max=1.0),
-    mlm_probability: float = typer.Option(0.15, min=0.01, max=0.9, help="Share of tokens masked (80/10/10)."),
+    tokenizer: str = typer.Option(_DEFAULTS["tokenizer"], help="char (a token per character) or wordpiece."),
+    min_freq: int = typer.Option(_DEFAULTS["min_freq"], min=1, help="Tokens seen fewer times become [UNK]."),
+    max_vocab: int | None = typer.Option(
+        None, min=6, help="Vocabulary cap, specials included (default: all chars / 8000 pieces)."
+    ),
+    layers: int = typer.Option(_DEFAULTS["layers"], min=1, help="Transformer layers."),
+    hidden: int = typer.Option(_DEFAULTS["hidden"], min=8, help="Hidden size (intermediate = 4 x hidden)."),
+    heads: int = typer.Option(_DEFAULTS["heads"], min=1, help="Attention heads (must divide --hidden)."),
+    max_len: int = typer.Option(
+        _DEFAULTS["max_len"], min=3, help="Max tokens per text ([CLS]/[SEP] included)."
+    ),
+    dropout: float = typer.Option(
+        _DEFAULTS["dropout"], min=0.0, max=0.9, help="Hidden and attention dropout."
+    ),
+    init: str | None = typer.Option(
+        None,
+        help="Continue pretraining this masked-LM (folder or hub id) "
+        "with its own tokenizer (domain-adaptive pretraining).",
+    ),
+    epochs: int = typer.Option(
+        _DEFAULTS["epochs"], min=1, help="Passes over the corpus (--max-steps overrides)."
+    ),
+    batch_size: int = typer.Option(_DEFAULTS["batch_size"], min=1),
+    lr: float = typer.Option(_DEFAULTS["lr"], help="Peak learning rate (AdamW, linear warm-up then decay)."),
+    warmup_ratio: float = typer.Option(_DEFAULTS["warmup_ratio"], min=0.0, max=1.0),
+    mlm_probability: float = typer.Option(
+        _DEFAULTS["mlm_probability"], min=0.01, max=0.9, help="Share of tokens masked (80/10/10)."
+    ),
     max_steps: int | None = typer.Option(None, min=1, help="Stop after N steps (overrides --epochs)."),
-    max_minutes: float | None = typer.Option(None, help="Stop after N minutes of training; "
-                                                        "the lr decay is planned from the measured speed."),
-    checkpoint_steps: int = typer.Option(500, min=0, help="Resumable checkpoint every N steps."),
-    resume: bool = typer.Option(True, help="Resume from OUTPUT/pretrain_checkpoint.pt when present."),
-    keep_checkpoint: bool = typer.Option(False, help="Keep the checkpoint after the run (to extend it)."),
-    seed: int = typer.Option(42),
+    max_minutes: float | None = typer.Option(
+        None, help="Stop after N minutes of training; the lr decay is planned from the measured speed."
+    ),
+    checkpoint_steps: int = typer.Option(
+        _DEFAULTS["checkpoint_steps"], min=0, help="Resumable checkpoint every N steps."
+    ),
+    resume: bool = typer.Option(
+        _DEFAULTS["resume"], help="Resume from OUTPUT/pretrain_checkpoint.pt when present."
+    ),
+    keep_checkpoint: bool = typer.Option(
+        _DEFAULTS["keep_checkpoint"], help="Keep the checkpoint after the run (to extend it)."
+    ),
+    seed: int = typer.Option(_DEFAULTS["seed"]),
     device: str | None = typer.Option(None, help="cpu, cuda, cuda:1 ... (default: cuda when available)."),
     threads: int | None = typer.Option(None, min=1, help="torch CPU threads."),
     progress: bool = typer.Option(True, help="Show a progress bar with loss and tokens/s."),
@@ -60,25 +86,46 @@ def pretrain(
 
     import torch
 
-    from simsent.pretrain import PretrainConfig, read_corpus
     from simsent.pretrain import pretrain as run_pretrain
+    from simsent.pretrain import read_corpus
 
     if threads:
         torch.set_num_threads(threads)
     cfg = PretrainConfig(
-        output_dir=output, tokenizer=tokenizer, min_freq=min_freq, max_vocab=max_vocab, layers=layers,
-        hidden=hidden, heads=heads, max_len=max_len, dropout=dropout, init=init, epochs=epochs,
-        batch_size=batch_size, lr=lr, warmup_ratio=warmup_ratio, mlm_probability=mlm_probability,
-        max_steps=max_steps, max_minutes=max_minutes, seed=seed, checkpoint_steps=checkpoint_steps,
-        resume=resume, keep_checkpoint=keep_checkpoint, show_progress_bar=progress, device=device,
+        output_dir=output,
+        tokenizer=tokenizer,
+        min_freq=min_freq,
+        max_vocab=max_vocab,
+        layers=layers,
+        hidden=hidden,
+        heads=heads,
+        max_len=max_len,
+        dropout=dropout,
+        init=init,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        warmup_ratio=warmup_ratio,
+        mlm_probability=mlm_probability,
+        max_steps=max_steps,
+        max_minutes=max_minutes,
+        seed=seed,
+        checkpoint_steps=checkpoint_steps,
+        resume=resume,
+        keep_checkpoint=keep_checkpoint,
+        show_progress_bar=progress,
+        device=device,
     )
     from simsent.pretrain.tokenizer_builder import TOKENIZER_KINDS
 
     if tokenizer not in TOKENIZER_KINDS:
         raise ConfigError(f"unknown --tokenizer {tokenizer!r}; choose from {', '.join(TOKENIZER_KINDS)}")
     texts, stats = read_corpus(files)
-    typer.echo(f"corpus: {stats['sentences']} unique texts ({stats['duplicates_removed']} duplicates "
-               f"removed), {stats['characters']} characters", err=True)
+    typer.echo(
+        f"corpus: {stats['sentences']} unique texts ({stats['duplicates_removed']} duplicates "
+        f"removed), {stats['characters']} characters",
+        err=True,
+    )
     result = run_pretrain(texts, cfg, corpus_stats=stats)
     typer.echo(
         f"pretrained {result['steps']} steps in {result['seconds'] / 60:.1f} min ({result['stop_reason']}), "

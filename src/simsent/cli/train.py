@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import parse_kv, require_file
+from simsent.cli.common import defaults_of, parse_kv, require_file
+from simsent.training.arguments import TrainingArguments
+
+_DEFAULTS = defaults_of(TrainingArguments)
 
 #: names of simsent.losses.OBJECTIVES, listed here so `--help` does not import torch (a test keeps them equal)
 OBJECTIVE_NAMES = (
@@ -22,6 +25,7 @@ OBJECTIVE_NAMES = (
     "distill",
 )
 
+
 def train(
     model: str = typer.Option(
         ...,
@@ -33,7 +37,9 @@ def train(
         ..., "--train-file", "-t", help="Training data: .txt (one sentence a line), .data, .csv/.tsv, .jsonl."
     ),
     output: str = typer.Option(..., "--output", "-o", help="Folder for the trained model."),
-    objective: str = typer.Option("simcse", help=f"Training objective: {', '.join(OBJECTIVE_NAMES)}."),
+    objective: str = typer.Option(
+        _DEFAULTS["objective"], help=f"Training objective: {', '.join(OBJECTIVE_NAMES)}."
+    ),
     dev_task: str | None = typer.Option(
         None, help="Dev task evaluated every --eval-steps (ATEC, BQ, LCQMC, PAWSX, STS-B)."
     ),
@@ -44,9 +50,9 @@ def train(
     pooling: str | None = typer.Option(
         None, help="cls | pooler | first_last_avg | last_avg | mean (default: the model's own, else mean)."
     ),
-    epochs: int = typer.Option(1, min=1),
-    batch_size: int = typer.Option(64, min=1),
-    lr: float = typer.Option(3e-5, help="Peak learning rate."),
+    epochs: int = typer.Option(_DEFAULTS["epochs"], min=1),
+    batch_size: int = typer.Option(_DEFAULTS["batch_size"], min=1),
+    lr: float = typer.Option(_DEFAULTS["lr"], help="Peak learning rate."),
     dropout: float | None = typer.Option(
         None,
         min=0.0,
@@ -54,17 +60,21 @@ def train(
         help="Hidden+attention dropout (SimCSE's only augmentation); default: model's.",
     ),
     max_len: int = typer.Option(64, min=2, help="Max tokens per sentence."),
-    temperature: float = typer.Option(0.05, min=1e-4),
-    simcse_variant: str = typer.Option("paper", help="paper (N-1 negatives) or symmetric (2N-2)."),
-    max_train_samples: int | None = typer.Option(None, min=1, help="Seeded random subset of training rows."),
-    dedup: bool = typer.Option(False, help="Drop duplicate training rows first."),
-    eval_steps: int = typer.Option(
-        125, min=0, help="Evaluate every N steps and keep the best (0: at the end)."
+    temperature: float = typer.Option(_DEFAULTS["temperature"], min=1e-4),
+    simcse_variant: str = typer.Option(
+        _DEFAULTS["simcse_variant"], help="paper (N-1 negatives) or symmetric (2N-2)."
     ),
-    checkpoint_steps: int = typer.Option(250, min=0, help="Resumable checkpoint every N steps."),
+    max_train_samples: int | None = typer.Option(None, min=1, help="Seeded random subset of training rows."),
+    dedup: bool = typer.Option(_DEFAULTS["dedup"], help="Drop duplicate training rows first."),
+    eval_steps: int = typer.Option(
+        _DEFAULTS["eval_steps"], min=0, help="Evaluate every N steps and keep the best (0: at the end)."
+    ),
+    checkpoint_steps: int = typer.Option(
+        _DEFAULTS["checkpoint_steps"], min=0, help="Resumable checkpoint every N steps."
+    ),
     max_eval_pairs: int | None = typer.Option(None, min=1, help="Seeded subset of dev pairs."),
-    warmup_ratio: float = typer.Option(0.0, min=0.0, max=1.0),
-    seed: int = typer.Option(42),
+    warmup_ratio: float = typer.Option(_DEFAULTS["warmup_ratio"], min=0.0, max=1.0),
+    seed: int = typer.Option(_DEFAULTS["seed"]),
     forward_chunk_size: int | None = typer.Option(
         None,
         min=0,
@@ -72,7 +82,7 @@ def train(
         "whole batch on GPU; 0: whole batch). Same loss and gradients, fewer padded tokens.",
     ),
     jieba: bool = typer.Option(False, help="Segment with jieba before tokenising (word-level models)."),
-    resume: bool = typer.Option(True, help="Resume from OUTPUT/checkpoint-last when present."),
+    resume: bool = typer.Option(_DEFAULTS["resume"], help="Resume from OUTPUT/checkpoint-last when present."),
     objective_arg: list[str] | None = typer.Option(
         None, "--objective-arg", help="key=value passed to the objective (repeatable)."
     ),
@@ -92,7 +102,6 @@ def train(
     from simsent.data.readers import read_any
     from simsent.evaluation.sts import STSEvaluator
     from simsent.modeling.sentence_encoder import SentenceEncoder
-    from simsent.training.arguments import TrainingArguments
     from simsent.training.trainer import Trainer
 
     require_file(train_file, "--train-file")
@@ -108,13 +117,6 @@ def train(
         seed=seed,
         max_train_samples=max_train_samples,
         dedup=dedup,
-        max_len=max_len,
-        dropout=dropout,
-        pooling=pooling,
-        dev_task=dev_task,
-        dev_split=dev_split,
-        data_dir=data_dir,
-        max_eval_pairs=max_eval_pairs,
         eval_steps=eval_steps,
         checkpoint_steps=checkpoint_steps,
         resume=resume,

@@ -56,7 +56,7 @@ class SequentialEvaluator:
 
 
 def pair_vectors(
-    model: Any, rows: Sequence[dict[str, Any]], batch_size: int = 64
+    model: Any, rows: Sequence[dict[str, Any]], batch_size: int = 64, dtype: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Vectors of ``sentence1`` and ``sentence2`` of each pair; each distinct sentence is encoded once.
 
@@ -66,6 +66,6 @@ def pair_vectors(
     s1 = [r["sentence1"] for r in rows]
     s2 = [r["sentence2"] for r in rows]
     uniq = list(dict.fromkeys(s1 + s2))
-    vecs = np.asarray(model.encode(uniq, batch_size=batch_size, convert_to_numpy=True))
+    vecs = np.asarray(model.encode(uniq, batch_size=batch_size, convert_to_numpy=True), dtype=dtype)
     index = {s: i for i, s in enumerate(uniq)}
     return vecs[[index[s] for s in s1]], vecs[[index[s] for s in s2]]

@@ -48,6 +48,28 @@ def correlation_metrics(scores: np.ndarray, gold: Sequence[float]) -> dict[str, 
     return {"spearman": spear, "pearson": pear, "pairs": int(len(gold))}
 
 
+def tfidf_pair_scores(
+    train_texts: Sequence[str], rows: Sequence[dict[str, Any]], ngram_range: tuple[int, int] = (1, 3)
+) -> np.ndarray:
+    """Cosine of character n-gram TF-IDF vectors (fitted on ``train_texts``) for each pair of ``rows``.
+
+    The lexical baseline of the result tables. The vectors stay sparse (a dense copy of 10k pairs x
+    100k n-grams would take gigabytes); rows are L2-normalised by the vectoriser, so the row-wise dot
+    product is the cosine.
+
+    Example:
+        >>> tfidf_pair_scores(["今天天气", "明天"], [{"sentence1": "今天", "sentence2": "今天"}]).round(3)
+        array([1.])
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(analyzer="char", ngram_range=tuple(ngram_range), sublinear_tf=True, norm="l2")
+    vec.fit(list(train_texts))
+    a = vec.transform([r["sentence1"] for r in rows])
+    b = vec.transform([r["sentence2"] for r in rows])
+    return np.asarray(a.multiply(b).sum(axis=1)).ravel()
+
+
 def sts_metrics(
     vec1: np.ndarray, vec2: np.ndarray, gold: Sequence[float], positive_threshold: float | None = None
 ) -> dict[str, float]:

@@ -1,3 +1,6 @@
-"""Experiment runners: the raw / whitening / SimCSE seed table (:mod:`simsent.experiments.table`),
-its reports (:mod:`~simsent.experiments.report`) and provenance records
-(:mod:`~simsent.experiments.provenance`)."""
+"""Experiment runners: the raw / whitening / SimCSE seed table.
+
+``config`` (settings and protocols), ``protocol`` (train / whitening / evaluation text of a cell),
+``cells`` (one cell's numbers), ``runner`` (resume state, run-time estimate, the loop),
+``report`` (tables), ``provenance`` (what every results file records).
+"""

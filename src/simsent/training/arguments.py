@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,12 @@ from typing import Any
 
 @dataclass
 class TrainingArguments:
-    """Arguments of :class:`simsent.training.trainer.Trainer` (and of ``simsent train``)."""
+    """Arguments of :class:`simsent.training.trainer.Trainer`: only what the trainer reads, validated.
+
+    Model settings (pooling, max length, dropout) belong to the model
+    (:meth:`SentenceEncoder.from_pretrained`), the dev task to the evaluator. Invalid values
+    (``lr=nan``, ``batch_size=0``, an unknown SimCSE variant) raise a one-line ConfigError.
+    """
 
     #: folder that receives the trained model (the best dev checkpoint when a dev task is set)
     output_dir: str = "runs/simsent"
@@ -45,20 +51,6 @@ class TrainingArguments:
     max_train_samples: int | None = None
     #: drop duplicate training rows before sampling
     dedup: bool = False
-    #: truncation length in tokens
-    max_len: int = 64
-    #: dropout rate for hidden and attention layers (None keeps the model's own)
-    dropout: float | None = None
-    #: pooling (None keeps the model's own, else mean)
-    pooling: str | None = None
-    #: dev task name (ATEC, BQ, LCQMC, PAWSX, STS-B) evaluated every ``eval_steps``
-    dev_task: str | None = None
-    #: dev split of the dev task
-    dev_split: str = "valid"
-    #: folder with <TASK>/<TASK>.<split>.data
-    data_dir: str | None = None
-    #: cap on dev pairs (seeded sample) to keep evaluation cheap
-    max_eval_pairs: int | None = None
     #: evaluate (and keep the best model) every this many steps; 0 evaluates only at the end
     eval_steps: int = 125
     #: write a resumable checkpoint every this many steps (0: only at the end of each epoch)
@@ -78,6 +70,46 @@ class TrainingArguments:
     show_progress_bar: bool = True
     #: extra keyword arguments for the objective (e.g. {"scale": 20.0} for CoSENT)
     objective_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Reject values that cannot train, with one line naming the argument and the fix."""
+        from simsent.errors import ConfigError
+
+        def positive(name: str, integer: bool = False) -> None:
+            value = getattr(self, name)
+            ok = isinstance(value, int) if integer else isinstance(value, (int, float))
+            if isinstance(value, bool) or not ok or not math.isfinite(value) or value <= 0:
+                kind = "a positive integer" if integer else "a positive number"
+                raise ConfigError(f"{name} must be {kind}, got {value!r}")
+
+        def non_negative(name: str, integer: bool = False) -> None:
+            value = getattr(self, name)
+            ok = isinstance(value, int) if integer else isinstance(value, (int, float))
+            if isinstance(value, bool) or not ok or not math.isfinite(value) or value < 0:
+                kind = "an integer >= 0" if integer else "a number >= 0"
+                raise ConfigError(f"{name} must be {kind}, got {value!r}")
+
+        for name in ("epochs", "batch_size"):
+            positive(name, integer=True)
+        for name in ("lr", "temperature"):
+            positive(name)
+        for name in ("weight_decay", "max_grad_norm"):
+            non_negative(name)
+        for name in ("eval_steps", "checkpoint_steps", "logging_steps"):
+            non_negative(name, integer=True)
+        if not (isinstance(self.warmup_ratio, (int, float)) and 0 <= self.warmup_ratio <= 1):
+            raise ConfigError(f"warmup_ratio must be in [0, 1], got {self.warmup_ratio!r}")
+        if self.max_train_samples is not None:
+            positive("max_train_samples", integer=True)
+        if self.forward_chunk_size is not None:
+            non_negative("forward_chunk_size", integer=True)
+        if self.mixed_precision not in ("no", "fp16", "bf16"):
+            raise ConfigError(f"mixed_precision must be no, fp16 or bf16, got {self.mixed_precision!r}")
+        if not isinstance(self.objective_kwargs, dict):
+            raise ConfigError("objective_kwargs must be a dict of keyword arguments for the objective")
+        from simsent.losses.simcse import check_variant
+
+        check_variant(self.simcse_variant)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

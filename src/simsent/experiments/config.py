@@ -1,0 +1,140 @@
+"""Settings of a seed-table run (the flags of ``simsent bench table``) and the protocols it knows.
+
+Example:
+    >>> cfg = TableConfig(model="bert-base-chinese", output="results/x", tasks="STS-B", seeds=1)
+    >>> cfg.seed_list
+    [42]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+PROTOCOLS = {
+    "inductive": "SimCSE and whitening use only separate train text (the task's train split, else a seeded "
+    "half of the evaluation pairs, text only, minus sentences of the evaluated half); "
+    "evaluated pairs are never seen",
+    "transductive": "SimCSE and whitening use the text (no labels) of all available splits of the task, "
+    "the evaluated pairs included, as in the published experiment",
+}
+
+
+@dataclass
+class TableConfig:
+    """Settings of one seed-table run (the CLI flags of ``simsent bench table``)."""
+
+    model: str
+    output: str
+    poolings: list[str] = field(default_factory=lambda: ["cls", "pooler", "first_last_avg", "last_avg"])
+    tasks: str | list[str] = "ATEC,BQ,LCQMC,PAWSX,STS-B"
+    seeds: int = 3
+    seed_base: int = 42
+    data_dir: str | None = None
+    protocol: str = "inductive"
+    batch_size: int = 64
+    lr: float = 1e-5
+    dropout: float = 0.3
+    epochs: int = 1
+    temperature: float = 0.05
+    simcse_variant: str = "paper"
+    max_len: int = 64
+    max_train_samples: int | None = 10000
+    max_whiten_samples: int | None = None
+    max_eval_pairs: int | None = None
+    whiten_dim: int | None = None
+    eval_split: str | None = None
+    tfidf_ngram_range: tuple[int, int] = (1, 3)
+    encode_batch_size: int = 64
+
+    @property
+    def seed_list(self) -> list[int]:
+        return [self.seed_base + i for i in range(self.seeds)]
+
+    @property
+    def task_list(self) -> list[str]:
+        from simsent.data.tasks import check_task, parse_tasks
+
+        return parse_tasks(self.tasks) if isinstance(self.tasks, str) else [check_task(t) for t in self.tasks]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["tasks"] = self.task_list
+        d["seed_list"] = self.seed_list
+        d["tfidf_ngram_range"] = list(self.tfidf_ngram_range)
+        d["protocol_description"] = PROTOCOLS.get(self.protocol, "")
+        return d
+
+    def cell_key(self) -> str:
+        """Hash of the settings that change a cell's numbers (not the list of poolings/tasks/seeds)."""
+        keep = {
+            k: v
+            for k, v in self.to_dict().items()
+            if k
+            not in (
+                "output",
+                "poolings",
+                "tasks",
+                "seeds",
+                "seed_base",
+                "seed_list",
+                "data_dir",
+                "encode_batch_size",
+                "protocol_description",
+            )
+        }
+        return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
+
+    def command_line(self) -> str:
+        """An equivalent ``simsent bench table`` command."""
+        parts = [
+            "simsent",
+            "bench",
+            "table",
+            "--model",
+            self.model,
+            "--poolings",
+            ",".join(self.poolings),
+            "--tasks",
+            ",".join(self.task_list),
+            "--seeds",
+            str(self.seeds),
+            "--seed-base",
+            str(self.seed_base),
+        ]
+        if self.data_dir:
+            parts += ["--data-dir", self.data_dir]
+        parts += [
+            "--output",
+            self.output,
+            "--protocol",
+            self.protocol,
+            "--batch-size",
+            str(self.batch_size),
+            "--lr",
+            str(self.lr),
+            "--dropout",
+            str(self.dropout),
+            "--epochs",
+            str(self.epochs),
+            "--temperature",
+            str(self.temperature),
+            "--simcse-variant",
+            self.simcse_variant,
+            "--max-len",
+            str(self.max_len),
+        ]
+        for flag, val in (
+            ("--max-train-samples", self.max_train_samples),
+            ("--max-whiten-samples", self.max_whiten_samples),
+            ("--max-eval-pairs", self.max_eval_pairs),
+            ("--whiten-dim", self.whiten_dim),
+            ("--eval-split", self.eval_split),
+        ):
+            if val is not None:
+                parts += [flag, str(val)]
+        return " ".join(shlex.quote(p) for p in parts)

@@ -1,0 +1,66 @@
+"""What a cell trains on and is scored on: the train text, whitening text and evaluation pairs of a
+(task, seed) under a protocol (see :data:`simsent.experiments.config.PROTOCOLS`).
+
+Example:
+    >>> data = task_data(cfg, "STS-B", seed=42, data_dir="data/senteval_cn")   # doctest: +SKIP
+    >>> set(data.train_texts) & {r["sentence1"] for r in data.eval_rows}      # doctest: +SKIP
+    set()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from simsent.data.sampling import seeded_halves, seeded_subset
+from simsent.errors import ConfigError
+from simsent.experiments.config import TableConfig
+
+
+@dataclass
+class TaskData:
+    """Texts and pairs of one (task, seed) under a protocol."""
+
+    task: str
+    eval_split: str
+    train_texts: list[str]
+    whiten_texts: list[str]
+    eval_rows: list[dict[str, Any]]
+    files: list[str]
+
+
+def task_data(cfg: TableConfig, task: str, seed: int, data_dir: str) -> TaskData:
+    """Build the train text, whitening text and evaluation pairs of ``task`` for ``seed``."""
+    from simsent.data.columns import sentences_of
+    from simsent.data.tasks import available_splits, load_task, task_file
+
+    splits = available_splits(data_dir, task)
+    eval_split = cfg.eval_split or ("test" if "test" in splits else "valid")
+    if eval_split not in splits:
+        task_file(data_dir, task, eval_split)  # raises the clear "not found" error
+    eval_rows = load_task(task, eval_split, data_dir)
+    files = [task_file(data_dir, task, eval_split)]
+    if cfg.protocol == "transductive":
+        texts: list[str] = []
+        for s in splits:
+            texts += sentences_of(eval_rows if s == eval_split else load_task(task, s, data_dir))
+            files.append(task_file(data_dir, task, s))
+    elif "train" in splits and eval_split != "train":
+        texts = sentences_of(load_task(task, "train", data_dir))
+        files.append(task_file(data_dir, task, "train"))
+    else:
+        train_half, eval_rows = seeded_halves(eval_rows, seed)
+        seen = set(sentences_of(eval_rows))
+        texts = [t for t in sentences_of(train_half) if t not in seen]
+    texts = list(dict.fromkeys(texts))
+    if len(texts) < 2:
+        raise ConfigError(
+            f"{task}: fewer than 2 train sentences under the {cfg.protocol} protocol; add a train "
+            "split or use more evaluation pairs"
+        )
+    train_texts = seeded_subset(texts, cfg.max_train_samples, seed)
+    whiten_texts = (
+        train_texts if cfg.max_whiten_samples is None else seeded_subset(texts, cfg.max_whiten_samples, seed)
+    )
+    eval_rows = seeded_subset(eval_rows, cfg.max_eval_pairs, seed)
+    return TaskData(task, eval_split, train_texts, whiten_texts, eval_rows, sorted(set(files)))
