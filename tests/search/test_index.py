@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from simsent.errors import ConfigError, DataError
-from simsent.search import VectorIndex, iter_corpus, model_fingerprint
+from simsent.modeling.sentence_encoder import model_fingerprint
+from simsent.search import VectorIndex, iter_corpus
 
 faiss = pytest.importorskip("faiss")
 

@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -262,3 +263,57 @@ class SentenceEncoder(nn.Module):
 
 
 _CORE_KEYS = {"encoder", "encoder_path", "pooling", "normalize", "dense_paths"}
+
+
+def model_fingerprint(model: Any, sample: int = 4096) -> str:
+    """sha256 over the model's pooling/normalisation/max length, its vocabulary and a strided sample of
+    every weight.
+
+    Any fine-tuning changes it; re-saving or calibrating a threshold does not. Cheap (well under a
+    second for BERT-base) because each tensor contributes at most ``sample`` values.
+    """
+    import torch
+
+    h = hashlib.sha256()
+    meta = {
+        "class": type(model).__name__,
+        "pooling": getattr(getattr(model, "pooling", None), "mode", None),
+        "normalize": getattr(model, "normalize", None),
+        "max_len": getattr(getattr(model, "encoder", None), "max_len", None),
+        "dense": len(getattr(model, "dense", []) or []),
+    }
+    h.update(json.dumps(meta, sort_keys=True).encode())
+    encoder = getattr(model, "encoder", None)
+    tokenizer = getattr(encoder, "tokenizer", None)
+    vocab = tokenizer.get_vocab() if hasattr(tokenizer, "get_vocab") else getattr(encoder, "vocab", None)
+    if vocab is not None:
+        items = sorted(vocab.items()) if isinstance(vocab, dict) else list(vocab)
+        h.update(json.dumps(items, ensure_ascii=False).encode())
+    with torch.no_grad():
+        for name, t in sorted(model.state_dict().items()):
+            flat = t.detach().reshape(-1)
+            if flat.numel() > sample:
+                flat = flat[:: max(1, flat.numel() // sample)][:sample]
+            h.update(name.encode())
+            h.update(str(tuple(t.shape)).encode())
+            h.update(flat.to(device="cpu", dtype=torch.float32).numpy().tobytes())
+    return h.hexdigest()
+
+
+def model_identity(model: Any, path: str | None = None) -> dict[str, Any]:
+    """``{"path", "fingerprint", "dim"}`` of a model; ``path`` defaults to where it was loaded from."""
+    if path is None:
+        path = getattr(model, "name_or_path", None) or getattr(model, "extra_config", {}).get("base_model")
+    if path is not None and os.path.exists(path):
+        path = os.path.abspath(path)
+    return {
+        "path": path,
+        "fingerprint": model_fingerprint(model),
+        "dim": int(model.get_sentence_embedding_dimension()),
+    }
+
+
+def model_threshold(model: Any) -> float | None:
+    """The calibrated threshold stored in a model's config, if any."""
+    t = getattr(model, "extra_config", {}).get("threshold")
+    return float(t["value"]) if isinstance(t, dict) and "value" in t else None

@@ -8,7 +8,8 @@ Example:
     [['a']]
 """
 
+from simsent.search.backends import BACKENDS
 from simsent.search.corpus import iter_corpus
-from simsent.search.index import BACKENDS, SearchResults, VectorIndex, model_fingerprint, model_identity
+from simsent.search.index import SearchResults, VectorIndex
 
-__all__ = ["BACKENDS", "SearchResults", "VectorIndex", "iter_corpus", "model_fingerprint", "model_identity"]
+__all__ = ["BACKENDS", "SearchResults", "VectorIndex", "iter_corpus"]

@@ -28,7 +28,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -43,89 +42,24 @@ import numpy as np
 
 from simsent._io import replace_dir
 from simsent.errors import ConfigError, DataError
+from simsent.search.backends import (
+    BACKENDS,
+    apply_search_params,
+    default_pq_m,
+    import_faiss,
+    new_faiss_index,
+    numpy_search,
+    unit_rows,
+)
 
 logger = logging.getLogger(__name__)
 
-BACKENDS = ("exact", "hnsw", "ivfpq")
 FORMAT = "simsent-index"
 FORMAT_VERSION = 1
 INDEX_JSON = "index.json"
 RECORDS = "records.jsonl"
 FAISS_FILE = "vectors.faiss"
 NUMPY_FILE = "vectors.npy"
-
-
-def import_faiss(required: bool = True) -> Any:
-    """Import faiss, or raise a one-line error naming the extra (``None`` when not ``required``)."""
-    try:
-        import faiss
-    except ImportError as exc:
-        if required:
-            raise ConfigError("this index backend needs faiss: pip install simsent[faiss]") from exc
-        return None
-    return faiss
-
-
-# ---------------------------------------------------------------------- model identity
-def model_fingerprint(model: Any, sample: int = 4096) -> str:
-    """sha256 over the model's pooling/normalisation/max length, its vocabulary and a strided sample of
-    every weight.
-
-    Any fine-tuning changes it; re-saving or calibrating a threshold does not. Cheap (well under a
-    second for BERT-base) because each tensor contributes at most ``sample`` values.
-    """
-    import torch
-
-    h = hashlib.sha256()
-    meta = {
-        "class": type(model).__name__,
-        "pooling": getattr(getattr(model, "pooling", None), "mode", None),
-        "normalize": getattr(model, "normalize", None),
-        "max_len": getattr(getattr(model, "encoder", None), "max_len", None),
-        "dense": len(getattr(model, "dense", []) or []),
-    }
-    h.update(json.dumps(meta, sort_keys=True).encode())
-    encoder = getattr(model, "encoder", None)
-    tokenizer = getattr(encoder, "tokenizer", None)
-    vocab = tokenizer.get_vocab() if hasattr(tokenizer, "get_vocab") else getattr(encoder, "vocab", None)
-    if vocab is not None:
-        items = sorted(vocab.items()) if isinstance(vocab, dict) else list(vocab)
-        h.update(json.dumps(items, ensure_ascii=False).encode())
-    with torch.no_grad():
-        for name, t in sorted(model.state_dict().items()):
-            flat = t.detach().reshape(-1)
-            if flat.numel() > sample:
-                flat = flat[:: max(1, flat.numel() // sample)][:sample]
-            h.update(name.encode())
-            h.update(str(tuple(t.shape)).encode())
-            h.update(flat.to(device="cpu", dtype=torch.float32).numpy().tobytes())
-    return h.hexdigest()
-
-
-def model_identity(model: Any, path: str | None = None) -> dict[str, Any]:
-    """``{"path", "fingerprint", "dim"}`` of a model; ``path`` defaults to where it was loaded from."""
-    if path is None:
-        path = getattr(model, "name_or_path", None) or getattr(model, "extra_config", {}).get("base_model")
-    if path is not None and os.path.exists(path):
-        path = os.path.abspath(path)
-    return {
-        "path": path,
-        "fingerprint": model_fingerprint(model),
-        "dim": int(model.get_sentence_embedding_dimension()),
-    }
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    return x / np.clip(np.linalg.norm(x, axis=1, keepdims=True), 1e-12, None)
-
-
-def _default_pq_m(dim: int) -> int:
-    """Largest divisor of ``dim`` giving sub-vectors of at least 8 dimensions (384 -> 48)."""
-    for m in range(max(1, dim // 8), 0, -1):
-        if dim % m == 0:
-            return m
-    return 1
 
 
 # ---------------------------------------------------------------------- results
@@ -204,7 +138,7 @@ class VectorIndex:
         self.dim = int(dim)
         self.backend = backend
         self.model_info = dict(model_info) if model_info else None
-        pq_m = pq_m or _default_pq_m(dim)
+        pq_m = pq_m or default_pq_m(dim)
         if backend == "ivfpq" and dim % pq_m:
             raise ConfigError(f"pq_m={pq_m} must divide the dimension {dim}")
         self.params: dict[str, Any] = {
@@ -227,33 +161,9 @@ class VectorIndex:
         self._pending: list[np.ndarray] = []  # ivfpq vectors waiting for training
         self._expected: int | None = None  # corpus size hint for nlist
         if self.engine == "faiss" and backend != "ivfpq":
-            self._index = self._new_faiss_index()
+            self._index = new_faiss_index(self.backend, self.dim, self.params)
 
     # ------------------------------------------------------------------ faiss construction
-    def _new_faiss_index(self, n_train: int | None = None) -> Any:
-        faiss = import_faiss()
-        p = self.params
-        if self.backend == "exact":
-            return faiss.IndexFlatIP(self.dim)
-        if self.backend == "hnsw":
-            idx = faiss.IndexHNSWFlat(self.dim, int(p["hnsw_m"]), faiss.METRIC_INNER_PRODUCT)
-            idx.hnsw.efConstruction = int(p["ef_construction"])
-            idx.hnsw.efSearch = int(p["ef_search"])
-            return idx
-        # ivfpq: parameters adapted to the amount of training data
-        n = int(n_train or 0)
-        nlist = p["nlist"] or max(1, min(65536, int(4 * math.sqrt(self._expected or n or 1))))
-        nlist = max(1, min(nlist, n // 39 if n >= 39 else 1))
-        nbits = int(min(p["nbits"], max(1, int(math.log2(max(2, n))) - 1)))
-        p["nlist"], p["nbits"] = nlist, nbits
-        quantizer = faiss.IndexFlatIP(self.dim)  # the faiss wrappers keep Python references alive
-        ivf = faiss.IndexIVFPQ(quantizer, self.dim, nlist, int(p["pq_m"]), nbits, faiss.METRIC_INNER_PRODUCT)
-        if not p["refine"]:
-            return ivf
-        idx = faiss.IndexRefineFlat(ivf)
-        idx.k_factor = float(p["refine"])
-        return idx
-
     def _train_pending(self) -> None:
         """Train the IVF-PQ index on the pending vectors, then add them."""
         if not self._pending:
@@ -261,7 +171,9 @@ class VectorIndex:
         data = np.concatenate(self._pending)
         self._pending = []
         if self._index is None:
-            self._index = self._new_faiss_index(n_train=len(data))
+            self._index = new_faiss_index(
+                self.backend, self.dim, self.params, n_train=len(data), expected=self._expected
+            )
             logger.info(
                 "training IVF-PQ (nlist=%d, m=%d, nbits=%d) on %d vectors",
                 self.params["nlist"],
@@ -298,7 +210,7 @@ class VectorIndex:
             if rid in self._pos or rid in new_pos:
                 raise DataError(f"duplicate id {rid!r}: ids must be unique within an index")
             new_pos[rid] = len(self.ids) + i
-        vectors = _unit(vectors)
+        vectors = unit_rows(vectors)
         if self.engine == "numpy":
             self._chunks.append(vectors)
         elif self.backend == "ivfpq" and self._index is None:
@@ -332,6 +244,8 @@ class VectorIndex:
 
         self.check_model(model)
         if self.model_info is None:
+            from simsent.modeling.sentence_encoder import model_identity
+
             self.model_info = model_identity(model)
         total = None
         if isinstance(corpus, (str, os.PathLike)):
@@ -405,6 +319,8 @@ class VectorIndex:
         **params: Any,
     ) -> VectorIndex:
         """A new index of ``corpus`` encoded by ``model`` (see :meth:`add_texts`)."""
+        from simsent.modeling.sentence_encoder import model_identity
+
         info = model_identity(model, model_path)
         index = cls(info["dim"], backend=backend, model_info=info, **params)
         index.add_texts(
@@ -422,6 +338,8 @@ class VectorIndex:
                 f"search with the model that built it ({(self.model_info or {}).get('path')})"
             )
         if self.model_info and self.model_info.get("fingerprint"):
+            from simsent.modeling.sentence_encoder import model_fingerprint
+
             fp = model_fingerprint(model)
             if fp != self.model_info["fingerprint"]:
                 raise ConfigError(
@@ -462,7 +380,7 @@ class VectorIndex:
             )
         if q.shape[1] != self.dim:
             raise DataError(f"query vectors have dimension {q.shape[1]}, the index {self.dim}")
-        q = _unit(q)
+        q = unit_rows(q)
         if self.backend == "ivfpq":
             self._train_pending()
         if len(self) == 0:
@@ -471,7 +389,7 @@ class VectorIndex:
         elif self.engine == "numpy":
             scores, pos = self._numpy_search(q, k)
         else:
-            self._apply_search_params()
+            apply_search_params(self._index, self.backend, self.params)
             scores, pos = self._index.search(q, k)
         scores = np.where(pos < 0, np.nan, scores).astype(np.float32)
         ids, texts, payloads = [], [], []
@@ -482,38 +400,10 @@ class VectorIndex:
             payloads.append([self.payloads[p] for p in valid])
         return SearchResults(ids=ids, scores=scores, positions=pos, texts=texts, payloads=payloads)
 
-    def _apply_search_params(self) -> None:
-        if self.backend == "hnsw":
-            self._index.hnsw.efSearch = int(self.params["ef_search"])
-        elif self.backend == "ivfpq":
-            faiss = import_faiss()
-            faiss.ParameterSpace().set_index_parameter(self._index, "nprobe", int(self.params["nprobe"]))
-            if self.params["refine"]:
-                faiss.downcast_index(self._index).k_factor = float(self.params["refine"])
-
-    def _numpy_search(self, q: np.ndarray, k: int, block: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+    def _numpy_search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         if len(self._chunks) > 1:
             self._chunks = [np.concatenate(self._chunks)]
-        mat = self._chunks[0]
-        kk = min(k, len(mat))
-        best_s = np.full((len(q), 0), -np.inf, dtype=np.float32)
-        best_p = np.zeros((len(q), 0), dtype=np.int64)
-        for start in range(0, len(mat), block):
-            s = q @ mat[start : start + block].T
-            kb = min(kk, s.shape[1])
-            part = np.argpartition(-s, kb - 1, axis=1)[:, :kb]
-            best_s = np.concatenate([best_s, np.take_along_axis(s, part, 1)], axis=1)
-            best_p = np.concatenate([best_p, part + start], axis=1)
-            if best_s.shape[1] > kk:
-                keep = np.argpartition(-best_s, kk - 1, axis=1)[:, :kk]
-                best_s, best_p = np.take_along_axis(best_s, keep, 1), np.take_along_axis(best_p, keep, 1)
-        order = np.argsort(-best_s, axis=1, kind="stable")
-        best_s, best_p = np.take_along_axis(best_s, order, 1), np.take_along_axis(best_p, order, 1)
-        if kk < k:
-            pad = k - kk
-            best_s = np.concatenate([best_s, np.full((len(q), pad), np.nan, np.float32)], axis=1)
-            best_p = np.concatenate([best_p, np.full((len(q), pad), -1, np.int64)], axis=1)
-        return best_s, best_p
+        return numpy_search(self._chunks[0], q, k)
 
     def get(self, rid: Any) -> dict[str, Any]:
         """The stored record of an id."""

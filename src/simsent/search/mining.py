@@ -39,12 +39,6 @@ def parse_seeds(rows: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
     return out
 
 
-def model_threshold(model: Any) -> float | None:
-    """The calibrated threshold stored in a model's config, if any."""
-    t = getattr(model, "extra_config", {}).get("threshold")
-    return float(t["value"]) if isinstance(t, dict) and "value" in t else None
-
-
 def mine(
     model: Any,
     seeds: Sequence[dict[str, Any] | tuple[str, str]],
@@ -67,6 +61,8 @@ def mine(
     if not pairs:
         raise DataError("no seed rows")
     if threshold is None:
+        from simsent.modeling.sentence_encoder import model_threshold
+
         threshold = model_threshold(model)
         if threshold is None:
             raise ConfigError("no threshold: pass --threshold, or run `simsent calibrate` on the model first")

@@ -71,7 +71,7 @@ def create_app(
     from starlette.concurrency import run_in_threadpool
 
     from simsent import __version__
-    from simsent.search.mining import model_threshold
+    from simsent.modeling.sentence_encoder import model_threshold
 
     if index is not None:
         index.check_model(model)
