@@ -84,3 +84,51 @@ def cli(capsys):
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+_PAIRS = [
+    ("今天天气不错", "今天天气很好", 1),
+    ("我想去北京", "花呗额度", 0),
+    ("怎么修改密码", "密码怎么修改", 1),
+    ("银行卡还款", "手机号码", 0),
+    ("花呗为何不能用", "花呗怎么不能用了", 1),
+    ("我想吃饭", "上海天气", 0),
+]
+_TRIPLETS = [
+    {"query": a, "pos": [b], "neg": [_PAIRS[(i + 1) % len(_PAIRS)][1]]} for i, (a, b, _) in enumerate(_PAIRS)
+]
+
+
+class ObjectiveData:
+    """Tiny labelled data in the shape each supervised objective reads (rows, or a file of them)."""
+
+    PAIRS = _PAIRS
+    TRIPLETS = _TRIPLETS
+
+    def rows(self, objective: str) -> list:
+        if objective == "supervised_simcse":
+            return self.TRIPLETS
+        if objective == "simcse_mlm":
+            return [a for a, _, _ in self.PAIRS]
+        return [{"sentence1": a, "sentence2": b, "label": y} for a, b, y in self.PAIRS]
+
+    def write(self, objective: str, folder) -> str:
+        """Write the rows of ``objective`` to ``folder`` (.jsonl, .txt or .tsv); returns the path."""
+        import json
+
+        if objective == "supervised_simcse":
+            path = folder / "train.jsonl"
+            path.write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in self.TRIPLETS), "utf-8")
+        elif objective == "simcse_mlm":
+            path = folder / "train.txt"
+            path.write_text("\n".join(a for a, _, _ in self.PAIRS) + "\n", encoding="utf-8")
+        else:
+            path = folder / "train.tsv"
+            lines = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in self.PAIRS)
+            path.write_text("sentence1\tsentence2\tlabel\n" + lines, encoding="utf-8")
+        return str(path)
+
+
+@pytest.fixture
+def objective_data() -> ObjectiveData:
+    return ObjectiveData()

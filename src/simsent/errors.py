@@ -24,3 +24,43 @@ class ModelLoadError(SimsentError):
 
 class ConfigError(SimsentError, ValueError):
     """An invalid option value (unknown pooling, objective, task, ...)."""
+
+
+def check_number(
+    name: str,
+    value: object,
+    *,
+    integer: bool = False,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_minimum: bool = False,
+    optional: bool = False,
+) -> None:
+    """Raise a one-line :class:`ConfigError` unless ``value`` is a finite number in range.
+
+    Example:
+        >>> check_number("lr", 3e-5, minimum=0, exclusive_minimum=True)
+        >>> check_number("batch_size", 0, integer=True, minimum=1)
+        Traceback (most recent call last):
+        ...
+        simsent.errors.ConfigError: batch_size must be an integer >= 1, got 0
+    """
+    import math
+
+    if value is None and optional:
+        return
+    kind = "an integer" if integer else "a number"
+    bounds = []
+    if minimum is not None:
+        bounds.append(f"{'>' if exclusive_minimum else '>='} {minimum:g}")
+    if maximum is not None:
+        bounds.append(f"<= {maximum:g}")
+    wanted = f"{kind} {' and '.join(bounds)}".strip()
+    ok = isinstance(value, int) if integer else isinstance(value, (int, float))
+    ok = ok and not isinstance(value, bool) and math.isfinite(value)
+    if ok and minimum is not None:
+        ok = value > minimum if exclusive_minimum else value >= minimum
+    if ok and maximum is not None:
+        ok = value <= maximum
+    if not ok:
+        raise ConfigError(f"{name} must be {wanted}, got {value!r}")

@@ -8,48 +8,11 @@ import torch
 
 from simsent.modeling.sentence_encoder import SentenceEncoder
 
-PAIRS = [
-    ("今天天气不错", "今天天气很好", 1),
-    ("我想去北京", "花呗额度", 0),
-    ("怎么修改密码", "密码怎么修改", 1),
-    ("银行卡还款", "手机号码", 0),
-    ("花呗为何不能用", "花呗怎么不能用了", 1),
-    ("我想吃饭", "上海天气", 0),
-]
-TRIPLETS = [
-    {"query": a, "pos": [b], "neg": [PAIRS[(i + 1) % len(PAIRS)][1]]} for i, (a, b, _) in enumerate(PAIRS)
-]
-
-
-def _rows(objective):
-    if objective == "supervised_simcse":
-        return TRIPLETS
-    if objective == "simcse_mlm":
-        return [a for a, _, _ in PAIRS]
-    return [{"sentence1": a, "sentence2": b, "label": y} for a, b, y in PAIRS]
-
-
-def _write(objective, tmp_path):
-    if objective == "supervised_simcse":
-        path = tmp_path / "train.jsonl"
-        path.write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in TRIPLETS), encoding="utf-8")
-    elif objective == "simcse_mlm":
-        path = tmp_path / "train.txt"
-        path.write_text("\n".join(a for a, _, _ in PAIRS) + "\n", encoding="utf-8")
-    else:
-        path = tmp_path / "train.tsv"
-        path.write_text(
-            "sentence1\tsentence2\tlabel\n" + "".join(f"{a}\t{b}\t{y}\n" for a, b, y in PAIRS),
-            encoding="utf-8",
-        )
-    return str(path)
-
-
 OBJECTIVES = ["supervised_simcse", "sbert_softmax", "cosent", "simcse_mlm"]
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
-def test_cli_training(objective, tiny_bert, tmp_path, cli):
+def test_cli_training(objective, tiny_bert, tmp_path, cli, objective_data):
 
     out = tmp_path / "out"
     argv = [
@@ -57,7 +20,7 @@ def test_cli_training(objective, tiny_bert, tmp_path, cli):
         "--model",
         tiny_bert,
         "--train-file",
-        _write(objective, tmp_path),
+        objective_data.write(objective, tmp_path),
         "--objective",
         objective,
         "--output",
@@ -102,7 +65,7 @@ def test_cli_wrong_input_is_one_line_error(tiny_bert, tmp_path, cli):
     assert len(err.splitlines()) == 1
 
 
-def test_cli_freeze_encoder(tiny_bert, tmp_path, cli):
+def test_cli_freeze_encoder(tiny_bert, tmp_path, cli, objective_data):
 
     out = tmp_path / "out"
     argv = [
@@ -110,7 +73,7 @@ def test_cli_freeze_encoder(tiny_bert, tmp_path, cli):
         "--model",
         tiny_bert,
         "--train-file",
-        _write("cosent", tmp_path),
+        objective_data.write("cosent", tmp_path),
         "--objective",
         "cosent",
         "--output",

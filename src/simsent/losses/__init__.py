@@ -5,9 +5,7 @@ Classes are imported on demand (``objective_class(name)``).
 
 from __future__ import annotations
 
-import importlib
-
-from simsent.errors import ConfigError
+from simsent._registry import load_registered
 from simsent.losses.base import Objective
 
 OBJECTIVES: dict[str, str] = {
@@ -23,10 +21,7 @@ OBJECTIVES: dict[str, str] = {
 
 def objective_class(name: str) -> type[Objective]:
     """Return the objective class registered under ``name`` (a clear error for unknown names)."""
-    if name not in OBJECTIVES:
-        raise ConfigError(f"unknown objective {name!r}; choose one of: {', '.join(OBJECTIVES)}")
-    module, cls = OBJECTIVES[name].split(":")
-    return getattr(importlib.import_module(module), cls)
+    return load_registered(OBJECTIVES, name, "objective")
 
 
 __all__ = ["OBJECTIVES", "Objective", "objective_class"]

@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from simsent.errors import ConfigError
+from simsent.errors import ConfigError, check_number
 
 
 @dataclass
@@ -78,19 +78,24 @@ class PretrainConfig:
     device: str | None = None
 
     def __post_init__(self) -> None:
+        for name in ("layers", "hidden", "heads"):
+            check_number(name, getattr(self, name), integer=True, minimum=1)
         if self.hidden % self.heads:
             raise ConfigError(f"--hidden {self.hidden} is not a multiple of --heads {self.heads}")
         if self.max_len < 3:
             raise ConfigError("--max-len must be at least 3 ([CLS], one token, [SEP])")
-        for name in ("layers", "hidden", "heads", "epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
+        for name in ("epochs", "batch_size", "min_freq"):
+            check_number(name, getattr(self, name), integer=True, minimum=1)
+        check_number("lr", self.lr, minimum=0, exclusive_minimum=True)
+        for name in ("weight_decay", "max_grad_norm"):
+            check_number(name, getattr(self, name), minimum=0)
+        check_number("warmup_ratio", self.warmup_ratio, minimum=0, maximum=1)
+        check_number("dropout", self.dropout, minimum=0, maximum=0.9)
+        check_number("checkpoint_steps", self.checkpoint_steps, integer=True, minimum=0)
         if not 0.0 < self.mlm_probability < 1.0:
             raise ConfigError("mlm_probability must be between 0 and 1")
-        if self.max_steps is not None and self.max_steps < 1:
-            raise ConfigError("--max-steps must be at least 1")
-        if self.max_minutes is not None and self.max_minutes <= 0:
-            raise ConfigError("--max-minutes must be positive")
+        check_number("max_steps", self.max_steps, integer=True, minimum=1, optional=True)
+        check_number("max_minutes", self.max_minutes, minimum=0, exclusive_minimum=True, optional=True)
 
     @property
     def intermediate_size(self) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,36 +72,19 @@ class TrainingArguments:
 
     def __post_init__(self) -> None:
         """Reject values that cannot train, with one line naming the argument and the fix."""
-        from simsent.errors import ConfigError
-
-        def positive(name: str, integer: bool = False) -> None:
-            value = getattr(self, name)
-            ok = isinstance(value, int) if integer else isinstance(value, (int, float))
-            if isinstance(value, bool) or not ok or not math.isfinite(value) or value <= 0:
-                kind = "a positive integer" if integer else "a positive number"
-                raise ConfigError(f"{name} must be {kind}, got {value!r}")
-
-        def non_negative(name: str, integer: bool = False) -> None:
-            value = getattr(self, name)
-            ok = isinstance(value, int) if integer else isinstance(value, (int, float))
-            if isinstance(value, bool) or not ok or not math.isfinite(value) or value < 0:
-                kind = "an integer >= 0" if integer else "a number >= 0"
-                raise ConfigError(f"{name} must be {kind}, got {value!r}")
+        from simsent.errors import ConfigError, check_number
 
         for name in ("epochs", "batch_size"):
-            positive(name, integer=True)
+            check_number(name, getattr(self, name), integer=True, minimum=1)
         for name in ("lr", "temperature"):
-            positive(name)
+            check_number(name, getattr(self, name), minimum=0, exclusive_minimum=True)
         for name in ("weight_decay", "max_grad_norm"):
-            non_negative(name)
+            check_number(name, getattr(self, name), minimum=0)
         for name in ("eval_steps", "checkpoint_steps", "logging_steps"):
-            non_negative(name, integer=True)
-        if not (isinstance(self.warmup_ratio, (int, float)) and 0 <= self.warmup_ratio <= 1):
-            raise ConfigError(f"warmup_ratio must be in [0, 1], got {self.warmup_ratio!r}")
-        if self.max_train_samples is not None:
-            positive("max_train_samples", integer=True)
-        if self.forward_chunk_size is not None:
-            non_negative("forward_chunk_size", integer=True)
+            check_number(name, getattr(self, name), integer=True, minimum=0)
+        check_number("warmup_ratio", self.warmup_ratio, minimum=0, maximum=1)
+        check_number("max_train_samples", self.max_train_samples, integer=True, minimum=1, optional=True)
+        check_number("forward_chunk_size", self.forward_chunk_size, integer=True, minimum=0, optional=True)
         if self.mixed_precision not in ("no", "fp16", "bf16"):
             raise ConfigError(f"mixed_precision must be no, fp16 or bf16, got {self.mixed_precision!r}")
         if not isinstance(self.objective_kwargs, dict):

@@ -6,8 +6,7 @@ are imported on demand so importing :mod:`simsent` stays cheap.
 
 from __future__ import annotations
 
-import importlib
-
+from simsent._registry import load_registered
 from simsent.modeling.encoders.base import EncoderModule
 
 ENCODER_CLASSES = {
@@ -18,12 +17,7 @@ ENCODER_CLASSES = {
 
 def encoder_class(kind: str) -> type[EncoderModule]:
     """Import and return the encoder class registered under ``kind``."""
-    from simsent.errors import ConfigError
-
-    if kind not in ENCODER_CLASSES:
-        raise ConfigError(f"unknown encoder kind {kind!r}; known: {', '.join(ENCODER_CLASSES)}")
-    module, name = ENCODER_CLASSES[kind].split(":")
-    return getattr(importlib.import_module(module), name)
+    return load_registered(ENCODER_CLASSES, kind, "encoder kind")
 
 
 __all__ = ["ENCODER_CLASSES", "EncoderModule", "encoder_class"]
