@@ -142,3 +142,18 @@ def test_forward_chunk_size_defaults_to_small_chunks_on_cpu(tiny_bert, tmp_path,
     trainer = Trainer(model, _args(tmp_path, forward_chunk_size=setting), SENTS)
     assert trainer._chunk_size(torch.device("cpu")) == cpu
     assert trainer._chunk_size(torch.device("cuda")) == gpu
+
+
+def test_a_lower_is_better_metric_keeps_the_lowest(tiny_bert, tmp_path):
+    class Loss:
+        name, primary_metric, greater_is_better = "toy", "loss", False
+
+        def __init__(self):
+            self.values = iter([5.0, 3.0, 4.0, 2.5] + [9.0] * 100)
+
+        def __call__(self, model):
+            return {"loss": next(self.values)}
+
+    args = _args(tmp_path, eval_steps=1, checkpoint_steps=0, epochs=1)
+    result = Trainer(SentenceEncoder.from_pretrained(tiny_bert), args, SENTS, evaluator=Loss()).train()
+    assert result["best_score"] == 2.5 == min(h["loss"] for h in result["history"])

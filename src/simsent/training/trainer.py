@@ -55,8 +55,9 @@ class Trainer:
         args: :class:`~simsent.TrainingArguments`.
         train_rows: rows (dicts with canonical columns) or plain sentences.
         objective: an :class:`~simsent.losses.base.Objective`; default built from ``args.objective``.
-        evaluator: callable ``model -> metrics dict`` with a ``spearman`` (or ``primary_metric``) key.
-        model_card: callable ``(args, metrics) -> str`` for the saved README (default: a short card).
+        evaluator: an :class:`~simsent.evaluation.base.Evaluator` (``model -> metrics``); the checkpoint
+            with the best ``primary_metric`` (default ``spearman``) is kept. The saved README model card
+            is written by :func:`simsent.training.card.model_card`.
     """
 
     def __init__(
@@ -77,6 +78,7 @@ class Trainer:
             raise DataError("no training rows")
         self.evaluator = evaluator
         self.primary = getattr(evaluator, "primary_metric", "spearman")
+        self.greater_is_better = bool(getattr(evaluator, "greater_is_better", True))
         self.history: list[dict[str, Any]] = []
         self.loss_history: list[tuple[int, float]] = []
         self.best_score = -math.inf
@@ -275,11 +277,16 @@ class Trainer:
             logger.warning("could not draw the training curve: %s", exc)
         return summary
 
+    def _is_better(self, score: float) -> bool:
+        if math.isinf(self.best_score):
+            return True
+        return score > self.best_score if self.greater_is_better else score < self.best_score
+
     def _eval_and_keep_best(self) -> None:
         metrics = self.evaluate()
         score = metrics.get(self.primary, float("nan"))
         logger.info("step %d: %s", self.global_step, {k: round(v, 4) for k, v in metrics.items()})
-        if not math.isnan(score) and score > self.best_score:
+        if not math.isnan(score) and self._is_better(score):
             self.best_score = score
             self._save_model(metrics)
             logger.info(
