@@ -9,14 +9,18 @@ Example:
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 
 def replace_dir(tmp: str, path: str, carry_over: Callable[[str], bool] | None = None) -> None:
@@ -96,3 +100,70 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         for block in iter(lambda: f.read(chunk), b""):
             h.update(block)
     return h.hexdigest()
+
+
+#: environment variable naming the encoding of input text files (``simsent --encoding``); unset: detect
+ENCODING_ENV = "SIMSENT_ENCODING"
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _first_invalid(path: str, encoding: str, chunk: int = 1 << 20) -> int | None:
+    """Byte offset of the first byte ``encoding`` cannot decode (``None``: the whole file decodes)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    done = 0
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(chunk)
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                return done + exc.start
+            if not block:
+                return None
+            done += len(block)
+
+
+def detect_encoding(path: str | os.PathLike) -> str:
+    """The encoding of a text file: ``$SIMSENT_ENCODING`` if set, a BOM, UTF-8, else GB18030 (GBK).
+
+    A file with NUL bytes (binary) or that decodes in none of them is a one-line
+    :class:`~simsent.errors.DataError` naming the file and the byte offset.
+
+    Example:
+        >>> detect_encoding("faq_gbk.txt")   # doctest: +SKIP
+        'gb18030'
+    """
+    from simsent.errors import DataError
+
+    path = os.fspath(path)
+    forced = os.environ.get(ENCODING_ENV)
+    if forced:
+        try:
+            codecs.lookup(forced)
+        except LookupError as exc:
+            raise DataError(f"unknown encoding {forced!r} (--encoding); try utf-8 or gb18030") from exc
+        return forced
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        raise DataError(f"{path}: looks like a binary file (NUL byte at offset {nul}); expected text")
+    bad = _first_invalid(path, "utf-8")
+    if bad is None:
+        return "utf-8"
+    if _first_invalid(path, "gb18030") is None:
+        logger.info("%s: not UTF-8; read as GB18030 (GBK); pass --encoding to choose another", path)
+        return "gb18030"
+    raise DataError(
+        f"{path}: not readable text (invalid UTF-8 at byte offset {bad}, not GB18030/GBK either); "
+        "convert it to UTF-8 or pass --encoding"
+    )
+
+
+def open_text(path: str | os.PathLike, newline: str | None = None) -> Any:
+    """Open a user's text file for reading in its detected encoding (see :func:`detect_encoding`)."""
+    encoding = detect_encoding(path)
+    return open(path, encoding=encoding, newline=newline)

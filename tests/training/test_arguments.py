@@ -20,7 +20,7 @@ from simsent.training.arguments import TrainingArguments
         ({"warmup_ratio": 1.5}, "warmup_ratio"),
         ({"max_train_samples": 0}, "max_train_samples"),
         ({"eval_steps": -1}, "eval_steps"),
-        ({"mixed_precision": "fp8"}, "mixed_precision"),
+        ({"precision": "fp8"}, "precision"),
         ({"simcse_variant": "magic"}, "variant"),
     ],
 )
@@ -35,6 +35,9 @@ def test_round_trip_and_settings_of_older_versions_load():
     assert TrainingArguments.from_dict(args.to_dict()) == args
     old = {**args.to_dict(), "max_len": 32, "pooling": "cls", "dev_task": "STS-B", "dropout": 0.3}
     assert TrainingArguments.from_dict(old) == args  # v0.1 keys the trainer never read are ignored
+    del old["precision"]
+    assert TrainingArguments.from_dict({**old, "mixed_precision": "bf16"}).precision == "bf16"
+    assert TrainingArguments.from_dict({**old, "mixed_precision": "no"}).precision == "fp32"
 
 
 def test_holds_only_what_the_trainer_reads():

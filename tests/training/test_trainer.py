@@ -95,8 +95,8 @@ def test_resume_gives_same_weights_as_uninterrupted(tiny_bert, tmp_path):
     trainer = Trainer(part, args, SENTS)
     orig = trainer._save_checkpoint
 
-    def save_then_stop(acc, epoch, step):
-        orig(acc, epoch, step)
+    def save_then_stop(acc, epoch, step, **kw):
+        orig(acc, epoch, step, **kw)
         if trainer.global_step == 4:
             raise Stop()
 

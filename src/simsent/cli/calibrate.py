@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import require_file
+from simsent.cli.common import output_dir, require_file
 
 
 def calibrate(
@@ -35,6 +35,8 @@ def calibrate(
     if metric not in METRICS:
         raise ConfigError(f"unknown --metric {metric!r}; choose f1 or accuracy")
     require_file(pairs, "--pairs")
+    if output:
+        output_dir(output)
     r = calibrate_model(
         model,
         pairs,

@@ -11,7 +11,10 @@ import dataclasses
 import inspect
 import json
 import os
+import tempfile
 from typing import Any
+
+import typer
 
 from simsent.errors import ConfigError, DataError
 
@@ -32,6 +35,8 @@ def parse_kv(items: list[str] | None) -> dict:
 
 def require_file(path: str, option: str) -> str:
     """Return ``path`` if it is a file, else a one-line error naming the option."""
+    if os.path.isdir(path):
+        raise DataError(f"{path} is a folder; {option} expects a file")
     if not os.path.isfile(path):
         raise DataError(f"file not found: {path} (check {option})")
     if os.path.getsize(path) == 0:
@@ -78,3 +83,58 @@ def defaults_of(obj: Any) -> dict[str, Any]:
         for name, p in inspect.signature(obj).parameters.items()
         if p.default is not inspect.Parameter.empty
     }
+
+
+def _creatable(path: str, option: str) -> None:
+    """Create ``path`` as a folder (and its parents), or raise one line saying why it cannot be."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise DataError(f"cannot create the folder {path} for {option}: {reason}") from exc
+    try:  # a real write: os.access says yes to root even where nothing can be written (/proc)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise DataError(f"cannot write in {path} (check {option}): {exc.strerror or exc}") from exc
+
+
+def output_dir(path: str, option: str = "--output") -> str:
+    """Check that ``path`` can be (or is) an output folder; create its parent. Returns ``path``.
+
+    An existing file, a path under a file, or an unwritable place is a one-line DataError.
+    """
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise DataError(f"{option} {path} is an existing file; give a folder path")
+    parent = os.path.dirname(os.path.abspath(path))
+    _creatable(parent, option)
+    return path
+
+
+def output_file(path: str, option: str = "--output") -> str:
+    """Check that ``path`` can be written as a file; create its folder. Returns ``path``."""
+    if os.path.isdir(path):
+        raise DataError(f"{option} {path} is a folder; give a file path")
+    _creatable(os.path.dirname(os.path.abspath(path)), option)
+    return path
+
+
+def device_option() -> Any:
+    """The ``--device`` option shared by every command that runs a model."""
+    return typer.Option("auto", "--device", help="auto (cuda when available), cpu, cuda, cuda:N or mps.")
+
+
+def read_texts(path: str, option: str) -> list[str]:
+    """Every text of a user's file (both sides of pairs), or one line saying why there is none."""
+    from simsent.data.columns import sentences_of
+    from simsent.data.readers import read_any
+
+    rows = read_any(require_file(path, option))
+    texts = sentences_of(rows)
+    if not texts:
+        found = ", ".join(map(str, rows[0])) if rows and isinstance(rows[0], dict) else "none"
+        raise DataError(
+            f"{path}: no text found (columns: {found}); give one text per line, or a column named "
+            "text, sentence or sentence1/sentence2"
+        )
+    return texts

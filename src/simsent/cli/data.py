@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import require_file
+from simsent.cli.common import output_file, require_file
 
 data_app = typer.Typer(help="Prepare training data (NLI -> triplets, ...).", no_args_is_help=True)
 
@@ -32,7 +32,9 @@ def nli_to_triplets(
     """
     from simsent.data.nli import convert_nli_file
 
-    counts = convert_nli_file(require_file(input, "INPUT"), output)
+    require_file(input, "INPUT")
+    output_file(output, "OUTPUT")
+    counts = convert_nli_file(input, output)
     typer.echo(
         f"wrote {counts['triplets']} triplets to {output} (from {counts['pairs']} pairs; "
         f"{counts['skipped_labels']} with an unknown label skipped, {counts['no_negative']} entailment(s) "

@@ -52,9 +52,7 @@ def distill(
 ) -> None:
     """Train a light student to regress a teacher's (optionally whitened) sentence vectors."""
     from simsent.adapt.distill import distill as run_distill
-    from simsent.cli.common import require_file, split_list
-    from simsent.data.columns import sentences_of
-    from simsent.data.readers import read_any
+    from simsent.cli.common import output_dir, read_texts, split_list
     from simsent.data.sampling import seeded_subset
     from simsent.errors import ConfigError
     from simsent.losses.distill import LOSSES
@@ -65,7 +63,8 @@ def distill(
         kernels = [int(k) for k in split_list(kernel_sizes)]
     except ValueError as exc:
         raise ConfigError(f"--kernel-sizes must be integers like 2,3,4, got {kernel_sizes!r}") from exc
-    texts = list(dict.fromkeys(sentences_of(read_any(require_file(corpus, "--corpus")))))
+    output_dir(output)
+    texts = list(dict.fromkeys(read_texts(corpus, "--corpus")))
     texts = seeded_subset(texts, max_train_samples, seed)
     options = {
         "min_freq": min_freq,

@@ -6,11 +6,9 @@ Example:
 
 from __future__ import annotations
 
-import os
-
 import typer
 
-from simsent.cli.common import require_file
+from simsent.cli.common import device_option, output_file, read_texts
 
 
 def encode(
@@ -19,19 +17,21 @@ def encode(
     output: str = typer.Option(..., "--output", "-o", help="Output .npy file (n, dim) float32."),
     batch_size: int = typer.Option(64, min=1),
     normalize: bool = typer.Option(False, help="L2-normalise the vectors."),
+    device: str = device_option(),
 ) -> None:
     """Encode sentences into a .npy matrix, one row per input sentence."""
     import numpy as np
 
-    from simsent.data.columns import sentences_of
-    from simsent.data.readers import read_any
+    from simsent._io import atomic_path
+    from simsent.modeling.device import resolve_device
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
-    texts = sentences_of(read_any(require_file(input, "--input")))
-    encoder = SentenceEncoder.from_pretrained(model)
+    output_file(output, "--output")
+    texts = read_texts(input, "--input")
+    encoder = SentenceEncoder.from_pretrained(model).to(resolve_device(device))
     vecs = encoder.encode(
         texts, batch_size=batch_size, normalize_embeddings=normalize, show_progress_bar=True
     )
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    np.save(output, vecs.astype(np.float32))
+    with atomic_path(output) as tmp, open(tmp, "wb") as f:  # exactly this path (np.save would add .npy)
+        np.save(f, vecs.astype(np.float32))
     typer.echo(f"wrote {vecs.shape[0]} x {vecs.shape[1]} vectors to {output}")

@@ -6,10 +6,11 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 
 import typer
+
+from simsent.cli.common import device_option, output_file
 
 
 def evaluate(
@@ -25,16 +26,22 @@ def evaluate(
     max_pairs: int | None = typer.Option(None, min=1, help="Seeded subset of pairs per task."),
     seed: int = typer.Option(42),
     output: str | None = typer.Option(None, help="Write metrics as JSON here (and a .md beside it)."),
+    device: str = device_option(),
 ) -> None:
     """Spearman/Pearson of cosine vs gold labels (plus alignment/uniformity) per task."""
+    from simsent._io import write_json, write_text
     from simsent.data.tasks import parse_tasks, resolve_data_dir
     from simsent.evaluation.sts import STSEvaluator, summarize, to_markdown
+    from simsent.modeling.device import resolve_device
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
+    if output:
+        output_file(output, "--output")
     task_list = parse_tasks(tasks)
     resolve_data_dir(data_dir)
     evaluators = [STSEvaluator.from_task(t, split, data_dir, max_pairs, seed) for t in task_list]
     encoder = SentenceEncoder.from_pretrained(model, pooling=pooling, max_len=max_len)
+    encoder.to(resolve_device(device))
     per_task = {}
     for ev in evaluators:
         ev.batch_size = batch_size
@@ -42,9 +49,6 @@ def evaluate(
     md = to_markdown(per_task, title=f"{model} on {split}")
     typer.echo(md)
     if output:
-        os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-        with open(output, "w", encoding="utf-8") as f:
-            json.dump({"model": model, "split": split, "tasks": per_task, **summarize(per_task)}, f, indent=2)
-        with open(os.path.splitext(output)[0] + ".md", "w", encoding="utf-8") as f:
-            f.write(md)
+        write_json(output, {"model": model, "split": split, "tasks": per_task, **summarize(per_task)})
+        write_text(os.path.splitext(output)[0] + ".md", md)
         typer.echo(f"wrote {output}")

@@ -12,7 +12,7 @@ import json
 
 import typer
 
-from simsent.cli.common import index_model, load_model, require_file
+from simsent.cli.common import device_option, index_model, load_model, output_dir, require_file
 
 index_app = typer.Typer(help="Build, extend and query a vector index of a corpus.", no_args_is_help=True)
 
@@ -37,12 +37,16 @@ def index_build(
     pq_m: int | None = typer.Option(None, min=1, help="PQ sub-quantisers (must divide the dimension)."),
     nprobe: int = typer.Option(16, min=1, help="IVF cells visited per query."),
     refine: int = typer.Option(0, min=0, help="IVF-PQ: re-rank refine*k candidates exactly (0: off)."),
+    device: str = device_option(),
 ) -> None:
     """Encode a corpus with MODEL in streamed chunks and save a vector index."""
+    from simsent.modeling.device import resolve_device
     from simsent.search import VectorIndex
+    from simsent.search.index import index_lock
 
     require_file(corpus, "--corpus")
-    enc = load_model(model)
+    output_dir(output)
+    enc = load_model(model).to(resolve_device(device))
     index = VectorIndex.build(
         enc,
         corpus,
@@ -59,7 +63,8 @@ def index_build(
         nprobe=nprobe,
         refine=refine,
     )
-    index.save(output)
+    with index_lock(output):
+        index.save(output)
     typer.echo(f"indexed {len(index)} rows ({index.backend}, {index.dim} dims) -> {output}")
 
 
@@ -73,14 +78,16 @@ def index_add(
     batch_size: int = typer.Option(64, min=1),
     chunk_size: int = typer.Option(4096, min=1),
 ) -> None:
-    """Encode more texts and add them to an index (saved atomically)."""
+    """Encode more texts and add them to an index (saved atomically; concurrent writers wait in turn)."""
     from simsent.search import VectorIndex
+    from simsent.search.index import index_lock
 
     require_file(corpus, "--corpus")
-    index = VectorIndex.load(index_dir)
-    enc = index_model(index, model)
-    added = index.add_texts(enc, corpus, batch_size=batch_size, chunk_size=chunk_size)
-    index.save(index_dir)
+    with index_lock(index_dir):  # load-add-save as one step: two writers never lose each other's rows
+        index = VectorIndex.load(index_dir)
+        enc = index_model(index, model)
+        added = index.add_texts(enc, corpus, batch_size=batch_size, chunk_size=chunk_size)
+        index.save(index_dir)
     typer.echo(f"added {added} rows; {len(index)} in total -> {index_dir}")
 
 
@@ -95,8 +102,12 @@ def index_search(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per query."),
 ) -> None:
     """Print the top-k hits (rank, score, id, text) of each query."""
+    from simsent.data.readers import is_blank
+    from simsent.errors import DataError
     from simsent.search import VectorIndex
 
+    if any(is_blank(q) for q in queries):
+        raise DataError("a query is empty (whitespace or zero-width characters alone are blank)")
     index = VectorIndex.load(index_dir)
     enc = index_model(index, model)
     res = index.search(queries, k=k, model=enc, check_model=False)

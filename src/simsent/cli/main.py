@@ -48,6 +48,11 @@ app = typer.Typer(
 def _configure(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors."),
+    encoding: str | None = typer.Option(
+        None,
+        "--encoding",
+        help="Encoding of input text files (default: detected: UTF-8 with or without BOM, else GB18030/GBK).",
+    ),
 ) -> None:
     """Train, evaluate and serve sentence embeddings with SimCSE-style contrastive learning."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
@@ -64,6 +69,10 @@ def _configure(
         "filelock",
     ):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    if encoding:
+        from simsent._io import ENCODING_ENV
+
+        os.environ[ENCODING_ENV] = encoding
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     if "transformers" in sys.modules or not any(a in ("-h", "--help") for a in sys.argv):
@@ -89,15 +98,48 @@ app.add_typer(bench.bench_app, name="bench")
 app.add_typer(data.data_app, name="data")
 
 
+def _one_line(exc: BaseException) -> str:
+    """The first line of an exception's message, shortened."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; a :class:`SimsentError` becomes ``error: <message>`` and exit code 2."""
+    """Run the CLI. Every error a user can cause ends in one ``error: ...`` line and exit code 2.
+
+    That is :class:`~simsent.errors.SimsentError` (raised where the problem is known, with the fix),
+    a bad option or argument (typer's usage errors, made one line), and, as a safety net, an
+    operating-system error on a user's path (missing, not writable, a file where a folder belongs).
+    Ctrl-C ends with exit code 130.
+    """
+    from typer._click import exceptions as click_errors
+
     from simsent.errors import SimsentError
 
     try:
-        app(args=argv)
+        code = app(args=argv, standalone_mode=False)
     except SimsentError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except click_errors.NoArgsIsHelpError as exc:
+        typer.echo(exc.ctx.get_help() if exc.ctx else "simsent --help")
+        sys.exit(0)
+    except click_errors.UsageError as exc:
+        where = f" (see {exc.ctx.command_path} --help)" if exc.ctx else ""
+        typer.echo(f"error: {_one_line(exc.format_message())}{where}", err=True)
+        sys.exit(2)
+    except click_errors.ClickException as exc:
+        typer.echo(f"error: {_one_line(exc.format_message())}", err=True)
+        sys.exit(exc.exit_code or 1)
+    except (KeyboardInterrupt, typer.Abort):
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except OSError as exc:
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        typer.echo(f"error: {exc.strerror or _one_line(exc)}{where}", err=True)
+        sys.exit(2)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import json
 
 import typer
 
-from simsent.cli.common import load_model, require_file
+from simsent.cli.common import load_model, output_file, require_file
 
 
 def mine(
@@ -27,12 +27,16 @@ def mine(
     batch_size: int = typer.Option(64, min=1),
 ) -> None:
     """Per class, pool texts whose cosine to the class's nearest seed is above the threshold."""
+    from simsent._io import write_text
     from simsent.data.readers import read_any
-    from simsent.errors import DataError
+    from simsent.errors import DataError, check_number
     from simsent.search.corpus import iter_corpus
     from simsent.search.mining import mine as run_mine
     from simsent.search.mining import parse_seeds
 
+    check_number("--threshold", threshold, minimum=-1, maximum=1, optional=True)
+    if output:
+        output_file(output, "--output")
     rows = read_any(require_file(seeds, "--seeds"))
     if rows and isinstance(rows[0], str):
         raise DataError(f"{seeds}: seeds need a label: use .jsonl or .csv with text and label fields")
@@ -48,8 +52,7 @@ def mine(
         json.dumps({"label": lab, **hit}, ensure_ascii=False) for lab, hits in found.items() for hit in hits
     ]
     if output:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + ("\n" if lines else ""))
+        write_text(output, "\n".join(lines) + ("\n" if lines else ""))
     else:
         for line in lines:
             typer.echo(line)

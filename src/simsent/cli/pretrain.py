@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import defaults_of, require_file
+from simsent.cli.common import defaults_of, device_option, output_dir, require_file
 from simsent.pretrain.config import PretrainConfig
 
 _DEFAULTS = defaults_of(PretrainConfig)
@@ -69,7 +69,7 @@ def pretrain(
         _DEFAULTS["keep_checkpoint"], help="Keep the checkpoint after the run (to extend it)."
     ),
     seed: int = typer.Option(_DEFAULTS["seed"]),
-    device: str | None = typer.Option(None, help="cpu, cuda, cuda:1 ... (default: cuda when available)."),
+    device: str = device_option(),
     threads: int | None = typer.Option(None, min=1, help="torch CPU threads."),
     progress: bool = typer.Option(True, help="Show a progress bar with loss and tokens/s."),
 ) -> None:
@@ -83,9 +83,13 @@ def pretrain(
     files = list(corpus) + extra
     for f in files:
         require_file(f, "--corpus")
+    output_dir(output)
 
     import torch
 
+    from simsent.modeling.device import resolve_device
+
+    resolve_device(device)  # an unknown or absent device fails before the corpus is read
     from simsent.pretrain import pretrain as run_pretrain
     from simsent.pretrain import read_corpus
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import load_model
+from simsent.cli.common import device_option, load_model
 
 
 def serve(
@@ -19,9 +19,12 @@ def serve(
     max_texts: int = typer.Option(64, min=1, help="Most texts per request."),
     max_chars: int = typer.Option(512, min=1, help="Most characters per text."),
     batch_size: int = typer.Option(32, min=1),
+    max_body_bytes: int = typer.Option(1 << 20, min=1, help="Largest request body; bigger ones get 413."),
+    device: str = device_option(),
 ) -> None:
     """Serve POST /embed, /similarity, /search and GET /health (OpenAPI docs at /docs)."""
     from simsent.errors import ConfigError
+    from simsent.modeling.device import resolve_device
     from simsent.search import VectorIndex
     from simsent.serve import create_app
 
@@ -29,9 +32,33 @@ def serve(
         import uvicorn
     except ImportError as exc:
         raise ConfigError("the service needs FastAPI and uvicorn: pip install simsent[serve]") from exc
-    enc = load_model(model)
+    check_port_free(host, port)
+    enc = load_model(model).to(resolve_device(device))
     index = VectorIndex.load(index_dir, model=enc) if index_dir else None
     app = create_app(
-        enc, index=index, max_texts=max_texts, max_chars=max_chars, batch_size=batch_size, model_path=model
+        enc,
+        index=index,
+        max_texts=max_texts,
+        max_chars=max_chars,
+        batch_size=batch_size,
+        model_path=model,
+        max_body_bytes=max_body_bytes,
     )
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def check_port_free(host: str, port: int) -> None:
+    """A one-line error when ``host:port`` cannot be bound (in use, or not an address of this machine)."""
+    import socket
+
+    from simsent.errors import ConfigError
+
+    if port == 0:
+        return
+    try:
+        with socket.create_server((host, port), reuse_port=False):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); pass another --port"
+        ) from exc

@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import typer
 
+from simsent.cli.common import device_option
+
 
 def similarity(
     model: str = typer.Argument(..., help="Model folder or hub id."),
     text_a: str = typer.Argument(...),
     text_b: str = typer.Argument(...),
+    device: str = device_option(),
 ) -> None:
     """Cosine similarity of two texts (and same / not same when the model has a calibrated threshold)."""
+    from simsent.data.readers import is_blank
     from simsent.errors import DataError
+    from simsent.modeling.device import resolve_device
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
-    if not text_a.strip() or not text_b.strip():
-        raise DataError("both texts must be non-empty")
-    encoder = SentenceEncoder.from_pretrained(model)
+    if is_blank(text_a) or is_blank(text_b):
+        raise DataError("both texts must be non-empty (whitespace or zero-width characters alone are blank)")
+    encoder = SentenceEncoder.from_pretrained(model).to(resolve_device(device))
     score = encoder.similarity(text_a, text_b)
     line = f"{score:.4f}"
     threshold = encoder.extra_config.get("threshold")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import defaults_of, parse_kv, require_file
+from simsent.cli.common import defaults_of, device_option, output_dir, parse_kv, require_file
 from simsent.training.arguments import TrainingArguments
 
 _DEFAULTS = defaults_of(TrainingArguments)
@@ -97,6 +97,10 @@ def train(
         "--freeze-encoder",
         help="Freeze the encoder; train only an identity-initialised linear head, saved as a Dense module.",
     ),
+    device: str = device_option(),
+    precision: str = typer.Option(
+        _DEFAULTS["precision"], help="fp32, or bf16 / fp16 mixed precision (fp16 needs a CUDA device)."
+    ),
 ) -> None:
     """Train a sentence encoder (unsupervised SimCSE by default)."""
     from simsent.data.readers import read_any
@@ -105,6 +109,7 @@ def train(
     from simsent.training.trainer import Trainer
 
     require_file(train_file, "--train-file")
+    output_dir(output)
     args = TrainingArguments(
         output_dir=output,
         objective=objective,
@@ -122,7 +127,12 @@ def train(
         resume=resume,
         forward_chunk_size=forward_chunk_size,
         objective_kwargs=parse_kv(objective_arg),
+        device=device,
+        precision=precision,
     )
+    from simsent.modeling.device import resolve_device
+
+    resolve_device(device)  # an unknown or absent device fails before any loading
     from simsent.losses import objective_class
     from simsent.modeling.pooling import check_pooling
 

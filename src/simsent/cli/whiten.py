@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import require_file
+from simsent.cli.common import device_option, output_dir, read_texts
 
 
 def whiten(
@@ -32,17 +32,18 @@ def whiten(
     ),
     batch_size: int = typer.Option(64, min=1),
     seed: int = typer.Option(42),
+    device: str = device_option(),
 ) -> None:
     """Fit BERT-whitening on a corpus; save MODEL with it as a Dense layer (SentenceTransformer too)."""
     from simsent.adapt.whitening import whiten_model
-    from simsent.data.columns import sentences_of
-    from simsent.data.readers import read_any
     from simsent.data.sampling import sample_rows
+    from simsent.modeling.device import resolve_device
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
-    texts = list(dict.fromkeys(sentences_of(read_any(require_file(corpus, "--corpus")))))
+    output_dir(output)
+    texts = list(dict.fromkeys(read_texts(corpus, "--corpus")))
     texts = sample_rows(texts, max_sentences, seed)
-    enc = SentenceEncoder.from_pretrained(model, pooling=pooling, max_len=max_len)
+    enc = SentenceEncoder.from_pretrained(model, pooling=pooling, max_len=max_len).to(resolve_device(device))
     whiten_model(enc, texts, dim=dim, eps=eps, batch_size=batch_size)
     enc.extra_config["whitening"]["corpus"] = corpus
     enc.save(output)

@@ -19,15 +19,30 @@ import csv
 import json
 import logging
 import os
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from simsent._io import open_text
 from simsent.errors import DataError
 
 logger = logging.getLogger(__name__)
 
+def is_blank(text: str) -> bool:
+    """True for text made only of whitespace and invisible format characters (zero-width space, joiners,
+    BOM, ...).
+
+    Example:
+        >>> is_blank(" \u200b\u200d\ufeff "), is_blank("今天")
+        (True, False)
+    """
+    return all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc") for ch in text)
+
+
 def _check_file(path: str | os.PathLike) -> str:
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise DataError(f"{path} is a folder; expected a file")
     if not os.path.isfile(path):
         raise DataError(f"file not found: {path}")
     return path
@@ -59,7 +74,7 @@ def parse_lines(
         ([{'a': 1}], 1)
     """
     for lineno, line in enumerate(lines, 1):
-        if not line.strip():
+        if is_blank(line):
             continue
         try:
             record = parse(line)
@@ -93,7 +108,7 @@ def senteval_row(line: str) -> dict[str, Any]:
 def _read_lines(path: str | os.PathLike, parse: Callable[[str], Any]) -> list[Any]:
     path = _check_file(path)
     counts = LineCounts()
-    with open(path, encoding="utf-8") as f:
+    with open_text(path) as f:
         rows = list(parse_lines(path, f, parse, counts))
     _report(path, counts.skipped, counts.kept)
     return rows
@@ -107,9 +122,9 @@ def read_senteval(path: str | os.PathLike) -> list[dict[str, Any]]:
 def read_sentences(path: str | os.PathLike) -> list[str]:
     """Read one sentence per line; blank lines are ignored (and counted in the log)."""
     path = _check_file(path)
-    with open(path, encoding="utf-8") as f:
+    with open_text(path) as f:
         lines = [line.strip() for line in f]
-    out = [s for s in lines if s]
+    out = [s for s in lines if not is_blank(s)]
     if len(out) < len(lines):
         logger.info("%s: ignored %d blank line(s)", path, len(lines) - len(out))
     _report(path, 0, len(out))
@@ -121,7 +136,7 @@ def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
     path = _check_file(path)
     delimiter = "\t" if path.endswith((".tsv", ".tab")) else ","
     rows, skipped = [], 0
-    with open(path, encoding="utf-8", newline="") as f:
+    with open_text(path, newline="") as f:
         reader = csv.DictReader(f, delimiter=delimiter)
         if not reader.fieldnames:
             raise DataError(f"{path}: empty file or missing header row")

@@ -26,6 +26,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from simsent._io import open_text
 from simsent.data.columns import ALIASES, canonical, canonical_name
 from simsent.data.readers import read_jsonl
 from simsent.errors import DataError
@@ -124,7 +125,7 @@ def read_triplets(path: str | os.PathLike, seed: int = 42) -> list[dict[str, Any
     if path.endswith((".jsonl", ".json")):
         return expand_triplets(read_jsonl(path), seed, source=path)
     delimiter = "," if path.endswith(".csv") else "\t"
-    with open(path, encoding="utf-8", newline="") as f:
+    with open_text(path, newline="") as f:
         lines = [r for r in csv.reader(f, delimiter=delimiter) if any(c.strip() for c in r)]
     if not lines:
         raise DataError(f"{path}: empty file")

@@ -22,7 +22,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from simsent.errors import ConfigError, DataError, ModelLoadError
+from simsent._io import read_json
+from simsent.errors import ConfigError, DataError, ModelLoadError, SimsentError
 from simsent.modeling.dense import DenseLayer
 from simsent.modeling.encoders import EncoderModule, encoder_class
 from simsent.modeling.pooling import Pooling, check_pooling
@@ -56,6 +57,14 @@ def chunked_forward(
                for k, v in features.items()}
         parts.append(forward(sub))
     return torch.cat(parts)[torch.argsort(order)]
+
+
+def _corrupt_model_message(path: str, exc: BaseException) -> str:
+    first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    return (
+        f"cannot load the model in {path!r}: its files look truncated or corrupt "
+        f"({type(exc).__name__}: {first}); re-save or re-download it"
+    )
 
 
 class SentenceEncoder(nn.Module):
@@ -103,8 +112,30 @@ class SentenceEncoder(nn.Module):
     ) -> SentenceEncoder:
         """Load a simsent folder, a sentence-transformers folder, or any Hugging Face model.
 
-        Arguments left as ``None`` keep what the folder says (defaults: mean pooling, 64 tokens).
+        Arguments left as ``None`` keep what the folder says (defaults: mean pooling, 64 tokens). A
+        folder with truncated or garbage weights or a corrupt config is a one-line ModelLoadError.
         """
+        name_or_path = os.fspath(name_or_path)
+        try:
+            return cls._from_pretrained(name_or_path, pooling, max_len, dropout, jieba)
+        except (SimsentError, ImportError):
+            raise
+        except (ValueError, KeyError, RuntimeError, UnicodeDecodeError, OSError) as exc:
+            raise ModelLoadError(_corrupt_model_message(name_or_path, exc)) from exc
+        except Exception as exc:  # e.g. safetensors' SafetensorError, which derives from Exception only
+            if type(exc).__name__ != "SafetensorError":
+                raise
+            raise ModelLoadError(_corrupt_model_message(name_or_path, exc)) from exc
+
+    @classmethod
+    def _from_pretrained(
+        cls,
+        name_or_path: str,
+        pooling: str | None = None,
+        max_len: int | None = None,
+        dropout: float | None = None,
+        jieba: bool | None = None,
+    ) -> SentenceEncoder:
         if pooling is not None:
             check_pooling(pooling)
         cfg_file = os.path.join(name_or_path, SIMSENT_CONFIG)
@@ -129,8 +160,9 @@ class SentenceEncoder(nn.Module):
 
     @classmethod
     def _load_simsent(cls, path, pooling, max_len, dropout, jieba) -> SentenceEncoder:
-        with open(os.path.join(path, SIMSENT_CONFIG), encoding="utf-8") as f:
-            cfg = json.load(f)
+        cfg = read_json(os.path.join(path, SIMSENT_CONFIG), what="model config")
+        if not isinstance(cfg, dict):
+            raise ModelLoadError(f"{path}/{SIMSENT_CONFIG} is not a JSON object; re-save the model")
         enc_dir = os.path.join(path, cfg.get("encoder_path", ""))
         overrides = {"max_len": max_len, "dropout": dropout, "jieba": jieba}
         try:

@@ -114,6 +114,10 @@ def write_sentence_transformers_folder(
     from simsent import __version__
 
     path = os.path.abspath(os.fspath(path))
+    if os.path.exists(path) and not os.path.isdir(path):
+        from simsent.errors import DataError
+
+        raise DataError(f"cannot save the model to {path}: it is an existing file; give a folder path")
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".tmp-save-", dir=parent)

@@ -134,7 +134,9 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, 
 
 
 def _device(cfg: PretrainConfig) -> torch.device:
-    return torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    from simsent.modeling.device import resolve_device
+
+    return resolve_device(cfg.device)
 
 
 def _model_and_tokenizer(texts, cfg: PretrainConfig, state: dict[str, Any] | None) -> tuple[Any, Any]:

@@ -26,6 +26,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from simsent._io import open_text
 from simsent.data.columns import ID_FIELDS, TEXT_FIELDS
 from simsent.data.readers import LineCounts, json_object, parse_lines
 from simsent.errors import DataError
@@ -53,7 +54,7 @@ def iter_corpus(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
     if not os.path.isfile(path):
         raise DataError(f"corpus file not found: {path}")
     kept = skipped = 0
-    with open(path, encoding="utf-8", newline="" if path.endswith((".csv", ".tsv")) else None) as f:
+    with open_text(path, newline="" if path.endswith((".csv", ".tsv")) else None) as f:
         if path.endswith((".csv", ".tsv")):
             reader = csv.DictReader(f, delimiter="\t" if path.endswith(".tsv") else ",")
             if not reader.fieldnames or not any(k in reader.fieldnames for k in TEXT_FIELDS):

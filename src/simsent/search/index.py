@@ -28,13 +28,14 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -455,16 +456,33 @@ class VectorIndex:
 
     @classmethod
     def load(cls, path: str | os.PathLike, model: Any = None) -> VectorIndex:
-        """Read an index folder; with ``model``, check it is the model that built the index."""
+        """Read an index folder; with ``model``, check it is the model that built the index.
+
+        A damaged folder (bad JSON, a cut records file, unreadable vectors) is a one-line DataError.
+        """
         path = os.fspath(path)
         cfg_file = os.path.join(path, INDEX_JSON)
         if not os.path.isfile(cfg_file):
             raise DataError(
                 f"no index at {path} (missing {INDEX_JSON}); build one with `simsent index build`"
             )
+        try:
+            index = cls._read(path, cfg_file)
+        except (ValueError, KeyError, TypeError, RuntimeError, OSError) as exc:  # JSON, faiss, numpy
+            first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+            raise DataError(
+                f"the index at {path} is damaged ({type(exc).__name__}: {first}); rebuild it with "
+                "`simsent index build`"
+            ) from exc
+        if model is not None:
+            index.check_model(model)
+        return index
+
+    @classmethod
+    def _read(cls, path: str, cfg_file: str) -> VectorIndex:
         with open(cfg_file, encoding="utf-8") as f:
             cfg = json.load(f)
-        if cfg.get("format") != FORMAT:
+        if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
             raise DataError(f"{cfg_file} is not a simsent index")
         engine = cfg.get("engine", "faiss")
         faiss = import_faiss(required=engine == "faiss")
@@ -477,7 +495,7 @@ class VectorIndex:
             **{k: v for k, v in params.items() if k in _PARAM_NAMES},
         )
         if engine == "numpy":
-            index._chunks = [np.load(os.path.join(path, NUMPY_FILE))]
+            index._chunks = [np.load(os.path.join(path, NUMPY_FILE), allow_pickle=False)]
         elif os.path.isfile(os.path.join(path, FAISS_FILE)):
             index._index = faiss.read_index(os.path.join(path, FAISS_FILE))
         with open(os.path.join(path, RECORDS), encoding="utf-8") as f:
@@ -490,9 +508,40 @@ class VectorIndex:
         stored = len(index._chunks[0]) if engine == "numpy" else (index._index.ntotal if index._index else 0)
         if stored != len(index.ids):
             raise DataError(f"{path}: {stored} vectors but {len(index.ids)} records; rebuild the index")
-        if model is not None:
-            index.check_model(model)
         return index
+
+
+@contextlib.contextmanager
+def index_lock(path: str | os.PathLike, timeout: float = 600.0) -> Iterator[None]:
+    """Hold the advisory lock of an index folder (``<path>.lock``) around a load-add-save, so that
+    concurrent writers wait for each other instead of losing rows.
+
+    Example:
+        >>> with index_lock("runs/faq-index"):                           # doctest: +SKIP
+        ...     index = VectorIndex.load("runs/faq-index"); index.add_texts(model, "more.txt")
+        ...     index.save("runs/faq-index")
+    """
+    from filelock import FileLock, Timeout
+
+    path = os.path.abspath(os.fspath(path))
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        open(path + ".lock", "a").close()  # filelock would retry an unwritable place until the timeout
+    except OSError as exc:
+        raise DataError(f"cannot write the index lock {path}.lock: {exc.strerror or exc}") from exc
+    lock = FileLock(path + ".lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        logger.info("another process is writing %s; waiting for it", path)
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout as exc:
+            raise DataError(f"{path} stayed locked by another writer for {timeout:.0f} s; try again") from exc
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 _PARAM_NAMES = (

@@ -18,6 +18,7 @@ Example:
 
 # no `from __future__ import annotations`: FastAPI must resolve the request models defined in
 # create_app from the endpoint annotations
+import json
 import logging
 import threading
 from typing import Annotated, Any
@@ -35,6 +36,70 @@ def _import_serve() -> None:
         raise ConfigError("the service needs FastAPI and uvicorn: pip install simsent[serve]") from exc
 
 
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``max_bytes`` is answered 413 before the app parses it
+    (from ``Content-Length`` when given, else while the body streams in)."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = int(max_bytes)
+
+    async def _reject(self, send: Any, status: int = 413, detail: str | None = None) -> None:
+        body = json.dumps({"detail": detail or f"request body over {self.max_bytes} bytes"}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None:
+            try:
+                too_big = int(length) > self.max_bytes
+            except ValueError:
+                await self._reject(send, 400, "invalid Content-Length")
+                return
+            if too_big:
+                await self._reject(send)
+                return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Any:
+            nonlocal received
+            message = await receive()
+            if message.get("type") == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started
+            started = started or message.get("type") == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._reject(send)
+
+
 def create_app(
     model: Any,
     index: Any = None,
@@ -43,6 +108,7 @@ def create_app(
     max_k: int = 100,
     batch_size: int = 32,
     model_path: str | None = None,
+    max_body_bytes: int = 1 << 20,
 ) -> Any:
     """Build the FastAPI app.
 
@@ -54,6 +120,7 @@ def create_app(
         max_k: largest ``k`` for /search.
         batch_size: encode batch size.
         model_path: shown by /health (default: where the model was loaded from).
+        max_body_bytes: larger request bodies are answered 413 before any parsing.
     """
     _import_serve()
     from fastapi import FastAPI, HTTPException, Request
@@ -71,6 +138,7 @@ def create_app(
     from starlette.concurrency import run_in_threadpool
 
     from simsent import __version__
+    from simsent.data.readers import is_blank
     from simsent.modeling.sentence_encoder import model_threshold
 
     if index is not None:
@@ -83,8 +151,8 @@ def create_app(
     lock = threading.Lock()
 
     def not_blank(s: str) -> str:
-        if not s.strip():
-            raise ValueError("text is blank")
+        if is_blank(s):
+            raise ValueError("text is blank (whitespace or zero-width characters only)")
         return s
 
     Text = Annotated[
@@ -97,7 +165,7 @@ def create_app(
 
         model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"texts": ["今天天气不错"]}})
         texts: Texts
-        normalize: bool = Field(True, description="L2-normalise the vectors")
+        normalize: bool = Field(True, strict=True, description="L2-normalise the vectors (true or false)")
 
     class EmbedResponse(BaseModel):
         embeddings: list[list[float]]
@@ -148,6 +216,8 @@ def create_app(
         description="Sentence embeddings, similarity and vector search (SimCSE-style models).",
     )
 
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
@@ -180,7 +250,12 @@ def create_app(
             "dim": dim,
             "threshold": model_threshold(model),
             "index": None if index is None else {"rows": len(index), "backend": index.backend},
-            "limits": {"max_texts": max_texts, "max_chars": max_chars, "max_k": max_k},
+            "limits": {
+                "max_texts": max_texts,
+                "max_chars": max_chars,
+                "max_k": max_k,
+                "max_body_bytes": max_body_bytes,
+            },
         }
 
     @app.post("/embed", response_model=EmbedResponse)

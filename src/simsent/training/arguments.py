@@ -14,6 +14,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+#: the precisions training and inference accept
+PRECISIONS = ("fp32", "bf16", "fp16")
+
 
 @dataclass
 class TrainingArguments:
@@ -63,8 +66,10 @@ class TrainingArguments:
     #: negatives, far fewer padded tokens). None = 16 on CPU (about 2.5x faster SimCSE training than
     #: one call on the duplicated 2N-row batch) and the whole batch on a GPU; 0 = whole batch always.
     forward_chunk_size: int | None = None
-    #: accelerate mixed precision: no, fp16 or bf16
-    mixed_precision: str = "no"
+    #: numeric precision of training: fp32, or bf16 / fp16 autocast (mixed precision; fp16 needs CUDA)
+    precision: str = "fp32"
+    #: device: auto (the first CUDA device when there is one, else CPU), cpu, cuda, cuda:N or mps
+    device: str = "auto"
     #: show a tqdm progress bar
     show_progress_bar: bool = True
     #: extra keyword arguments for the objective (e.g. {"scale": 20.0} for CoSENT)
@@ -85,8 +90,8 @@ class TrainingArguments:
         check_number("warmup_ratio", self.warmup_ratio, minimum=0, maximum=1)
         check_number("max_train_samples", self.max_train_samples, integer=True, minimum=1, optional=True)
         check_number("forward_chunk_size", self.forward_chunk_size, integer=True, minimum=0, optional=True)
-        if self.mixed_precision not in ("no", "fp16", "bf16"):
-            raise ConfigError(f"mixed_precision must be no, fp16 or bf16, got {self.mixed_precision!r}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if not isinstance(self.objective_kwargs, dict):
             raise ConfigError("objective_kwargs must be a dict of keyword arguments for the objective")
         from simsent.losses.simcse import check_variant
@@ -98,7 +103,11 @@ class TrainingArguments:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainingArguments:
-        """Build from a dict, ignoring unknown keys (saved by other versions)."""
+        """Build from a dict, ignoring unknown keys (saved by other versions); v0.1's
+        ``mixed_precision`` (no / bf16 / fp16) becomes ``precision``."""
+        data = dict(data)
+        if "mixed_precision" in data and "precision" not in data:
+            data["precision"] = {"no": "fp32"}.get(data["mixed_precision"], data["mixed_precision"])
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 

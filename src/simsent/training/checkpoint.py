@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import signal
+import threading
 from typing import Any
 
 import torch
@@ -44,3 +46,40 @@ def load_checkpoint(path: str) -> dict[str, Any] | None:
         raise ModelLoadError(
             f"cannot read the checkpoint {path}: {first[:200]}; delete it or rerun with --no-resume"
         ) from exc
+
+
+class StepBoundaryInterrupt:
+    """Defer Ctrl-C (SIGINT) to the end of the training step in flight.
+
+    Inside the ``with`` block the first Ctrl-C only sets :attr:`requested`; the loop checks it after
+    each step, writes its checkpoint at that step boundary and stops, so resuming gives the weights
+    of an uninterrupted run. A second Ctrl-C stops at once. Outside the main thread (where Python
+    delivers no signals) it does nothing.
+
+    Example:
+        >>> with StepBoundaryInterrupt() as interrupt:     # doctest: +SKIP
+        ...     for batch in loader:
+        ...         step(batch)
+        ...         if interrupt.requested:
+        ...             raise KeyboardInterrupt
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        logger.warning("Ctrl-C: stopping after the step in flight (press Ctrl-C again to stop now)")
+
+    def __enter__(self) -> StepBoundaryInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None

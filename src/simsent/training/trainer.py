@@ -32,7 +32,7 @@ from simsent.data.sampling import sample_rows
 from simsent.errors import DataError
 from simsent.losses import Objective, objective_class
 from simsent.training.arguments import TrainingArguments
-from simsent.training.checkpoint import load_checkpoint, save_checkpoint
+from simsent.training.checkpoint import StepBoundaryInterrupt, load_checkpoint, save_checkpoint
 from simsent.training.schedule import LinearSchedule, linear_scheduler, make_optimizer
 from simsent.training.seed import rng_state, set_rng_state, set_seed
 
@@ -83,6 +83,7 @@ class Trainer:
         self.loss_history: list[tuple[int, float]] = []
         self.best_score = -math.inf
         self.global_step = 0
+        self._start_fingerprint: str | None = None
 
     # ------------------------------------------------------------------ pieces
     def _loader(self) -> DataLoader:
@@ -128,10 +129,68 @@ class Trainer:
         )
         self.args.save(self.args.output_dir)
 
+    def _accelerator(self):
+        """A fresh ``Accelerator`` for this run's device and precision (several runs per process work)."""
+        from accelerate import Accelerator, DataLoaderConfiguration
+        from accelerate.state import AcceleratorState, GradientState
+
+        from simsent.errors import ConfigError
+        from simsent.modeling.device import resolve_device
+
+        device = resolve_device(self.args.device)
+        if self.args.precision == "fp16" and device.type != "cuda":
+            raise ConfigError("precision fp16 needs a CUDA device; use bf16 or fp32 on this device")
+        if device.type == "cuda" and device.index is not None:
+            torch.cuda.set_device(device)
+        distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+        if not distributed:  # one process: each run may choose its own device and precision
+            AcceleratorState._reset_state(reset_partial_state=True)
+            GradientState._reset_state()
+        return Accelerator(
+            cpu=device.type == "cpu",
+            mixed_precision={"fp32": "no"}.get(self.args.precision, self.args.precision),
+            dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True),
+        )
+
     def _checkpoint_file(self) -> str:
         return os.path.join(self.args.output_dir, CHECKPOINT, CHECKPOINT_STATE)
 
-    def _save_checkpoint(self, accelerator, epoch: int, step_in_epoch: int) -> None:
+    def _resume_key(self) -> dict[str, Any]:
+        """What a checkpoint must match to be resumed: the starting model, the data and every setting
+        that changes the trajectory (a changed batch size must not resume silently)."""
+        import hashlib
+        import json
+
+        from simsent.modeling.sentence_encoder import model_fingerprint
+
+        keep = ("objective", "simcse_variant", "temperature", "epochs", "batch_size", "lr", "warmup_ratio",
+                "weight_decay", "max_grad_norm", "seed", "max_train_samples", "dedup", "precision",
+                "objective_kwargs")
+        rows = json.dumps(self.rows, sort_keys=True, ensure_ascii=False, default=str).encode()
+        return {
+            **{k: getattr(self.args, k) for k in keep},
+            "model": self._start_fingerprint or model_fingerprint(self.model),
+            "data": hashlib.sha256(rows).hexdigest()[:16],
+        }
+
+    def _check_resume_key(self, saved: dict[str, Any] | None) -> None:
+        from simsent.errors import ConfigError
+
+        current = self._resume_key()
+        if saved is None:
+            return
+        changed = [k for k in current if saved.get(k) != current[k]]
+        if changed:
+            what = ", ".join(
+                f"{k} {saved.get(k)!r} -> {current[k]!r}" if k not in ("model", "data") else f"another {k}"
+                for k in changed
+            )
+            raise ConfigError(
+                f"{self._checkpoint_file()} belongs to another run ({what}); rerun with --no-resume "
+                "(resume=False) to start over, or use another --output"
+            )
+
+    def _save_checkpoint(self, accelerator, epoch: int, step_in_epoch: int, rng: Any = None) -> None:
         """Model, optimiser, schedule, random states and progress in one weights-only file."""
         objective = accelerator.unwrap_model(self._prepared["objective"])
         save_checkpoint(
@@ -140,7 +199,8 @@ class Trainer:
                 "objective": objective.state_dict(),
                 "optimizer": self._prepared["optimizer"].state_dict(),
                 "scheduler": self._prepared["scheduler"].state_dict(),
-                "rng": rng_state(),
+                "rng": rng if rng is not None else rng_state(),
+                "resume_key": self._resume_key(),
                 "global_step": self.global_step,
                 "epoch": epoch,
                 "step_in_epoch": step_in_epoch,
@@ -156,6 +216,7 @@ class Trainer:
         state = load_checkpoint(self._checkpoint_file())
         if state is None:
             return 0, 0
+        self._check_resume_key(state.get("resume_key"))
         accelerator.unwrap_model(self._prepared["objective"]).load_state_dict(state["objective"])
         self._prepared["optimizer"].load_state_dict(state["optimizer"])
         self._prepared["scheduler"].load_state_dict(state["scheduler"])
@@ -170,14 +231,13 @@ class Trainer:
     # ------------------------------------------------------------------ loop
     def train(self) -> dict[str, Any]:
         """Train; returns ``{"global_step", "best_score", "history", "train_seconds"}``."""
-        from accelerate import Accelerator, DataLoaderConfiguration
+        from simsent.modeling.sentence_encoder import model_fingerprint
 
         args = self.args
         os.makedirs(args.output_dir, exist_ok=True)
-        accelerator = Accelerator(
-            mixed_precision=args.mixed_precision,
-            dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True),
-        )
+        accelerator = self._accelerator()
+        self.model.to(accelerator.device)
+        self._start_fingerprint = model_fingerprint(self.model)  # what a checkpoint must have started from
         train_loader = self._loader()
         steps_per_epoch = len(train_loader)
         total_steps = max(1, steps_per_epoch * args.epochs)
@@ -206,7 +266,10 @@ class Trainer:
         )
         start, seen, running = time.perf_counter(), 0, []
         epoch, step_in_epoch = start_epoch, skip
+        step_rng, mid_step = None, False
+        interrupt = StepBoundaryInterrupt()
         try:
+            interrupt.__enter__()
             for epoch in range(start_epoch, args.epochs):
                 train_loader.set_epoch(epoch)
                 loader = train_loader
@@ -214,6 +277,7 @@ class Trainer:
                     loader = accelerator.skip_first_batches(loader, skip)
                 step_in_epoch = skip if epoch == start_epoch else 0
                 for batch in loader:
+                    step_rng, mid_step = rng_state(), True
                     loss = objective(batch["features"], batch["labels"])
                     if not torch.isfinite(loss):
                         raise FloatingPointError(f"loss is {loss.item()} at step {self.global_step}")
@@ -225,6 +289,7 @@ class Trainer:
                     optimizer.zero_grad()
                     self.global_step += 1
                     step_in_epoch += 1
+                    mid_step = False
                     seen += len(batch["features"][0]["input_ids"]) // max(1, objective.views)
                     running.append(loss.item())
                     bar.update(1)
@@ -238,15 +303,20 @@ class Trainer:
                         self._eval_and_keep_best()
                     if args.checkpoint_steps > 0 and self.global_step % args.checkpoint_steps == 0:
                         self._save_checkpoint(accelerator, epoch, step_in_epoch)
+                    if interrupt.requested:
+                        raise KeyboardInterrupt
                 skip = 0
                 if args.checkpoint_steps == 0 and epoch + 1 < args.epochs:
                     self._save_checkpoint(accelerator, epoch + 1, 0)
         except BaseException:
-            # Ctrl-C or a crash: keep what we have so `train` can resume
+            # Ctrl-C (taken at a step boundary) or a crash: keep what we have so `train` can resume; a
+            # step that failed half-way is redone from its start (same random state) on resume
             bar.close()
             logger.warning("training interrupted at step %d; writing checkpoint", self.global_step)
-            self._save_checkpoint(accelerator, epoch, step_in_epoch)
+            self._save_checkpoint(accelerator, epoch, step_in_epoch, rng=step_rng if mid_step else None)
             raise
+        finally:
+            interrupt.__exit__(None, None, None)
         bar.close()
         train_seconds = time.perf_counter() - start
         if self.evaluator is not None and (args.eval_steps == 0 or self.global_step % args.eval_steps):

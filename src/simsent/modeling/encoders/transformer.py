@@ -31,6 +31,25 @@ DROPOUT_KEYS = (
     "activation_dropout",
 )
 SIMSENT_ENCODER_CONFIG = "simsent_encoder.json"
+#: architectures whose position ids start after the padding index (RoBERTa: pad_token_id + 1)
+PADDING_OFFSET_MODELS = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "longformer", "mpnet",
+                         "data2vec-text", "ibert", "luke"}
+
+
+def position_limit(config: Any) -> int | None:
+    """Longest input in tokens the model's position table allows (``None``: no table, no limit).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> position_limit(SimpleNamespace(model_type="roberta", max_position_embeddings=514, pad_token_id=1))
+        512
+    """
+    n = getattr(config, "max_position_embeddings", None)
+    if not isinstance(n, int) or n <= 0:
+        return None
+    if getattr(config, "model_type", None) in PADDING_OFFSET_MODELS:
+        n -= int(getattr(config, "pad_token_id", 1) or 0) + 1
+    return max(1, n)
 
 
 def _load_error(name: str, exc: Exception) -> ModelLoadError:
@@ -61,6 +80,10 @@ class TransformerEncoder(EncoderModule):
         super().__init__()
         self.model = model
         self.tokenizer = tokenizer
+        limit = position_limit(getattr(model, "config", None))
+        if limit is not None and int(max_len) > limit:
+            logger.warning("max_len %d exceeds the model's %d positions; using %d", max_len, limit, limit)
+            max_len = limit
         self.max_len = int(max_len)
         self.jieba = bool(jieba)
         self.output_hidden_states = False

@@ -1,0 +1,43 @@
+"""Devices as an option, never an assumption: ``auto`` | ``cpu`` | ``cuda`` | ``cuda:N`` | ``mps``.
+
+Example:
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    >>> resolve_device("gpu9")
+    Traceback (most recent call last):
+    ...
+    simsent.errors.ConfigError: unknown --device 'gpu9'; use auto, cpu, cuda, cuda:N or mps
+"""
+
+from __future__ import annotations
+
+import re
+
+import torch
+
+from simsent.errors import ConfigError
+
+_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
+    """The ``torch.device`` for ``spec`` (``None``/``auto``: the first CUDA device when there is one, else
+    CPU); a device this machine lacks is a one-line :class:`~simsent.errors.ConfigError`."""
+    if isinstance(spec, torch.device):
+        spec = str(spec)
+    spec = (spec or "auto").strip().lower()
+    if not _PATTERN.match(spec):
+        raise ConfigError(f"unknown --device {spec!r}; use auto, cpu, cuda, cuda:N or mps")
+    if spec == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if spec.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ConfigError(f"--device {spec}: no CUDA device is available here; use --device cpu")
+        index = int(spec.split(":")[1]) if ":" in spec else 0
+        if index >= torch.cuda.device_count():
+            raise ConfigError(
+                f"--device {spec}: this machine has {torch.cuda.device_count()} CUDA device(s) (cuda:0..)"
+            )
+    if spec == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ConfigError("--device mps: MPS is not available here; use --device cpu")
+    return torch.device(spec)
