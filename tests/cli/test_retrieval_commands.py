@@ -136,6 +136,8 @@ def test_calibrate_then_mine(model_dir, tmp_path, capsys, cli):
 
 def test_serve_command_starts_and_answers(model_dir):
     httpx = pytest.importorskip("httpx")
+    pytest.importorskip("fastapi")  # the [serve] extra
+    pytest.importorskip("uvicorn")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

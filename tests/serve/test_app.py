@@ -94,6 +94,9 @@ def test_search(server):
         ("/embed", {"texts": []}, "texts"),  # empty list
         ("/embed", {"texts": [""]}, "texts.0"),  # empty text
         ("/embed", {"texts": ["   "]}, "blank"),  # blank text
+        ("/embed", {"texts": ["\u200b\u200d\ufeff"]}, "blank"),  # zero-width / format characters only
+        ("/embed", {"texts": ["今天"], "normalize": "yes"}, "normalize"),  # booleans are strict
+        ("/embed", {"texts": ["今天"], "normalize": 1}, "normalize"),
         ("/embed", {"texts": ["a"] * 5}, "at most 4"),  # too many texts
         ("/embed", {"texts": ["长" * 21]}, "at most 20"),  # too long text
         ("/embed", {"texts": [1, 2]}, "string"),  # wrong type
@@ -127,3 +130,25 @@ def test_search_without_index_is_404(tiny_bert):
         r = c.post("/search", json={"queries": ["今天"]})
         assert r.status_code == 404 and "--index" in r.json()["detail"]
         assert c.post("/similarity", json={"sentences1": ["a"], "sentences2": ["b"]}).json()["same"] is None
+
+
+def test_request_bodies_over_the_limit_are_413_before_parsing(tiny_bert):
+    from fastapi.testclient import TestClient
+
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.serve import create_app
+
+    with TestClient(create_app(SentenceEncoder.load(tiny_bert), max_body_bytes=200)) as c:
+        assert c.post("/embed", json={"texts": ["今天"]}).status_code == 200
+        big = b'{"texts": ["' + b"a" * 300 + b'"]}'
+        r = c.post("/embed", content=big, headers={"content-type": "application/json"})
+        assert r.status_code == 413 and "200 bytes" in r.json()["detail"]
+
+        def chunks():  # no Content-Length: counted while it streams in
+            yield b'{"texts": ["'
+            yield b"a" * 300
+            yield b'"]}'
+
+        r = c.post("/embed", content=chunks(), headers={"content-type": "application/json"})
+        assert r.status_code == 413
+        assert c.get("/health").json()["limits"]["max_body_bytes"] == 200

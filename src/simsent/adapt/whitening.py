@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from simsent.errors import ConfigError, DataError
+from simsent.errors import ConfigError, DataError, check_number
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ def fit_whitening(
         dim: keep the ``k`` leading directions (``None``: all ``d``).
         eps: relative regulariser, ``S + eps * max(S)``; ``0`` makes a singular covariance an error.
     """
+    check_number("eps", eps, minimum=0)
     x = np.asarray(vectors, dtype=np.float64)
     if x.ndim != 2:
         raise DataError(f"whitening needs a 2-D array of vectors, got shape {x.shape}")

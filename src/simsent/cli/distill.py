@@ -63,6 +63,9 @@ def distill(
         kernels = [int(k) for k in split_list(kernel_sizes)]
     except ValueError as exc:
         raise ConfigError(f"--kernel-sizes must be integers like 2,3,4, got {kernel_sizes!r}") from exc
+    from simsent.errors import check_number
+
+    check_number("--dropout", dropout, minimum=0, maximum=1)
     output_dir(output)
     texts = list(dict.fromkeys(read_texts(corpus, "--corpus")))
     texts = seeded_subset(texts, max_train_samples, seed)

@@ -104,10 +104,12 @@ def train(
 ) -> None:
     """Train a sentence encoder (unsupervised SimCSE by default)."""
     from simsent.data.readers import read_any
+    from simsent.errors import check_number
     from simsent.evaluation.sts import STSEvaluator
     from simsent.modeling.sentence_encoder import SentenceEncoder
     from simsent.training.trainer import Trainer
 
+    check_number("--dropout", dropout, minimum=0, maximum=1, optional=True)
     require_file(train_file, "--train-file")
     output_dir(output)
     args = TrainingArguments(

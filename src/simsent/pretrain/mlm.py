@@ -33,7 +33,7 @@ import torch
 from simsent.errors import ConfigError, ModelLoadError
 from simsent.pretrain.config import PretrainConfig
 from simsent.pretrain.tokenizer_builder import build_tokenizer, save_tokenizer
-from simsent.training.checkpoint import load_checkpoint, save_checkpoint
+from simsent.training.checkpoint import StepBoundaryInterrupt, load_checkpoint, save_checkpoint
 from simsent.training.curves import save_history
 from simsent.training.schedule import LinearSchedule, linear_scheduler, make_optimizer
 from simsent.training.seed import rng_state, set_rng_state, set_seed
@@ -199,6 +199,24 @@ def mlm_loss(model: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------- training
+#: settings a pretraining checkpoint must share with the run that resumes it (budgets may change)
+RESUME_KEYS = ("tokenizer", "min_freq", "max_vocab", "layers", "hidden", "heads", "intermediate", "max_len",
+               "dropout", "init", "batch_size", "lr", "warmup_ratio", "weight_decay", "max_grad_norm",
+               "mlm_probability", "seed")
+
+
+def check_resumable(saved: dict[str, Any], cfg: PretrainConfig, path: str) -> None:
+    """A one-line ConfigError when the checkpoint at ``path`` was written with other settings."""
+    now = cfg.to_dict()
+    changed = [k for k in RESUME_KEYS if k in saved and saved[k] != now.get(k)]
+    if changed:
+        what = ", ".join(f"{k} {saved[k]!r} -> {now.get(k)!r}" for k in changed)
+        raise ConfigError(
+            f"{path} belongs to another run ({what}); rerun with --no-resume to start over, "
+            "or use another --output"
+        )
+
+
 def pretrain(
     texts: Sequence[str],
     cfg: PretrainConfig,
@@ -223,6 +241,8 @@ def pretrain(
     os.makedirs(cfg.output_dir, exist_ok=True)
     ckpt_path = os.path.join(cfg.output_dir, CHECKPOINT_FILE)
     state = load_checkpoint(ckpt_path) if cfg.resume else None
+    if state is not None:
+        check_resumable(state.get("config", {}), cfg, ckpt_path)
     set_seed(cfg.seed)
 
     model, tokenizer = _model_and_tokenizer(texts, cfg, state)
@@ -260,11 +280,12 @@ def pretrain(
     for group in optimizer.param_groups:  # keep lr consistent with the (possibly re-planned) schedule
         group["lr"] = group["initial_lr"] * schedule(step)
 
-    def checkpoint() -> None:
+    def checkpoint(rng: dict[str, Any] | None = None) -> None:
         save_checkpoint(ckpt_path, {
             "step": step, "elapsed": elapsed_before + (time.perf_counter() - start), "tokens": tokens_total,
             "history": history, "model": model.state_dict(), "model_config": model.config.to_dict(),
-            "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng_state(),
+            "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+            "rng": rng if rng is not None else rng_state(),
             "config": cfg.to_dict(),
         })
 
@@ -277,8 +298,12 @@ def pretrain(
     window: list[float] = []
     lengths = [len(e["input_ids"]) for e in examples]
     batches, batches_epoch = [], -1
+    step_rng, mid_step = None, False
+    interrupt = StepBoundaryInterrupt()
     try:
+        interrupt.__enter__()
         while step < total_steps:
+            step_rng, mid_step = rng_state(), True  # a step that fails half-way is redone from here
             epoch, pos = divmod(step, steps_per_epoch)
             if epoch != batches_epoch:
                 batches, batches_epoch = epoch_batches(lengths, bs, cfg.seed + epoch), epoch
@@ -296,6 +321,7 @@ def pretrain(
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             step += 1
+            mid_step = False
             n_tok = int(batch["attention_mask"].sum())
             tokens_total += n_tok
             session_tokens += n_tok
@@ -324,11 +350,15 @@ def pretrain(
                         bar.total = schedule.total_steps
             if cfg.checkpoint_steps > 0 and step % cfg.checkpoint_steps == 0 and step < total_steps:
                 checkpoint()
+            if interrupt.requested:  # Ctrl-C, taken at this step boundary
+                raise KeyboardInterrupt
     except BaseException:
         bar.close()
         logger.warning("pretraining interrupted at step %d; writing a checkpoint to resume from", step)
-        checkpoint()
+        checkpoint(rng=step_rng if mid_step else None)
         raise
+    finally:
+        interrupt.__exit__(None, None, None)
     bar.close()
     seconds = time.perf_counter() - start
     if cfg.keep_checkpoint:

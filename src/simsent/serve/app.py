@@ -36,10 +36,6 @@ def _import_serve() -> None:
         raise ConfigError("the service needs FastAPI and uvicorn: pip install simsent[serve]") from exc
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """ASGI middleware: a request body over ``max_bytes`` is answered 413 before the app parses it
     (from ``Content-Length`` when given, else while the body streams in)."""
@@ -76,28 +72,29 @@ class BodyLimit:
             if too_big:
                 await self._reject(send)
                 return
-        received = 0
-        started = False
+        if length is None:  # streamed (chunked) body: read it here, up to the limit, then replay it
+            body, more = b"", True
+            while more:
+                message = await receive()
+                if message.get("type") != "http.request":
+                    break
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+                if len(body) > self.max_bytes:
+                    await self._reject(send)
+                    return
+            sent = False
 
-        async def limited_receive() -> Any:
-            nonlocal received
-            message = await receive()
-            if message.get("type") == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge
-            return message
+            async def replay() -> Any:
+                nonlocal sent
+                if sent:
+                    return await receive()
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
 
-        async def tracking_send(message: Any) -> None:
-            nonlocal started
-            started = started or message.get("type") == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._reject(send)
+            await self.app(scope, replay, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def create_app(

@@ -88,12 +88,12 @@ def test_trains_with_unsupervised_simcse(tmp_path):
     from simsent.training.trainer import Trainer
 
     model = small_model(dropout=0.2)
-    before = {k: v.clone() for k, v in model.state_dict().items()}
+    before = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     args = TrainingArguments(output_dir=str(tmp_path / "run"), batch_size=4, lr=1e-2, epochs=1, eval_steps=0,
                              checkpoint_steps=0, show_progress_bar=False)
     out = Trainer(model, args, CORPUS).train()
     assert out["global_step"] == 2
-    assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert any(not torch.equal(before[k], v.cpu()) for k, v in model.state_dict().items())
     loaded = SentenceEncoder.load(str(tmp_path / "run"))
     np.testing.assert_allclose(loaded.encode(CORPUS), model.encode(CORPUS), atol=1e-6)
 

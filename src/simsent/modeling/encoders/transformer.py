@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from simsent.errors import ModelLoadError
+from simsent.errors import ModelLoadError, check_number
 from simsent.modeling.encoders.base import EncoderModule
 
 logger = logging.getLogger(__name__)
@@ -102,6 +102,8 @@ class TransformerEncoder(EncoderModule):
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
         name_or_path = os.fspath(name_or_path)
+        check_number("dropout", dropout, minimum=0, maximum=1, optional=True)
+        check_number("max_len", max_len, integer=True, minimum=1)
         looks_like_path = name_or_path.startswith((".", "/", "~")) or name_or_path.count("/") > 1
         if looks_like_path and not os.path.isdir(name_or_path):
             raise ModelLoadError(f"model folder not found: {name_or_path}")
