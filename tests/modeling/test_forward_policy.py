@@ -4,6 +4,7 @@ gradients."""
 import pytest
 import torch
 
+from simsent.data.collator import TextBatchCollator
 from simsent.losses.simcse import UnsupervisedSimCSELoss
 from simsent.modeling.encoders.textcnn import build_textcnn_model
 from simsent.modeling.sentence_encoder import SentenceEncoder, chunked_forward
@@ -63,3 +64,31 @@ def test_a_chunk_of_empty_rows_keeps_its_width():
     out = chunked_forward(Probe(), {"input_ids": ids, "attention_mask": (ids > 0).long()}, 2)
     # row widths: 2 for the first chunk (longest row has 2 tokens), 3 (untrimmed) for the empty chunk
     assert out.squeeze(1).tolist() == [11 + 2, 7 + 2, 0 + 3, 0 + 3]
+
+
+@pytest.mark.parametrize("budget", [8, 20, 1000])
+def test_token_budget_chunks_give_the_whole_batch_loss_and_gradients(tiny_bert, budget):
+    model = SentenceEncoder.from_pretrained(tiny_bert, pooling="mean", max_len=16)
+    model.eval()
+    collate = TextBatchCollator(model.tokenize, ("sentence",), views=2)
+    features = collate([{"sentence": t} for t in TEXTS])["features"][0]
+    assert features["row_lengths"] == features["attention_mask"].sum(1).tolist()
+    loss = UnsupervisedSimCSELoss(model)
+    params = [p for p in model.parameters() if p.requires_grad]
+
+    def run(token_budget):
+        model.forward_token_budget = token_budget
+        value = loss([dict(features)], None)
+        return value, torch.autograd.grad(value, params, allow_unused=True)
+
+    whole, grads_whole = run(None)
+    widths = []
+    handle = model.encoder.register_forward_pre_hook(lambda _m, a: widths.append(a[0]["input_ids"].shape))
+    chunked, grads_chunked = run(budget)
+    handle.remove()
+    torch.testing.assert_close(chunked, whole, rtol=1e-5, atol=1e-6)
+    for a, b in zip(grads_whole, grads_chunked, strict=True):
+        if a is not None:
+            torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
+    assert sum(rows for rows, _ in widths) == 2 * len(TEXTS)
+    assert all(rows == 1 or rows * width <= budget for rows, width in widths)  # the budget holds

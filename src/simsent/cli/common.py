@@ -124,6 +124,28 @@ def device_option() -> Any:
     return typer.Option("auto", "--device", help="auto (cuda when available), cpu, cuda, cuda:N or mps.")
 
 
+def precision_option() -> Any:
+    """The ``--precision`` option: fp32, or bf16 / fp16 autocast (fp16 needs a CUDA device)."""
+    return typer.Option("fp32", "--precision", help="fp32, or bf16 / fp16 autocast (fp16 needs CUDA).")
+
+
+def ready_model(path: str, device: str, precision: str, **kwargs: Any):
+    """Load a model onto ``--device`` with its inference ``--precision`` (both checked first)."""
+    from simsent.errors import ConfigError
+    from simsent.modeling.device import resolve_device
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.arguments import PRECISIONS
+
+    if precision not in PRECISIONS:
+        raise ConfigError(f"unknown --precision {precision!r}; use {', '.join(PRECISIONS)}")
+    where = resolve_device(device)
+    if precision == "fp16" and where.type != "cuda":
+        raise ConfigError("--precision fp16 needs a CUDA device; use bf16 or fp32 here")
+    model = SentenceEncoder.from_pretrained(path, **kwargs).to(where)
+    model.precision = precision
+    return model
+
+
 def read_texts(path: str, option: str) -> list[str]:
     """Every text of a user's file (both sides of pairs), or one line saying why there is none."""
     from simsent.data.columns import sentences_of

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import device_option, output_file, read_texts
+from simsent.cli.common import device_option, output_file, precision_option, read_texts, ready_model
 
 
 def encode(
@@ -18,17 +18,15 @@ def encode(
     batch_size: int = typer.Option(64, min=1),
     normalize: bool = typer.Option(False, help="L2-normalise the vectors."),
     device: str = device_option(),
+    precision: str = precision_option(),
 ) -> None:
     """Encode sentences into a .npy matrix, one row per input sentence."""
     import numpy as np
 
     from simsent._io import atomic_path
-    from simsent.modeling.device import resolve_device
-    from simsent.modeling.sentence_encoder import SentenceEncoder
-
     output_file(output, "--output")
     texts = read_texts(input, "--input")
-    encoder = SentenceEncoder.from_pretrained(model).to(resolve_device(device))
+    encoder = ready_model(model, device, precision)
     vecs = encoder.encode(
         texts, batch_size=batch_size, normalize_embeddings=normalize, show_progress_bar=True
     )

@@ -10,7 +10,7 @@ import os
 
 import typer
 
-from simsent.cli.common import device_option, output_file
+from simsent.cli.common import device_option, output_file, precision_option, ready_model
 
 
 def evaluate(
@@ -27,21 +27,19 @@ def evaluate(
     seed: int = typer.Option(42),
     output: str | None = typer.Option(None, help="Write metrics as JSON here (and a .md beside it)."),
     device: str = device_option(),
+    precision: str = precision_option(),
 ) -> None:
     """Spearman/Pearson of cosine vs gold labels (plus alignment/uniformity) per task."""
     from simsent._io import write_json, write_text
     from simsent.data.tasks import parse_tasks, resolve_data_dir
     from simsent.evaluation.sts import STSEvaluator, summarize, to_markdown
-    from simsent.modeling.device import resolve_device
-    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     if output:
         output_file(output, "--output")
     task_list = parse_tasks(tasks)
     resolve_data_dir(data_dir)
     evaluators = [STSEvaluator.from_task(t, split, data_dir, max_pairs, seed) for t in task_list]
-    encoder = SentenceEncoder.from_pretrained(model, pooling=pooling, max_len=max_len)
-    encoder.to(resolve_device(device))
+    encoder = ready_model(model, device, precision, pooling=pooling, max_len=max_len)
     per_task = {}
     for ev in evaluators:
         ev.batch_size = batch_size

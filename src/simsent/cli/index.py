@@ -12,7 +12,14 @@ import json
 
 import typer
 
-from simsent.cli.common import device_option, index_model, load_model, output_dir, require_file
+from simsent.cli.common import (
+    device_option,
+    index_model,
+    output_dir,
+    precision_option,
+    ready_model,
+    require_file,
+)
 
 index_app = typer.Typer(help="Build, extend and query a vector index of a corpus.", no_args_is_help=True)
 
@@ -38,15 +45,15 @@ def index_build(
     nprobe: int = typer.Option(16, min=1, help="IVF cells visited per query."),
     refine: int = typer.Option(0, min=0, help="IVF-PQ: re-rank refine*k candidates exactly (0: off)."),
     device: str = device_option(),
+    precision: str = precision_option(),
 ) -> None:
     """Encode a corpus with MODEL in streamed chunks and save a vector index."""
-    from simsent.modeling.device import resolve_device
     from simsent.search import VectorIndex
     from simsent.search.index import index_lock
 
     require_file(corpus, "--corpus")
     output_dir(output)
-    enc = load_model(model).to(resolve_device(device))
+    enc = ready_model(model, device, precision)
     index = VectorIndex.build(
         enc,
         corpus,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import device_option, load_model
+from simsent.cli.common import device_option, precision_option, ready_model
 
 
 def serve(
@@ -21,10 +21,10 @@ def serve(
     batch_size: int = typer.Option(32, min=1),
     max_body_bytes: int = typer.Option(1 << 20, min=1, help="Largest request body; bigger ones get 413."),
     device: str = device_option(),
+    precision: str = precision_option(),
 ) -> None:
     """Serve POST /embed, /similarity, /search and GET /health (OpenAPI docs at /docs)."""
     from simsent.errors import ConfigError
-    from simsent.modeling.device import resolve_device
     from simsent.search import VectorIndex
     from simsent.serve import create_app
 
@@ -33,7 +33,7 @@ def serve(
     except ImportError as exc:
         raise ConfigError("the service needs FastAPI and uvicorn: pip install simsent[serve]") from exc
     check_port_free(host, port)
-    enc = load_model(model).to(resolve_device(device))
+    enc = ready_model(model, device, precision)
     index = VectorIndex.load(index_dir, model=enc) if index_dir else None
     app = create_app(
         enc,

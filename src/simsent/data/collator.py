@@ -49,6 +49,8 @@ class TextBatchCollator:
             batch = self.tokenize([str(r[col]) for r in rows])
             if self.views > 1:  # tokenise once, repeat the tensors: same as tokenising texts * views
                 batch = {k: torch.cat([v] * self.views) for k, v in batch.items()}
+            if "attention_mask" in batch:  # the forward policy plans its chunks from these, on the host
+                batch["row_lengths"] = batch["attention_mask"].sum(dim=1).tolist()
             features.append(batch)
         labels = None
         if self.label_column:

@@ -33,30 +33,90 @@ logger = logging.getLogger(__name__)
 
 def chunked_forward(
     forward: Callable[[dict[str, torch.Tensor]], torch.Tensor],
-    features: dict[str, torch.Tensor],
+    features: dict[str, Any],
     chunk: int | None,
+    token_budget: int | None = None,
 ) -> torch.Tensor:
-    """Embed one tokenised batch in length-sorted chunks of ``chunk`` rows.
+    """Embed one tokenised batch in length-sorted chunks, each cut to its longest row.
 
-    With a chunk size, the rows are sorted by length, encoded ``chunk`` at a time with
-    each chunk's trailing all-padding columns cut off, and put back in their order. Every row is
-    still encoded on its own (masked attention, its own dropout mask), so the embeddings and their
-    gradients are those of one call on the whole batch, for far fewer padded tokens.
+    The rows are sorted by length and encoded a chunk at a time with each chunk's trailing
+    all-padding columns cut off, then put back in their order. A chunk holds ``chunk`` rows, or, with
+    ``token_budget``, as many rows as fit in that many padded tokens (few large calls on a GPU). Every
+    row is still encoded on its own (masked attention, its own dropout mask), so the embeddings and
+    their gradients are those of one call on the whole batch, for far fewer padded tokens.
+
+    ``features["row_lengths"]`` (a list of ints the collator adds) lets the plan be made on the host
+    without waiting for the device; without it the lengths are read from the attention mask.
     """
+    features = dict(features)
+    row_lengths = features.pop("row_lengths", None)
     mask = features.get("attention_mask")
     n = len(next(iter(features.values())))
-    if not chunk or n <= chunk or mask is None:
+    if mask is None or not (chunk or token_budget) or (chunk and not token_budget and n <= chunk):
         return forward(features)
-    order = torch.argsort(mask.sum(dim=1), descending=True, stable=True)
-    parts = []
-    for start in range(0, n, chunk):
-        rows = order[start : start + chunk]
-        used = torch.nonzero(mask[rows].any(dim=0))  # drop trailing all-padding columns only
-        width = int(used.max()) + 1 if len(used) else mask.shape[1]
-        sub = {k: v[rows][:, :width] if v.dim() > 1 and v.shape[1] == mask.shape[1] else v[rows]
-               for k, v in features.items()}
-        parts.append(forward(sub))
-    return torch.cat(parts)[torch.argsort(order)]
+    if row_lengths is None:
+        row_lengths = mask.sum(dim=1).tolist()
+    order = sorted(range(n), key=lambda i: -row_lengths[i])  # stable: ties keep their order
+    full = mask.shape[1]
+    if token_budget:
+        sizes, start = [], 0
+        while start < n:
+            width = int(row_lengths[order[start]]) or full
+            size = max(1, min(n - start, token_budget // width))
+            sizes.append(size)
+            start += size
+    else:
+        sizes = [min(chunk, n - s) for s in range(0, n, chunk)]
+    if len(sizes) == 1:  # one call: only the trailing padding columns go
+        return forward(_cut(features, None, int(max(row_lengths)) or full, full))
+    index = _index_tensor(order, mask.device)
+    parts, start = [], 0
+    for size in sizes:
+        rows = index[start : start + size]
+        # the chunk's longest row (sorted descending); a chunk of empty rows keeps the full width
+        width = int(row_lengths[order[start]]) or full
+        start += size
+        parts.append(forward(_cut(features, rows, width, full)))
+    return torch.cat(parts)[torch.argsort(index)]
+
+
+def _index_tensor(values: list[int], device: torch.device) -> torch.Tensor:
+    """A long tensor on ``device`` without a blocking copy (pinned memory on CUDA)."""
+    t = torch.tensor(values, dtype=torch.long)
+    return t.pin_memory().to(device, non_blocking=True) if device.type == "cuda" else t.to(device)
+
+
+def _cut(
+    features: dict[str, torch.Tensor], rows: torch.Tensor | None, width: int, full: int
+) -> dict[str, torch.Tensor]:
+    """``rows`` of every feature (all when ``None``), token-level ones cut to ``width`` columns."""
+    out = {}
+    for k, v in features.items():
+        v = v if rows is None else v[rows]
+        out[k] = v[:, :width] if v.dim() > 1 and v.shape[1] == full else v
+    return out
+
+
+def to_device(features: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    """Move a tokenised batch to ``device``; on CUDA through pinned memory without blocking the host, so
+    the next batch is tokenised while the GPU works on this one."""
+    if device.type != "cuda":
+        return {k: v.to(device) for k, v in features.items()}
+    return {k: v.pin_memory().to(device, non_blocking=True) for k, v in features.items()}
+
+
+def autocast(device: torch.device, precision: str) -> Any:
+    """``torch.autocast`` for ``precision`` (bf16 / fp16) on ``device``; a no-op context for fp32."""
+    import contextlib
+
+    if precision in (None, "fp32"):
+        return contextlib.nullcontext()
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    if dtype is None:
+        raise ConfigError(f"unknown precision {precision!r}; use fp32, bf16 or fp16")
+    if dtype is torch.float16 and device.type != "cuda":
+        raise ConfigError("precision fp16 needs a CUDA device; use bf16 or fp32 here")
+    return torch.autocast(device_type=device.type, dtype=dtype)
 
 
 def _corrupt_model_message(path: str, exc: BaseException) -> str:
@@ -99,6 +159,10 @@ class SentenceEncoder(nn.Module):
         #: rows per encoder call in :meth:`forward_batch` (None or 0: the whole batch in one call); the
         #: trainer sets it (16 on CPU, whole batch on a GPU)
         self.forward_chunk_size: int | None = None
+        #: or: padded tokens per encoder call (length-sorted chunks filled up to it; the GPU default)
+        self.forward_token_budget: int | None = None
+        #: numeric precision of :meth:`encode`: fp32, or bf16 / fp16 autocast (outputs stay float32)
+        self.precision: str = "fp32"
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -194,7 +258,8 @@ class SentenceEncoder(nn.Module):
 
     def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
         """Embed a tokenised batch (tensors on ``self.device``); returns (batch, dim)."""
-        features = self.encoder(dict(features))
+        features = {k: v for k, v in features.items() if k != "row_lengths"}
+        features = self.encoder(features)
         emb = self.pooling(features)["sentence_embedding"]
         for layer in self.dense:
             emb = layer(emb)
@@ -205,7 +270,7 @@ class SentenceEncoder(nn.Module):
     def forward_batch(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
         """Embed one tokenised batch with gradients under the forward policy (:func:`chunked_forward`
         with :attr:`forward_chunk_size` rows per call): the embeddings and gradients of one call."""
-        return chunked_forward(self, features, self.forward_chunk_size)
+        return chunked_forward(self, features, self.forward_chunk_size, self.forward_token_budget)
 
     def embed(self, texts: Sequence[str]) -> torch.Tensor:
         """Tokenise and embed with gradients (training use)."""
@@ -248,8 +313,9 @@ class SentenceEncoder(nn.Module):
         chunks: list[torch.Tensor] = []
         for start in tqdm(range(0, len(texts), batch_size), desc="Encoding", disable=not show_progress_bar):
             batch = [texts[i] for i in order[start : start + batch_size]]
-            feats = {k: v.to(self.device) for k, v in self.tokenize(batch).items()}
-            emb = self(feats).float()
+            feats = to_device(self.tokenize(batch), self.device)
+            with autocast(self.device, self.precision):
+                emb = self(feats).float()
             if normalize_embeddings:
                 emb = torch.nn.functional.normalize(emb, p=2, dim=-1)
             chunks.append(emb)

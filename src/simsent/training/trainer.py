@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
@@ -44,6 +43,9 @@ CHECKPOINT_STATE = "state.pt"
 #: MiniLM SimCSE on STS-B text trained at 10-11 sentences/s as one 2N-row call (N=64), 18 with 64-row
 #: chunks, 23 with 32 and 25 with 16
 CPU_FORWARD_CHUNK = 16
+#: default padded tokens per encoder call on a GPU: the duplicated batch in a few length-sorted chunks
+#: (bert-base at batch 256: 2-3 calls instead of one padded to the longest row)
+GPU_TOKEN_BUDGET = 16384
 Evaluator = Callable[[Any], dict[str, float]]
 
 
@@ -86,7 +88,7 @@ class Trainer:
         self._start_fingerprint: str | None = None
 
     # ------------------------------------------------------------------ pieces
-    def _loader(self) -> DataLoader:
+    def _loader(self, pin_memory: bool = False) -> DataLoader:
         obj = self.objective
         label_dtype = torch.long if getattr(obj, "label_dtype", "float") == "long" else torch.float
         collate = TextBatchCollator(
@@ -100,6 +102,7 @@ class Trainer:
             generator=gen,
             collate_fn=collate,
             drop_last=len(self.rows) > self.args.batch_size,
+            pin_memory=pin_memory,  # on a GPU: page-locked batches, copied without blocking the host
         )
 
     def _chunk_size(self, device: torch.device) -> int | None:
@@ -107,6 +110,12 @@ class Trainer:
         if self.args.forward_chunk_size is not None:
             return self.args.forward_chunk_size or None
         return CPU_FORWARD_CHUNK if device.type == "cpu" else None
+
+    def _token_budget(self, device: torch.device) -> int | None:
+        """Padded tokens per encoder call: :data:`GPU_TOKEN_BUDGET` on a GPU unless a chunk size is set."""
+        if self.args.forward_chunk_size is not None or device.type == "cpu":
+            return None
+        return GPU_TOKEN_BUDGET
 
     def evaluate(self) -> dict[str, float]:
         """Run the evaluator (if any) in eval mode and record the result."""
@@ -149,7 +158,9 @@ class Trainer:
         return Accelerator(
             cpu=device.type == "cpu",
             mixed_precision={"fp32": "no"}.get(self.args.precision, self.args.precision),
-            dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True),
+            dataloader_config=DataLoaderConfiguration(
+                use_seedable_sampler=True, non_blocking=device.type == "cuda"
+            ),
         )
 
     def _checkpoint_file(self) -> str:
@@ -238,13 +249,14 @@ class Trainer:
         accelerator = self._accelerator()
         self.model.to(accelerator.device)
         self._start_fingerprint = model_fingerprint(self.model)  # what a checkpoint must have started from
-        train_loader = self._loader()
+        train_loader = self._loader(pin_memory=accelerator.device.type == "cuda")
         steps_per_epoch = len(train_loader)
         total_steps = max(1, steps_per_epoch * args.epochs)
         params = [p for p in self.objective.parameters() if p.requires_grad]
         optimizer = make_optimizer(params, args.lr, args.weight_decay)
         scheduler = linear_scheduler(optimizer, LinearSchedule(total_steps, args.warmup_ratio))
         self.model.forward_chunk_size = self._chunk_size(accelerator.device)
+        self.model.forward_token_budget = self._token_budget(accelerator.device)
         objective, optimizer, scheduler, train_loader = accelerator.prepare(
             self.objective, optimizer, scheduler, train_loader
         )
@@ -264,7 +276,8 @@ class Trainer:
             desc="Training",
             disable=not args.show_progress_bar or not accelerator.is_local_main_process,
         )
-        start, seen, running = time.perf_counter(), 0, []
+        start, seen = time.perf_counter(), 0
+        running, running_steps = torch.zeros((), device=accelerator.device), 0  # summed on the device
         epoch, step_in_epoch = start_epoch, skip
         step_rng, mid_step = None, False
         interrupt = StepBoundaryInterrupt()
@@ -279,8 +292,6 @@ class Trainer:
                 for batch in loader:
                     step_rng, mid_step = rng_state(), True
                     loss = objective(batch["features"], batch["labels"])
-                    if not torch.isfinite(loss):
-                        raise FloatingPointError(f"loss is {loss.item()} at step {self.global_step}")
                     accelerator.backward(loss)
                     if args.max_grad_norm > 0:
                         accelerator.clip_grad_norm_(params, args.max_grad_norm)
@@ -291,14 +302,21 @@ class Trainer:
                     step_in_epoch += 1
                     mid_step = False
                     seen += len(batch["features"][0]["input_ids"]) // max(1, objective.views)
-                    running.append(loss.item())
+                    running += loss.detach().float()  # no host sync per step: the GPU runs ahead
+                    running_steps += 1
                     bar.update(1)
                     if self.global_step % max(1, args.logging_steps) == 0 or self.global_step == total_steps:
+                        mean_loss = running.item() / running_steps
+                        if not math.isfinite(mean_loss):
+                            raise FloatingPointError(
+                                f"loss is {mean_loss} at step {self.global_step}; lower the learning rate"
+                            )
                         rate = seen / max(1e-9, time.perf_counter() - start)
-                        bar.set_postfix(loss=f"{np.mean(running):.4f}", sent_s=f"{rate:.1f}")
-                        logger.debug("step %d loss %.4f", self.global_step, np.mean(running))
-                        self.loss_history.append((self.global_step, float(np.mean(running))))
-                        running = []
+                        bar.set_postfix(loss=f"{mean_loss:.4f}", sent_s=f"{rate:.1f}")
+                        logger.debug("step %d loss %.4f", self.global_step, mean_loss)
+                        self.loss_history.append((self.global_step, mean_loss))
+                        running.zero_()
+                        running_steps = 0
                     if args.eval_steps > 0 and self.global_step % args.eval_steps == 0:
                         self._eval_and_keep_best()
                     if args.checkpoint_steps > 0 and self.global_step % args.checkpoint_steps == 0:
