@@ -29,42 +29,13 @@ import time
 
 import torch
 
+from _common import batch_order, count_tokens
 from simsent.data.columns import sentences_of
 from simsent.data.tasks import load_task, task_file
 from simsent.experiments.provenance import provenance
 from simsent.modeling.sentence_encoder import SentenceEncoder
 from simsent.training.arguments import TrainingArguments
 from simsent.training.trainer import CPU_FORWARD_CHUNK, Trainer
-
-
-def batch_order(n: int, seed: int) -> list[int]:
-    """The order in which simsent's Trainer visits ``n`` rows in epoch 0 for ``seed``.
-
-    (accelerate's seedable sampler: ``torch.randperm`` with a generator seeded ``seed + epoch``.)
-    sentence-transformers is given the same order, so both sides train on identical batches; the
-    real-token counts recorded by :func:`count_tokens` check it.
-    """
-    return torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
-
-
-def count_tokens(hf_model: torch.nn.Module) -> dict[str, int]:
-    """Count the real (non-padding) and padded tokens of every forward pass of ``hf_model``.
-
-    Equal real-token counts on both sides show that they trained on the same sentences in the same
-    batches; the padded counts show how much padding each pushed through the transformer. The hook
-    sits on the embeddings module: sentence-transformers calls ``model.forward`` directly, which
-    skips hooks on the model itself.
-    """
-    counts = {"real": 0, "padded": 0}
-    pad_id = hf_model.config.pad_token_id or 0
-
-    def hook(_module, args, kwargs):
-        ids = kwargs.get("input_ids", args[0] if args else None)
-        counts["real"] += int((ids != pad_id).sum())
-        counts["padded"] += int(ids.numel())
-
-    hf_model.embeddings.register_forward_pre_hook(hook, with_kwargs=True)
-    return counts
 
 
 def train_simsent(

@@ -87,6 +87,8 @@ class TransformerEncoder(EncoderModule):
         self.max_len = int(max_len)
         self.jieba = bool(jieba)
         self.output_hidden_states = False
+        #: pad each batch to a multiple of this many tokens (set to 8 on a GPU; None on CPU)
+        self.pad_to_multiple_of: int | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -174,6 +176,8 @@ class TransformerEncoder(EncoderModule):
         kwargs: dict[str, Any] = dict(
             padding=True, truncation="longest_first", max_length=self.max_len, return_tensors="pt"
         )
+        if self.pad_to_multiple_of:  # few distinct shapes: a GPU tunes its kernels once per shape
+            kwargs["pad_to_multiple_of"] = self.pad_to_multiple_of
         if self.jieba:
             batch = self.tokenizer(self._pretokenize(texts), is_split_into_words=True, **kwargs)
         else:

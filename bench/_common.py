@@ -1,0 +1,57 @@
+"""Pieces the benchmarks share: identical batch orders, token counting, the shared data's text.
+
+Run benchmarks from the repository root (``python bench/NAME.py``); Python puts ``bench/`` on the
+path, so ``from _common import ...`` works.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def batch_order(n: int, seed: int) -> list[int]:
+    """The order in which simsent's Trainer visits ``n`` rows in epoch 0 for ``seed``.
+
+    (accelerate's seedable sampler: ``torch.randperm`` with a generator seeded ``seed + epoch``.)
+    sentence-transformers is given the same order, so both sides train on identical batches; the
+    real-token counts recorded by :func:`count_tokens` check it.
+    """
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+
+
+def count_tokens(hf_model: torch.nn.Module) -> dict[str, int]:
+    """Count the real (non-padding) and padded tokens of every forward pass of ``hf_model``.
+
+    Equal real-token counts on both sides show that they trained on the same sentences in the same
+    batches; the padded counts show how much padding each pushed through the transformer. The hook
+    sits on the embeddings module: sentence-transformers calls ``model.forward`` directly, which
+    skips hooks on the model itself.
+    """
+    counts = {"real": 0, "padded": 0}
+    pad_id = hf_model.config.pad_token_id or 0
+
+    def hook(_module, args, kwargs):
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        counts["real"] += int((ids != pad_id).sum())
+        counts["padded"] += int(ids.numel())
+
+    hf_model.embeddings.register_forward_pre_hook(hook, with_kwargs=True)
+    return counts
+
+
+def shared_texts(data_dir: str, splits: tuple[str, ...] = ("train", "valid")) -> tuple[list[str], list[str]]:
+    """Every distinct sentence of the five tasks' ``splits`` under ``data_dir`` and the files read."""
+    import os
+
+    from simsent.data.columns import sentences_of
+    from simsent.data.tasks import TASKS, load_task, task_file
+
+    texts: list[str] = []
+    files: list[str] = []
+    for task in TASKS:
+        for split in splits:
+            path = os.path.join(data_dir, task, f"{task}.{split}.data")
+            if os.path.isfile(path):
+                texts += sentences_of(load_task(task, split, data_dir))
+                files.append(task_file(data_dir, task, split))
+    return list(dict.fromkeys(t for t in texts if t.strip())), files
