@@ -1,4 +1,6 @@
-"""Gather in-batch negatives across processes, keeping the gradient of the local shard.
+"""Shared maths of the objectives: cosine matrices and the gradient-keeping gather of in-batch negatives.
+
+Gather: in-batch negatives across processes, keeping the gradient of the local shard.
 
 With one process this is the identity. With ``torch.distributed`` initialised (accelerate does
 this for multi-device runs), every process sees the embeddings of the whole global batch; the
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import torch
 import torch.distributed as dist
+import torch.nn.functional as F
 
 
 def gather_with_grad(z: torch.Tensor) -> torch.Tensor:
@@ -25,3 +28,8 @@ def gather_with_grad(z: torch.Tensor) -> torch.Tensor:
     dist.all_gather(parts, z.contiguous())
     parts[dist.get_rank()] = z
     return torch.cat(parts, dim=0)
+
+
+def cosine_matrix(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Pairwise cosine similarities (len(a), len(b))."""
+    return F.normalize(a, dim=-1) @ F.normalize(b, dim=-1).T

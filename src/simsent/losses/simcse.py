@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from simsent.errors import ConfigError
 from simsent.losses.base import Objective
-from simsent.losses.functional import gather_with_grad
+from simsent.losses.functional import cosine_matrix, gather_with_grad
 
 VARIANTS = ("paper", "symmetric")
 
@@ -34,11 +34,6 @@ def check_variant(variant: str) -> str:
     if variant not in VARIANTS:
         raise ConfigError(f"unknown SimCSE variant {variant!r}; choose one of {', '.join(VARIANTS)}")
     return variant
-
-
-def cosine_matrix(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Pairwise cosine similarities (len(a), len(b))."""
-    return F.normalize(a, dim=-1) @ F.normalize(b, dim=-1).T
 
 
 class UnsupervisedSimCSELoss(Objective):

@@ -29,8 +29,7 @@ import torch.nn.functional as F
 
 from simsent.data.triplets import expand_triplets
 from simsent.losses.base import Objective
-from simsent.losses.functional import gather_with_grad
-from simsent.losses.simcse import cosine_matrix
+from simsent.losses.functional import cosine_matrix, gather_with_grad
 
 
 class SupervisedSimCSELoss(Objective):
