@@ -85,7 +85,7 @@ class Trainer:
         self.loss_history: list[tuple[int, float]] = []
         self.best_score = -math.inf
         self.global_step = 0
-        self._start_fingerprint: str | None = None
+        self._key: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ pieces
     def _loader(self, pin_memory: bool = False) -> DataLoader:
@@ -171,21 +171,23 @@ class Trainer:
 
     def _resume_key(self) -> dict[str, Any]:
         """What a checkpoint must match to be resumed: the starting model, the data and every setting
-        that changes the trajectory (a changed batch size must not resume silently)."""
-        import hashlib
-        import json
+        that changes the trajectory (a changed batch size must not resume silently). Computed once."""
+        if self._key is None:
+            import hashlib
+            import json
 
-        from simsent.modeling.sentence_encoder import model_fingerprint
+            from simsent.modeling.sentence_encoder import model_fingerprint
 
-        keep = ("objective", "simcse_variant", "temperature", "epochs", "batch_size", "lr", "warmup_ratio",
-                "weight_decay", "max_grad_norm", "seed", "max_train_samples", "dedup", "precision",
-                "objective_kwargs")
-        rows = json.dumps(self.rows, sort_keys=True, ensure_ascii=False, default=str).encode()
-        return {
-            **{k: getattr(self.args, k) for k in keep},
-            "model": self._start_fingerprint or model_fingerprint(self.model),
-            "data": hashlib.sha256(rows).hexdigest()[:16],
-        }
+            keep = ("objective", "simcse_variant", "temperature", "epochs", "batch_size", "lr",
+                    "warmup_ratio", "weight_decay", "max_grad_norm", "seed", "max_train_samples", "dedup",
+                    "precision", "objective_kwargs")
+            rows = json.dumps(self.rows, sort_keys=True, ensure_ascii=False, default=str).encode()
+            self._key = {
+                **{k: getattr(self.args, k) for k in keep},
+                "model": model_fingerprint(self.model),  # taken before any checkpoint is loaded
+                "data": hashlib.sha256(rows).hexdigest()[:16],
+            }
+        return self._key
 
     def _check_resume_key(self, saved: dict[str, Any] | None) -> None:
         from simsent.errors import ConfigError
@@ -245,13 +247,12 @@ class Trainer:
     # ------------------------------------------------------------------ loop
     def train(self) -> dict[str, Any]:
         """Train; returns ``{"global_step", "best_score", "history", "train_seconds"}``."""
-        from simsent.modeling.sentence_encoder import model_fingerprint
 
         args = self.args
         os.makedirs(args.output_dir, exist_ok=True)
         accelerator = self._accelerator()
         self.model.to(accelerator.device)
-        self._start_fingerprint = model_fingerprint(self.model)  # what a checkpoint must have started from
+        self._resume_key()  # fingerprint the starting model before a checkpoint replaces its weights
         train_loader = self._loader(pin_memory=accelerator.device.type == "cuda")
         steps_per_epoch = len(train_loader)
         total_steps = max(1, steps_per_epoch * args.epochs)
