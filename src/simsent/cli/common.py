@@ -129,7 +129,12 @@ def precision_option() -> Any:
     return typer.Option("fp32", "--precision", help="fp32, or bf16 / fp16 autocast (fp16 needs CUDA).")
 
 
-def ready_model(path: str, device: str, precision: str, **kwargs: Any):
+def backend_option() -> Any:
+    """The ``--backend`` option: torch, or onnx for a folder written by ``simsent export``."""
+    return typer.Option("torch", "--backend", help="torch, or onnx (a folder from `simsent export`, CPU).")
+
+
+def ready_model(path: str, device: str, precision: str, backend: str = "torch", **kwargs: Any):
     """Load a model onto ``--device`` with its inference ``--precision`` (both checked first)."""
     from simsent.errors import ConfigError
     from simsent.modeling.device import resolve_device
@@ -141,7 +146,11 @@ def ready_model(path: str, device: str, precision: str, **kwargs: Any):
     where = resolve_device(device)
     if precision == "fp16" and where.type != "cuda":
         raise ConfigError("--precision fp16 needs a CUDA device; use bf16 or fp32 here")
-    model = SentenceEncoder.from_pretrained(path, **kwargs).to(where)
+    if backend == "onnx":
+        if precision != "fp32":
+            raise ConfigError("--backend onnx runs the exported graph as it is: leave --precision fp32")
+        return SentenceEncoder.from_pretrained(path, backend="onnx").to(where.type)
+    model = SentenceEncoder.from_pretrained(path, backend=backend, **kwargs).to(where)
     model.precision = precision
     return model
 

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import device_option, output_file, precision_option, read_texts, ready_model
+from simsent.cli.common import (
+    backend_option,
+    device_option,
+    output_file,
+    precision_option,
+    read_texts,
+    ready_model,
+)
 
 
 def encode(
@@ -19,6 +26,7 @@ def encode(
     normalize: bool = typer.Option(False, help="L2-normalise the vectors."),
     device: str = device_option(),
     precision: str = precision_option(),
+    backend: str = backend_option(),
 ) -> None:
     """Encode sentences into a .npy matrix, one row per input sentence."""
     import numpy as np
@@ -26,7 +34,7 @@ def encode(
     from simsent._io import atomic_path
     output_file(output, "--output")
     texts = read_texts(input, "--input")
-    encoder = ready_model(model, device, precision)
+    encoder = ready_model(model, device, precision, backend)
     vecs = encoder.encode(
         texts, batch_size=batch_size, normalize_embeddings=normalize, show_progress_bar=True
     )

@@ -10,7 +10,7 @@ import os
 
 import typer
 
-from simsent.cli.common import device_option, output_file, precision_option, ready_model
+from simsent.cli.common import backend_option, device_option, output_file, precision_option, ready_model
 
 
 def evaluate(
@@ -28,6 +28,7 @@ def evaluate(
     output: str | None = typer.Option(None, help="Write metrics as JSON here (and a .md beside it)."),
     device: str = device_option(),
     precision: str = precision_option(),
+    backend: str = backend_option(),
 ) -> None:
     """Spearman/Pearson of cosine vs gold labels (plus alignment/uniformity) per task."""
     from simsent._io import write_json, write_text
@@ -39,7 +40,7 @@ def evaluate(
     task_list = parse_tasks(tasks)
     resolve_data_dir(data_dir)
     evaluators = [STSEvaluator.from_task(t, split, data_dir, max_pairs, seed) for t in task_list]
-    encoder = ready_model(model, device, precision, pooling=pooling, max_len=max_len)
+    encoder = ready_model(model, device, precision, backend, pooling=pooling, max_len=max_len)
     per_task = {}
     for ev in evaluators:
         ev.batch_size = batch_size

@@ -24,6 +24,7 @@ from simsent.cli import (
     demo,
     distill,
     encode,
+    export,
     index,
     mine,
     pretrain,
@@ -93,6 +94,7 @@ app.command("mine")(mine.mine)
 app.command("serve")(serve.serve)
 app.command("pretrain", context_settings={"allow_extra_args": True})(pretrain.pretrain)
 app.command("distill")(distill.distill)
+app.command("export")(export.export)
 app.command("demo")(demo.demo)
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(data.data_app, name="data")

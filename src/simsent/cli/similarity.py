@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import device_option
+from simsent.cli.common import backend_option, device_option, ready_model
 
 
 def similarity(
@@ -16,16 +16,15 @@ def similarity(
     text_a: str = typer.Argument(...),
     text_b: str = typer.Argument(...),
     device: str = device_option(),
+    backend: str = backend_option(),
 ) -> None:
     """Cosine similarity of two texts (and same / not same when the model has a calibrated threshold)."""
     from simsent.data.readers import is_blank
     from simsent.errors import DataError
-    from simsent.modeling.device import resolve_device
-    from simsent.modeling.sentence_encoder import SentenceEncoder
 
     if is_blank(text_a) or is_blank(text_b):
         raise DataError("both texts must be non-empty (whitespace or zero-width characters alone are blank)")
-    encoder = SentenceEncoder.from_pretrained(model).to(resolve_device(device))
+    encoder = ready_model(model, device, "fp32", backend)
     score = encoder.similarity(text_a, text_b)
     line = f"{score:.4f}"
     threshold = encoder.extra_config.get("threshold")

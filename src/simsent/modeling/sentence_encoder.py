@@ -123,6 +123,14 @@ def autocast(device: torch.device, precision: str) -> Any:
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 
+def _onnx_only(path: str) -> bool:
+    """A folder with an ONNX export (``onnx/model.onnx``) but no torch weights of its own."""
+    if not os.path.isfile(os.path.join(path, "onnx", "model.onnx")):
+        return False
+    weights = ("model.safetensors", "pytorch_model.bin")
+    return not any(os.path.isfile(os.path.join(root, w)) for root, _, _ in os.walk(path) for w in weights)
+
+
 def _corrupt_model_message(path: str, exc: BaseException) -> str:
     first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
     return (
@@ -177,13 +185,23 @@ class SentenceEncoder(nn.Module):
         max_len: int | None = None,
         dropout: float | None = None,
         jieba: bool | None = None,
+        backend: str | None = None,
+        file_name: str | None = None,
     ) -> SentenceEncoder:
         """Load a simsent folder, a sentence-transformers folder, or any Hugging Face model.
 
         Arguments left as ``None`` keep what the folder says (defaults: mean pooling, 64 tokens). A
         folder with truncated or garbage weights or a corrupt config is a one-line ModelLoadError.
+        ``backend="onnx"`` (or a folder with an ONNX export and no torch weights) gives an
+        :class:`~simsent.modeling.onnx.OnnxSentenceEncoder` (``file_name`` picks the graph).
         """
         name_or_path = os.fspath(name_or_path)
+        if backend not in (None, "torch", "onnx"):
+            raise ConfigError(f"unknown backend {backend!r}; use torch or onnx")
+        if backend == "onnx" or (backend is None and _onnx_only(name_or_path)):
+            from simsent.modeling.onnx import OnnxSentenceEncoder
+
+            return OnnxSentenceEncoder(name_or_path, file_name=file_name)
         try:
             return cls._from_pretrained(name_or_path, pooling, max_len, dropout, jieba)
         except (SimsentError, ImportError):

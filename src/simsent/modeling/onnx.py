@@ -1,0 +1,231 @@
+"""The whole sentence pipeline as an ONNX graph, and a model that runs it with onnxruntime.
+
+:func:`export_onnx` saves the model as usual (a sentence-transformers folder: tokenizer, configs) and
+writes, beside it, ``onnx/model.onnx``: token ids in, sentence vectors out (transformer or TextCNN,
+pooling including first_last_avg, Dense layers such as whitening, Normalize). ``quantize="int8"``
+adds ``onnx/model_qint8_avx512_vnni.onnx`` (onnxruntime's dynamic int8 quantisation, per channel).
+:class:`OnnxSentenceEncoder` encodes with that graph and keeps ``encode``'s keywords;
+``SentenceEncoder.load(path, backend="onnx")`` returns one, and so does a folder that has an ONNX
+graph but no torch weights.
+
+Example:
+    >>> export_onnx(SentenceEncoder.load("runs/stsb"), "runs/stsb-onnx", quantize="int8")  # doctest: +SKIP
+    >>> OnnxSentenceEncoder.load("runs/stsb-onnx").encode(["今天天气不错"]).shape            # doctest: +SKIP
+    (1, 768)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from simsent._io import read_json, write_json
+from simsent.errors import ConfigError, DataError, ModelLoadError
+
+logger = logging.getLogger(__name__)
+
+ONNX_DIR = "onnx"
+FP32_FILE = "model.onnx"
+INT8_FILE = "model_qint8_avx512_vnni.onnx"
+QUANTIZATIONS = ("int8",)
+
+
+def _onnxruntime() -> Any:
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise ConfigError("the ONNX backend needs onnxruntime: pip install simsent[onnx]") from exc
+    return onnxruntime
+
+
+class _Pipeline(torch.nn.Module):
+    """token tensors -> sentence vectors, with positional inputs for the exporter."""
+
+    def __init__(self, model: Any, names: Sequence[str]) -> None:
+        super().__init__()
+        self.model = model
+        self.names = list(names)
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.model(dict(zip(self.names, inputs, strict=True)))
+
+
+def export_onnx(model: Any, output: str, opset: int = 17, quantize: str | None = None) -> dict[str, Any]:
+    """Save ``model`` to ``output`` with its pipeline as ONNX (fp32, and int8 when asked); returns the
+    ``onnx`` record written into ``simsent_config.json``."""
+    if quantize not in (None, *QUANTIZATIONS):
+        raise ConfigError(f"unknown --quantize {quantize!r}; choose {', '.join(QUANTIZATIONS)}")
+    _onnxruntime()
+    model = model.cpu().eval()
+    model.save(output)
+    sample = model.tokenize(["今天天气不错", "你好"])
+    names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in sample]
+    folder = os.path.join(output, ONNX_DIR)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, FP32_FILE)
+    dynamic = {n: {0: "batch", 1: "tokens"} for n in names}
+    dynamic["sentence_embedding"] = {0: "batch"}
+    with torch.no_grad():
+        torch.onnx.export(
+            _Pipeline(model, names),
+            tuple(sample[n] for n in names),
+            path,
+            input_names=names,
+            output_names=["sentence_embedding"],
+            dynamic_axes=dynamic,
+            opset_version=opset,
+            dynamo=False,
+        )
+    record: dict[str, Any] = {"file": f"{ONNX_DIR}/{FP32_FILE}", "inputs": names, "opset": opset}
+    if quantize == "int8":
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(path, os.path.join(folder, INT8_FILE), weight_type=QuantType.QInt8, per_channel=True)
+        record["file"] = f"{ONNX_DIR}/{INT8_FILE}"
+        record["quantized"] = "int8"
+    cfg_file = os.path.join(output, "simsent_config.json")
+    cfg = read_json(cfg_file, what="model config")
+    cfg["onnx"] = record
+    write_json(cfg_file, cfg)
+    logger.info("exported %s to %s", record["file"], output)
+    return record
+
+
+def has_onnx(path: str) -> bool:
+    """Whether ``path`` is a folder with an exported ONNX graph."""
+    return os.path.isfile(os.path.join(path, ONNX_DIR, FP32_FILE))
+
+
+class OnnxSentenceEncoder:
+    """Encode with an exported ONNX graph (CPU, onnxruntime); ``encode`` keywords as the torch model's.
+
+    Args:
+        path: a folder written by :func:`export_onnx`.
+        file_name: which graph under ``onnx/`` (default: the int8 one when the export was quantised).
+        threads: onnxruntime intra-op threads (default: ``torch.get_num_threads()``).
+    """
+
+    backend = "onnx"
+
+    def __init__(self, path: str, file_name: str | None = None, threads: int | None = None) -> None:
+        ort = _onnxruntime()
+        if not has_onnx(path):
+            raise ModelLoadError(f"{path} has no ONNX export; run `simsent export {path} --output DIR` first")
+        cfg = read_json(os.path.join(path, "simsent_config.json"), what="model config")
+        record = cfg.get("onnx")
+        if not isinstance(record, dict):
+            raise ModelLoadError(f"{path}/simsent_config.json does not describe an ONNX export; export again")
+        graph = os.path.join(path, ONNX_DIR, file_name) if file_name else os.path.join(path, record["file"])
+        if not os.path.isfile(graph):
+            raise ModelLoadError(
+                f"no ONNX graph {graph}; the folder has: {os.listdir(os.path.join(path, ONNX_DIR))}"
+            )
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = int(threads or torch.get_num_threads())
+        try:
+            self.session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own error types for a damaged graph
+            raise ModelLoadError(
+                f"cannot load the ONNX graph {graph}: {str(exc).splitlines()[0][:200]}"
+            ) from exc
+        self.inputs = list(record["inputs"])
+        self.graph = graph
+        self.extra_config = {k: v for k, v in cfg.items() if k not in ("onnx",)}
+        self.precision = "int8" if "qint8" in os.path.basename(graph) else "fp32"
+        self.tokenizer = _tokenizer(path, cfg)
+        self.dim = (
+            int(self.session.get_outputs()[0].shape[-1])
+            if isinstance(self.session.get_outputs()[0].shape[-1], int)
+            else None
+        )
+
+    @classmethod
+    def load(cls, path: str, **kwargs: Any) -> OnnxSentenceEncoder:
+        return cls(path, **kwargs)
+
+    def get_sentence_embedding_dimension(self) -> int:
+        if self.dim is None:
+            self.dim = int(self.encode(["a"]).shape[-1])
+        return self.dim
+
+    def to(self, device: Any) -> OnnxSentenceEncoder:
+        """The ONNX backend runs on the CPU; another device is a clear error."""
+        if str(device) not in ("cpu", "auto", "None"):
+            raise ConfigError("the ONNX backend runs on the CPU; use --device cpu (or --backend torch)")
+        return self
+
+    def encode(
+        self,
+        sentences: str | Sequence[str],
+        batch_size: int = 32,
+        show_progress_bar: bool | None = None,
+        convert_to_numpy: bool = True,
+        convert_to_tensor: bool = False,
+        normalize_embeddings: bool = False,
+        device: str | None = None,
+        normalize: bool | None = None,
+    ) -> np.ndarray | torch.Tensor:
+        """Embed sentences; keyword names match ``SentenceTransformer.encode``."""
+        if normalize is not None:
+            normalize_embeddings = normalize
+        single = isinstance(sentences, str)
+        texts = [sentences] if single else list(sentences)
+        if any(not isinstance(t, str) for t in texts):
+            raise DataError("encode() takes strings")
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        parts = []
+        for start in range(0, len(texts), batch_size):
+            batch = [texts[i] for i in order[start : start + batch_size]]
+            feats = self.tokenizer(batch)
+            feeds = {n: feats[n].numpy().astype(np.int64) for n in self.inputs}
+            parts.append(self.session.run(None, feeds)[0].astype(np.float32))
+        out = (
+            np.concatenate(parts)
+            if parts
+            else np.zeros((0, self.get_sentence_embedding_dimension()), np.float32)
+        )
+        out = out[np.argsort(order)]
+        if normalize_embeddings:
+            out = out / np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-12, None)
+        if single:
+            out = out[0]
+        return torch.from_numpy(out) if convert_to_tensor else out
+
+    def similarity(self, a: str | Sequence[str], b: str | Sequence[str], batch_size: int = 32) -> Any:
+        va = self.encode(
+            [a] if isinstance(a, str) else list(a), batch_size=batch_size, normalize_embeddings=True
+        )
+        vb = self.encode(
+            [b] if isinstance(b, str) else list(b), batch_size=batch_size, normalize_embeddings=True
+        )
+        sims = va @ vb.T
+        return float(sims[0, 0]) if isinstance(a, str) and isinstance(b, str) else sims
+
+
+def _tokenizer(path: str, cfg: dict[str, Any]) -> Any:
+    """The tokenising half of the saved encoder, without its weights."""
+    enc_dir = os.path.join(path, cfg.get("encoder_path", ""))
+    if cfg.get("encoder", "transformer") == "transformer":
+        from transformers import AutoTokenizer
+
+        enc_cfg = os.path.join(enc_dir, "simsent_encoder.json")
+        saved = read_json(enc_cfg, what="encoder config") if os.path.isfile(enc_cfg) else {}
+        tok = AutoTokenizer.from_pretrained(enc_dir)
+        max_len = int(saved.get("max_len", 64))
+        if saved.get("jieba"):
+            raise ConfigError("the ONNX backend does not apply jieba; use --backend torch for this model")
+
+        def tokenize(texts: list[str]) -> dict[str, torch.Tensor]:
+            return dict(
+                tok(texts, padding=True, truncation="longest_first", max_length=max_len, return_tensors="pt")
+            )
+
+        return tokenize
+    from simsent.modeling.encoders import encoder_class
+
+    return encoder_class(cfg["encoder"]).load(enc_dir).tokenize

@@ -1,0 +1,108 @@
+"""ONNX export round trips: the fp32 graph equals torch, int8 stays close, folders without torch
+weights load through onnxruntime, and a missing onnxruntime is one clear error."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnxruntime")
+
+TEXTS = ["今天天气不错", "今天天气很好", "我想去北京吃饭", "花呗怎么还款", "银行卡密码修改了吗", "你好"]
+
+
+def _cos(a, b):
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    return (a * b).sum(1)
+
+
+@pytest.mark.parametrize("pooling", ["cls", "first_last_avg", "mean"])
+def test_fp32_graph_equals_torch_for_the_whole_pipeline(tiny_bert, tmp_path, pooling):
+    from simsent.adapt.whitening import whiten_model
+    from simsent.modeling.onnx import OnnxSentenceEncoder, export_onnx
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    model = SentenceEncoder.from_pretrained(tiny_bert, pooling=pooling, max_len=16)
+    whiten_model(model, TEXTS * 2, dim=4)  # a Dense layer in the graph
+    model.normalize = True
+    export_onnx(model, str(tmp_path / "m"))
+    onnx_model = SentenceEncoder.load(str(tmp_path / "m"), backend="onnx")
+    assert isinstance(onnx_model, OnnxSentenceEncoder)
+    np.testing.assert_allclose(onnx_model.encode(TEXTS, batch_size=4), model.encode(TEXTS), atol=1e-4)
+    for text in TEXTS[:2]:  # a batch without padding follows the same graph (the mask was traced, not dropped)
+        np.testing.assert_allclose(onnx_model.encode(text), model.encode(text), atol=1e-4)
+    torch_again = SentenceEncoder.load(str(tmp_path / "m"))  # the folder still loads in torch
+    np.testing.assert_allclose(torch_again.encode(TEXTS), model.encode(TEXTS), atol=1e-6)
+
+
+def test_int8_graph_is_close_and_chosen_by_default(make_tiny_bert, tmp_path):
+    from simsent.modeling.onnx import export_onnx
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    model = SentenceEncoder.from_pretrained(make_tiny_bert(str(tmp_path / "b"), hidden=64), max_len=16)
+    record = export_onnx(model, str(tmp_path / "m"), quantize="int8")
+    assert record["file"].endswith("qint8_avx512_vnni.onnx")
+    int8 = SentenceEncoder.load(str(tmp_path / "m"), backend="onnx")
+    fp32 = SentenceEncoder.load(str(tmp_path / "m"), backend="onnx", file_name="model.onnx")
+    assert int8.precision == "int8" and fp32.precision == "fp32"
+    assert _cos(int8.encode(TEXTS), model.encode(TEXTS)).min() > 0.98
+    np.testing.assert_allclose(fp32.encode(TEXTS), model.encode(TEXTS), atol=1e-4)
+
+
+def test_textcnn_exports_too(tmp_path):
+    from simsent.modeling.encoders.textcnn import build_textcnn_model
+    from simsent.modeling.onnx import export_onnx
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    model = build_textcnn_model(TEXTS, emb_dim=8, filters=4, seed=0)
+    export_onnx(model, str(tmp_path / "m"))
+    onnx_model = SentenceEncoder.load(str(tmp_path / "m"), backend="onnx")
+    np.testing.assert_allclose(onnx_model.encode(TEXTS), model.encode(TEXTS), atol=1e-4)
+
+
+def test_a_folder_with_onnx_and_no_torch_weights_loads_with_onnxruntime(tiny_bert, tmp_path, cli):
+    from simsent.modeling.onnx import OnnxSentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    model = SentenceEncoder.from_pretrained(tiny_bert, max_len=16)
+    assert cli("export", tiny_bert, "--output", tmp_path / "m").code == 0
+    os.remove(tmp_path / "m" / "model.safetensors")
+    loaded = SentenceEncoder.load(str(tmp_path / "m"))
+    assert isinstance(loaded, OnnxSentenceEncoder)
+    np.testing.assert_allclose(loaded.encode(TEXTS), model.encode(TEXTS), atol=1e-4)
+    r = cli("similarity", tmp_path / "m", "今天天气不错", "今天天气很好", "--backend", "onnx")
+    assert r.code == 0 and abs(float(r.out.split()[0]) - model.similarity(TEXTS[0], TEXTS[1])) < 1e-4
+    r = cli("encode", tmp_path / "m", "--backend", "onnx", "--input", _write(tmp_path), "--output",
+            tmp_path / "v.npy")
+    assert r.code == 0
+    np.testing.assert_allclose(np.load(tmp_path / "v.npy"), model.encode(TEXTS), atol=1e-4)
+
+
+def _write(tmp_path):
+    path = tmp_path / "texts.txt"
+    path.write_text("\n".join(TEXTS) + "\n", encoding="utf-8")
+    return path
+
+
+def test_errors_are_one_line(tiny_bert, tmp_path, cli, monkeypatch):
+    r = cli("export", tiny_bert, "--output", tmp_path / "m", "--quantize", "int4")
+    assert r.code == 2 and "int8" in r.err
+    r = cli("export", tiny_bert, "--output", tmp_path / "m", "--format", "tflite")
+    assert r.code == 2 and "onnx" in r.err
+    r = cli("similarity", tiny_bert, "a", "b", "--backend", "onnx")
+    assert r.code == 2 and "simsent export" in r.err
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_onnxruntime(name, *args, **kwargs):
+        if name == "onnxruntime":
+            raise ImportError("No module named 'onnxruntime'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_onnxruntime)
+    r = cli("export", tiny_bert, "--output", tmp_path / "n")
+    assert r.code == 2 and "pip install simsent[onnx]" in r.err
