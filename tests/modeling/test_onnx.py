@@ -32,7 +32,7 @@ def test_fp32_graph_equals_torch_for_the_whole_pipeline(tiny_bert, tmp_path, poo
     onnx_model = SentenceEncoder.load(str(tmp_path / "m"), backend="onnx")
     assert isinstance(onnx_model, OnnxSentenceEncoder)
     np.testing.assert_allclose(onnx_model.encode(TEXTS, batch_size=4), model.encode(TEXTS), atol=1e-4)
-    for text in TEXTS[:2]:  # a batch without padding follows the same graph (the mask was traced, not dropped)
+    for text in TEXTS[:2]:  # a batch without padding: the mask was traced, not dropped
         np.testing.assert_allclose(onnx_model.encode(text), model.encode(text), atol=1e-4)
     torch_again = SentenceEncoder.load(str(tmp_path / "m"))  # the folder still loads in torch
     np.testing.assert_allclose(torch_again.encode(TEXTS), model.encode(TEXTS), atol=1e-6)
