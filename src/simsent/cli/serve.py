@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import device_option, precision_option, ready_model
+from simsent.cli.common import backend_option, device_option, precision_option, ready_model
 
 
 def serve(
@@ -19,9 +19,17 @@ def serve(
     max_texts: int = typer.Option(64, min=1, help="Most texts per request."),
     max_chars: int = typer.Option(512, min=1, help="Most characters per text."),
     batch_size: int = typer.Option(32, min=1),
+    max_batch_texts: int = typer.Option(
+        64, min=1, help="Concurrent requests share one forward pass of up to N texts (1: no batching)."
+    ),
+    max_wait_ms: float = typer.Option(
+        5.0, min=0.0, help="How long a request waits for others to share its pass."
+    ),
+    max_queue_texts: int = typer.Option(4096, min=1, help="Texts allowed to wait; beyond, 503."),
     max_body_bytes: int = typer.Option(1 << 20, min=1, help="Largest request body; bigger ones get 413."),
     device: str = device_option(),
     precision: str = precision_option(),
+    backend: str = backend_option(),
 ) -> None:
     """Serve POST /embed, /similarity, /search and GET /health (OpenAPI docs at /docs)."""
     from simsent.errors import ConfigError
@@ -33,7 +41,7 @@ def serve(
     except ImportError as exc:
         raise ConfigError("the service needs FastAPI and uvicorn: pip install simsent[serve]") from exc
     check_port_free(host, port)
-    enc = ready_model(model, device, precision)
+    enc = ready_model(model, device, precision, backend)
     index = VectorIndex.load(index_dir, model=enc) if index_dir else None
     app = create_app(
         enc,
@@ -43,6 +51,9 @@ def serve(
         batch_size=batch_size,
         model_path=model,
         max_body_bytes=max_body_bytes,
+        max_batch_texts=max_batch_texts,
+        max_wait_ms=max_wait_ms,
+        max_queue_texts=max_queue_texts,
     )
     uvicorn.run(app, host=host, port=port, log_level="info")
 

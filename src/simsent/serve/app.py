@@ -20,10 +20,13 @@ Example:
 # create_app from the endpoint annotations
 import json
 import logging
-import threading
+import time
 from typing import Annotated, Any
 
+import numpy as np
+
 from simsent.errors import ConfigError, SimsentError
+from simsent.serve.batching import MicroBatcher, QueueFull
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +100,54 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
+class Metrics:
+    """Counters and latency histograms per route, rendered in the Prometheus text format."""
+
+    BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, int], int] = {}
+        self.latency: dict[str, list[float]] = {}  # per path: bucket counts + [sum, count]
+
+    def observe(self, path: str, status: int, seconds: float) -> None:
+        self.counts[(path, status)] = self.counts.get((path, status), 0) + 1
+        row = self.latency.setdefault(path, [0.0] * (len(self.BUCKETS) + 2))
+        for i, bound in enumerate(self.BUCKETS):
+            if seconds <= bound:
+                row[i] += 1
+        row[-2] += seconds
+        row[-1] += 1
+
+    def render(self, batcher: MicroBatcher) -> str:
+        lines = [
+            "# HELP simsent_requests_total Requests by path and status.",
+            "# TYPE simsent_requests_total counter",
+        ]
+        lines += [
+            f'simsent_requests_total{{path="{p}",status="{s}"}} {n}'
+            for (p, s), n in sorted(self.counts.items())
+        ]
+        lines += [
+            "# HELP simsent_request_seconds Request latency.",
+            "# TYPE simsent_request_seconds histogram",
+        ]
+        for path, row in sorted(self.latency.items()):
+            for bound, n in zip(self.BUCKETS, row, strict=False):
+                lines.append(f'simsent_request_seconds_bucket{{path="{path}",le="{bound}"}} {int(n)}')
+            lines.append(f'simsent_request_seconds_bucket{{path="{path}",le="+Inf"}} {int(row[-1])}')
+            lines.append(f'simsent_request_seconds_sum{{path="{path}"}} {row[-2]:.6f}')
+            lines.append(f'simsent_request_seconds_count{{path="{path}"}} {int(row[-1])}')
+        lines += [
+            "# TYPE simsent_queue_texts gauge",
+            f"simsent_queue_texts {batcher.waiting_texts}",
+            "# TYPE simsent_batches_total counter",
+            f"simsent_batches_total {batcher.batches}",
+            "# TYPE simsent_batched_texts_total counter",
+            f"simsent_batched_texts_total {batcher.batched_texts}",
+        ]
+        return "\n".join(lines) + "\n"
+
+
 def create_app(
     model: Any,
     index: Any = None,
@@ -106,6 +157,9 @@ def create_app(
     batch_size: int = 32,
     model_path: str | None = None,
     max_body_bytes: int = 1 << 20,
+    max_batch_texts: int = 64,
+    max_wait_ms: float = 5.0,
+    max_queue_texts: int = 4096,
 ) -> Any:
     """Build the FastAPI app.
 
@@ -118,6 +172,10 @@ def create_app(
         batch_size: encode batch size.
         model_path: shown by /health (default: where the model was loaded from).
         max_body_bytes: larger request bodies are answered 413 before any parsing.
+        max_batch_texts: concurrent requests are encoded together, up to this many texts per pass
+            (1: one request per pass); see :class:`~simsent.serve.batching.MicroBatcher`.
+        max_wait_ms: how long a request may wait for others to share its pass.
+        max_queue_texts: texts allowed to wait; beyond, requests get 503.
     """
     _import_serve()
     from fastapi import FastAPI, HTTPException, Request
@@ -145,7 +203,15 @@ def create_app(
         model_path = getattr(model, "extra_config", {}).get("base_model") or (
             (index.model_info or {}).get("path") if index is not None else None
         )
-    lock = threading.Lock()
+    batcher = MicroBatcher(
+        lambda texts: model.encode(
+            texts, batch_size=batch_size, normalize_embeddings=False, show_progress_bar=False
+        ),
+        max_batch_texts=max_batch_texts,
+        max_wait_ms=max_wait_ms,
+        max_queue_texts=max_queue_texts,
+    )
+    metrics = Metrics()
 
     def not_blank(s: str) -> str:
         if is_blank(s):
@@ -232,11 +298,28 @@ def create_app(
     async def _user_error(request: Request, exc: SimsentError) -> JSONResponse:
         return JSONResponse(status_code=400, content={"detail": str(exc)})
 
-    def encode(texts: list[str], normalize: bool = True) -> Any:
-        with lock:
-            return model.encode(
-                texts, batch_size=batch_size, normalize_embeddings=normalize, show_progress_bar=False
-            )
+    async def encode(texts: list[str], normalize: bool = True) -> Any:
+        try:
+            vecs = await batcher.encode(texts)
+        except QueueFull as exc:
+            raise HTTPException(status_code=503, detail=f"busy: {exc}; retry shortly") from exc
+        if normalize:
+            vecs = vecs / np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
+        return vecs
+
+    @app.middleware("http")
+    async def _measure(request: Request, call_next: Any) -> Any:
+        start = time.perf_counter()
+        response = await call_next(request)
+        metrics.observe(request.url.path, response.status_code, time.perf_counter() - start)
+        return response
+
+    @app.get("/metrics")
+    async def prometheus() -> Any:
+        """Request counts and latencies, queue depth and batching, in the Prometheus text format."""
+        from fastapi.responses import PlainTextResponse
+
+        return PlainTextResponse(metrics.render(batcher), media_type="text/plain; version=0.0.4")
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
@@ -244,6 +327,9 @@ def create_app(
         return {
             "status": "ok",
             "model": model_path,
+            "backend": getattr(model, "backend", "torch"),
+            "precision": getattr(model, "precision", "fp32"),
+            "queue": {"waiting_texts": batcher.waiting_texts, "batches": batcher.batches},
             "dim": dim,
             "threshold": model_threshold(model),
             "index": None if index is None else {"rows": len(index), "backend": index.backend},
@@ -258,14 +344,14 @@ def create_app(
     @app.post("/embed", response_model=EmbedResponse)
     async def embed(req: EmbedRequest) -> dict[str, Any]:
         """Embed up to ``max_texts`` texts."""
-        vecs = await run_in_threadpool(encode, req.texts, req.normalize)
+        vecs = await encode(req.texts, req.normalize)
         return {"embeddings": vecs.tolist(), "dim": dim}
 
     @app.post("/similarity", response_model=SimilarityResponse)
     async def similarity(req: SimilarityRequest) -> dict[str, Any]:
         """Cosine similarity of each pair; ``same`` when the model has a calibrated threshold."""
         n = len(req.sentences1)
-        vecs = await run_in_threadpool(encode, req.sentences1 + req.sentences2, True)
+        vecs = await encode(req.sentences1 + req.sentences2, True)
         scores = (vecs[:n] * vecs[n:]).sum(axis=1)
         thr = model_threshold(model)
         return {
@@ -279,7 +365,7 @@ def create_app(
         """Top-k hits of each query in the index."""
         if index is None:
             raise HTTPException(status_code=404, detail="no index loaded: start the service with --index DIR")
-        vecs = await run_in_threadpool(encode, req.queries, True)
+        vecs = await encode(req.queries, True)
 
         def run() -> Any:
             return index.search(vecs, k=req.k)
