@@ -106,3 +106,20 @@ def test_errors_are_one_line(tiny_bert, tmp_path, cli, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_onnxruntime)
     r = cli("export", tiny_bert, "--output", tmp_path / "n")
     assert r.code == 2 and "pip install simsent[onnx]" in r.err
+
+
+def test_the_service_runs_an_onnx_model(tiny_bert, tmp_path):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from simsent.modeling.onnx import export_onnx
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.serve import create_app
+
+    model = SentenceEncoder.from_pretrained(tiny_bert, max_len=16)
+    export_onnx(model, str(tmp_path / "m"), quantize="int8")
+    with TestClient(create_app(SentenceEncoder.load(str(tmp_path / "m"), backend="onnx"))) as c:
+        health = c.get("/health").json()
+        assert health["backend"] == "onnx" and health["precision"] == "int8" and health["dim"] == 32
+        vec = np.array(c.post("/embed", json={"texts": TEXTS[:2]}).json()["embeddings"])
+        assert _cos(vec, model.encode(TEXTS[:2])).min() > 0.98
