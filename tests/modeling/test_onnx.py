@@ -75,8 +75,16 @@ def test_a_folder_with_onnx_and_no_torch_weights_loads_with_onnxruntime(tiny_ber
     np.testing.assert_allclose(loaded.encode(TEXTS), model.encode(TEXTS), atol=1e-4)
     r = cli("similarity", tmp_path / "m", "今天天气不错", "今天天气很好", "--backend", "onnx")
     assert r.code == 0 and abs(float(r.out.split()[0]) - model.similarity(TEXTS[0], TEXTS[1])) < 1e-4
-    r = cli("encode", tmp_path / "m", "--backend", "onnx", "--input", _write(tmp_path), "--output",
-            tmp_path / "v.npy")
+    r = cli(
+        "encode",
+        tmp_path / "m",
+        "--backend",
+        "onnx",
+        "--input",
+        _write(tmp_path),
+        "--output",
+        tmp_path / "v.npy",
+    )
     assert r.code == 0
     np.testing.assert_allclose(np.load(tmp_path / "v.npy"), model.encode(TEXTS), atol=1e-4)
 
@@ -123,3 +131,34 @@ def test_the_service_runs_an_onnx_model(tiny_bert, tmp_path):
         assert health["backend"] == "onnx" and health["precision"] == "int8" and health["dim"] == 32
         vec = np.array(c.post("/embed", json={"texts": TEXTS[:2]}).json()["embeddings"])
         assert _cos(vec, model.encode(TEXTS[:2])).min() > 0.98
+
+
+def test_index_calibrate_and_mine_run_on_the_onnx_backend(tiny_bert, tmp_path, cli):
+    assert cli("export", tiny_bert, "--output", tmp_path / "m", "--quantize", "int8").code == 0
+    corpus = _write(tmp_path)
+    r = cli(
+        "index",
+        "build",
+        tmp_path / "m",
+        "--corpus",
+        corpus,
+        "--output",
+        tmp_path / "ix",
+        "--model-backend",
+        "onnx",
+    )
+    assert r.code == 0, r.err
+    r = cli("index", "search", tmp_path / "ix", "今天天气不错", "-k", "1", "--model-backend", "onnx")
+    assert r.code == 0 and "今天天气不错" in r.out
+    r = cli("index", "search", tmp_path / "ix", "今天天气不错")  # torch weights: another fingerprint
+    assert r.code == 2 and "model" in r.err
+    pairs = tmp_path / "pairs.data"
+    pairs.write_text(
+        "今天天气不错\t今天天气很好\t1\n我想去北京吃饭\t花呗怎么还款\t0\n你好\t你好\t1\n", encoding="utf-8"
+    )
+    r = cli("calibrate", tmp_path / "m", "--pairs", pairs, "--backend", "onnx")
+    assert r.code == 0, r.err
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text('{"text": "今天天气不错", "label": "w"}\n', encoding="utf-8")
+    r = cli("mine", tmp_path / "m", "--seeds", seeds, "--pool", corpus, "--backend", "onnx")
+    assert r.code == 0, r.err

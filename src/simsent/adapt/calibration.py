@@ -14,15 +14,14 @@ Example:
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from simsent._io import read_json, write_json
 from simsent.errors import ConfigError, DataError
 
 logger = logging.getLogger(__name__)
@@ -122,14 +121,10 @@ def store_threshold(
     target = output or model_path
     cfg_file = os.path.join(model_path, SIMSENT_CONFIG)
     if os.path.isfile(cfg_file) and os.path.abspath(target) == os.path.abspath(model_path):
-        with open(cfg_file, encoding="utf-8") as f:
-            cfg = json.load(f)
+        cfg = read_json(cfg_file, what="model config")
         cfg["threshold"] = threshold
         cfg["threshold_calibration"] = details
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-config-", dir=model_path)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(cfg, f, indent=2, ensure_ascii=False)
-        os.replace(tmp, cfg_file)
+        write_json(cfg_file, cfg)  # atomic: weights, card and training files untouched
         return model_path
     if output is None:
         raise ConfigError(
@@ -152,6 +147,7 @@ def calibrate_model(
     positive_threshold: float | None = None,
     output: str | None = None,
     batch_size: int = 64,
+    backend: str | None = None,
 ) -> dict[str, Any]:
     """Load a model, calibrate on a pairs file or rows, store the threshold; returns the result."""
     from simsent.data.columns import rows_for_columns
@@ -159,7 +155,7 @@ def calibrate_model(
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
     rows = rows_for_columns(read_any(pairs), ["sentence1", "sentence2"], "score", source=str(pairs))
-    model = SentenceEncoder.load(model_path)
+    model = SentenceEncoder.load(model_path, backend=backend)
     result = calibrate(model, rows, metric, positive_threshold, batch_size)
     result["stored_in"] = store_threshold(model_path, result, model=model, output=output)
     logger.info(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import output_dir, require_file
+from simsent.cli.common import backend_option, output_dir, require_file
 
 
 def calibrate(
@@ -27,6 +27,7 @@ def calibrate(
         help="Save a calibrated copy here instead (needed when MODEL is not a simsent folder).",
     ),
     batch_size: int = typer.Option(64, min=1),
+    backend: str = backend_option(),
 ) -> None:
     """Pick the cosine threshold maximising F1 or accuracy and store it in the model's config."""
     from simsent.adapt.calibration import METRICS, calibrate_model
@@ -44,6 +45,7 @@ def calibrate(
         positive_threshold=positive_threshold,
         output=output,
         batch_size=batch_size,
+        backend=backend,
     )
     typer.echo(
         f"threshold {r['value']:.4f} ({metric}): f1 {r['f1']:.4f}, accuracy {r['accuracy']:.4f}, "

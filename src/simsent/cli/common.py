@@ -49,19 +49,19 @@ def split_list(spec: str) -> list[str]:
     return [s.strip() for s in spec.split(",") if s.strip()]
 
 
-def load_model(path: str):
-    """A :class:`~simsent.SentenceEncoder` from a folder or hub id."""
+def load_model(path: str, backend: str = "torch"):
+    """A :class:`~simsent.SentenceEncoder` (its ONNX twin with ``backend="onnx"``) from a folder or hub id."""
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
-    return SentenceEncoder.load(path)
+    return SentenceEncoder.load(path, backend=backend)
 
 
-def index_model(index, override: str | None):
+def index_model(index, override: str | None, backend: str = "torch"):
     """The model that built ``index`` (or ``override``), checked against the index."""
     path = override or (index.model_info or {}).get("path")
     if not path:
         raise ConfigError("the index does not record its model path; pass --model")
-    model = load_model(path)
+    model = load_model(path, backend)
     index.check_model(model)
     return model
 
@@ -132,6 +132,11 @@ def precision_option() -> Any:
 def backend_option() -> Any:
     """The ``--backend`` option: torch, or onnx for a folder written by ``simsent export``."""
     return typer.Option("torch", "--backend", help="torch, or onnx (a folder from `simsent export`, CPU).")
+
+
+def model_backend_option() -> Any:
+    """``--model-backend`` of the index commands (their ``--backend`` names the index: exact, hnsw, ivfpq)."""
+    return typer.Option("torch", "--model-backend", help="torch, or onnx (a folder from `simsent export`).")
 
 
 def ready_model(path: str, device: str, precision: str, backend: str = "torch", **kwargs: Any):

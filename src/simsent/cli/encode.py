@@ -32,6 +32,7 @@ def encode(
     import numpy as np
 
     from simsent._io import atomic_path
+
     output_file(output, "--output")
     texts = read_texts(input, "--input")
     encoder = ready_model(model, device, precision, backend)

@@ -15,6 +15,7 @@ import typer
 from simsent.cli.common import (
     device_option,
     index_model,
+    model_backend_option,
     output_dir,
     precision_option,
     ready_model,
@@ -46,6 +47,7 @@ def index_build(
     refine: int = typer.Option(0, min=0, help="IVF-PQ: re-rank refine*k candidates exactly (0: off)."),
     device: str = device_option(),
     precision: str = precision_option(),
+    model_backend: str = model_backend_option(),
 ) -> None:
     """Encode a corpus with MODEL in streamed chunks and save a vector index."""
     from simsent.search import VectorIndex
@@ -53,7 +55,7 @@ def index_build(
 
     require_file(corpus, "--corpus")
     output_dir(output)
-    enc = ready_model(model, device, precision)
+    enc = ready_model(model, device, precision, model_backend)
     index = VectorIndex.build(
         enc,
         corpus,
@@ -84,6 +86,7 @@ def index_add(
     ),
     batch_size: int = typer.Option(64, min=1),
     chunk_size: int = typer.Option(4096, min=1),
+    model_backend: str = model_backend_option(),
 ) -> None:
     """Encode more texts and add them to an index (saved atomically; concurrent writers wait in turn)."""
     from simsent.search import VectorIndex
@@ -92,7 +95,7 @@ def index_add(
     require_file(corpus, "--corpus")
     with index_lock(index_dir):  # load-add-save as one step: two writers never lose each other's rows
         index = VectorIndex.load(index_dir)
-        enc = index_model(index, model)
+        enc = index_model(index, model, model_backend)
         added = index.add_texts(enc, corpus, batch_size=batch_size, chunk_size=chunk_size)
         index.save(index_dir)
     typer.echo(f"added {added} rows; {len(index)} in total -> {index_dir}")
@@ -107,6 +110,7 @@ def index_search(
         None, "--model", "-m", help="Model (default: the one recorded in the index)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per query."),
+    model_backend: str = model_backend_option(),
 ) -> None:
     """Print the top-k hits (rank, score, id, text) of each query."""
     from simsent.data.readers import is_blank
@@ -116,7 +120,7 @@ def index_search(
     if any(is_blank(q) for q in queries):
         raise DataError("a query is empty (whitespace or zero-width characters alone are blank)")
     index = VectorIndex.load(index_dir)
-    enc = index_model(index, model)
+    enc = index_model(index, model, model_backend)
     res = index.search(queries, k=k, model=enc, check_model=False)
     for i, q in enumerate(queries):
         hits = res.hits(i)

@@ -49,6 +49,9 @@ app = typer.Typer(
 def _configure(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors."),
+    threads: int | None = typer.Option(
+        None, "--threads", min=1, help="CPU threads for torch and onnxruntime (default: torch's own)."
+    ),
     encoding: str | None = typer.Option(
         None,
         "--encoding",
@@ -70,6 +73,10 @@ def _configure(
         "filelock",
     ):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     if encoding:
         from simsent._io import ENCODING_ENV
 

@@ -10,7 +10,7 @@ import json
 
 import typer
 
-from simsent.cli.common import load_model, output_file, require_file
+from simsent.cli.common import backend_option, load_model, output_file, require_file
 
 
 def mine(
@@ -25,6 +25,7 @@ def mine(
     ),
     top_k: int | None = typer.Option(None, min=1, help="At most this many texts per class."),
     batch_size: int = typer.Option(64, min=1),
+    backend: str = backend_option(),
 ) -> None:
     """Per class, pool texts whose cosine to the class's nearest seed is above the threshold."""
     from simsent._io import write_text
@@ -41,7 +42,7 @@ def mine(
     if rows and isinstance(rows[0], str):
         raise DataError(f"{seeds}: seeds need a label: use .jsonl or .csv with text and label fields")
     found = run_mine(
-        load_model(model),
+        load_model(model, backend),
         parse_seeds(rows),
         (r["text"] for r in iter_corpus(require_file(pool, "--pool"))),
         threshold=threshold,

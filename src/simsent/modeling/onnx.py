@@ -136,6 +136,7 @@ class OnnxSentenceEncoder:
         self.inputs = list(record["inputs"])
         self.graph = graph
         self.extra_config = {k: v for k, v in cfg.items() if k not in ("onnx",)}
+        self.extra_config.setdefault("base_model", path)
         self.precision = "int8" if "qint8" in os.path.basename(graph) else "fp32"
         self.tokenizer = _tokenizer(path, cfg)
         self.dim = (
@@ -143,6 +144,12 @@ class OnnxSentenceEncoder:
             if isinstance(self.session.get_outputs()[0].shape[-1], int)
             else None
         )
+
+    def fingerprint(self) -> str:
+        """sha256 of the graph file (what an index built with this model records)."""
+        from simsent._io import sha256_file
+
+        return "onnx-" + sha256_file(self.graph)
 
     @classmethod
     def load(cls, path: str, **kwargs: Any) -> OnnxSentenceEncoder:

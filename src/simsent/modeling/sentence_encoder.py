@@ -398,6 +398,8 @@ def model_fingerprint(model: Any, sample: int = 4096) -> str:
     Any fine-tuning changes it; re-saving or calibrating a threshold does not. Cheap (well under a
     second for BERT-base) because each tensor contributes at most ``sample`` values.
     """
+    if hasattr(model, "fingerprint"):  # e.g. an ONNX model: its graph is its weights
+        return model.fingerprint()
     import torch
 
     h = hashlib.sha256()
