@@ -162,3 +162,14 @@ def test_index_calibrate_and_mine_run_on_the_onnx_backend(tiny_bert, tmp_path, c
     seeds.write_text('{"text": "今天天气不错", "label": "w"}\n', encoding="utf-8")
     r = cli("mine", tmp_path / "m", "--seeds", seeds, "--pool", corpus, "--backend", "onnx")
     assert r.code == 0, r.err
+
+
+def test_the_onnx_backend_runs_on_the_cpu_whatever_the_machine_has(tiny_bert, tmp_path, cli, monkeypatch):
+    import torch
+
+    assert cli("export", tiny_bert, "--output", tmp_path / "m").code == 0
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # as on a GPU machine: auto stays CPU
+    r = cli("similarity", tmp_path / "m", "今天", "明天", "--backend", "onnx")
+    assert r.code == 0, r.err
+    r = cli("similarity", tmp_path / "m", "今天", "明天", "--backend", "onnx", "--device", "cuda")
+    assert r.code == 2 and "CPU" in r.err

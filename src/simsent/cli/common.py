@@ -148,13 +148,15 @@ def ready_model(path: str, device: str, precision: str, backend: str = "torch", 
 
     if precision not in PRECISIONS:
         raise ConfigError(f"unknown --precision {precision!r}; use {', '.join(PRECISIONS)}")
+    if backend == "onnx":  # onnxruntime on the CPU, whatever accelerator the machine has
+        if (device or "auto") not in ("auto", "cpu"):
+            raise ConfigError("--backend onnx runs on the CPU; use --device cpu (or auto)")
+        if precision != "fp32":
+            raise ConfigError("--backend onnx runs the exported graph as it is: leave --precision fp32")
+        return SentenceEncoder.from_pretrained(path, backend="onnx")
     where = resolve_device(device)
     if precision == "fp16" and where.type != "cuda":
         raise ConfigError("--precision fp16 needs a CUDA device; use bf16 or fp32 here")
-    if backend == "onnx":
-        if precision != "fp32":
-            raise ConfigError("--backend onnx runs the exported graph as it is: leave --precision fp32")
-        return SentenceEncoder.from_pretrained(path, backend="onnx").to(where.type)
     model = SentenceEncoder.from_pretrained(path, backend=backend, **kwargs).to(where)
     model.precision = precision
     return model

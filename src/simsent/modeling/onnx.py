@@ -162,7 +162,7 @@ class OnnxSentenceEncoder:
 
     def to(self, device: Any) -> OnnxSentenceEncoder:
         """The ONNX backend runs on the CPU; another device is a clear error."""
-        if str(device) not in ("cpu", "auto", "None"):
+        if str(device) not in ("cpu", "auto", "None") and torch.device(str(device)).type != "cpu":
             raise ConfigError("the ONNX backend runs on the CPU; use --device cpu (or --backend torch)")
         return self
 
