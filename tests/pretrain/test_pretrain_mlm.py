@@ -25,8 +25,20 @@ def read_json(path) -> dict:
 
 
 def tiny_config(output_dir, **kw) -> PretrainConfig:
-    base = dict(output_dir=str(output_dir), layers=1, hidden=32, heads=2, max_len=16, batch_size=16,
-                lr=3e-3, warmup_ratio=0.1, dropout=0.0, seed=7, show_progress_bar=False, checkpoint_steps=0)
+    base = dict(
+        output_dir=str(output_dir),
+        layers=1,
+        hidden=32,
+        heads=2,
+        max_len=16,
+        batch_size=16,
+        lr=3e-3,
+        warmup_ratio=0.1,
+        dropout=0.0,
+        seed=7,
+        show_progress_bar=False,
+        checkpoint_steps=0,
+    )
     base.update(kw)
     return PretrainConfig(**base)
 
@@ -150,3 +162,27 @@ def test_linear_schedule_and_wordpiece_run(tmp_path):
     assert [round(s(i), 3) for i in (0, 1, 2, 6, 10, 12)] == [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
     result = pretrain(TEXTS[:64], tiny_config(tmp_path, tokenizer="wordpiece", max_steps=2))
     assert result["steps"] == 2 and result["vocab_size"] > 5
+
+
+def test_bf16_pretraining_runs_and_fp16_needs_cuda(tmp_path, device):
+    from simsent.errors import ConfigError
+    from simsent.pretrain import pretrain
+
+    texts = [
+        "今天天气不错",
+        "今天天气很好",
+        "我想去北京吃饭",
+        "他们在上海",
+        "银行卡怎么办理",
+        "花呗额度为何不能用",
+    ] * 4
+    result = pretrain(
+        texts, tiny_config(tmp_path / "bf16", precision="bf16", max_steps=3, batch_size=8, device=device)
+    )
+    assert result["steps"] == 3 and result["final_loss"] == result["final_loss"]  # finite, not NaN
+    if device == "cpu":
+        with pytest.raises(ConfigError, match="fp16"):
+            pretrain(texts, tiny_config(tmp_path / "fp16", precision="fp16", max_steps=1, device="cpu"))
+    with pytest.raises(ConfigError, match="precision"):
+        tiny_config(tmp_path / "x", precision="fp8")
+

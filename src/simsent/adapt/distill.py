@@ -153,6 +153,8 @@ def distill(
     evaluator: Callable[[Any], dict[str, float]] | None = None,
     eval_steps: int = 0,
     show_progress_bar: bool = True,
+    precision: str = "fp32",
+    device: str = "auto",
 ) -> dict[str, Any]:
     """Train ``student`` to reproduce ``teacher``'s vectors on ``corpus_texts``; saves to ``output_dir``.
 
@@ -193,7 +195,7 @@ def distill(
     args = TrainingArguments(
         output_dir=output_dir, objective="distill", epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
         eval_steps=eval_steps, checkpoint_steps=0, show_progress_bar=show_progress_bar,
-        objective_kwargs={"loss": loss},
+        objective_kwargs={"loss": loss}, precision=precision, device=device,
     )
     rows = [{"sentence": t, "target_index": i} for i, t in enumerate(texts)]
     objective = DistillationLoss(model, targets=targets, loss=loss)

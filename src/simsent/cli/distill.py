@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 
 from simsent.adapt import distill as distill_lib
-from simsent.cli.common import defaults_of
+from simsent.cli.common import defaults_of, device_option
 
 _DEFAULTS = defaults_of(distill_lib.distill)
 
@@ -49,6 +49,8 @@ def distill(
     init_from_teacher: bool = typer.Option(
         False, "--init-from-teacher", help="TextCNN: start shared-token embeddings from the teacher's."
     ),
+    precision: str = typer.Option("fp32", help="fp32, or bf16 / fp16 mixed precision (fp16 needs CUDA)."),
+    device: str = device_option(),
 ) -> None:
     """Train a light student to regress a teacher's (optionally whitened) sentence vectors."""
     from simsent.adapt.distill import distill as run_distill

@@ -70,6 +70,7 @@ def pretrain(
     ),
     seed: int = typer.Option(_DEFAULTS["seed"]),
     device: str = device_option(),
+    precision: str = typer.Option(_DEFAULTS["precision"], help="fp32, or bf16 / fp16 autocast (fp16: CUDA)."),
     threads: int | None = typer.Option(None, min=1, help="torch CPU threads."),
     progress: bool = typer.Option(True, help="Show a progress bar with loss and tokens/s."),
 ) -> None:
@@ -119,6 +120,7 @@ def pretrain(
         keep_checkpoint=keep_checkpoint,
         show_progress_bar=progress,
         device=device,
+        precision=precision,
     )
     from simsent.pretrain.tokenizer_builder import TOKENIZER_KINDS
 

@@ -76,10 +76,14 @@ class PretrainConfig:
     show_progress_bar: bool = True
     #: torch device (None: cuda when available, else cpu)
     device: str | None = None
+    #: fp32, or bf16 / fp16 autocast (mixed precision; fp16 needs CUDA and uses a gradient scaler)
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         for name in ("layers", "hidden", "heads"):
             check_number(name, getattr(self, name), integer=True, minimum=1)
+        if self.precision not in ("fp32", "bf16", "fp16"):
+            raise ConfigError(f"--precision must be fp32, bf16 or fp16, got {self.precision!r}")
         if self.hidden % self.heads:
             raise ConfigError(f"--hidden {self.hidden} is not a multiple of --heads {self.heads}")
         if self.max_len < 3:

@@ -286,6 +286,7 @@ def pretrain(
             "history": history, "model": model.state_dict(), "model_config": model.config.to_dict(),
             "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
             "rng": rng if rng is not None else rng_state(),
+            "scaler": scaler.state_dict(),
             "config": cfg.to_dict(),
         })
 
@@ -298,6 +299,13 @@ def pretrain(
     window: list[float] = []
     lengths = [len(e["input_ids"]) for e in examples]
     batches, batches_epoch = [], -1
+    from simsent.modeling.sentence_encoder import autocast
+
+    if cfg.precision == "fp16" and device.type != "cuda":
+        raise ConfigError("--precision fp16 needs a CUDA device; use bf16 or fp32 here")
+    scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")  # identity unless fp16
+    if state is not None and state.get("scaler"):
+        scaler.load_state_dict(state["scaler"])
     step_rng, mid_step = None, False
     interrupt = StepBoundaryInterrupt()
     try:
@@ -311,13 +319,16 @@ def pretrain(
             if not bool((batch["labels"] != -100).any()):
                 continue  # nothing masked in this (tiny) batch: draw the masks again
             batch = {k: v.to(device) for k, v in batch.items()}
-            loss = mlm_loss(model, batch)
+            with autocast(device, cfg.precision):
+                loss = mlm_loss(model, batch)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"masked-LM loss is {loss.item()} at step {step}; lower --lr")
-            loss.backward()
+            scaler.scale(loss).backward()
             if cfg.max_grad_norm > 0:
+                scaler.unscale_(optimizer)
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-            optimizer.step()
+            scaler.step(optimizer)
+            scaler.update()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             step += 1
