@@ -55,3 +55,22 @@ def shared_texts(data_dir: str, splits: tuple[str, ...] = ("train", "valid")) ->
                 texts += sentences_of(load_task(task, split, data_dir))
                 files.append(task_file(data_dir, task, split))
     return list(dict.fromkeys(t for t in texts if t.strip())), files
+
+
+def data_hashes_line(files: list[str], data_dir: str) -> str:
+    """``- data sha256: TASK/file `abc123...`, ...`` for a results file."""
+    import os
+
+    from simsent._io import sha256_file
+
+    return "- data sha256: " + ", ".join(
+        f"{os.path.relpath(f, data_dir)} `{sha256_file(f)[:12]}`" for f in files
+    )
+
+
+def write_report(path: str, lines: list[str]) -> None:
+    """Write a results table (markdown lines) to ``path`` and print it."""
+    from simsent._io import write_text
+
+    write_text(path, "\n".join(lines))
+    print("\n".join(lines))

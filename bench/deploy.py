@@ -125,9 +125,8 @@ def main() -> None:
     from sentence_transformers import SentenceTransformer
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from _common import shared_texts
+    from _common import data_hashes_line, shared_texts, write_report
     from simsent import __version__
-    from simsent._io import sha256_file
     from simsent.data.sampling import seeded_subset
     from simsent.data.tasks import TASKS
     from simsent.evaluation.sts import STSEvaluator
@@ -222,8 +221,7 @@ def main() -> None:
         f"- command: `{command}`",
         f"- simsent {__version__}, torch {md.version('torch')}, onnxruntime {md.version('onnxruntime')}, "
         f"sentence-transformers {md.version('sentence-transformers')}",
-        "- data sha256: "
-        + ", ".join(f"{os.path.relpath(f, a.data_dir)} `{sha256_file(f)[:12]}`" for f in files),
+        data_hashes_line(files, a.data_dir),
         "",
         "| model | backend | sentences/s | vs sentence-transformers | mean Spearman | loss vs torch fp32 |",
         "|---|---|---:|---:|---:|---:|",
@@ -249,10 +247,7 @@ def main() -> None:
         "Per-task Spearman: " + json.dumps({r["backend"]: r["spearman"] for r in rows if r["spearman"]}),
         "",
     ]
-    os.makedirs(os.path.dirname(a.output) or ".", exist_ok=True)
-    with open(a.output, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
-    print("\n".join(lines))
+    write_report(a.output, lines)
 
 
 if __name__ == "__main__":

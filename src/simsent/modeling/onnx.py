@@ -25,7 +25,8 @@ import numpy as np
 import torch
 
 from simsent._io import read_json, write_json
-from simsent.errors import ConfigError, DataError, ModelLoadError
+from simsent.errors import ConfigError, ModelLoadError
+from simsent.modeling.inputs import check_texts, cosine_similarity, length_order
 
 logger = logging.getLogger(__name__)
 
@@ -180,11 +181,8 @@ class OnnxSentenceEncoder:
         """Embed sentences; keyword names match ``SentenceTransformer.encode``."""
         if normalize is not None:
             normalize_embeddings = normalize
-        single = isinstance(sentences, str)
-        texts = [sentences] if single else list(sentences)
-        if any(not isinstance(t, str) for t in texts):
-            raise DataError("encode() takes strings")
-        order = np.argsort([-len(t) for t in texts], kind="stable")
+        texts, single = check_texts(sentences)
+        order = length_order(texts)
         parts = []
         for start in range(0, len(texts), batch_size):
             batch = [texts[i] for i in order[start : start + batch_size]]
@@ -204,14 +202,8 @@ class OnnxSentenceEncoder:
         return torch.from_numpy(out) if convert_to_tensor else out
 
     def similarity(self, a: str | Sequence[str], b: str | Sequence[str], batch_size: int = 32) -> Any:
-        va = self.encode(
-            [a] if isinstance(a, str) else list(a), batch_size=batch_size, normalize_embeddings=True
-        )
-        vb = self.encode(
-            [b] if isinstance(b, str) else list(b), batch_size=batch_size, normalize_embeddings=True
-        )
-        sims = va @ vb.T
-        return float(sims[0, 0]) if isinstance(a, str) and isinstance(b, str) else sims
+        """Cosine similarity: a float for two strings, else the (len(a), len(b)) matrix."""
+        return cosine_similarity(self, a, b, batch_size)
 
 
 def _tokenizer(path: str, cfg: dict[str, Any]) -> Any:

@@ -23,9 +23,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from simsent._io import read_json
-from simsent.errors import ConfigError, DataError, ModelLoadError, SimsentError
+from simsent.errors import ConfigError, ModelLoadError, SimsentError
 from simsent.modeling.dense import DenseLayer
 from simsent.modeling.encoders import EncoderModule, encoder_class
+from simsent.modeling.inputs import check_texts, cosine_similarity, length_order
 from simsent.modeling.pooling import Pooling, check_pooling
 from simsent.modeling.st_format import SIMSENT_CONFIG, read_st_modules, write_sentence_transformers_folder
 
@@ -323,19 +324,13 @@ class SentenceEncoder(nn.Module):
         """
         if normalize is not None:
             normalize_embeddings = normalize
-        single = isinstance(sentences, str)
-        texts = [sentences] if single else list(sentences)
-        if any(not isinstance(t, str) for t in texts):
-            raise DataError(
-                "encode() takes strings; got "
-                + type(next(t for t in texts if not isinstance(t, str))).__name__
-            )
+        texts, single = check_texts(sentences)
         if device is not None:
             self.to(device)
         was_training = self.training
         self.eval()
         self.use_device_padding()
-        order = np.argsort([-len(t) for t in texts], kind="stable")
+        order = length_order(texts)
         if show_progress_bar is None:
             show_progress_bar = logger.getEffectiveLevel() <= logging.INFO and len(texts) > 10 * batch_size
         chunks: list[torch.Tensor] = []
@@ -362,16 +357,7 @@ class SentenceEncoder(nn.Module):
         self, a: str | Sequence[str], b: str | Sequence[str], batch_size: int = 32
     ) -> float | np.ndarray:
         """Cosine similarity: a float for two strings, else the (len(a), len(b)) matrix."""
-        va = self.encode(
-            [a] if isinstance(a, str) else list(a), batch_size=batch_size, normalize_embeddings=True
-        )
-        vb = self.encode(
-            [b] if isinstance(b, str) else list(b), batch_size=batch_size, normalize_embeddings=True
-        )
-        sims = va @ vb.T
-        if isinstance(a, str) and isinstance(b, str):
-            return float(sims[0, 0])
-        return sims
+        return cosine_similarity(self, a, b, batch_size)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str, model_card: str | None = None) -> None:
