@@ -9,7 +9,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from simsent.data.sampling import seeded_halves, seeded_subset
@@ -27,10 +27,17 @@ class TaskData:
     whiten_texts: list[str]
     eval_rows: list[dict[str, Any]]
     files: list[str]
+    #: labelled pairs a supervised cell may train on (the train split, else the seeded train half);
+    #: under the inductive protocol none of them shares a sentence with an evaluated pair
+    train_pairs: list[dict[str, Any]] = field(default_factory=list)
 
 
-def task_data(cfg: TableConfig, task: str, seed: int, data_dir: str) -> TaskData:
-    """Build the train text, whitening text and evaluation pairs of ``task`` for ``seed``."""
+def task_data(cfg: TableConfig | Any, task: str, seed: int, data_dir: str) -> TaskData:
+    """Build the train text, whitening text and evaluation pairs of ``task`` for ``seed``.
+
+    ``cfg`` is any config with ``protocol``, ``eval_split``, ``max_train_samples``,
+    ``max_whiten_samples`` and ``max_eval_pairs`` (the table's and the sweep's).
+    """
     from simsent.data.columns import sentences_of
     from simsent.data.tasks import available_splits, load_task, task_file
 
@@ -40,18 +47,22 @@ def task_data(cfg: TableConfig, task: str, seed: int, data_dir: str) -> TaskData
         task_file(data_dir, task, eval_split)  # raises the clear "not found" error
     eval_rows = load_task(task, eval_split, data_dir)
     files = [task_file(data_dir, task, eval_split)]
+    train_pairs: list[dict[str, Any]] = []
+    if "train" in splits and eval_split != "train":
+        train_pairs = load_task(task, "train", data_dir)
     if cfg.protocol == "transductive":
         texts: list[str] = []
         for s in splits:
             texts += sentences_of(eval_rows if s == eval_split else load_task(task, s, data_dir))
             files.append(task_file(data_dir, task, s))
-    elif "train" in splits and eval_split != "train":
-        texts = sentences_of(load_task(task, "train", data_dir))
+    elif train_pairs:
+        texts = sentences_of(train_pairs)
         files.append(task_file(data_dir, task, "train"))
     else:
-        train_half, eval_rows = seeded_halves(eval_rows, seed)
-        seen = set(sentences_of(eval_rows))
-        texts = [t for t in sentences_of(train_half) if t not in seen]
+        train_pairs, eval_rows = seeded_halves(eval_rows, seed)
+        texts = sentences_of(train_pairs)
+    if cfg.protocol != "transductive":  # inductive: no evaluated sentence is ever trained or fitted on
+        texts, train_pairs = without_sentences(texts, train_pairs, sentences_of(eval_rows))
     texts = list(dict.fromkeys(texts))
     if len(texts) < 2:
         raise ConfigError(
@@ -63,4 +74,18 @@ def task_data(cfg: TableConfig, task: str, seed: int, data_dir: str) -> TaskData
         train_texts if cfg.max_whiten_samples is None else seeded_subset(texts, cfg.max_whiten_samples, seed)
     )
     eval_rows = seeded_subset(eval_rows, cfg.max_eval_pairs, seed)
-    return TaskData(task, eval_split, train_texts, whiten_texts, eval_rows, sorted(set(files)))
+    return TaskData(task, eval_split, train_texts, whiten_texts, eval_rows, sorted(set(files)), train_pairs)
+
+
+def without_sentences(
+    texts: list[str], pairs: list[dict[str, Any]], banned: list[str]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """``texts`` and ``pairs`` minus every sentence / pair that contains a sentence of ``banned``.
+
+    Example:
+        >>> without_sentences(["a", "b"], [{"sentence1": "a", "sentence2": "c"}], ["a"])
+        (['b'], [])
+    """
+    seen = set(banned)
+    keep_pairs = [p for p in pairs if p["sentence1"] not in seen and p["sentence2"] not in seen]
+    return [t for t in texts if t not in seen], keep_pairs

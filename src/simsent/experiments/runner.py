@@ -30,6 +30,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from simsent.errors import ConfigError
@@ -68,8 +69,10 @@ def append_state(output: str, cell: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- estimate
-def seconds_per_training_step(model: Any, cfg: TableConfig, texts: Sequence[str]) -> float:
-    """Seconds per SimCSE step of ``cfg.batch_size``, measured with the real :class:`Trainer` on two batches.
+def seconds_per_training_step(
+    model: Any, texts: Sequence[str], batch_size: int, lr: float, **train_kwargs: Any
+) -> float:
+    """Seconds per SimCSE step of ``batch_size``, measured with the real :class:`Trainer` on two batches.
 
     The first step carries the warm-up (optimiser state, first autograd call), so this errs long.
     """
@@ -78,54 +81,174 @@ def seconds_per_training_step(model: Any, cfg: TableConfig, texts: Sequence[str]
     from simsent.training.arguments import TrainingArguments
     from simsent.training.trainer import Trainer
 
-    rows = list(dict.fromkeys(texts))[: 2 * cfg.batch_size]
+    rows = list(dict.fromkeys(texts))[: 2 * batch_size]
     if len(rows) < 2:
         return 0.0
     with tempfile.TemporaryDirectory(prefix="simsent-estimate-") as tmp:
         args = TrainingArguments(
             output_dir=tmp,
-            batch_size=min(cfg.batch_size, len(rows)),
-            lr=cfg.lr,
-            temperature=cfg.temperature,
-            simcse_variant=cfg.simcse_variant,
+            batch_size=min(batch_size, len(rows)),
+            lr=lr,
             eval_steps=0,
             checkpoint_steps=0,
             resume=False,
             show_progress_bar=False,
+            **train_kwargs,
         )
         result = Trainer(model, args, rows).train()
-    scale = cfg.batch_size / args.batch_size
+    scale = batch_size / args.batch_size
     return result["train_seconds"] / max(1, result["global_step"]) * scale
+
+
+@dataclass
+class CostModel:
+    """Measured costs that turn a cell's work (loads, encoded sentences, training steps) into seconds.
+
+    Example:
+        >>> CostModel(load_seconds=2.0, encode_sentences_per_second=100.0, seconds_per_step=0.5).seconds(
+        ...     loads=1, encoded=200, steps=10)
+        11.0
+    """
+
+    load_seconds: float
+    encode_sentences_per_second: float
+    seconds_per_step: float
+    overhead_seconds: float = 2.0
+
+    def seconds(self, loads: int = 1, encoded: int = 0, steps: int = 0) -> float:
+        return (
+            loads * self.load_seconds
+            + encoded / max(self.encode_sentences_per_second, 1e-6)
+            + steps * self.seconds_per_step
+            + self.overhead_seconds
+        )
+
+    def describe(self, batch_size: int) -> str:
+        return (
+            f"encode {self.encode_sentences_per_second:.0f} sentences/s, {self.seconds_per_step:.2f} s per "
+            f"SimCSE step of batch {batch_size}, model load {self.load_seconds:.1f} s"
+        )
+
+
+def measure_costs(
+    model_name: str,
+    texts: Sequence[str],
+    batch_size: int,
+    lr: float,
+    encode_batch_size: int = 64,
+    **model_kwargs: Any,
+) -> CostModel:
+    """Time a model load, one encoding batch and two SimCSE steps of the real Trainer on ``texts``."""
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    t0 = time.perf_counter()
+    model = SentenceEncoder.from_pretrained(model_name, **model_kwargs)
+    load_s = time.perf_counter() - t0
+    sample = list(texts)[: max(2, encode_batch_size)]
+    model.encode(sample[:4])
+    t0 = time.perf_counter()
+    model.encode(sample, batch_size=encode_batch_size)
+    enc_rate = len(sample) / max(time.perf_counter() - t0, 1e-6)
+    step_s = seconds_per_training_step(model, texts, batch_size, lr)
+    return CostModel(load_s, enc_rate, step_s)
 
 
 def estimate_seconds(
     cfg: TableConfig, todo: Sequence[tuple[str, TaskData]], probe_pooling: str
 ) -> dict[str, float]:
-    """Time a model load, one encoding batch and SimCSE steps, then extrapolate to ``todo`` cells."""
-    from simsent.modeling.sentence_encoder import SentenceEncoder
-
-    t0 = time.perf_counter()
-    model = SentenceEncoder.from_pretrained(
-        cfg.model, pooling=probe_pooling, max_len=cfg.max_len, dropout=cfg.dropout
+    """The seed table's estimate: :func:`measure_costs`, then one load, the encodings and the SimCSE
+    steps of each ``todo`` cell."""
+    texts = [s for _, d in todo[:1] for s in d.train_texts]
+    costs = measure_costs(
+        cfg.model, texts, cfg.batch_size, cfg.lr, cfg.encode_batch_size,
+        pooling=probe_pooling, max_len=cfg.max_len, dropout=cfg.dropout,
     )
-    load_s = time.perf_counter() - t0
-    sample = [s for _, d in todo[:1] for s in d.train_texts][: max(2, cfg.encode_batch_size)]
-    model.encode(sample[:4])
-    t0 = time.perf_counter()
-    model.encode(sample, batch_size=cfg.encode_batch_size)
-    enc_rate = len(sample) / max(time.perf_counter() - t0, 1e-6)
-    step_s = seconds_per_training_step(model, cfg, [s for _, d in todo[:1] for s in d.train_texts])
     total = 0.0
     for _, d in todo:
         n_eval = len({s for r in d.eval_rows for s in (r["sentence1"], r["sentence2"])})
         steps = cfg.epochs * max(1, len(d.train_texts) // cfg.batch_size)
-        total += load_s + (2 * n_eval + len(d.whiten_texts)) / enc_rate + steps * step_s + 2.0
+        total += costs.seconds(encoded=2 * n_eval + len(d.whiten_texts), steps=steps)
     return {
         "seconds": total,
-        "encode_sentences_per_second": enc_rate,
-        "seconds_per_step": step_s,
-        "load_seconds": load_s,
+        "encode_sentences_per_second": costs.encode_sentences_per_second,
+        "seconds_per_step": costs.seconds_per_step,
+        "load_seconds": costs.load_seconds,
     }
+
+
+# ---------------------------------------------------------------------------------------------- cells
+@dataclass
+class PlannedCell:
+    """One unit of work: ``id`` names it in the state file, ``run()`` returns its result dict."""
+
+    id: tuple
+    label: str
+    run: Callable[[], dict[str, Any]]
+    seconds: float = 0.0
+
+
+@dataclass
+class CellsOutcome:
+    """What :func:`run_cells` did: every finished cell of the plan, and the ones the budget left out."""
+
+    cells: list[dict[str, Any]]
+    ran: int
+    resumed: int
+    skipped: list[PlannedCell]
+    seconds: float
+
+
+def cell_id(cell: dict[str, Any], id_fields: Sequence[str]) -> tuple:
+    return tuple(cell.get(f) for f in id_fields)
+
+
+def run_cells(
+    plan: Sequence[PlannedCell],
+    output: str,
+    key: str,
+    id_fields: Sequence[str],
+    echo: Callable[[str], None] = print,
+    max_minutes: float | None = None,
+    describe: Callable[[dict[str, Any]], str] | None = None,
+) -> CellsOutcome:
+    """Run the cells of ``plan`` that ``<output>/state.jsonl`` does not already hold for settings ``key``.
+
+    The one runner of the seed table, the sweep and fit. Each finished cell is appended to the state
+    file at once (an interrupted run resumes after its last finished cell). With ``max_minutes`` the
+    run stops cleanly *between* cells: a cell whose estimated ``seconds`` would overrun the budget is
+    not started, and it and the cells after it are returned in ``skipped``.
+
+    Example:
+        >>> plan = [PlannedCell(("a",), "cell a", lambda: {"name": "a", "score": 1.0})]
+        >>> run_cells(plan, "runs/x", key="k", id_fields=("name",)).ran    # doctest: +SKIP
+        1
+    """
+    done = {cell_id(c, id_fields): c for c in load_state(output, key)}
+    todo = [p for p in plan if p.id not in done]
+    budget = None if max_minutes is None else max_minutes * 60.0
+    start = time.perf_counter()
+    ran, skipped = 0, []
+    for i, p in enumerate(todo):
+        elapsed = time.perf_counter() - start
+        if budget is not None and elapsed + p.seconds > budget:
+            skipped = list(todo[i:])
+            echo(
+                f"time budget: stopping before {p.label} (estimated {p.seconds / 60:.1f} min, "
+                f"{max(0.0, budget - elapsed) / 60:.1f} min left); {len(skipped)} cells not run"
+            )
+            break
+        cell = {**p.run(), "key": key}
+        append_state(output, cell)
+        done[p.id] = cell
+        ran += 1
+        elapsed = time.perf_counter() - start
+        rest = todo[i + 1 :]
+        left = sum(q.seconds for q in rest) or elapsed / ran * len(rest)
+        what = describe(cell) if describe else p.label
+        took = cell.get("seconds", 0.0)
+        echo(f"[{i + 1}/{len(todo)}] {what} ({took:.0f} s; about {left / 60:.1f} min left)")
+    cells = [done[p.id] for p in plan if p.id in done]
+    return CellsOutcome(cells, ran, len(plan) - len(todo), skipped, time.perf_counter() - start)
 
 
 # ---------------------------------------------------------------------------------------------- runner
@@ -144,6 +267,13 @@ def _check_poolings(cfg: TableConfig) -> tuple[list[str], dict[str, str]]:
     if not usable:
         raise ConfigError("no usable pooling: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
     return usable, skipped
+
+
+def _describe_table_cell(cell: dict[str, Any]) -> str:
+    return (
+        f"{cell['pooling']} {cell['task']} seed {cell['seed']}: raw {cell['raw']['spearman']:.2f} whitening "
+        f"{cell['whitening']['spearman']:.2f} SimCSE {cell['simcse']['spearman']:.2f}"
+    )
 
 
 def run_table(
@@ -174,24 +304,18 @@ def run_table(
     for p, why in skipped.items():
         echo(f"skipping pooling {p}: {why}")
     key = cfg.cell_key()
-    done = load_state(cfg.output, key)
-    done_ids = {(c["pooling"], c["task"], c["seed"]) for c in done}
+    ids = ("pooling", "task", "seed")
+    done_ids = {cell_id(c, ids) for c in load_state(cfg.output, key)}
     data = {(t, s): task_data(cfg, t, s, data_dir) for t in tasks for s in cfg.seed_list}
-    todo = [
-        ((p, t, s), data[(t, s)])
-        for p in poolings
-        for t in tasks
-        for s in cfg.seed_list
-        if (p, t, s) not in done_ids
-    ]
-    tfidf_todo = [(t, s) for t in tasks for s in cfg.seed_list if ("tfidf", t, s) not in done_ids]
-    n_total = len(poolings) * len(tasks) * len(cfg.seed_list)
+    grid = [(p, t, s) for p in poolings for t in tasks for s in cfg.seed_list]
+    todo = [c for c in grid if c not in done_ids]
+    n_total = len(grid)
     echo(
         f"{cfg.protocol} protocol: {n_total} cells ({len(poolings)} poolings x {len(tasks)} tasks x "
         f"{len(cfg.seed_list)} seeds); {n_total - len(todo)} already done in {cfg.output}/{STATE_FILE}"
     )
     if todo:
-        est = estimate_seconds(cfg, [(c[0], d) for c, d in todo], todo[0][0][0])
+        est = estimate_seconds(cfg, [(c[0], data[c[1:]]) for c in todo], todo[0][0])
         echo(
             f"estimated run time: {est['seconds'] / 60:.1f} min for {len(todo)} cells "
             f"(encode {est['encode_sentences_per_second']:.0f} sentences/s, "
@@ -200,26 +324,19 @@ def run_table(
         )
     if estimate_only:
         return None
-    start = time.perf_counter()
-    cells_run = 0
-    for t, s in tfidf_todo:
-        cell = {**run_tfidf_cell(cfg, data[(t, s)], s), "key": key}
-        append_state(cfg.output, cell)
-        done.append(cell)
-    for i, ((p, t, s), d) in enumerate(todo, 1):
-        cell = {**run_cell(cfg, p, d, s), "key": key}
-        append_state(cfg.output, cell)
-        done.append(cell)
-        cells_run += 1
-        elapsed = time.perf_counter() - start
-        echo(
-            f"[{i}/{len(todo)}] {p} {t} seed {s}: raw {cell['raw']['spearman']:.2f} whitening "
-            f"{cell['whitening']['spearman']:.2f} SimCSE {cell['simcse']['spearman']:.2f} "
-            f"({cell['seconds']:.0f} s; about {elapsed / i * (len(todo) - i) / 60:.1f} min left)"
-        )
-    run_seconds = time.perf_counter() - start
-    wanted = {(p, t, s) for p in [*poolings, "tfidf"] for t in tasks for s in cfg.seed_list}
-    cells = [c for c in done if (c["pooling"], c["task"], c["seed"]) in wanted]
+    tfidf_plan = [
+        PlannedCell(("tfidf", t, s), f"TF-IDF {t} {s}", lambda t=t, s=s: run_tfidf_cell(cfg, data[(t, s)], s))
+        for t in tasks
+        for s in cfg.seed_list
+    ]
+    cell_plan = [
+        PlannedCell(c, f"{c[0]} {c[1]} seed {c[2]}", lambda c=c: run_cell(cfg, c[0], data[c[1:]], c[2]))
+        for c in grid
+    ]
+    tfidf = run_cells(tfidf_plan, cfg.output, key, ids, echo=lambda _m: None)
+    outcome = run_cells(cell_plan, cfg.output, key, ids, echo=echo, describe=_describe_table_cell)
+    cells = tfidf.cells + outcome.cells
+    cells_run, run_seconds = outcome.ran, outcome.seconds
     config = cfg.to_dict()
     config["skipped_poolings"] = skipped
     config["eval_split_used"] = sorted({d.eval_split for d in data.values()})
