@@ -77,7 +77,7 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 
 def write_json(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> None:
     """Write ``obj`` as UTF-8 JSON (non-ASCII kept readable) to ``path`` atomically."""
-    write_text(path, json.dumps(obj, indent=indent, ensure_ascii=False) + "\n")
+    write_text(path, json.dumps(obj, indent=indent, ensure_ascii=False, default=float) + "\n")
 
 
 def read_json(path: str | os.PathLike, what: str = "file") -> Any:

@@ -49,6 +49,24 @@ def split_list(spec: str) -> list[str]:
     return [s.strip() for s in spec.split(",") if s.strip()]
 
 
+def split_ints(spec: str, option: str) -> list[int]:
+    """``"50,100"`` -> ``[50, 100]``, or a one-line error naming ``option``.
+
+    Example:
+        >>> split_ints("50, 100", "--sizes")
+        [50, 100]
+    """
+    out = []
+    for item in split_list(spec):
+        try:
+            out.append(int(item.replace("_", "").lower().replace("k", "000")))
+        except ValueError:
+            raise ConfigError(f"{option} takes comma-separated whole numbers, got {item!r}") from None
+    if not out:
+        raise ConfigError(f"{option} needs at least one number")
+    return out
+
+
 def load_model(path: str, backend: str = "torch"):
     """A :class:`~simsent.SentenceEncoder` (its ONNX twin with ``backend="onnx"``) from a folder or hub id."""
     from simsent.modeling.sentence_encoder import SentenceEncoder

@@ -30,6 +30,7 @@ from simsent.cli import (
     pretrain,
     serve,
     similarity,
+    sweep,
     train,
     whiten,
 )
@@ -102,6 +103,7 @@ app.command("serve")(serve.serve)
 app.command("pretrain", context_settings={"allow_extra_args": True})(pretrain.pretrain)
 app.command("distill")(distill.distill)
 app.command("export")(export.export)
+app.command("sweep")(sweep.sweep)
 app.command("demo")(demo.demo)
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(data.data_app, name="data")

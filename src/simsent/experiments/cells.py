@@ -1,4 +1,5 @@
-"""One cell of a table: raw, whitening and SimCSE metrics of a (pooling, task, seed), and the TF-IDF row.
+"""One cell's numbers: the seed table's raw / whitening / SimCSE (pooling, task, seed) and TF-IDF row,
+and a sweep's (objective, size, epochs, seed).
 
 Example:
     >>> run_cell(cfg, "cls", task_data(cfg, "STS-B", 42, data_dir), seed=42)["simcse"]  # doctest: +SKIP
@@ -6,6 +7,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 import time
@@ -14,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from simsent.evaluation.base import pair_vectors
-from simsent.experiments.config import TableConfig
-from simsent.experiments.protocol import TaskData
+from simsent.experiments.config import SweepConfig, TableConfig
+from simsent.experiments.protocol import SweepData, TaskData
 
 
 def run_cell(cfg: TableConfig, pooling: str, data: TaskData, seed: int) -> dict[str, Any]:
@@ -54,6 +56,7 @@ def run_cell(cfg: TableConfig, pooling: str, data: TaskData, seed: int) -> dict[
             eval_steps=0,
             checkpoint_steps=0,
             resume=False,
+            checkpoints=False,
             show_progress_bar=False,
         )
         train = Trainer(model, args, train_rows=data.train_texts).train()
@@ -96,4 +99,103 @@ def run_tfidf_cell(cfg: TableConfig, data: TaskData, seed: int) -> dict[str, Any
         "seed": seed,
         "tfidf": m,
         "eval_pairs": len(data.eval_rows),
+    }
+
+
+def training_rows(objective: str, size: int, data: SweepData) -> list[Any]:
+    """The first ``size`` sentences (SimCSE) or labelled pairs (supervised objectives) of a sweep order.
+
+    Supervised SimCSE trains on the positive pairs among them (anchor, positive; a seeded random
+    negative is added by the objective).
+    """
+    from simsent.data.tasks import positive_threshold
+    from simsent.experiments.config import SUPERVISED
+
+    if objective not in SUPERVISED:
+        return data.sentences[:size]
+    pairs = data.pairs[:size]
+    if objective == "supervised_simcse":
+        thr = positive_threshold(data.task)
+        return [{"anchor": p["sentence1"], "positive": p["sentence2"]} for p in pairs if p["score"] >= thr]
+    return pairs
+
+
+def balanced_batch_size(size: int, batch_size: int) -> int:
+    """The batch size a cell of ``size`` rows trains with: as many batches as ``batch_size`` needs, made
+    even, so an epoch sees (almost) every row although the trainer drops a last partial batch.
+
+    Example:
+        >>> balanced_batch_size(100, 64), balanced_batch_size(800, 64), balanced_batch_size(50, 64)
+        (50, 61, 50)
+    """
+    return max(1, size // max(1, math.ceil(size / batch_size)))
+
+
+def training_steps(size: int, epochs: int, batch_size: int) -> int:
+    """Optimiser steps of a cell of ``size`` rows (see :func:`balanced_batch_size`)."""
+    return epochs * max(1, size // balanced_batch_size(size, batch_size))
+
+
+def run_sweep_cell(
+    cfg: SweepConfig, objective: str, size: int, epochs: int, seed: int, data: SweepData
+) -> dict[str, Any]:
+    """Train a fresh copy of ``cfg.model`` on ``size`` rows for ``epochs``; score the evaluation pairs.
+
+    ``objective="raw"`` scores the untrained model (the reference line of the plots).
+    """
+    from simsent.data.tasks import positive_threshold
+    from simsent.evaluation.sts import sts_metrics
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.arguments import TrainingArguments
+    from simsent.training.seed import set_seed
+    from simsent.training.trainer import Trainer
+
+    start = time.perf_counter()
+    set_seed(seed)
+    model = SentenceEncoder.from_pretrained(
+        cfg.model, pooling=cfg.pooling, max_len=cfg.max_len, dropout=cfg.dropout
+    )
+    thr = positive_threshold(data.task)
+    steps, train_seconds, rows = 0, 0.0, []
+    if objective != "raw":
+        rows = training_rows(objective, size, data)
+        kwargs = {"label_threshold": thr} if objective == "sbert_softmax" else {}
+        tmp = tempfile.mkdtemp(prefix="simsent-sweep-")
+        try:
+            args = TrainingArguments(
+                output_dir=tmp,
+                objective=objective,
+                epochs=epochs,
+                batch_size=balanced_batch_size(len(rows), cfg.batch_size),
+                lr=cfg.lr,
+                temperature=cfg.temperature,
+                simcse_variant=cfg.simcse_variant,
+                seed=seed,
+                eval_steps=0,
+                checkpoint_steps=0,
+                resume=False,
+                checkpoints=False,
+                show_progress_bar=False,
+                objective_kwargs=kwargs,
+            )
+            result = Trainer(model, args, train_rows=rows).train()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        steps, train_seconds = result["global_step"], result["train_seconds"]
+        model.eval()
+    v1, v2 = pair_vectors(model, data.eval_rows, cfg.encode_batch_size, np.float64)
+    metrics = sts_metrics(v1, v2, [r["score"] for r in data.eval_rows], thr)
+    return {
+        "task": data.task,
+        "objective": objective,
+        "size": size,
+        "epochs": epochs,
+        "seed": seed,
+        "metrics": metrics,
+        "train_rows": len(rows),
+        "eval_pairs": len(data.eval_rows),
+        "eval_split": data.eval_split,
+        "train_steps": steps,
+        "train_seconds": train_seconds,
+        "seconds": time.perf_counter() - start,
     }

@@ -1,4 +1,4 @@
-"""Settings of a seed-table run (the flags of ``simsent bench table``) and the protocols it knows.
+"""Settings of the seed table (``bench table``) and the sweep (``sweep``), and the protocols they know.
 
 Example:
     >>> cfg = TableConfig(model="bert-base-chinese", output="results/x", tasks="STS-B", seeds=1)
@@ -22,6 +22,12 @@ PROTOCOLS = {
     "transductive": "SimCSE and whitening use the text (no labels) of all available splits of the task, "
     "the evaluated pairs included, as in the published experiment",
 }
+
+
+def _task_list(tasks: str | list[str]) -> list[str]:
+    from simsent.data.tasks import check_task, parse_tasks
+
+    return parse_tasks(tasks) if isinstance(tasks, str) else [check_task(t) for t in tasks]
 
 
 @dataclass
@@ -57,9 +63,7 @@ class TableConfig:
 
     @property
     def task_list(self) -> list[str]:
-        from simsent.data.tasks import check_task, parse_tasks
-
-        return parse_tasks(self.tasks) if isinstance(self.tasks, str) else [check_task(t) for t in self.tasks]
+        return _task_list(self.tasks)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -137,4 +141,146 @@ class TableConfig:
         ):
             if val is not None:
                 parts += [flag, str(val)]
+        return " ".join(shlex.quote(p) for p in parts)
+
+
+#: objectives a sweep can train: unsupervised SimCSE on sentences, the rest on labelled pairs
+SWEEP_OBJECTIVES = ("simcse", "cosent", "sbert_softmax", "supervised_simcse")
+SUPERVISED = ("cosent", "sbert_softmax", "supervised_simcse")
+
+
+@dataclass
+class SweepConfig:
+    """Settings of ``simsent sweep``: Spearman over a grid of training sizes x epochs x seeds.
+
+    Example:
+        >>> cfg = SweepConfig(model="m", output="o", sizes=[50, 100], epochs=[1, 5], seeds=2)
+        >>> len(cfg.grid("STS-B"))
+        8
+    """
+
+    model: str
+    output: str
+    tasks: str | list[str] = "STS-B"
+    data_dir: str | None = None
+    sizes: list[int] = field(default_factory=lambda: [50, 100, 200, 400, 800])
+    epochs: list[int] = field(default_factory=lambda: [1])
+    #: epochs of the supervised objectives (default: ``epochs``)
+    supervised_epochs: list[int] | None = None
+    objectives: list[str] = field(default_factory=lambda: ["simcse"])
+    seeds: int = 3
+    seed_base: int = 42
+    protocol: str = "inductive"
+    pooling: str | None = None
+    batch_size: int = 64
+    lr: float = 3e-5
+    dropout: float | None = None
+    temperature: float = 0.05
+    simcse_variant: str = "paper"
+    max_len: int = 64
+    eval_split: str | None = None
+    max_eval_pairs: int | None = None
+    #: files of extra unlabelled text, used only after the task's own text runs out
+    extra_text: list[str] = field(default_factory=list)
+    encode_batch_size: int = 64
+    max_minutes: float | None = None
+    #: the table's protocol code reads these; a sweep samples its own sizes
+    max_train_samples: None = None
+    max_whiten_samples: None = None
+
+    @property
+    def seed_list(self) -> list[int]:
+        return [self.seed_base + i for i in range(self.seeds)]
+
+    @property
+    def task_list(self) -> list[str]:
+        return _task_list(self.tasks)
+
+    def epochs_of(self, objective: str) -> list[int]:
+        if objective in SUPERVISED and self.supervised_epochs:
+            return list(self.supervised_epochs)
+        return list(self.epochs)
+
+    def grid(self, task: str) -> list[tuple[str, str, int, int, int]]:
+        """Every ``(task, objective, size, epochs, seed)`` cell of one task."""
+        return [
+            (task, o, n, e, s)
+            for o in self.objectives
+            for n in self.sizes
+            for e in self.epochs_of(o)
+            for s in self.seed_list
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["tasks"] = self.task_list
+        d["seed_list"] = self.seed_list
+        d["protocol_description"] = PROTOCOLS.get(self.protocol, "")
+        for k in ("max_train_samples", "max_whiten_samples"):
+            d.pop(k)
+        return d
+
+    def cell_key(self) -> str:
+        """Hash of the settings that change a cell's numbers (not the grid, the budget or the output)."""
+        skip = {
+            "output",
+            "tasks",
+            "sizes",
+            "epochs",
+            "supervised_epochs",
+            "objectives",
+            "seeds",
+            "seed_base",
+            "seed_list",
+            "data_dir",
+            "encode_batch_size",
+            "max_minutes",
+            "protocol_description",
+        }
+        keep = {k: v for k, v in self.to_dict().items() if k not in skip}
+        return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
+
+    def command_line(self) -> str:
+        """An equivalent ``simsent sweep`` command."""
+        parts = ["simsent", "sweep", "--model", self.model, "--task", ",".join(self.task_list)]
+        if self.data_dir:
+            parts += ["--data-dir", self.data_dir]
+        parts += [
+            "--sizes",
+            ",".join(map(str, self.sizes)),
+            "--epochs",
+            ",".join(map(str, self.epochs)),
+            "--seeds",
+            str(self.seeds),
+            "--seed-base",
+            str(self.seed_base),
+            "--objective",
+            ",".join(self.objectives),
+            "--protocol",
+            self.protocol,
+            "--batch-size",
+            str(self.batch_size),
+            "--lr",
+            str(self.lr),
+            "--temperature",
+            str(self.temperature),
+            "--simcse-variant",
+            self.simcse_variant,
+            "--max-len",
+            str(self.max_len),
+            "--output",
+            self.output,
+        ]
+        for flag, val in (
+            ("--supervised-epochs", ",".join(map(str, self.supervised_epochs or [])) or None),
+            ("--pooling", self.pooling),
+            ("--dropout", self.dropout),
+            ("--eval-split", self.eval_split),
+            ("--max-eval-pairs", self.max_eval_pairs),
+            ("--max-minutes", self.max_minutes),
+        ):
+            if val is not None:
+                parts += [flag, str(val)]
+        for path in self.extra_text:
+            parts += ["--extra-text", path]
         return " ".join(shlex.quote(p) for p in parts)

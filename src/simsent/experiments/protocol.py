@@ -89,3 +89,59 @@ def without_sentences(
     seen = set(banned)
     keep_pairs = [p for p in pairs if p["sentence1"] not in seen and p["sentence2"] not in seen]
     return [t for t in texts if t not in seen], keep_pairs
+
+
+@dataclass
+class SweepData:
+    """The seeded sentence and labelled-pair orders of one (task, seed) of a sweep.
+
+    A cell of size ``n`` takes the first ``n`` of an order, so the sets are nested: the 100
+    sentences of a seed contain its 50. Extra text comes after all of the task's own text.
+    """
+
+    task: str
+    eval_split: str
+    sentences: list[str]
+    pairs: list[dict[str, Any]]
+    eval_rows: list[dict[str, Any]]
+    files: list[str]
+    own_sentences: int
+
+
+def seeded_order(items: list[Any], seed: int) -> list[Any]:
+    """``items`` shuffled with ``seed``: every prefix is a seeded random subset of that size.
+
+    Example:
+        >>> seeded_order([1, 2, 3, 4], 0)[:2] == seeded_order([1, 2, 3, 4], 0)[:3][:2]
+        True
+    """
+    import random
+
+    out = list(items)
+    random.Random(seed).shuffle(out)
+    return out
+
+
+def sweep_data(cfg: Any, task: str, seed: int, data_dir: str, extra_texts: list[str]) -> SweepData:
+    """Sentence and pair orders of ``task`` for ``seed`` under ``cfg.protocol`` (see :func:`task_data`).
+
+    Extra text (``--extra-text``) loses every evaluated sentence under the inductive protocol too.
+    """
+    from simsent.data.columns import sentences_of
+
+    data = task_data(cfg, task, seed, data_dir)
+    own = seeded_order(data.train_texts, seed)
+    extra = list(dict.fromkeys(extra_texts))
+    if cfg.protocol != "transductive":
+        extra, _ = without_sentences(extra, [], sentences_of(data.eval_rows))
+    mine = set(own)
+    extra = seeded_order([t for t in extra if t not in mine], seed)
+    return SweepData(
+        task,
+        data.eval_split,
+        own + extra,
+        seeded_order(data.train_pairs, seed),
+        data.eval_rows,
+        data.files,
+        len(own),
+    )

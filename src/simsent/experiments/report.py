@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -190,28 +191,137 @@ def write_reports(
     stem: str = "table",
     title: str = "Seed table",
 ) -> list[str]:
-    """Write ``<stem>.md``, ``<stem>.csv`` (provenance as leading ``#`` lines) and ``<stem>.json``."""
+    """Write the seed table's ``<stem>.md``, ``<stem>.csv`` and ``<stem>.json``."""
+    return write_result_files(
+        output,
+        stem,
+        to_markdown(rows, prov, title=title),
+        _csv_rows(rows),
+        prov,
+        {"summary": list(rows), "cells": list(cells)},
+    )
+
+
+def write_result_files(
+    output: str,
+    stem: str,
+    markdown: str,
+    csv_rows: Sequence[dict[str, Any]],
+    prov: dict[str, Any],
+    payload: dict[str, Any],
+) -> list[str]:
+    """Write ``<stem>.md``, ``<stem>.csv`` (provenance as leading ``#`` lines) and ``<stem>.json``
+    (``{"provenance": prov, **payload}``): the three files of every simsent results folder."""
+    from simsent._io import write_json, write_text
+
     os.makedirs(output, exist_ok=True)
     md = os.path.join(output, f"{stem}.md")
-    with open(md, "w", encoding="utf-8") as f:
-        f.write(to_markdown(rows, prov, title=title))
+    write_text(md, markdown)
+    buf = io.StringIO()
+    buf.write(f"# command: {prov['command']}\n")
+    buf.write(f"# config: {json.dumps(prov['config'], ensure_ascii=False)}\n")
+    buf.write(f"# versions: {json.dumps(prov['versions'])}\n")
+    buf.write(f"# data_files: {json.dumps(prov['data_files'])}\n")
+    writer = csv.DictWriter(buf, fieldnames=list(csv_rows[0]) if csv_rows else ["empty"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(csv_rows)
     path_csv = os.path.join(output, f"{stem}.csv")
-    with open(path_csv, "w", encoding="utf-8", newline="") as f:
-        f.write(f"# command: {prov['command']}\n")
-        f.write(f"# config: {json.dumps(prov['config'], ensure_ascii=False)}\n")
-        f.write(f"# versions: {json.dumps(prov['versions'])}\n")
-        f.write(f"# data_files: {json.dumps(prov['data_files'])}\n")
-        data = _csv_rows(rows)
-        writer = csv.DictWriter(f, fieldnames=list(data[0]) if data else ["pooling"])
-        writer.writeheader()
-        writer.writerows(data)
+    write_text(path_csv, buf.getvalue())
     path_json = os.path.join(output, f"{stem}.json")
-    with open(path_json, "w", encoding="utf-8") as f:
-        json.dump(
-            {"provenance": prov, "summary": list(rows), "cells": list(cells)},
-            f,
-            indent=2,
-            ensure_ascii=False,
-            default=float,
-        )
+    write_json(path_json, {"provenance": prov, **payload})
     return [md, path_csv, path_json]
+
+
+# ---------------------------------------------------------------------------------------------- sweep
+def summarize_sweep(cells: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (task, objective, size, epochs): Spearman mean ± std over seeds (``raw``: size 0)."""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for c in cells:
+        groups.setdefault((c["task"], c["objective"], c["size"], c["epochs"]), []).append(c)
+    rows = []
+    for (task, objective, size, epochs), mine in groups.items():
+        rows.append(
+            {
+                "task": task,
+                "objective": objective,
+                "size": size,
+                "epochs": epochs,
+                "seeds": sorted(c["seed"] for c in mine),
+                "spearman": _stats([c["metrics"]["spearman"] for c in mine]),
+                "train_rows": max(c.get("train_rows", 0) for c in mine),
+                "seconds": float(np.mean([c.get("seconds", 0.0) for c in mine])),
+            }
+        )
+    rows.sort(key=lambda r: (r["task"], r["objective"] != "raw", r["objective"], r["size"], r["epochs"]))
+    return rows
+
+
+def sweep_markdown(rows: Sequence[dict[str, Any]], prov: dict[str, Any], plots: Sequence[str]) -> str:
+    """The sweep's results page: settings, one size x epochs table per (task, objective), the plots."""
+    cfg = prov["config"]
+    lines = ["# Sweep: Spearman x 100 by training size and epochs", ""]
+    lines += [
+        f"- model: `{cfg.get('model')}`, pooling: {cfg.get('pooling') or 'the model default'}",
+        f"- protocol: **{cfg.get('protocol')}** — {cfg.get('protocol_description', '')}",
+        f"- seeds: {', '.join(map(str, cfg.get('seed_list', [])))} (mean ± sample std over seeds; every "
+        "cell trains from the same starting weights on the first N sentences / pairs of its seed's order)",
+        f"- training: N in even batches of at most {cfg.get('batch_size')}, lr {cfg.get('lr')}, dropout "
+        f"{cfg.get('dropout') if cfg.get('dropout') is not None else 'model default'}, temperature "
+        f"{cfg.get('temperature')}, SimCSE variant {cfg.get('simcse_variant')}, max_len {cfg.get('max_len')}",
+        f"- evaluation split: {cfg.get('eval_split_used')}; extra text: {cfg.get('extra_text') or 'none'}",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in prov["versions"].items()),
+        f"- command: `{prov['command']}`",
+    ]
+    if prov.get("run_seconds") is not None:
+        lines.append(
+            f"- run time: {prov['run_seconds'] / 60:.1f} min ({prov.get('cells_run', 0)} cells run, "
+            f"{prov.get('cells_resumed', 0)} resumed from the state file)"
+        )
+    for note in cfg.get("notes", []):
+        lines.append(f"- note: {note}")
+    lines.append(f"- created: {prov['created']}")
+    for task in dict.fromkeys(r["task"] for r in rows):
+        raw = [r for r in rows if r["task"] == task and r["objective"] == "raw"]
+        lines += ["", f"## {task}", ""]
+        if raw:
+            lines.append(f"Untrained model (raw): **{_pm(raw[0]['spearman'])}**")
+        for objective in dict.fromkeys(r["objective"] for r in rows if r["task"] == task):
+            if objective == "raw":
+                continue
+            mine = [r for r in rows if r["task"] == task and r["objective"] == objective]
+            epochs = sorted({r["epochs"] for r in mine})
+            by = {(r["size"], r["epochs"]): r for r in mine}
+            unit = "sentences" if objective == "simcse" else "labelled pairs"
+            lines += [
+                "",
+                f"### {objective} (rows: N {unit}; columns: epochs)",
+                "",
+                "| N | " + " | ".join(f"{e} ep" for e in epochs) + " |",
+                "|---:|" + "---:|" * len(epochs),
+            ]
+            for n in sorted({r["size"] for r in mine}):
+                cells = [_pm(by[(n, e)]["spearman"]) if (n, e) in by else "-" for e in epochs]
+                lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    if plots:
+        lines += ["", "## Plots", ""]
+        lines += [f"![{os.path.basename(p)}]({os.path.basename(p)})" for p in plots]
+    lines += ["", "## Data files", "", "| file | sha256 |", "|---|---|"]
+    lines += [f"| {p} | `{h}` |" for p, h in prov["data_files"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def sweep_csv_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "task": r["task"],
+            "objective": r["objective"],
+            "size": r["size"],
+            "epochs": r["epochs"],
+            "spearman_mean": r["spearman"]["mean"],
+            "spearman_std": r["spearman"]["std"],
+            "n_seeds": r["spearman"]["n"],
+            "spearman_values": " ".join(f"{v:.4f}" for v in r["spearman"]["values"]),
+            "mean_cell_seconds": round(r["seconds"], 2),
+        }
+        for r in rows
+    ]

@@ -57,6 +57,8 @@ class TrainingArguments:
     eval_steps: int = 125
     #: write a resumable checkpoint every this many steps (0: only at the end of each epoch)
     checkpoint_steps: int = 250
+    #: write resumable checkpoints (experiment cells that retrain from scratch turn them off)
+    checkpoints: bool = True
     #: resume from ``<output_dir>/checkpoint-last`` when it exists
     resume: bool = True
     #: log the running loss every this many steps

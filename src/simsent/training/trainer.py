@@ -252,7 +252,8 @@ class Trainer:
         os.makedirs(args.output_dir, exist_ok=True)
         accelerator = self._accelerator()
         self.model.to(accelerator.device)
-        self._resume_key()  # fingerprint the starting model before a checkpoint replaces its weights
+        if args.checkpoints or args.resume:
+            self._resume_key()  # fingerprint the starting model before a checkpoint replaces its weights
         train_loader = self._loader(pin_memory=accelerator.device.type == "cuda")
         steps_per_epoch = len(train_loader)
         total_steps = max(1, steps_per_epoch * args.epochs)
@@ -324,19 +325,24 @@ class Trainer:
                         running_steps = 0
                     if args.eval_steps > 0 and self.global_step % args.eval_steps == 0:
                         self._eval_and_keep_best()
-                    if args.checkpoint_steps > 0 and self.global_step % args.checkpoint_steps == 0:
+                    if (
+                        args.checkpoints
+                        and args.checkpoint_steps > 0
+                        and self.global_step % args.checkpoint_steps == 0
+                    ):
                         self._save_checkpoint(accelerator, epoch, step_in_epoch)
                     if interrupt.requested:
                         raise KeyboardInterrupt
                 skip = 0
-                if args.checkpoint_steps == 0 and epoch + 1 < args.epochs:
+                if args.checkpoints and args.checkpoint_steps == 0 and epoch + 1 < args.epochs:
                     self._save_checkpoint(accelerator, epoch + 1, 0)
         except BaseException:
             # Ctrl-C (taken at a step boundary) or a crash: keep what we have so `train` can resume; a
             # step that failed half-way is redone from its start (same random state) on resume
             bar.close()
-            logger.warning("training interrupted at step %d; writing checkpoint", self.global_step)
-            self._save_checkpoint(accelerator, epoch, step_in_epoch, rng=step_rng if mid_step else None)
+            if args.checkpoints:
+                logger.warning("training interrupted at step %d; writing checkpoint", self.global_step)
+                self._save_checkpoint(accelerator, epoch, step_in_epoch, rng=step_rng if mid_step else None)
             raise
         finally:
             interrupt.__exit__(None, None, None)

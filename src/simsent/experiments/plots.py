@@ -1,0 +1,127 @@
+"""PNG figures of experiment results: a sweep's Spearman vs training size and vs epochs, fit's leaderboard.
+
+Example:
+    >>> plot_sweep(rows, "STS-B", "results/sweep")        # doctest: +SKIP
+    ['results/sweep/spearman_vs_size.png', 'results/sweep/spearman_vs_epochs.png']
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _line(ax: Any, xs: list[float], rows: list[dict[str, Any]], label: str, style: str, color: Any) -> None:
+    means = [r["spearman"]["mean"] for r in rows]
+    stds = [r["spearman"]["std"] for r in rows]
+    ax.plot(xs, means, style, color=color, label=label, lw=1.6, ms=4)
+    if any(r["spearman"]["n"] > 1 for r in rows):
+        lo = [m - s for m, s in zip(means, stds, strict=True)]
+        hi = [m + s for m, s in zip(means, stds, strict=True)]
+        ax.fill_between(xs, lo, hi, color=color, alpha=0.15, lw=0)
+
+
+def _log_ticks(ax: Any, values: list[int]) -> None:
+    """A log x axis with the grid's own values as plain tick labels."""
+    ax.set_xscale("log")
+    if values:
+        ax.set_xticks(values)
+        ax.set_xticklabels([f"{v:,}" for v in values])
+        ax.minorticks_off()
+
+
+def _raw_line(ax: Any, rows: Sequence[dict[str, Any]]) -> None:
+    raw = [r for r in rows if r["objective"] == "raw"]
+    if raw:
+        ax.axhline(
+            raw[0]["spearman"]["mean"],
+            color="black",
+            ls=":",
+            lw=1.2,
+            label=f"untrained model ({raw[0]['spearman']['mean']:.1f})",
+        )
+
+
+def plot_sweep(rows: Sequence[dict[str, Any]], task: str, output: str, suffix: str = "") -> list[str]:
+    """Write ``spearman_vs_size{suffix}.png`` (log x, one line per objective and epochs, ± std band, the
+    untrained model as a dotted line) and ``spearman_vs_epochs{suffix}.png`` (one line per size)."""
+    plt = _pyplot()
+    mine = [r for r in rows if r["task"] == task]
+    trained = [r for r in mine if r["objective"] != "raw"]
+    objectives = sorted({r["objective"] for r in trained}, key=lambda o: (o != "simcse", o))
+    written = []
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    cmap = plt.get_cmap("viridis")
+    for oi, objective in enumerate(objectives):
+        of = [r for r in trained if r["objective"] == objective]
+        epochs = sorted({r["epochs"] for r in of})
+        for ei, e in enumerate(epochs):
+            line = sorted((r for r in of if r["epochs"] == e), key=lambda r: r["size"])
+            color = (
+                cmap(ei / max(1, len(epochs) - 1))
+                if oi == 0
+                else plt.get_cmap("autumn")(ei / max(1, len(epochs)))
+            )
+            unit = "" if objective == "simcse" else " (labelled pairs)"
+            _line(
+                ax,
+                [r["size"] for r in line],
+                line,
+                f"{objective}{unit}, {e} epoch{'s' * (e > 1)}",
+                "o-" if oi == 0 else "s--",
+                color,
+            )
+    _raw_line(ax, mine)
+    _log_ticks(ax, sorted({r["size"] for r in trained}))
+    ax.set_xlabel("training size N (sentences for SimCSE, labelled pairs for supervised; log scale)")
+    ax.set_ylabel("Spearman x 100 (evaluation pairs)")
+    ax.set_title(f"{task}: Spearman vs training size (mean ± std over seeds)")
+    ax.grid(alpha=0.3, which="both")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    path = os.path.join(output, f"spearman_vs_size{suffix}.png")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    written.append(path)
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for oi, objective in enumerate(objectives):
+        of = [r for r in trained if r["objective"] == objective]
+        sizes = sorted({r["size"] for r in of})
+        for si, n in enumerate(sizes):
+            line = sorted((r for r in of if r["size"] == n), key=lambda r: r["epochs"])
+            color = (cmap if oi == 0 else plt.get_cmap("autumn"))(si / max(1, len(sizes) - 1))
+            _line(
+                ax,
+                [r["epochs"] for r in line],
+                line,
+                f"{objective}, N={n}",
+                "o-" if oi == 0 else "s--",
+                color,
+            )
+    _raw_line(ax, mine)
+    _log_ticks(ax, sorted({r["epochs"] for r in trained}))
+    ax.set_xlabel("epochs (log scale)")
+    ax.set_ylabel("Spearman x 100 (evaluation pairs)")
+    ax.set_title(f"{task}: Spearman vs epochs, one line per training size")
+    ax.grid(alpha=0.3, which="both")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="best", ncol=2)
+    fig.tight_layout()
+    path = os.path.join(output, f"spearman_vs_epochs{suffix}.png")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    written.append(path)
+    return written
