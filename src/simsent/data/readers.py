@@ -150,6 +150,41 @@ def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
     return rows
 
 
+def _headerless_pairs(path: str) -> bool:
+    """True when a table file's first line is already a ``text_a, text_b, number`` pair (no header)."""
+    delimiter = "\t" if path.endswith((".tsv", ".tab")) else ","
+    with open_text(path, newline="") as f:
+        first = next(csv.reader(f, delimiter=delimiter), [])
+    if len(first) != 3:
+        return False
+    try:
+        float(first[2])
+    except ValueError:
+        return False
+    return True
+
+
+def read_pairs(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """Labelled pairs ``sentence1, sentence2, score`` from ``.data`` / ``.txt`` (``a<TAB>b<TAB>label``), a
+    CSV/TSV with a header (column aliases apply) or without one, or JSONL; one-line error otherwise.
+
+    Example:
+        >>> read_pairs("my_pairs.tsv")[0]                                # doctest: +SKIP
+        {'sentence1': '花呗怎么还款', 'sentence2': '花呗如何还钱', 'score': 1.0}
+    """
+    from simsent.data.columns import rows_for_columns
+
+    path = _check_file(path)
+    if path.endswith((".data", ".txt")) or (path.endswith((".tsv", ".tab")) and _headerless_pairs(path)):
+        return read_senteval(path)
+    if path.endswith(".csv") and _headerless_pairs(path):
+        with open_text(path, newline="") as f:
+            rows = [{"sentence1": a, "sentence2": b, "score": c} for a, b, c in csv.reader(f) if a and b]
+    else:
+        rows = read_any(path)
+    return rows_for_columns(rows, ["sentence1", "sentence2"], "score", source=path)
+
+
 def read_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
     """Read one JSON object per line."""
     return _read_lines(path, json_object)

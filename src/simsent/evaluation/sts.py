@@ -48,6 +48,34 @@ def correlation_metrics(scores: np.ndarray, gold: Sequence[float]) -> dict[str, 
     return {"spearman": spear, "pearson": pear, "pairs": int(len(gold))}
 
 
+def spearman_ci(
+    scores: np.ndarray, gold: Sequence[float], n_boot: int = 500, level: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
+    """Bootstrap confidence interval (percentile, pairs resampled) of Spearman x 100.
+
+    Example:
+        >>> lo, hi = spearman_ci(np.arange(50.0), np.arange(50.0) % 7)
+        >>> lo < hi
+        True
+    """
+    from scipy.stats import rankdata
+
+    scores = np.asarray(scores, dtype=np.float64)
+    gold = np.asarray(gold, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(gold), size=(n_boot, len(gold)))
+    rs, rg = rankdata(scores[idx], axis=1), rankdata(gold[idx], axis=1)
+    rs -= rs.mean(axis=1, keepdims=True)
+    rg -= rg.mean(axis=1, keepdims=True)
+    denom = np.sqrt((rs**2).sum(axis=1) * (rg**2).sum(axis=1))
+    ok = denom > 0
+    vals = (rs * rg).sum(axis=1)[ok] / denom[ok] * 100
+    if not len(vals):
+        return float("nan"), float("nan")
+    tail = (1 - level) / 2 * 100
+    return float(np.percentile(vals, tail)), float(np.percentile(vals, 100 - tail))
+
+
 def tfidf_pair_scores(
     train_texts: Sequence[str], rows: Sequence[dict[str, Any]], ngram_range: tuple[int, int] = (1, 3)
 ) -> np.ndarray:

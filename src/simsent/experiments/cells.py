@@ -1,5 +1,5 @@
 """One cell's numbers: the seed table's raw / whitening / SimCSE (pooling, task, seed) and TF-IDF row,
-and a sweep's (objective, size, epochs, seed).
+a sweep's (objective, size, epochs, seed) and a fit candidate family's (family, pooling).
 
 Example:
     >>> run_cell(cfg, "cls", task_data(cfg, "STS-B", 42, data_dir), seed=42)["simcse"]  # doctest: +SKIP
@@ -11,13 +11,14 @@ import math
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from simsent.evaluation.base import pair_vectors
-from simsent.experiments.config import SweepConfig, TableConfig
-from simsent.experiments.protocol import SweepData, TaskData
+from simsent.experiments.config import FitConfig, SweepConfig, TableConfig
+from simsent.experiments.protocol import FitSplits, SweepData, TaskData
 
 
 def run_cell(cfg: TableConfig, pooling: str, data: TaskData, seed: int) -> dict[str, Any]:
@@ -199,3 +200,146 @@ def run_sweep_cell(
         "train_seconds": train_seconds,
         "seconds": time.perf_counter() - start,
     }
+
+
+def _pair_scores(v1: np.ndarray, v2: np.ndarray, rows: list[dict[str, Any]]) -> tuple[float, np.ndarray]:
+    from simsent.evaluation.sts import correlation_metrics, cosine_scores
+
+    cos = cosine_scores(v1, v2)
+    return correlation_metrics(cos, [r["score"] for r in rows])["spearman"], cos
+
+
+def fit_epochs(recipe: dict[str, Any], n_rows: int) -> int:
+    """Epochs of a fit recipe on ``n_rows``: its ``epochs``, raised to reach ``min_steps`` (capped).
+
+    Example:
+        >>> fit_epochs({"epochs": 1, "batch_size": 64, "min_steps": 100, "max_epochs": 10}, 640)
+        10
+    """
+    epochs = int(recipe.get("epochs", 1))
+    if recipe.get("min_steps"):
+        per_epoch = max(1, n_rows // balanced_batch_size(n_rows, recipe["batch_size"]))
+        epochs = min(
+            int(recipe.get("max_epochs", epochs)), max(epochs, math.ceil(recipe["min_steps"] / per_epoch))
+        )
+    return epochs
+
+
+def run_fit_family(
+    cfg: FitConfig,
+    family: str,
+    pooling: str,
+    texts: list[str],
+    splits: FitSplits,
+    keep_if_best: Callable[[float, Callable[[str], None]], bool],
+) -> dict[str, Any]:
+    """One candidate family of ``fit`` on one pooling: train (unless ``raw``), then score the model and
+    its whitened variants on the selection and the report part.
+
+    ``keep_if_best(score, save)`` is called with the family's best selection score; it calls
+    ``save(folder)`` when that beats every candidate so far, so the winner is on disk at the end.
+    """
+    from simsent.adapt.whitening import apply_whitening, fit_whitening, whitening_layer
+    from simsent.evaluation.sts import spearman_ci
+    from simsent.experiments.config import FIT_RECIPES
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.arguments import TrainingArguments
+    from simsent.training.seed import set_seed
+    from simsent.training.trainer import Trainer
+
+    start = time.perf_counter()
+    recipe = FIT_RECIPES[family]
+    set_seed(cfg.seed)
+    model = SentenceEncoder.from_pretrained(
+        cfg.model, pooling=pooling, max_len=cfg.max_len, dropout=recipe.get("dropout")
+    )
+    steps, epochs = 0, 0
+    if recipe.get("objective"):
+        rows = splits.train if recipe["objective"] == "cosent" else texts
+        epochs = fit_epochs(recipe, len(rows))
+        tmp = tempfile.mkdtemp(prefix="simsent-fit-")
+        try:
+            args = TrainingArguments(
+                output_dir=tmp,
+                objective=recipe["objective"],
+                epochs=epochs,
+                batch_size=balanced_batch_size(len(rows), recipe["batch_size"]),
+                lr=recipe["lr"],
+                temperature=cfg.temperature,
+                simcse_variant=recipe.get("simcse_variant", "paper"),
+                seed=cfg.seed,
+                eval_steps=0,
+                checkpoint_steps=0,
+                resume=False,
+                checkpoints=False,
+                show_progress_bar=False,
+            )
+            steps = Trainer(model, args, train_rows=rows).train()["global_step"]
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        model.eval()
+    dev = splits.selection + splits.report
+    n_sel = len(splits.selection)
+    normalize, model.normalize = model.normalize, False  # whitening sees what its layer will receive
+    try:
+        v1, v2 = pair_vectors(model, dev, cfg.encode_batch_size, np.float64)
+        dim = v1.shape[1]
+        dims = [k for k in cfg.whiten_dims if k is None or k < dim]
+        corpus = (
+            np.asarray(model.encode(texts, batch_size=cfg.encode_batch_size), dtype=np.float64)
+            if dims
+            else None
+        )
+    finally:
+        model.normalize = normalize
+    base = "raw" if family == "raw" else family
+    variants: list[tuple[str, int | None, Any]] = [(base, None, None)]
+    for k in dims:
+        W, mu = fit_whitening(corpus, dim=k)
+        name = f"whitening (k={W.shape[1]})" if family == "raw" else f"{family} + whitening (k={W.shape[1]})"
+        variants.append((name, W.shape[1], (W, mu)))
+    rows_out = []
+    for name, k, wm in variants:
+        a, b = (v1, v2) if wm is None else (apply_whitening(v1, *wm), apply_whitening(v2, *wm))
+        sel, _ = _pair_scores(a[:n_sel], b[:n_sel], splits.selection)
+        rep, cos = _pair_scores(a[n_sel:], b[n_sel:], splits.report)
+        ci = spearman_ci(cos, [r["score"] for r in splits.report], seed=cfg.seed)
+        rows_out.append(
+            {
+                "recipe": name,
+                "family": family,
+                "pooling": pooling,
+                "whiten_dim": k,
+                "selection": sel,
+                "report": rep,
+                "report_ci": list(ci),
+            }
+        )
+    best_i = max(range(len(rows_out)), key=lambda i: _nan_low(rows_out[i]["selection"]))
+
+    def save(path: str) -> None:
+        wm = variants[best_i][2]
+        if wm is not None:
+            model.dense.append(whitening_layer(*wm).to(model.device))
+            model.extra_config["whitening"] = {"dim": int(wm[0].shape[1]), "corpus_sentences": len(texts)}
+        model.extra_config["fit"] = {
+            "recipe": rows_out[best_i]["recipe"],
+            "pooling": pooling,
+            "seed": cfg.seed,
+        }
+        model.save(path)
+
+    saved = keep_if_best(_nan_low(rows_out[best_i]["selection"]), save)
+    return {
+        "family": family,
+        "pooling": pooling,
+        "rows": rows_out,
+        "saved": saved,
+        "train_steps": steps,
+        "epochs": epochs,
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def _nan_low(x: float) -> float:
+    return -math.inf if x is None or math.isnan(x) else float(x)

@@ -284,3 +284,74 @@ class SweepConfig:
         for path in self.extra_text:
             parts += ["--extra-text", path]
         return " ".join(shlex.quote(p) for p in parts)
+
+
+#: what fit trains, per family: the published SimCSE recipe (Gao et al. 2021), a stronger one (Su's
+#: Chinese finding: dropout 0.3, both directions' negatives, and at least ``min_steps`` steps on small
+#: data) and CoSENT on the labelled training part. Whitening variants are scored on every family.
+FIT_RECIPES: dict[str, dict[str, Any]] = {
+    "raw": {},
+    "simcse": {
+        "objective": "simcse",
+        "lr": 3e-5,
+        "dropout": 0.1,
+        "epochs": 1,
+        "batch_size": 64,
+        "simcse_variant": "paper",
+    },
+    "simcse-strong": {
+        "objective": "simcse",
+        "lr": 3e-5,
+        "dropout": 0.3,
+        "epochs": 1,
+        "batch_size": 64,
+        "simcse_variant": "symmetric",
+        "min_steps": 100,
+        "max_epochs": 10,
+    },
+    "cosent": {"objective": "cosent", "lr": 2e-5, "dropout": None, "epochs": 4, "batch_size": 32},
+}
+
+
+@dataclass
+class FitConfig:
+    """Settings of ``simsent fit``: which candidates, how the labelled pairs are split, the budget.
+
+    Example:
+        >>> FitConfig(model="m", output="o").whiten_dims
+        [None, 256, 128]
+    """
+
+    model: str
+    output: str
+    #: poolings tried (None: cls, first_last_avg and mean)
+    poolings: list[str] | None = None
+    #: candidate families, cheapest first: raw (+ whitening), simcse, cosent, simcse-strong
+    recipes: list[str] = field(default_factory=lambda: ["raw", "simcse", "cosent", "simcse-strong"])
+    #: whitening dimensions k scored on every family (None: all dimensions)
+    whiten_dims: list[int | None] = field(default_factory=lambda: [None, 256, 128])
+    seed: int = 42
+    #: share of the (non-training) labelled pairs held out to report the winner's score
+    report_fraction: float = 0.5
+    #: with at least this many labelled pairs, 40% of them train a CoSENT candidate
+    min_supervised_pairs: int = 400
+    max_train_samples: int | None = 10000
+    max_len: int = 64
+    temperature: float = 0.05
+    max_minutes: float | None = None
+    encode_batch_size: int = 64
+    #: where the pairs and text came from, for the record
+    sources: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["recipe_settings"] = {r: FIT_RECIPES.get(r, {}) for r in self.recipes}
+        return d
+
+    def cell_key(self, data_hash: str) -> str:
+        """Hash of what changes a candidate's scores: settings that are not the budget, and the data."""
+        keep = {
+            k: v for k, v in self.to_dict().items() if k not in ("output", "max_minutes", "encode_batch_size")
+        }
+        keep["data"] = data_hash
+        return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]

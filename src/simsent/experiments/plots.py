@@ -125,3 +125,30 @@ def plot_sweep(rows: Sequence[dict[str, Any]], task: str, output: str, suffix: s
     plt.close(fig)
     written.append(path)
     return written
+
+
+def plot_leaderboard(board: Sequence[dict[str, Any]], path: str, top: int = 20) -> str:
+    """Horizontal bars of the selection Spearman of the ``top`` candidates (winner highlighted), with each
+    one's report score as a dot and its 95% interval as a line."""
+    plt = _pyplot()
+    rows = list(board)[:top][::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.38 * len(rows) + 1.6))
+    ys = range(len(rows))
+    colors = ["tab:orange" if i == len(rows) - 1 else "tab:blue" for i in ys]
+    ax.barh(
+        list(ys), [r["selection"] for r in rows], color=colors, alpha=0.8, label="selection part (chooses)"
+    )
+    for y, r in zip(ys, rows, strict=True):
+        lo, hi = r.get("report_ci") or (r["report"], r["report"])
+        ax.plot([lo, hi], [y, y], color="black", lw=1)
+    ax.plot([r["report"] for r in rows], list(ys), "o", color="black", ms=4, label="report part (95% CI)")
+    ax.set_yticks(list(ys))
+    ax.set_yticklabels([f"{r['recipe']} / {r['pooling']}" for r in rows], fontsize=8)
+    ax.set_xlabel("Spearman x 100")
+    ax.set_title("simsent fit: candidates (winner in orange)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

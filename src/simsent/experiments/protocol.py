@@ -145,3 +145,39 @@ def sweep_data(cfg: Any, task: str, seed: int, data_dir: str, extra_texts: list[
         data.files,
         len(own),
     )
+
+
+@dataclass
+class FitSplits:
+    """fit's labelled pairs, split once by seed: CoSENT trains on ``train`` (may be empty), the winner is
+    chosen on ``selection`` and its score reported on ``report``; no pair is in two parts."""
+
+    train: list[dict[str, Any]]
+    selection: list[dict[str, Any]]
+    report: list[dict[str, Any]]
+
+
+def fit_splits(
+    pairs: list[dict[str, Any]], seed: int, report_fraction: float = 0.5, min_supervised_pairs: int = 400
+) -> FitSplits:
+    """Split ``pairs`` (deduplicated) into train (40% when there are ``min_supervised_pairs``), selection
+    and report parts.
+
+    Example:
+        >>> rows = [{"sentence1": str(i), "sentence2": "x", "score": i % 2} for i in range(10)]
+        >>> s = fit_splits(rows, seed=0)
+        >>> len(s.train), len(s.selection), len(s.report)
+        (0, 5, 5)
+    """
+    from simsent.data.sampling import dedup
+
+    order = seeded_order(dedup(pairs), seed)
+    n_train = int(0.4 * len(order)) if len(order) >= min_supervised_pairs else 0
+    train, rest = order[:n_train], order[n_train:]
+    n_report = int(round(report_fraction * len(rest)))
+    n_sel = len(rest) - n_report
+    if n_sel < 2 or n_report < 2:
+        raise ConfigError(
+            f"fit needs at least 4 labelled dev pairs (to choose on some, report on others), got {len(order)}"
+        )
+    return FitSplits(train, rest[:n_sel], rest[n_sel:])

@@ -325,3 +325,72 @@ def sweep_csv_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+# ---------------------------------------------------------------------------------------------- fit
+def _ci(r: dict[str, Any]) -> str:
+    lo, hi = r.get("report_ci") or (float("nan"), float("nan"))
+    return f"{_f(lo)} – {_f(hi)}"
+
+
+def leaderboard_markdown(
+    board: Sequence[dict[str, Any]], winner: dict[str, Any], prov: dict[str, Any]
+) -> str:
+    """fit's results page: the winner with its honest report score, every candidate, the protocol."""
+    cfg = prov["config"]
+    sizes = cfg.get("split_sizes", {})
+    lines = [
+        "# simsent fit: leaderboard",
+        "",
+        f"**Winner: {winner['recipe']}, pooling {winner['pooling']}** — chosen on the selection part "
+        f"(Spearman {_f(winner['selection'])}); on the held-out report part it scores "
+        f"**{_f(winner['report'])}** (95% bootstrap interval {_ci(winner)}). Quote the report figure: the "
+        "choice never saw it.",
+        "",
+        f"- model: `{cfg.get('model')}`; seed {cfg.get('seed')}",
+        f"- labelled pairs: {sizes.get('train', 0)} train (CoSENT only), {sizes.get('selection')} selection, "
+        f"{sizes.get('report')} report (seeded split, no pair in two parts); "
+        f"{cfg.get('unlabelled_sentences')} unlabelled sentences for SimCSE and whitening",
+        f"- candidates: {', '.join(cfg.get('recipes_used', []))} x poolings "
+        f"{', '.join(cfg.get('poolings_used', []))}, "
+        f"each also with whitening k in {['all' if k is None else k for k in cfg.get('whiten_dims', [])]}",
+        "- recipes: " + "; ".join(f"{k}: {v}" for k, v in cfg.get("recipe_settings", {}).items() if v),
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in prov["versions"].items()),
+        f"- command: `{prov['command']}`",
+    ]
+    for note in cfg.get("notes", []):
+        lines.append(f"- note: {note}")
+    lines += [
+        f"- created: {prov['created']}",
+        "",
+        "| rank | recipe | pooling | selection | report | report 95% CI | family time (s) |",
+        "|---:|---|---|---:|---:|---|---:|",
+    ]
+    for i, r in enumerate(board, 1):
+        lines.append(
+            f"| {i} | {r['recipe']} | {r['pooling']} | {_f(r['selection'])} | {_f(r['report'])} | {_ci(r)} | "
+            f"{r.get('seconds', 0.0):.0f} |"
+        )
+    lines += ["", "![leaderboard](leaderboard.png)"]
+    if prov.get("data_files"):
+        lines += ["", "## Data files", "", "| file | sha256 |", "|---|---|"]
+        lines += [f"| {p} | `{h}` |" for p, h in prov["data_files"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def leaderboard_csv_rows(board: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "rank": i,
+            "recipe": r["recipe"],
+            "family": r["family"],
+            "pooling": r["pooling"],
+            "whiten_dim": "" if r["whiten_dim"] is None else r["whiten_dim"],
+            "selection_spearman": r["selection"],
+            "report_spearman": r["report"],
+            "report_ci_low": (r.get("report_ci") or [None, None])[0],
+            "report_ci_high": (r.get("report_ci") or [None, None])[1],
+            "family_seconds": round(r.get("seconds", 0.0), 2),
+        }
+        for i, r in enumerate(board, 1)
+    ]

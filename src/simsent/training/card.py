@@ -52,3 +52,49 @@ def model_card(model: Any, args: Any, metrics: dict[str, Any], history: list[dic
         "",
     ]
     return "\n".join(lines)
+
+
+def fit_card(winner: dict[str, Any], board: list[dict[str, Any]], prov: dict[str, Any]) -> str:
+    """The README of a folder written by ``simsent fit``: chosen recipe, alternatives, protocol."""
+    cfg = prov["config"]
+    sizes = cfg.get("split_sizes", {})
+    lo, hi = winner.get("report_ci") or (float("nan"), float("nan"))
+    lines = [
+        "---",
+        "library_name: sentence-transformers",
+        "tags: [sentence-transformers, sentence-similarity, simsent, simsent-fit]",
+        "---",
+        "",
+        "# simsent fit model",
+        "",
+        f"Chosen by `simsent fit` from `{cfg.get('model')}`: **{winner['recipe']}**, pooling "
+        f"**{winner['pooling']}**.",
+        "",
+        f"Spearman x 100 on held-out labelled pairs (report part, {sizes.get('report')} pairs, never used to "
+        f"choose): **{winner['report']:.2f}** (95% bootstrap interval {lo:.2f} – {hi:.2f}).",
+        "",
+        "```python",
+        "from sentence_transformers import SentenceTransformer",
+        "model = SentenceTransformer('PATH')   # or simsent.SentenceEncoder.load('PATH')",
+        "```",
+        "",
+        "## How it was chosen",
+        "",
+        f"The labelled pairs were split once (seed {cfg.get('seed')}) into {sizes.get('train', 0)} training "
+        f"pairs (CoSENT only), {sizes.get('selection')} selection pairs and {sizes.get('report')} report "
+        "pairs. "
+        "Every candidate was scored on the selection part; the best one was kept and scored once on the "
+        "report part.",
+        "",
+        "| recipe | pooling | selection | report |",
+        "|---|---|---:|---:|",
+    ]
+    lines += [
+        f"| {r['recipe']} | {r['pooling']} | {r['selection']:.2f} | {r['report']:.2f} |" for r in board[:10]
+    ]
+    if len(board) > 10:
+        lines.append(f"| ... {len(board) - 10} more in leaderboard.md | | | |")
+    for note in cfg.get("notes", []):
+        lines += ["", f"Note: {note}"]
+    lines.append("")
+    return "\n".join(lines)

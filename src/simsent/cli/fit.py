@@ -1,0 +1,114 @@
+"""``simsent fit``: the best sentence encoder for your own data, chosen honestly.
+
+Example:
+    $ simsent fit --model bert-base-chinese --train-file my_queries.txt --dev-file my_pairs.tsv \\
+        --output runs/best --max-minutes 30
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+import typer
+
+from simsent.cli.common import defaults_of, output_dir, require_file, split_ints, split_list
+from simsent.experiments.config import FIT_RECIPES, FitConfig
+
+_DEFAULTS = defaults_of(FitConfig)
+
+
+def fit(
+    model: str = typer.Option(..., "--model", "-m", help="Hub id or local folder of the starting model."),
+    train_file: str | None = typer.Option(
+        None,
+        "--train-file",
+        "-t",
+        help="Unlabelled in-domain text (.txt one a line, or any pair/table file).",
+    ),
+    dev_file: str | None = typer.Option(
+        None, help="Labelled pairs (text_a, text_b, score) to choose and report on: .tsv/.csv/.jsonl/.data."
+    ),
+    dev_task: str | None = typer.Option(
+        None, help="Or a task's labelled pairs (ATEC, BQ, LCQMC, PAWSX, STS-B)."
+    ),
+    data_dir: str | None = typer.Option(
+        None, help="Folder with TASK/TASK.split.data (or $SIMSENT_DATA_DIR)."
+    ),
+    dev_split: str = typer.Option("valid", help="Split of --dev-task."),
+    output: str = typer.Option(
+        ..., "--output", "-o", help="Folder for the winning model and the leaderboard."
+    ),
+    max_minutes: float | None = typer.Option(
+        None, help="Time budget: cheap candidates first, the rest left out; rerun to resume."
+    ),
+    poolings: str | None = typer.Option(None, help="Poolings to try (default: cls, first_last_avg, mean)."),
+    recipes: str = typer.Option(
+        ",".join(FitConfig(model="", output="").recipes),
+        help=f"Candidate families: {', '.join(FIT_RECIPES)}.",
+    ),
+    whiten_dims: str = typer.Option("all,256,128", help="Whitening dimensions k tried on every candidate."),
+    seed: int = typer.Option(_DEFAULTS["seed"], help="Seed of the split and of training."),
+    report_fraction: float = typer.Option(
+        _DEFAULTS["report_fraction"], min=0.05, max=0.95, help="Share of the dev pairs held out to report."
+    ),
+    min_supervised_pairs: int = typer.Option(
+        _DEFAULTS["min_supervised_pairs"], min=4, help="Labelled pairs needed before a CoSENT candidate runs."
+    ),
+    max_train_samples: int | None = typer.Option(
+        _DEFAULTS["max_train_samples"], min=2, help="Seeded subset of the unlabelled text."
+    ),
+    max_len: int = typer.Option(_DEFAULTS["max_len"], min=2),
+) -> None:
+    """Try raw vectors, whitening, SimCSE (+ whitening) and CoSENT over poolings; keep the best honestly."""
+    from simsent.cli.common import read_texts
+    from simsent.data.readers import read_pairs
+    from simsent.errors import ConfigError
+    from simsent.experiments.runner import run_fit
+
+    if (dev_file is None) == (dev_task is None):
+        raise ConfigError("give exactly one of --dev-file FILE or --dev-task TASK (with --data-dir)")
+    files = []
+    if dev_file is not None:
+        pairs = read_pairs(require_file(dev_file, "--dev-file"))
+        files.append(dev_file)
+    else:
+        from simsent.data.tasks import load_task, resolve_data_dir, task_file
+
+        d = resolve_data_dir(data_dir)
+        pairs = load_task(dev_task, dev_split, d)
+        files.append(task_file(d, dev_task, dev_split))
+    if train_file is None:
+        raise ConfigError("--train-file is required: unlabelled in-domain sentences for SimCSE and whitening")
+    texts = read_texts(train_file, "--train-file")
+    files.append(train_file)
+    output_dir(output)
+    dims = [None if d == "all" else d for d in split_list(whiten_dims)]
+    cfg = FitConfig(
+        model=model,
+        output=output,
+        poolings=split_list(poolings) if poolings else None,
+        recipes=split_list(recipes),
+        whiten_dims=[None if d is None else split_ints(d, "--whiten-dims")[0] for d in dims],
+        seed=seed,
+        report_fraction=report_fraction,
+        min_supervised_pairs=min_supervised_pairs,
+        max_train_samples=max_train_samples,
+        max_len=max_len,
+        max_minutes=max_minutes,
+        sources={
+            "train_file": train_file,
+            "dev_file": dev_file,
+            "dev_task": dev_task,
+            "dev_split": dev_split,
+        },
+    )
+    argv = " ".join(shlex.quote(a) for a in sys.argv)
+    result = run_fit(cfg, texts, pairs, argv=argv, echo=typer.echo, data_files=files)
+    w = result["winner"]
+    lo, hi = w["report_ci"]
+    typer.echo(result["markdown"].split("\n![leaderboard]")[0])
+    typer.echo(
+        f"winner: {w['recipe']} / {w['pooling']}: selection {w['selection']:.2f}, report {w['report']:.2f} "
+        f"(95% CI {lo:.2f} – {hi:.2f}); saved to {output}"
+    )

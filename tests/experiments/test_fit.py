@@ -1,0 +1,208 @@
+"""simsent fit: honest splits, candidate expansion, budget stop, resume and the winner's round trip."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+
+import numpy as np
+import pytest
+
+from simsent.experiments.protocol import fit_splits
+from simsent.experiments.runner import PlannedCell, run_cells
+
+WORDS = list("今天天气不错很好我想去北京上海吃饭喝水你他她们的了是在有没什么怎么办理银行卡借钱还款花呗额度")
+
+
+def _pairs(n: int, seed: int = 0) -> list[dict]:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        a = "".join(rng.choice(WORDS) for _ in range(rng.randint(4, 9)))
+        b = a[:-1] + rng.choice(WORDS) if i % 2 == 0 else "".join(rng.choice(WORDS) for _ in range(6))
+        rows.append(
+            {
+                "sentence1": a,
+                "sentence2": b,
+                "score": float(rng.randint(3, 5) if i % 2 == 0 else rng.randint(0, 2)),
+            }
+        )
+    return rows
+
+
+def test_splits_are_disjoint_seeded_and_train_only_with_enough_pairs():
+    pairs = _pairs(500)
+    s = fit_splits(pairs, seed=1, min_supervised_pairs=400)
+    assert (len(s.train), len(s.selection), len(s.report)) == (200, 150, 150)
+    keys = [tuple(sorted(p.items())) for part in (s.train, s.selection, s.report) for p in part]
+    assert len(keys) == len(set(keys)) == 500  # every pair in exactly one part
+    assert (
+        fit_splits(pairs, seed=1).selection == s.selection
+        and fit_splits(pairs, seed=2).selection != s.selection
+    )
+    small = fit_splits(pairs[:100], seed=1, min_supervised_pairs=400, report_fraction=0.3)
+    assert (len(small.train), len(small.selection), len(small.report)) == (0, 70, 30)
+    with pytest.raises(Exception, match="at least 4 labelled"):
+        fit_splits(pairs[:3], seed=1)
+
+
+def test_runner_budget_stops_between_cells_and_resumes(tmp_path):
+    ran = []
+
+    def cell(name):
+        ran.append(name)
+        return {"name": name, "seconds": 0.0}
+
+    plan = [
+        PlannedCell(("a",), "a", lambda: cell("a"), 0.0),
+        PlannedCell(("b",), "b", lambda: cell("b"), 1e6),
+    ]
+    out = run_cells(plan, str(tmp_path), "k", ("name",), echo=lambda _m: None, max_minutes=1)
+    assert ran == ["a"] and [p.id for p in out.skipped] == [("b",)] and out.ran == 1
+    out = run_cells(plan, str(tmp_path), "k", ("name",), echo=lambda _m: None)  # no budget: b runs, a resumed
+    assert ran == ["a", "b"] and out.resumed == 1 and [c["name"] for c in out.cells] == ["a", "b"]
+    other = run_cells(plan, str(tmp_path), "other-settings", ("name",), echo=lambda _m: None)
+    assert other.ran == 2  # another settings key never reuses cells
+
+
+@pytest.fixture()
+def fit_files(tmp_path):
+    pairs = _pairs(60, seed=3)
+    dev = tmp_path / "pairs.tsv"  # headerless text_a<TAB>text_b<TAB>score, as users keep them
+    dev.write_text(
+        "".join(f"{p['sentence1']}\t{p['sentence2']}\t{p['score']}\n" for p in pairs), encoding="utf-8"
+    )
+    rng = random.Random(7)
+    train = tmp_path / "queries.txt"
+    train.write_text(
+        "\n".join("".join(rng.choice(WORDS) for _ in range(rng.randint(4, 9))) for _ in range(48)),
+        encoding="utf-8",
+    )
+    return str(train), str(dev)
+
+
+def test_fit_cli_leaderboard_winner_round_trip_and_resume(tiny_bert, fit_files, tmp_path, cli):
+    from sentence_transformers import SentenceTransformer
+
+    from simsent.data.readers import read_pairs
+    from simsent.evaluation.base import pair_vectors
+    from simsent.evaluation.sts import correlation_metrics, cosine_scores
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    train, dev = fit_files
+    out = str(tmp_path / "best")
+    argv = [
+        "fit",
+        "--model",
+        tiny_bert,
+        "--train-file",
+        train,
+        "--dev-file",
+        dev,
+        "--output",
+        out,
+        "--poolings",
+        "cls,mean",
+        "--recipes",
+        "raw,simcse,cosent",
+        "--whiten-dims",
+        "all,8",
+        "--min-supervised-pairs",
+        "40",
+        "--max-len",
+        "16",
+    ]
+    r = cli(*argv)
+    assert r.code == 0, r.err
+    assert "winner:" in r.out and "estimated" in r.out
+    for name in (
+        "leaderboard.md",
+        "leaderboard.csv",
+        "leaderboard.json",
+        "leaderboard.png",
+        "README.md",
+        "modules.json",
+    ):
+        assert os.path.isfile(os.path.join(out, name)), name
+    with open(os.path.join(out, "leaderboard.json"), encoding="utf-8") as f:
+        result = json.load(f)
+    board, winner = result["leaderboard"], result["winner"]
+    # 3 families x 2 poolings x (unwhitened + k=all + k=8)
+    assert len(board) == 3 * 2 * 3
+    assert {(r["family"], r["pooling"]) for r in board} == {
+        (f, p) for f in ("raw", "simcse", "cosent") for p in ("cls", "mean")
+    }
+    assert {r["recipe"] for r in board} >= {"raw", "whitening (k=8)", "simcse + whitening (k=8)", "cosent"}
+    assert winner == board[0] and winner["selection"] == max(r["selection"] for r in board)
+    sizes = result["provenance"]["config"]["split_sizes"]
+    assert sizes == {"train": 24, "selection": 18, "report": 18}
+    with open(os.path.join(out, "README.md"), encoding="utf-8") as f:
+        card = f.read()
+    assert winner["recipe"] in card and "report part" in card
+
+    # the saved winner reproduces its report score, and sentence-transformers gives the same vectors
+    pairs = read_pairs(dev)
+    from simsent.experiments.protocol import fit_splits
+
+    report = fit_splits(pairs, 42, 0.5, 40).report
+    model = SentenceEncoder.load(out)
+    v1, v2 = pair_vectors(model, report, 16, np.float64)
+    score = correlation_metrics(cosine_scores(v1, v2), [p["score"] for p in report])["spearman"]
+    assert score == pytest.approx(winner["report"], abs=1e-3)
+    texts = [p["sentence1"] for p in report[:5]]
+    st = SentenceTransformer(out, device="cpu").encode(texts)
+    np.testing.assert_allclose(st, model.encode(texts), atol=1e-5)
+
+    state = os.path.join(out, "fit-runs", "state.jsonl")
+    with open(state, encoding="utf-8") as f:
+        n = len(f.readlines())
+    assert n == 6
+    r = cli(*argv)  # resumed: nothing trains again, same winner
+    assert r.code == 0, r.err
+    with open(state, encoding="utf-8") as f:
+        assert len(f.readlines()) == n
+    with open(os.path.join(out, "leaderboard.json"), encoding="utf-8") as f:
+        assert json.load(f)["winner"] == winner
+
+
+def test_fit_small_dev_set_skips_cosent_and_warns(tiny_bert, fit_files, tmp_path, cli):
+    train, dev = fit_files
+    r = cli(
+        "fit",
+        "--model",
+        tiny_bert,
+        "--train-file",
+        train,
+        "--dev-file",
+        dev,
+        "--output",
+        str(tmp_path / "o"),
+        "--poolings",
+        "mean",
+        "--recipes",
+        "raw,cosent",
+        "--max-len",
+        "16",
+    )
+    assert r.code == 0, r.err
+    assert "cosent not tried" in r.out and "small report part" in r.out
+
+
+@pytest.mark.parametrize(
+    "extra, msg",
+    [
+        ([], "exactly one of --dev-file"),
+        (["--dev-file", "DEV", "--recipes", "magic"], "unknown fit recipe"),
+        (["--dev-file", "DEV", "--poolings", "bogus"], "unknown pooling"),
+        (["--dev-file", "DEV", "--max-minutes", "0.00001"], "time budget"),
+        (["--dev-file", "/no/such.tsv"], "file not found"),
+        (["--dev-file", "TRAIN"], "no usable line"),
+    ],
+)
+def test_fit_bad_input_is_one_line(tiny_bert, fit_files, tmp_path, cli, extra, msg):
+    train, dev = fit_files
+    extra = [dev if a == "DEV" else train if a == "TRAIN" else a for a in extra]
+    r = cli("fit", "--model", tiny_bert, "--train-file", train, "--output", str(tmp_path / "o"), *extra)
+    assert r.code == 2, r.out
+    assert msg in r.err and len(r.err.strip().splitlines()) == 1
