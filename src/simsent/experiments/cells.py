@@ -21,15 +21,44 @@ from simsent.experiments.config import FitConfig, SweepConfig, TableConfig
 from simsent.experiments.protocol import FitSplits, SweepData, TaskData
 
 
+def train_in_place(model: Any, rows: Any, **settings: Any) -> dict[str, Any]:
+    """Train ``model`` on ``rows`` with :class:`~simsent.training.trainer.Trainer` as an experiment cell
+    does: no dev evaluation, no checkpoints, no resume, no progress bar, a throw-away output folder.
+    ``settings`` are :class:`~simsent.training.arguments.TrainingArguments` fields. Leaves it in eval mode.
+
+    Example:
+        >>> result = train_in_place(model, sentences, objective="simcse", lr=3e-5)  # doctest: +SKIP
+        >>> result["global_step"]                                                  # doctest: +SKIP
+        156
+    """
+    from simsent.training.arguments import TrainingArguments
+    from simsent.training.trainer import Trainer
+
+    tmp = tempfile.mkdtemp(prefix="simsent-cell-")
+    try:
+        args = TrainingArguments(
+            output_dir=tmp,
+            eval_steps=0,
+            checkpoint_steps=0,
+            resume=False,
+            checkpoints=False,
+            show_progress_bar=False,
+            **settings,
+        )
+        result = Trainer(model, args, train_rows=rows).train()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    model.eval()
+    return result
+
+
 def run_cell(cfg: TableConfig, pooling: str, data: TaskData, seed: int) -> dict[str, Any]:
     """Raw, whitening and SimCSE metrics of one (pooling, task, seed)."""
     from simsent.adapt.whitening import apply_whitening, fit_whitening
     from simsent.data.tasks import positive_threshold
     from simsent.evaluation.sts import sts_metrics
     from simsent.modeling.sentence_encoder import SentenceEncoder
-    from simsent.training.arguments import TrainingArguments
     from simsent.training.seed import set_seed
-    from simsent.training.trainer import Trainer
 
     start = time.perf_counter()
     set_seed(seed)
@@ -43,27 +72,17 @@ def run_cell(cfg: TableConfig, pooling: str, data: TaskData, seed: int) -> dict[
     corpus = np.asarray(model.encode(data.whiten_texts, batch_size=cfg.encode_batch_size), dtype=np.float64)
     W, mu = fit_whitening(corpus, dim=cfg.whiten_dim)
     whitening = sts_metrics(apply_whitening(v1, W, mu), apply_whitening(v2, W, mu), gold, thr)
-    tmp = tempfile.mkdtemp(prefix="simsent-table-")
-    try:
-        args = TrainingArguments(
-            output_dir=tmp,
-            objective="simcse",
-            epochs=cfg.epochs,
-            batch_size=cfg.batch_size,
-            lr=cfg.lr,
-            temperature=cfg.temperature,
-            simcse_variant=cfg.simcse_variant,
-            seed=seed,
-            eval_steps=0,
-            checkpoint_steps=0,
-            resume=False,
-            checkpoints=False,
-            show_progress_bar=False,
-        )
-        train = Trainer(model, args, train_rows=data.train_texts).train()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    model.eval()
+    train = train_in_place(
+        model,
+        data.train_texts,
+        objective="simcse",
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        lr=cfg.lr,
+        temperature=cfg.temperature,
+        simcse_variant=cfg.simcse_variant,
+        seed=seed,
+    )
     v1, v2 = pair_vectors(model, data.eval_rows, cfg.encode_batch_size, np.float64)
     simcse = sts_metrics(v1, v2, gold, thr)
     return {
@@ -147,9 +166,7 @@ def run_sweep_cell(
     from simsent.data.tasks import positive_threshold
     from simsent.evaluation.sts import sts_metrics
     from simsent.modeling.sentence_encoder import SentenceEncoder
-    from simsent.training.arguments import TrainingArguments
     from simsent.training.seed import set_seed
-    from simsent.training.trainer import Trainer
 
     start = time.perf_counter()
     set_seed(seed)
@@ -161,29 +178,19 @@ def run_sweep_cell(
     if objective != "raw":
         rows = training_rows(objective, size, data)
         kwargs = {"label_threshold": thr} if objective == "sbert_softmax" else {}
-        tmp = tempfile.mkdtemp(prefix="simsent-sweep-")
-        try:
-            args = TrainingArguments(
-                output_dir=tmp,
-                objective=objective,
-                epochs=epochs,
-                batch_size=balanced_batch_size(len(rows), cfg.batch_size),
-                lr=cfg.lr,
-                temperature=cfg.temperature,
-                simcse_variant=cfg.simcse_variant,
-                seed=seed,
-                eval_steps=0,
-                checkpoint_steps=0,
-                resume=False,
-                checkpoints=False,
-                show_progress_bar=False,
-                objective_kwargs=kwargs,
-            )
-            result = Trainer(model, args, train_rows=rows).train()
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        result = train_in_place(
+            model,
+            rows,
+            objective=objective,
+            epochs=epochs,
+            batch_size=balanced_batch_size(len(rows), cfg.batch_size),
+            lr=cfg.lr,
+            temperature=cfg.temperature,
+            simcse_variant=cfg.simcse_variant,
+            seed=seed,
+            objective_kwargs=kwargs,
+        )
         steps, train_seconds = result["global_step"], result["train_seconds"]
-        model.eval()
     v1, v2 = pair_vectors(model, data.eval_rows, cfg.encode_batch_size, np.float64)
     metrics = sts_metrics(v1, v2, [r["score"] for r in data.eval_rows], thr)
     return {
@@ -243,9 +250,7 @@ def run_fit_family(
     from simsent.evaluation.sts import spearman_ci
     from simsent.experiments.config import FIT_RECIPES
     from simsent.modeling.sentence_encoder import SentenceEncoder
-    from simsent.training.arguments import TrainingArguments
     from simsent.training.seed import set_seed
-    from simsent.training.trainer import Trainer
 
     start = time.perf_counter()
     recipe = FIT_RECIPES[family]
@@ -257,27 +262,17 @@ def run_fit_family(
     if recipe.get("objective"):
         rows = splits.train if recipe["objective"] == "cosent" else texts
         epochs = fit_epochs(recipe, len(rows))
-        tmp = tempfile.mkdtemp(prefix="simsent-fit-")
-        try:
-            args = TrainingArguments(
-                output_dir=tmp,
-                objective=recipe["objective"],
-                epochs=epochs,
-                batch_size=balanced_batch_size(len(rows), recipe["batch_size"]),
-                lr=recipe["lr"],
-                temperature=cfg.temperature,
-                simcse_variant=recipe.get("simcse_variant", "paper"),
-                seed=cfg.seed,
-                eval_steps=0,
-                checkpoint_steps=0,
-                resume=False,
-                checkpoints=False,
-                show_progress_bar=False,
-            )
-            steps = Trainer(model, args, train_rows=rows).train()["global_step"]
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        model.eval()
+        steps = train_in_place(
+            model,
+            rows,
+            objective=recipe["objective"],
+            epochs=epochs,
+            batch_size=balanced_batch_size(len(rows), recipe["batch_size"]),
+            lr=recipe["lr"],
+            temperature=cfg.temperature,
+            simcse_variant=recipe.get("simcse_variant", "paper"),
+            seed=cfg.seed,
+        )["global_step"]
     dev = splits.selection + splits.report
     n_sel = len(splits.selection)
     normalize, model.normalize = model.normalize, False  # whitening sees what its layer will receive

@@ -52,79 +52,75 @@ def _raw_line(ax: Any, rows: Sequence[dict[str, Any]]) -> None:
         )
 
 
+def _sweep_figure(
+    trained: list[dict[str, Any]],
+    mine: list[dict[str, Any]],
+    x: str,
+    group: str,
+    label: Any,
+    title: str,
+    xlabel: str,
+    path: str,
+) -> str:
+    """One sweep plot: a line (± std band) per (objective, ``group`` value) over ``x``; SimCSE solid,
+    supervised objectives dashed; the untrained model dotted."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 5))
+    objectives = sorted({r["objective"] for r in trained}, key=lambda o: (o != "simcse", o))
+    for oi, objective in enumerate(objectives):
+        of = [r for r in trained if r["objective"] == objective]
+        values = sorted({r[group] for r in of})
+        cmap = plt.get_cmap("viridis" if oi == 0 else "autumn")
+        for vi, v in enumerate(values):
+            line = sorted((r for r in of if r[group] == v), key=lambda r: r[x])
+            color = cmap(0.85 * vi / max(1, len(values) - 1))  # the palettes' last tenth is too pale
+            _line(ax, [r[x] for r in line], line, label(objective, v), "o-" if oi == 0 else "s--", color)
+    _raw_line(ax, mine)
+    _log_ticks(ax, sorted({r[x] for r in trained}))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Spearman x 100 (evaluation pairs)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="best", ncol=1 if group == "epochs" else 2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plot_sweep(rows: Sequence[dict[str, Any]], task: str, output: str, suffix: str = "") -> list[str]:
     """Write ``spearman_vs_size{suffix}.png`` (log x, one line per objective and epochs, ± std band, the
     untrained model as a dotted line) and ``spearman_vs_epochs{suffix}.png`` (one line per size)."""
-    plt = _pyplot()
     mine = [r for r in rows if r["task"] == task]
     trained = [r for r in mine if r["objective"] != "raw"]
-    objectives = sorted({r["objective"] for r in trained}, key=lambda o: (o != "simcse", o))
-    written = []
 
-    fig, ax = plt.subplots(figsize=(8, 5))
-    cmap = plt.get_cmap("viridis")
-    for oi, objective in enumerate(objectives):
-        of = [r for r in trained if r["objective"] == objective]
-        epochs = sorted({r["epochs"] for r in of})
-        for ei, e in enumerate(epochs):
-            line = sorted((r for r in of if r["epochs"] == e), key=lambda r: r["size"])
-            color = (
-                cmap(ei / max(1, len(epochs) - 1))
-                if oi == 0
-                else plt.get_cmap("autumn")(ei / max(1, len(epochs)))
-            )
-            unit = "" if objective == "simcse" else " (labelled pairs)"
-            _line(
-                ax,
-                [r["size"] for r in line],
-                line,
-                f"{objective}{unit}, {e} epoch{'s' * (e > 1)}",
-                "o-" if oi == 0 else "s--",
-                color,
-            )
-    _raw_line(ax, mine)
-    _log_ticks(ax, sorted({r["size"] for r in trained}))
-    ax.set_xlabel("training size N (sentences for SimCSE, labelled pairs for supervised; log scale)")
-    ax.set_ylabel("Spearman x 100 (evaluation pairs)")
-    ax.set_title(f"{task}: Spearman vs training size (mean ± std over seeds)")
-    ax.grid(alpha=0.3, which="both")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    path = os.path.join(output, f"spearman_vs_size{suffix}.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    written.append(path)
+    def by_epochs(objective: str, e: int) -> str:
+        unit = "" if objective == "simcse" else " (labelled pairs)"
+        return f"{objective}{unit}, {e} epoch{'s' * (e > 1)}"
 
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for oi, objective in enumerate(objectives):
-        of = [r for r in trained if r["objective"] == objective]
-        sizes = sorted({r["size"] for r in of})
-        for si, n in enumerate(sizes):
-            line = sorted((r for r in of if r["size"] == n), key=lambda r: r["epochs"])
-            color = (cmap if oi == 0 else plt.get_cmap("autumn"))(si / max(1, len(sizes) - 1))
-            _line(
-                ax,
-                [r["epochs"] for r in line],
-                line,
-                f"{objective}, N={n}",
-                "o-" if oi == 0 else "s--",
-                color,
-            )
-    _raw_line(ax, mine)
-    _log_ticks(ax, sorted({r["epochs"] for r in trained}))
-    ax.set_xlabel("epochs (log scale)")
-    ax.set_ylabel("Spearman x 100 (evaluation pairs)")
-    ax.set_title(f"{task}: Spearman vs epochs, one line per training size")
-    ax.grid(alpha=0.3, which="both")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8, loc="best", ncol=2)
-    fig.tight_layout()
-    path = os.path.join(output, f"spearman_vs_epochs{suffix}.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    written.append(path)
-    return written
+    return [
+        _sweep_figure(
+            trained,
+            mine,
+            "size",
+            "epochs",
+            by_epochs,
+            f"{task}: Spearman vs training size (mean ± std over seeds)",
+            "training size N (sentences for SimCSE, labelled pairs for supervised; log scale)",
+            os.path.join(output, f"spearman_vs_size{suffix}.png"),
+        ),
+        _sweep_figure(
+            trained,
+            mine,
+            "epochs",
+            "size",
+            lambda o, n: f"{o}, N={n}",
+            f"{task}: Spearman vs epochs, one line per training size",
+            "epochs (log scale)",
+            os.path.join(output, f"spearman_vs_epochs{suffix}.png"),
+        ),
+    ]
 
 
 def plot_leaderboard(board: Sequence[dict[str, Any]], path: str, top: int = 20) -> str:

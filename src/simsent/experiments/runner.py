@@ -77,28 +77,14 @@ def seconds_per_training_step(
 
     The first step carries the warm-up (optimiser state, first autograd call), so this errs long.
     """
-    import tempfile
-
-    from simsent.training.arguments import TrainingArguments
-    from simsent.training.trainer import Trainer
+    from simsent.experiments.cells import train_in_place
 
     rows = list(dict.fromkeys(texts))[: 2 * batch_size]
     if len(rows) < 2:
         return 0.0
-    with tempfile.TemporaryDirectory(prefix="simsent-estimate-") as tmp:
-        args = TrainingArguments(
-            output_dir=tmp,
-            batch_size=min(batch_size, len(rows)),
-            lr=lr,
-            eval_steps=0,
-            checkpoint_steps=0,
-            resume=False,
-            checkpoints=False,
-            show_progress_bar=False,
-            **train_kwargs,
-        )
-        result = Trainer(model, args, rows).train()
-    scale = batch_size / args.batch_size
+    n = min(batch_size, len(rows))
+    result = train_in_place(model, rows, batch_size=n, lr=lr, **train_kwargs)
+    scale = batch_size / n
     return result["train_seconds"] / max(1, result["global_step"]) * scale
 
 

@@ -10,25 +10,36 @@ import json
 from typing import Any
 
 
-def model_card(model: Any, args: Any, metrics: dict[str, Any], history: list[dict[str, Any]]) -> str:
-    """Markdown text with the base model, pooling, training config and dev scores."""
-    cfg = model.config_dict()
-    lines = [
+def _card_top(tag: str, title: str, summary: str) -> list[str]:
+    """The YAML header, title, summary and the loading snippet every simsent card starts with."""
+    return [
         "---",
         "library_name: sentence-transformers",
-        "tags: [sentence-transformers, sentence-similarity, simsent, simcse]",
+        f"tags: [sentence-transformers, sentence-similarity, simsent, {tag}]",
         "---",
         "",
-        "# simsent model",
+        f"# {title}",
         "",
-        f"Trained with simsent, objective `{args.objective}`, pooling `{cfg['pooling']}`, "
-        f"base model `{cfg.get('base_model', 'unknown')}`.",
+        summary,
         "",
         "```python",
         "from sentence_transformers import SentenceTransformer",
         "model = SentenceTransformer('PATH')   # or simsent.SentenceEncoder.load('PATH')",
         "```",
         "",
+    ]
+
+
+def model_card(model: Any, args: Any, metrics: dict[str, Any], history: list[dict[str, Any]]) -> str:
+    """Markdown text with the base model, pooling, training config and dev scores."""
+    cfg = model.config_dict()
+    lines = _card_top(
+        "simcse",
+        "simsent model",
+        f"Trained with simsent, objective `{args.objective}`, pooling `{cfg['pooling']}`, "
+        f"base model `{cfg.get('base_model', 'unknown')}`.",
+    )
+    lines += [
         "## Dev scores",
         "",
     ]
@@ -59,25 +70,15 @@ def fit_card(winner: dict[str, Any], board: list[dict[str, Any]], prov: dict[str
     cfg = prov["config"]
     sizes = cfg.get("split_sizes", {})
     lo, hi = winner.get("report_ci") or (float("nan"), float("nan"))
-    lines = [
-        "---",
-        "library_name: sentence-transformers",
-        "tags: [sentence-transformers, sentence-similarity, simsent, simsent-fit]",
-        "---",
-        "",
-        "# simsent fit model",
-        "",
+    lines = _card_top(
+        "simsent-fit",
+        "simsent fit model",
         f"Chosen by `simsent fit` from `{cfg.get('model')}`: **{winner['recipe']}**, pooling "
-        f"**{winner['pooling']}**.",
-        "",
-        f"Spearman x 100 on held-out labelled pairs (report part, {sizes.get('report')} pairs, never used to "
-        f"choose): **{winner['report']:.2f}** (95% bootstrap interval {lo:.2f} – {hi:.2f}).",
-        "",
-        "```python",
-        "from sentence_transformers import SentenceTransformer",
-        "model = SentenceTransformer('PATH')   # or simsent.SentenceEncoder.load('PATH')",
-        "```",
-        "",
+        f"**{winner['pooling']}**.\n\nSpearman x 100 on held-out labelled pairs (report part, "
+        f"{sizes.get('report')} pairs, never used to choose): **{winner['report']:.2f}** (95% bootstrap "
+        f"interval {lo:.2f} – {hi:.2f}).",
+    )
+    lines += [
         "## How it was chosen",
         "",
         f"The labelled pairs were split once (seed {cfg.get('seed')}) into {sizes.get('train', 0)} training "

