@@ -368,6 +368,102 @@ def build_cases(work: Path, tiny_bert: str, port: int | None = None) -> list[Cas
             expect,
         )
 
+    fast_fit = ["--recipes", "raw", "--poolings", "mean", "--whiten-dims", "4", "--max-len", "16"]
+    for name, expect in {
+        "pairs.data": OK,
+        "pairs_gb18030.data": OK,
+        "pairs_bom.tsv": OK,
+        "malformed.data": OK,
+        "missing.data": ERROR,
+        "empty.txt": ERROR,
+        "nul.txt": ERROR,
+        "garbage.txt": ERROR,
+        "unknown_columns.csv": ERROR,
+        "good.txt": ERROR,
+    }.items():
+        o = f"{out}/fit-dev-{name}"
+        add(
+            f"fit --dev-file {name}",
+            [
+                "fit",
+                "--model",
+                m["model"],
+                "--train-file",
+                f["good.txt"],
+                "--dev-file",
+                src(name),
+                "--output",
+                o,
+                *fast_fit,
+            ],
+            expect,
+            wrote(os.path.join(o, "leaderboard.md")) if expect == OK else None,
+        )
+    for name, expect in {
+        "gb18030.txt": OK,
+        "bom.txt": OK,
+        "pairs.data": OK,
+        "empty.txt": ERROR,
+        "blank.txt": ERROR,
+        "a_dir": ERROR,
+        "nul.txt": ERROR,
+        "garbage.txt": ERROR,
+    }.items():
+        add(
+            f"fit --train-file {name}",
+            [
+                "fit",
+                "--model",
+                m["model"],
+                "--train-file",
+                src(name),
+                "--dev-file",
+                f["pairs.data"],
+                "--output",
+                f"{out}/fit-train-{name}",
+                *fast_fit,
+            ],
+            expect,
+        )
+        add(
+            f"sweep --extra-text {name}",
+            [
+                "sweep",
+                "--model",
+                m["model"],
+                "--task",
+                "STS-B",
+                "--data-dir",
+                f["data_dir"],
+                "--sizes",
+                "4",
+                "--seeds",
+                "1",
+                "--batch-size",
+                "4",
+                "--max-len",
+                "16",
+                "--extra-text",
+                src(name),
+                "--output",
+                f"{out}/sweep-{name}",
+            ],
+            expect,
+        )
+    add(
+        "sweep data dir missing",
+        [
+            "sweep",
+            "--model",
+            m["model"],
+            "--data-dir",
+            str(work / "no-data"),
+            "--output",
+            f"{out}/sweep-nodata",
+        ],
+        ERROR,
+    )
+
     # ---------------------------------------------------------------- models
     for name in ("truncated_weights", "garbage_weights", "corrupt_config", "corrupt_hf_config"):
         add(
@@ -414,6 +510,27 @@ def build_cases(work: Path, tiny_bert: str, port: int | None = None) -> list[Cas
     # ---------------------------------------------------------------- output paths
     outputs = {"existing file": f["a_file"], "under a file": f["a_file"] + "/sub", "not writable": UNWRITABLE}
     for what, path in outputs.items():
+        add(
+            f"fit --output {what}",
+            [
+                "fit",
+                "--model",
+                m["model"],
+                "--train-file",
+                f["good.txt"],
+                "--dev-file",
+                f["pairs.data"],
+                "--output",
+                path,
+                *fast_fit,
+            ],
+            ERROR,
+        )
+        add(
+            f"sweep --output {what}",
+            ["sweep", "--model", m["model"], "--data-dir", f["data_dir"], "--sizes", "4", "--output", path],
+            ERROR,
+        )
         add(
             f"train --output {what}",
             ["train", "--model", m["model"], "--train-file", f["good.txt"], "--output", path, *fast_train],
