@@ -166,6 +166,52 @@ def test_fit_cli_leaderboard_winner_round_trip_and_resume(tiny_bert, fit_files, 
         assert json.load(f)["winner"] == winner
 
 
+def test_a_wider_fit_reuses_finished_candidates_and_replaces_the_winner(tiny_bert, fit_files, tmp_path, cli):
+    train, dev = fit_files
+    out = tmp_path / "best"
+    base = [
+        "fit",
+        "--model",
+        tiny_bert,
+        "--train-file",
+        train,
+        "--dev-file",
+        dev,
+        "--output",
+        str(out),
+        "--poolings",
+        "cls,mean",
+        "--whiten-dims",
+        "all",
+        "--max-len",
+        "16",
+    ]
+    assert cli(*base, "--recipes", "raw").code == 0
+    first = json.loads((out / "leaderboard.json").read_text(encoding="utf-8"))["winner"]
+    r = cli(*base, "--recipes", "raw,simcse")
+    assert r.code == 0, r.err
+    assert "2 already done" in r.out  # the raw families are not recomputed
+    result = json.loads((out / "leaderboard.json").read_text(encoding="utf-8"))
+    assert len(result["leaderboard"]) == 2 * 2 * 2 and result["winner"] == result["leaderboard"][0]
+    assert result["winner"]["selection"] >= first["selection"]
+    saved = json.loads((out / "simsent_config.json").read_text(encoding="utf-8"))
+    assert (
+        saved["fit"]["recipe"] == result["winner"]["recipe"]
+        and saved["pooling"] == result["winner"]["pooling"]
+    )
+    assert not (out / "fit-runs" / "best").exists()
+
+
+def test_fit_never_writes_into_a_folder_of_other_files(tiny_bert, fit_files, tmp_path, cli):
+    train, dev = fit_files
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me", encoding="utf-8")
+    r = cli("fit", "--model", tiny_bert, "--train-file", train, "--dev-file", dev, "--output", str(mine))
+    assert r.code == 2 and "other files" in r.err
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
 def test_fit_small_dev_set_skips_cosent_and_warns(tiny_bert, fit_files, tmp_path, cli):
     train, dev = fit_files
     r = cli(

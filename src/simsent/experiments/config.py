@@ -349,9 +349,18 @@ class FitConfig:
         return d
 
     def cell_key(self, data_hash: str) -> str:
-        """Hash of what changes a candidate's scores: settings that are not the budget, and the data."""
-        keep = {
-            k: v for k, v in self.to_dict().items() if k not in ("output", "max_minutes", "encode_batch_size")
-        }
+        """Hash of what changes a candidate's scores: the settings and the data, not the budget, the output
+        or which families and poolings are tried (a wider rerun reuses the finished ones)."""
+        skip = (
+            "output",
+            "max_minutes",
+            "encode_batch_size",
+            "recipes",
+            "poolings",
+            "recipe_settings",
+            "sources",
+        )
+        keep = {k: v for k, v in self.to_dict().items() if k not in skip}
+        keep["recipes_known"] = FIT_RECIPES
         keep["data"] = data_hash
         return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]

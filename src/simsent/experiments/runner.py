@@ -582,6 +582,14 @@ def run_fit(
         raise ConfigError(
             f"unknown fit recipe {', '.join(unknown) or '(none given)'}; choose from {', '.join(FIT_RECIPES)}"
         )
+    if (
+        os.path.isdir(cfg.output)
+        and os.listdir(cfg.output)
+        and not os.path.isdir(os.path.join(cfg.output, FIT_WORK))
+    ):
+        raise ConfigError(
+            f"--output {cfg.output} is a folder with other files; give a new folder (or a fit folder)"
+        )
     poolings = _fit_poolings(cfg)
     texts = seeded_subset(list(dict.fromkeys(t for t in texts if t.strip())), cfg.max_train_samples, cfg.seed)
     if len(texts) < 2:
@@ -698,12 +706,17 @@ def run_fit(
     if not board:
         raise ConfigError("the time budget ran out before any candidate finished; raise --max-minutes")
     winner = board[0]
-    if os.path.isdir(best_dir):
+    if os.path.isdir(best_dir):  # a new winner: replace the previous one's files (the folder is fit's own)
+        for name in os.listdir(cfg.output):
+            old = os.path.join(cfg.output, name)
+            if name == FIT_WORK:
+                continue
+            if os.path.isdir(old):
+                shutil.rmtree(old)
+            else:
+                os.remove(old)
         for name in os.listdir(best_dir):
-            src, dst = os.path.join(best_dir, name), os.path.join(cfg.output, name)
-            if os.path.isdir(dst):
-                shutil.rmtree(dst)
-            shutil.move(src, dst)
+            shutil.move(os.path.join(best_dir, name), os.path.join(cfg.output, name))
         shutil.rmtree(best_dir)
     elif not os.path.isfile(os.path.join(cfg.output, "modules.json")):
         raise ConfigError(f"the winner's saved model is missing from {cfg.output}; rerun with a new --output")
