@@ -463,7 +463,7 @@ def run_sweep(
     )
     if costs is not None:
         total = sum(p.seconds for p in plan if p.id in set(todo))
-        budget = f"; budget {cfg.max_minutes:g} min" if cfg.max_minutes else ""
+        budget = f"; budget {cfg.max_minutes:.3g} min" if cfg.max_minutes else ""
         echo(
             f"estimated run time: {total / 60:.1f} min for {len(todo)} cells "
             f"({costs.describe(cfg.batch_size)}){budget}"
@@ -482,7 +482,7 @@ def run_sweep(
     )
     if outcome.skipped:
         notes.append(
-            f"time budget ({cfg.max_minutes:g} min) reached: {len(outcome.skipped)} cells not run, e.g. "
+            f"time budget ({cfg.max_minutes:.3g} min) reached: {len(outcome.skipped)} cells not run, e.g. "
             + ", ".join(p.label for p in outcome.skipped[:3])
         )
     rows = summarize_sweep(outcome.cells)
@@ -682,7 +682,9 @@ def run_fit(
     todo = [c for c in plan if c.id not in {cell_id(d, FIT_IDS) for d in done}]
     if costs is not None:
         budget = (
-            f" (budget {cfg.max_minutes:g} min: cheapest first, the rest left out)" if cfg.max_minutes else ""
+            f" (budget {cfg.max_minutes:.3g} min: cheapest first, the rest left out)"
+            if cfg.max_minutes
+            else ""
         )
         echo(
             f"{len(plan)} candidate families ({', '.join(recipes)} x {', '.join(poolings)}), "
