@@ -37,9 +37,9 @@ def main() -> None:
     a = ap.parse_args()
     from simsent.data.sampling import seeded_subset
     from simsent.experiments.config import FitConfig, TableConfig
+    from simsent.experiments.fit import run_fit
     from simsent.experiments.protocol import task_data
     from simsent.experiments.provenance import versions
-    from simsent.experiments.runner import run_fit
 
     sys.path.insert(0, os.path.dirname(__file__))
     from _common import data_hashes_line, write_report

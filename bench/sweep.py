@@ -106,7 +106,7 @@ def main() -> None:
     a = ap.parse_args()
     sys.path.insert(0, os.path.dirname(__file__))
     from simsent.experiments.config import SweepConfig
-    from simsent.experiments.runner import run_sweep
+    from simsent.experiments.sweep import run_sweep
 
     model = a.model
     if model is None:

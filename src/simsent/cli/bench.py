@@ -65,7 +65,7 @@ def bench_table(
     estimate_only: bool = typer.Option(False, help="Print the run-time estimate and stop."),
 ) -> None:
     """Raw / whitening / SimCSE Spearman per (pooling, task), mean ± std over seeds, plus a TF-IDF row."""
-    from simsent.experiments.runner import run_table
+    from simsent.experiments.table import run_table
 
     cfg = TableConfig(
         model=model,

@@ -26,7 +26,7 @@ def demo(
     from simsent.data.demo import demo_pairs, demo_sentences
     from simsent.errors import ModelLoadError
     from simsent.experiments.config import FitConfig
-    from simsent.experiments.runner import run_fit
+    from simsent.experiments.fit import run_fit
 
     if model is None:
         try:

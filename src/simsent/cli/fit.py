@@ -64,7 +64,7 @@ def fit(
     from simsent.cli.common import read_texts
     from simsent.data.readers import read_pairs
     from simsent.errors import ConfigError
-    from simsent.experiments.runner import run_fit
+    from simsent.experiments.fit import run_fit
 
     if (dev_file is None) == (dev_task is None):
         raise ConfigError("give exactly one of --dev-file FILE or --dev-task TASK (with --data-dir)")

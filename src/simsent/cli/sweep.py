@@ -71,7 +71,7 @@ def sweep(
 ) -> None:
     """Spearman over training size x epochs x seeds, every cell trained from the same start; tables, plots."""
     from simsent.cli.common import output_dir
-    from simsent.experiments.runner import run_sweep
+    from simsent.experiments.sweep import run_sweep
 
     for path in extra_text or []:
         require_file(path, "--extra-text")

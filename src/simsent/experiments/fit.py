@@ -1,0 +1,256 @@
+"""fit: the best sentence encoder for a user's data, chosen honestly (``simsent fit``), one runner.
+
+Candidate families (raw, SimCSE recipes, CoSENT) x poolings run cheapest first within a budget; each is
+scored with and without whitening on a selection part of the labelled pairs; the winner is reported on
+a held-out report part and saved with its leaderboard and model card.
+
+Example:
+    >>> run_fit(FitConfig(model="m", output="runs/best"), sentences, labelled_pairs)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from simsent.errors import ConfigError
+from simsent.experiments.runner import PlannedCell, cell_id, load_state, measure_costs, run_cells
+
+FIT_IDS = ("family", "pooling")
+FIT_WORK = "fit-runs"
+DEFAULT_FIT_POOLINGS = ("cls", "first_last_avg", "mean")
+
+
+def _fit_poolings(cfg: Any) -> list[str]:
+    from simsent.modeling.pooling import check_pooling
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    poolings = list(cfg.poolings or DEFAULT_FIT_POOLINGS)
+    for p in poolings:
+        check_pooling(p)
+    if (
+        "pooler" in poolings
+        and not SentenceEncoder.from_pretrained(cfg.model, pooling="cls").encoder.has_pooler()
+    ):
+        raise ConfigError(
+            "pooling 'pooler' needs a model with a dense+tanh pooler; leave it out of --poolings"
+        )
+    return poolings
+
+
+def run_fit(
+    cfg: Any,
+    texts: Sequence[str],
+    pairs: Sequence[dict[str, Any]],
+    argv: str | None = None,
+    echo: Callable[[str], None] = print,
+    data_files: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Choose the best sentence encoder for ``pairs`` honestly and save it in ``cfg.output``.
+
+    Candidate families (:data:`~simsent.experiments.config.FIT_RECIPES`) x poolings run through the
+    one cell runner, cheapest first, within ``cfg.max_minutes``; every family is scored with and without
+    whitening on the selection part; the winner (best selection score) is reported on the report part
+    and saved as a sentence-transformers folder with ``leaderboard.md/.csv/.json``, ``leaderboard.png``
+    and a model card.
+
+    Example:
+        >>> run_fit(FitConfig(model="m", output="runs/best"), sentences, labelled_pairs)  # doctest: +SKIP
+    """
+    import hashlib
+    import shutil
+
+    from simsent.data.sampling import dedup, seeded_subset
+    from simsent.experiments.cells import fit_epochs, run_fit_family
+    from simsent.experiments.config import FIT_RECIPES
+    from simsent.experiments.plots import plot_leaderboard
+    from simsent.experiments.protocol import fit_splits
+    from simsent.experiments.provenance import provenance
+    from simsent.experiments.report import leaderboard_csv_rows, leaderboard_markdown, write_result_files
+    from simsent.training.card import fit_card
+
+    unknown = [r for r in cfg.recipes if r not in FIT_RECIPES]
+    if unknown or not cfg.recipes:
+        raise ConfigError(
+            f"unknown fit recipe {', '.join(unknown) or '(none given)'}; choose from {', '.join(FIT_RECIPES)}"
+        )
+    if (
+        os.path.isdir(cfg.output)
+        and os.listdir(cfg.output)
+        and not os.path.isdir(os.path.join(cfg.output, FIT_WORK))
+    ):
+        raise ConfigError(
+            f"--output {cfg.output} is a folder with other files; give a new folder (or a fit folder)"
+        )
+    poolings = _fit_poolings(cfg)
+    texts = seeded_subset(list(dict.fromkeys(t for t in texts if t.strip())), cfg.max_train_samples, cfg.seed)
+    if len(texts) < 2:
+        raise ConfigError("fit needs at least 2 distinct unlabelled training sentences (--train-file)")
+    splits = fit_splits(list(pairs), cfg.seed, cfg.report_fraction, cfg.min_supervised_pairs)
+    notes: list[str] = []
+    recipes = list(cfg.recipes)
+    if "cosent" in recipes and not splits.train:
+        recipes.remove("cosent")
+        notes.append(
+            f"cosent not tried: {len(dedup(list(pairs)))} labelled pairs, fewer than --min-supervised-pairs "
+            f"{cfg.min_supervised_pairs} needed to split off a training part"
+        )
+    dev_sentences = {s for r in splits.selection + splits.report for s in (r["sentence1"], r["sentence2"])}
+    overlap = sum(t in dev_sentences for t in texts)
+    if overlap:
+        notes.append(
+            f"{overlap} of the {len(texts)} unlabelled training sentences also occur in the dev pairs "
+            "(their labels are never used for training)"
+        )
+    if len(splits.report) < 200:
+        notes.append(
+            f"small report part ({len(splits.report)} pairs): read the winner's score with its 95% "
+            "bootstrap interval"
+        )
+    for n in notes:
+        echo(f"note: {n}")
+    echo(
+        f"{len(texts)} unlabelled sentences; labelled pairs: {len(splits.train)} train (CoSENT), "
+        f"{len(splits.selection)} selection, {len(splits.report)} report"
+    )
+
+    work = os.path.join(cfg.output, FIT_WORK)
+    best_dir = os.path.join(work, "best")
+    data_hash = hashlib.sha256(
+        json.dumps([texts, list(pairs)], ensure_ascii=False, sort_keys=True, default=str).encode()
+    ).hexdigest()
+    key = cfg.cell_key(data_hash)
+    done = load_state(work, key)
+    best = {
+        "score": max(
+            (r["selection"] for c in done for r in c["rows"] if r["selection"] == r["selection"]),
+            default=-math.inf,
+        )
+    }
+
+    def keep_if_best(score: float, save: Callable[[str], None]) -> bool:
+        if score <= best["score"]:
+            return False
+        tmp = best_dir + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        save(tmp)
+        from simsent._io import replace_dir
+
+        replace_dir(tmp, best_dir)
+        best["score"] = score
+        return True
+
+    family_ids = [(f, p) for f in recipes for p in poolings]
+    costs = None
+    if any(cell_id(c, FIT_IDS) not in family_ids for c in done) or len(done) < len(family_ids):
+        costs = measure_costs(
+            cfg.model, texts, 64, 3e-5, cfg.encode_batch_size, pooling=poolings[0], max_len=cfg.max_len
+        )
+
+    def seconds(family: str, pooling: str) -> float:
+        if costs is None:
+            return 0.0
+        recipe = FIT_RECIPES[family]
+        n_dev = 2 * (len(splits.selection) + len(splits.report))
+        steps = 0
+        if recipe.get("objective"):
+            rows = len(splits.train) if recipe["objective"] == "cosent" else len(texts)
+            from simsent.experiments.cells import balanced_batch_size
+
+            steps = fit_epochs(recipe, rows) * max(1, rows // balanced_batch_size(rows, recipe["batch_size"]))
+            steps = int(steps * recipe["batch_size"] / 64) or 1
+        return costs.seconds(encoded=n_dev + len(texts), steps=steps)
+
+    plan = [
+        PlannedCell(
+            (f, p),
+            f"{f} / {p}",
+            lambda f=f, p=p: run_fit_family(cfg, f, p, texts, splits, keep_if_best),
+            seconds(f, p),
+        )
+        for f, p in family_ids
+    ]
+    plan.sort(key=lambda c: (c.seconds, recipes.index(c.id[0])))
+    todo = [c for c in plan if c.id not in {cell_id(d, FIT_IDS) for d in done}]
+    if costs is not None:
+        budget = (
+            f" (budget {cfg.max_minutes:.3g} min: cheapest first, the rest left out)"
+            if cfg.max_minutes
+            else ""
+        )
+        echo(
+            f"{len(plan)} candidate families ({', '.join(recipes)} x {', '.join(poolings)}), "
+            f"{len(plan) - len(todo)} already done; estimated {sum(c.seconds for c in todo) / 60:.1f} min"
+            f"{budget} ({costs.describe(64)})"
+        )
+
+    def describe(cell: dict[str, Any]) -> str:
+        top = max(cell["rows"], key=lambda r: r["selection"] if r["selection"] == r["selection"] else -1e9)
+        return f"{cell['family']} / {cell['pooling']}: best {top['recipe']} selection {top['selection']:.2f}"
+
+    outcome = run_cells(plan, work, key, FIT_IDS, echo=echo, max_minutes=cfg.max_minutes, describe=describe)
+    for c in outcome.skipped:
+        notes.append(f"{c.label}: not run, over the time budget (estimated {c.seconds / 60:.1f} min)")
+    board = [
+        {**r, "seconds": c["seconds"], "train_steps": c["train_steps"]}
+        for c in outcome.cells
+        for r in c["rows"]
+    ]
+    board.sort(key=lambda r: -(r["selection"] if r["selection"] == r["selection"] else -1e9))
+    if not board:
+        raise ConfigError("the time budget ran out before any candidate finished; raise --max-minutes")
+    winner = board[0]
+    if os.path.isdir(best_dir):  # a new winner: replace the previous one's files (the folder is fit's own)
+        for name in os.listdir(cfg.output):
+            old = os.path.join(cfg.output, name)
+            if name == FIT_WORK:
+                continue
+            if os.path.isdir(old):
+                shutil.rmtree(old)
+            else:
+                os.remove(old)
+        for name in os.listdir(best_dir):
+            shutil.move(os.path.join(best_dir, name), os.path.join(cfg.output, name))
+        shutil.rmtree(best_dir)
+    elif not os.path.isfile(os.path.join(cfg.output, "modules.json")):
+        raise ConfigError(f"the winner's saved model is missing from {cfg.output}; rerun with a new --output")
+    config = cfg.to_dict()
+    config.update(
+        {
+            "poolings_used": poolings,
+            "recipes_used": recipes,
+            "notes": notes,
+            "split_sizes": {
+                "train": len(splits.train),
+                "selection": len(splits.selection),
+                "report": len(splits.report),
+            },
+            "unlabelled_sentences": len(texts),
+        }
+    )
+    prov = provenance(argv or "simsent fit", config, data_files, argv=argv)
+    prov.update({"run_seconds": outcome.seconds, "cells_run": outcome.ran, "cells_resumed": outcome.resumed})
+    chart = plot_leaderboard(board, os.path.join(cfg.output, "leaderboard.png"))
+    md = leaderboard_markdown(board, winner, prov)
+    written = write_result_files(
+        cfg.output,
+        "leaderboard",
+        md,
+        leaderboard_csv_rows(board),
+        prov,
+        {"winner": winner, "leaderboard": board},
+    )
+    from simsent._io import write_text
+
+    write_text(os.path.join(cfg.output, "README.md"), fit_card(winner, board, prov))
+    return {
+        "winner": winner,
+        "leaderboard": board,
+        "markdown": md,
+        "files": [*written, chart],
+        "notes": notes,
+        "provenance": prov,
+    }

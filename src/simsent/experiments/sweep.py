@@ -1,0 +1,189 @@
+"""The sweep: Spearman over training size x epochs x seeds (``simsent sweep``), on the one cell runner.
+
+A raw reference cell per (task, seed), then every (task, objective, size, epochs, seed) cell that fits
+the data, cheapest first under ``max_minutes``; ``table.md/.csv/.json`` and two plots per task.
+
+Example:
+    >>> cfg = SweepConfig(model="m", output="runs/sweep", sizes=[50, 100], epochs=[1, 5])
+    >>> run_sweep(cfg)["files"]                                           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from simsent.errors import ConfigError
+from simsent.experiments.config import PROTOCOLS
+from simsent.experiments.runner import STATE_FILE, PlannedCell, cell_id, load_state, measure_costs, run_cells
+
+SWEEP_IDS = ("task", "objective", "size", "epochs", "seed")
+
+
+def _check_sweep(cfg: Any) -> None:
+    from simsent.errors import check_number
+    from simsent.experiments.config import SWEEP_OBJECTIVES
+    from simsent.losses.simcse import check_variant
+    from simsent.modeling.pooling import check_pooling
+
+    if cfg.protocol not in PROTOCOLS:
+        raise ConfigError(f"unknown protocol {cfg.protocol!r}; choose {' or '.join(PROTOCOLS)}")
+    for o in cfg.objectives:
+        if o not in SWEEP_OBJECTIVES:
+            raise ConfigError(f"a sweep trains {', '.join(SWEEP_OBJECTIVES)}; got objective {o!r}")
+    if not cfg.objectives or not cfg.sizes or not cfg.epochs:
+        raise ConfigError("a sweep needs at least one objective, size and epochs value")
+    for n in cfg.sizes:
+        check_number("--sizes", n, integer=True, minimum=2)
+    for e in [*cfg.epochs, *(cfg.supervised_epochs or [])]:
+        check_number("--epochs", e, integer=True, minimum=1)
+    check_number("--max-minutes", cfg.max_minutes, minimum=0, exclusive_minimum=True, optional=True)
+    check_variant(cfg.simcse_variant)
+    if cfg.pooling:
+        check_pooling(cfg.pooling)
+
+
+def run_sweep(
+    cfg: Any, argv: str | None = None, estimate_only: bool = False, echo: Callable[[str], None] = print
+) -> dict[str, Any] | None:
+    """Run (or resume) a sweep: a raw reference cell per (task, seed), then every grid cell that fits,
+    cheapest first; write ``table.md/.csv/.json`` and the two plots per task.
+
+    Example:
+        >>> cfg = SweepConfig(model="m", output="runs/sweep", sizes=[50, 100], epochs=[1, 5])
+        >>> run_sweep(cfg)["files"]                                           # doctest: +SKIP
+    """
+    from simsent.data.columns import sentences_of
+    from simsent.data.readers import read_any
+    from simsent.data.tasks import resolve_data_dir
+    from simsent.experiments.cells import run_sweep_cell, training_steps
+    from simsent.experiments.config import SUPERVISED
+    from simsent.experiments.plots import plot_sweep
+    from simsent.experiments.protocol import sweep_data
+    from simsent.experiments.provenance import provenance
+    from simsent.experiments.report import summarize_sweep, sweep_csv_rows, sweep_markdown, write_result_files
+
+    _check_sweep(cfg)
+    data_dir = resolve_data_dir(cfg.data_dir)
+    tasks = cfg.task_list
+    extra: list[str] = []
+    for path in cfg.extra_text:
+        extra += sentences_of(read_any(path))
+    data = {(t, s): sweep_data(cfg, t, s, data_dir, extra) for t in tasks for s in cfg.seed_list}
+    plan_ids: list[tuple] = []
+    notes: list[str] = []
+    for t in tasks:
+        plan_ids += [(t, "raw", 0, 0, s) for s in cfg.seed_list]
+        for cell in cfg.grid(t):
+            _, o, n, _, s = cell
+            d = data[(t, s)]
+            have = len(d.pairs) if o in SUPERVISED else len(d.sentences)
+            if n > have:
+                unit = "labelled train pairs" if o in SUPERVISED else "sentences (add --extra-text FILE)"
+                note = f"{t} {o}: size {n} skipped, the {cfg.protocol} protocol has only {have} {unit}"
+                if note not in notes:
+                    notes.append(note)
+                    echo(note)
+                continue
+            plan_ids.append(cell)
+    key = cfg.cell_key()
+    done_ids = {cell_id(c, SWEEP_IDS) for c in load_state(cfg.output, key)}
+    todo = [c for c in plan_ids if c not in done_ids]
+    costs = None
+    if todo:
+        first = data[(todo[0][0], todo[0][4])]
+        costs = measure_costs(
+            cfg.model,
+            first.sentences,
+            cfg.batch_size,
+            cfg.lr,
+            cfg.encode_batch_size,
+            pooling=cfg.pooling,
+            max_len=cfg.max_len,
+            dropout=cfg.dropout,
+        )
+
+    def seconds(c: tuple) -> float:
+        if costs is None:
+            return 0.0
+        d = data[(c[0], c[4])]
+        n_eval = len(set(sentences_of(d.eval_rows)))
+        steps = 0 if c[1] == "raw" else training_steps(c[2], c[3], cfg.batch_size)
+        return costs.seconds(encoded=n_eval, steps=steps)
+
+    plan = [
+        PlannedCell(
+            c,
+            f"{c[0]} {c[1]} N={c[2]} {c[3]} ep seed {c[4]}",
+            lambda c=c: run_sweep_cell(cfg, c[1], c[2], c[3], c[4], data[(c[0], c[4])]),
+            seconds(c),
+        )
+        for c in plan_ids
+    ]
+    plan.sort(key=lambda p: (p.id[1] != "raw", p.seconds, p.id))  # raw first, then cheapest first
+    echo(
+        f"{cfg.protocol} protocol: {len(plan)} cells ({len(tasks)} task(s), objectives "
+        f"{', '.join(cfg.objectives)}, sizes {cfg.sizes}, {len(cfg.seed_list)} seeds, raw reference "
+        f"included); {len(plan) - len(todo)} already done in {cfg.output}/{STATE_FILE}"
+    )
+    if costs is not None:
+        total = sum(p.seconds for p in plan if p.id in set(todo))
+        budget = f"; budget {cfg.max_minutes:.3g} min" if cfg.max_minutes else ""
+        echo(
+            f"estimated run time: {total / 60:.1f} min for {len(todo)} cells "
+            f"({costs.describe(cfg.batch_size)}){budget}"
+        )
+    if estimate_only:
+        return None
+
+    def describe(c: dict[str, Any]) -> str:
+        return (
+            f"{c['task']} {c['objective']} N={c['size']} {c['epochs']} ep seed {c['seed']}: "
+            f"Spearman {c['metrics']['spearman']:.2f}"
+        )
+
+    outcome = run_cells(
+        plan, cfg.output, key, SWEEP_IDS, echo=echo, max_minutes=cfg.max_minutes, describe=describe
+    )
+    if outcome.skipped:
+        notes.append(
+            f"time budget ({cfg.max_minutes:.3g} min) reached: {len(outcome.skipped)} cells not run, e.g. "
+            + ", ".join(p.label for p in outcome.skipped[:3])
+        )
+    rows = summarize_sweep(outcome.cells)
+    config = cfg.to_dict()
+    config["notes"] = notes
+    config["eval_split_used"] = sorted({d.eval_split for d in data.values()})
+    files = sorted({f for d in data.values() for f in d.files} | set(cfg.extra_text))
+    prov = provenance(cfg.command_line(), config, files, argv=argv)
+    prov.update(
+        {
+            "run_seconds": outcome.seconds,
+            "cells_run": outcome.ran,
+            "cells_resumed": outcome.resumed,
+            "cells_not_run": [list(p.id) for p in outcome.skipped],
+        }
+    )
+    os.makedirs(cfg.output, exist_ok=True)
+    plots: list[str] = []
+    for t in tasks:
+        plots += plot_sweep(rows, t, cfg.output, suffix="" if len(tasks) == 1 else f"_{t}")
+    written = write_result_files(
+        cfg.output,
+        "table",
+        sweep_markdown(rows, prov, plots),
+        sweep_csv_rows(rows),
+        prov,
+        {"summary": rows, "cells": outcome.cells},
+    )
+    with open(written[0], encoding="utf-8") as f:
+        markdown = f.read()
+    return {
+        "markdown": markdown,
+        "files": written + plots,
+        "rows": rows,
+        "cells": outcome.cells,
+        "provenance": prov,
+        "notes": notes,
+    }
