@@ -133,6 +133,14 @@ def main() -> None:
     left = a.max_minutes - (time.perf_counter() - t0) / 60
     result = run_sweep(dataclasses.replace(cfg, max_minutes=max(left, 0.01)), argv=argv)
     minutes = (time.perf_counter() - t0) / 60
+    history = os.path.join(cfg.output, "invocations.txt")  # every run of the study, in order (end time)
+    with open(history, "a", encoding="utf-8") as f:
+        f.write(
+            f"{time.strftime('%Y-%m-%d %H:%M')} ({minutes:.1f} min, other jobs: {a.company}): "
+            f"python {' '.join(sys.argv)}\n"
+        )
+    with open(history, encoding="utf-8") as f:
+        invocations = [line.strip() for line in f if line.strip()]
     raw = next(r["spearman"]["mean"] for r in result["rows"] if r["objective"] == "raw")
     lines = [
         "# The small-sample study (STS-B, all-MiniLM-L6-v2)",
@@ -142,10 +150,9 @@ def main() -> None:
         "score is low and SimCSE has room to move it. The numbers describe SimCSE on this start, not on a "
         "Chinese BERT.",
         "",
-        f"- command: `python {' '.join(sys.argv)}` (this invocation: {minutes:.1f} min; "
-        f"rerunning resumes from `{cfg.output}/state.jsonl`)",
-        f"- other jobs on the 2-core machine during the run: {a.company} (cell times are affected, "
-        "Spearman is not)",
+        f"- invocations (each resumes the cells of the ones before from `{cfg.output}/state.jsonl`; other "
+        "jobs on the 2-core machine change cell times, not Spearman):",
+        *[f"  - {line}" for line in invocations],
         "- full table with provenance, versions and data hashes: [table.md](table.md) "
         "(also table.csv, table.json)",
         "",
