@@ -64,7 +64,7 @@ def run_fit(
     import shutil
 
     from simsent.data.sampling import dedup, seeded_subset
-    from simsent.experiments.cells import fit_epochs, run_fit_family
+    from simsent.experiments.cells import balanced_batch_size, fit_epochs, run_fit_family
     from simsent.experiments.config import FIT_RECIPES
     from simsent.experiments.plots import plot_leaderboard
     from simsent.experiments.protocol import fit_splits
@@ -144,8 +144,9 @@ def run_fit(
         return True
 
     family_ids = [(f, p) for f in recipes for p in poolings]
+    done_ids = {cell_id(c, FIT_IDS) for c in done}
     costs = None
-    if any(cell_id(c, FIT_IDS) not in family_ids for c in done) or len(done) < len(family_ids):
+    if any(fp not in done_ids for fp in family_ids):  # time the model only when a candidate is left to run
         costs = measure_costs(
             cfg.model, texts, 64, 3e-5, cfg.encode_batch_size, pooling=poolings[0], max_len=cfg.max_len
         )
@@ -158,8 +159,6 @@ def run_fit(
         steps = 0
         if recipe.get("objective"):
             rows = len(splits.train) if recipe["objective"] == "cosent" else len(texts)
-            from simsent.experiments.cells import balanced_batch_size
-
             steps = fit_epochs(recipe, rows) * max(1, rows // balanced_batch_size(rows, recipe["batch_size"]))
             steps = int(steps * recipe["batch_size"] / 64) or 1
         return costs.seconds(encoded=n_dev + len(texts), steps=steps)
@@ -174,7 +173,7 @@ def run_fit(
         for f, p in family_ids
     ]
     plan.sort(key=lambda c: (c.seconds, recipes.index(c.id[0])))
-    todo = [c for c in plan if c.id not in {cell_id(d, FIT_IDS) for d in done}]
+    todo = [c for c in plan if c.id not in done_ids]
     if costs is not None:
         budget = (
             f" (budget {cfg.max_minutes:.3g} min: cheapest first, the rest left out)"
