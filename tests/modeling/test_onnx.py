@@ -28,7 +28,9 @@ def test_fp32_graph_equals_torch_for_the_whole_pipeline(tiny_bert, tmp_path, poo
     model = SentenceEncoder.from_pretrained(tiny_bert, pooling=pooling, max_len=16)
     whiten_model(model, TEXTS * 2, dim=4)  # a Dense layer in the graph
     model.normalize = True
-    export_onnx(model, str(tmp_path / "m"))
+    attention = model.encoder.model.config._attn_implementation
+    export_onnx(model, str(tmp_path / "m"))  # traced through eager attention
+    assert model.encoder.model.config._attn_implementation == attention  # and switched back
     onnx_model = SentenceEncoder.load(str(tmp_path / "m"), backend="onnx")
     assert isinstance(onnx_model, OnnxSentenceEncoder)
     np.testing.assert_allclose(onnx_model.encode(TEXTS, batch_size=4), model.encode(TEXTS), atol=1e-4)

@@ -63,6 +63,25 @@ def test_one_text_per_pass_when_batching_is_off():
     assert [o[0, 0] for o in out] == [2.0] * 5
 
 
+def test_a_lone_client_does_not_wait_for_company():
+    rec = Recorder()
+
+    async def main():
+        batcher = MicroBatcher(rec, max_batch_texts=64, max_wait_ms=200)
+        t0 = time.perf_counter()
+        for i in range(3):  # one request after another: nobody to wait for
+            await batcher.encode([f"t{i}"])
+        alone = time.perf_counter() - t0
+        together = await asyncio.gather(*(batcher.encode([f"u{i}"]) for i in range(4)))
+        await batcher.close()
+        return alone, together
+
+    alone, together = asyncio.run(main())
+    assert alone < 0.4  # three passes that did not each wait 200 ms
+    assert len(together) == 4 and [len(b) for b in rec.batches[:3]] == [1, 1, 1]
+    assert len(rec.batches) == 4 and len(rec.batches[3]) == 4  # concurrent requests still share
+
+
 def test_a_full_queue_refuses_instead_of_waiting():
     rec = Recorder(delay=0.2)
 

@@ -1,11 +1,13 @@
 """What every encoder backend (torch, ONNX) does the same way around its forward passes: checking the
-texts, visiting them longest first, and cosine similarity from ``encode``.
+texts, cutting them into batches of similar length, and cosine similarity from ``encode``.
 
 Example:
     >>> check_texts("你好")
     (['你好'], True)
     >>> length_order(["a", "abc", "ab"]).tolist()
     [1, 2, 0]
+    >>> [b.tolist() for b in length_batches(["a" * 40, "b", "cc", "d" * 39], batch_size=2)]
+    [[0, 3], [2, 1]]
 """
 
 from __future__ import annotations
@@ -31,6 +33,42 @@ def check_texts(sentences: str | Sequence[str]) -> tuple[list[str], bool]:
 def length_order(texts: Sequence[str]) -> np.ndarray:
     """Indices of ``texts``, longest first (stable): batches of similar length pad little."""
     return np.argsort([-len(t) for t in texts], kind="stable")
+
+
+#: the fixed cost of one forward pass, in padded characters (measured on this project's CPU: about
+#: 22 tokens for an onnxruntime pass of all-MiniLM-L6-v2, 56 for torch)
+PASS_COST_CHARS = 32
+
+
+def length_batches(
+    texts: Sequence[str], batch_size: int = 32, pass_cost: int = PASS_COST_CHARS
+) -> list[np.ndarray]:
+    """The indices of ``texts`` in batches of at most ``batch_size``, longest first, cut where padding
+    would cost more than another pass.
+
+    A batch is padded to its longest text. For up to four batches' worth of texts (a service's
+    micro-batch, a query), the cuts over the texts sorted by length minimise the padded characters
+    plus ``pass_cost`` per batch (dynamic programming over contiguous runs): twenty mixed-length
+    texts give a few tight batches instead of one padded to the longest. Longer inputs are cut into
+    full batches of the sorted order, where neighbours are already of similar length.
+    """
+    order = length_order(texts)
+    n, size = len(order), max(1, int(batch_size))
+    if n > 4 * size:
+        return [order[i : i + size] for i in range(0, n, size)]
+    lengths = [max(1, len(texts[i])) for i in order]
+    best = [0.0] + [float("inf")] * n  # best[j]: cheapest cover of the first j sorted texts
+    cut = [0] * (n + 1)
+    for j in range(1, n + 1):
+        for i in range(max(0, j - size), j):
+            cost = best[i] + pass_cost + (j - i) * lengths[i]  # lengths[i]: longest of the run i..j-1
+            if cost <= best[j]:  # ties: the later cut, so full batches come first
+                best[j], cut[j] = cost, i
+    bounds, j = [], n
+    while j > 0:
+        bounds.append((cut[j], j))
+        j = cut[j]
+    return [order[i:j] for i, j in reversed(bounds)]
 
 
 def cosine_similarity(

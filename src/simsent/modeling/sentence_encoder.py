@@ -26,7 +26,7 @@ from simsent._io import read_json
 from simsent.errors import ConfigError, ModelLoadError, SimsentError
 from simsent.modeling.dense import DenseLayer
 from simsent.modeling.encoders import EncoderModule, encoder_class
-from simsent.modeling.inputs import check_texts, cosine_similarity, length_order
+from simsent.modeling.inputs import check_texts, cosine_similarity, length_batches
 from simsent.modeling.pooling import Pooling, check_pooling
 from simsent.modeling.st_format import SIMSENT_CONFIG, read_st_modules, write_sentence_transformers_folder
 
@@ -328,14 +328,15 @@ class SentenceEncoder(nn.Module):
         if device is not None:
             self.to(device)
         was_training = self.training
-        self.eval()
+        if was_training:  # eval() walks every module: skip it for the many small calls of a service
+            self.eval()
         self.use_device_padding()
-        order = length_order(texts)
+        batches = length_batches(texts, batch_size)
         if show_progress_bar is None:
             show_progress_bar = logger.getEffectiveLevel() <= logging.INFO and len(texts) > 10 * batch_size
         chunks: list[torch.Tensor] = []
-        for start in tqdm(range(0, len(texts), batch_size), desc="Encoding", disable=not show_progress_bar):
-            batch = [texts[i] for i in order[start : start + batch_size]]
+        for rows in tqdm(batches, desc="Encoding", disable=not show_progress_bar):
+            batch = [texts[i] for i in rows]
             feats = to_device(self.tokenize(batch), self.device)
             with autocast(self.device, self.precision):
                 emb = self(feats).float()
@@ -346,6 +347,7 @@ class SentenceEncoder(nn.Module):
             self.train()
         dim = self.get_sentence_embedding_dimension()
         out = torch.cat(chunks) if chunks else torch.empty(0, dim, device=self.device)
+        order = np.concatenate(batches) if batches else np.zeros(0, dtype=np.int64)
         out = out[torch.as_tensor(np.argsort(order), device=out.device)]
         if single:
             out = out[0]

@@ -100,6 +100,33 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
+class MeasureRequests:
+    """ASGI middleware: records every HTTP request's path, status and latency in a :class:`Metrics`
+    (a plain ASGI layer: Starlette's ``BaseHTTPMiddleware`` costs a task per request)."""
+
+    def __init__(self, app: Any, metrics: "Metrics") -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            self.metrics.observe(scope.get("path", ""), status, time.perf_counter() - start)
+
+
 class Metrics:
     """Counters and latency histograms per route, rendered in the Prometheus text format."""
 
@@ -280,6 +307,7 @@ def create_app(
     )
 
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(MeasureRequests, metrics=metrics)  # outermost: sees 413s too
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -306,13 +334,6 @@ def create_app(
         if normalize:
             vecs = vecs / np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
         return vecs
-
-    @app.middleware("http")
-    async def _measure(request: Request, call_next: Any) -> Any:
-        start = time.perf_counter()
-        response = await call_next(request)
-        metrics.observe(request.url.path, response.status_code, time.perf_counter() - start)
-        return response
 
     @app.get("/metrics")
     async def prometheus() -> Any:

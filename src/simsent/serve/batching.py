@@ -2,8 +2,11 @@
 
 Requests put their texts in a queue; one worker takes what is waiting (up to ``max_batch_texts`` texts,
 waiting at most ``max_wait_ms`` after the first) and encodes it in one call off the event loop, then
-hands every request its own rows back. The queue is bounded: past ``max_queue_texts`` waiting texts a
-request is refused at once (:class:`QueueFull`, a 503 in the service) instead of waiting without end.
+hands every request its own rows back. The worker waits for company only while the traffic has been
+concurrent (the previous pass was shared, or more requests are queued): a lone client is answered at
+once instead of paying ``max_wait_ms`` on every request. The queue is bounded: past
+``max_queue_texts`` waiting texts a request is refused at once (:class:`QueueFull`, a 503 in the
+service) instead of waiting without end.
 
 Example:
     >>> batcher = MicroBatcher(model.encode, max_batch_texts=64, max_wait_ms=5)   # doctest: +SKIP
@@ -56,6 +59,7 @@ class MicroBatcher:
         self.waiting_texts = 0
         self.batches = 0
         self.batched_texts = 0
+        self._last_shared = False
         self._queue: asyncio.Queue[_Job] | None = None
         self._worker: asyncio.Task | None = None
 
@@ -80,7 +84,8 @@ class MicroBatcher:
         while True:
             first = await self._queue.get()
             jobs, count = [first], len(first.texts)
-            deadline = first.queued + self.max_wait
+            concurrent = self._last_shared or not self._queue.empty()
+            deadline = first.queued + (self.max_wait if concurrent else 0.0)
             while count < self.max_batch_texts:
                 timeout = deadline - time.perf_counter()
                 try:
@@ -101,6 +106,7 @@ class MicroBatcher:
 
     async def _run_batch(self, jobs: list[_Job]) -> None:
         texts = [t for job in jobs for t in job.texts]
+        self._last_shared = len(jobs) > 1
         self.waiting_texts -= len(texts)
         self.batches += 1
         self.batched_texts += len(texts)
