@@ -54,6 +54,20 @@ def test_int8_graph_is_close_and_chosen_by_default(make_tiny_bert, tmp_path):
     np.testing.assert_allclose(fp32.encode(TEXTS), model.encode(TEXTS), atol=1e-4)
 
 
+def test_batches_run_side_by_side_give_the_same_vectors(tiny_bert, tmp_path):
+    from simsent.modeling.onnx import OnnxSentenceEncoder, export_onnx
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    export_onnx(SentenceEncoder.from_pretrained(tiny_bert, max_len=16), str(tmp_path / "m"))
+    texts = [t * (1 + i % 4) for i, t in enumerate(TEXTS * 6)]
+    one = OnnxSentenceEncoder(str(tmp_path / "m"), threads=1)
+    two = OnnxSentenceEncoder(str(tmp_path / "m"), threads=2)
+    side_by_side = two.encode(texts, batch_size=2)  # 18 batches: two at a time, one thread each
+    assert two._single is not None
+    np.testing.assert_allclose(side_by_side, one.encode(texts, batch_size=2), atol=1e-6)
+    np.testing.assert_allclose(two.encode(texts[:3]), one.encode(texts[:3]), atol=1e-6)
+
+
 def test_textcnn_exports_too(tmp_path):
     from simsent.modeling.encoders.textcnn import build_textcnn_model
     from simsent.modeling.onnx import export_onnx
