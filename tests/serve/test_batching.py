@@ -82,6 +82,28 @@ def test_a_lone_client_does_not_wait_for_company():
     assert len(rec.batches) == 4 and len(rec.batches[3]) == 4  # concurrent requests still share
 
 
+def test_the_pass_starts_once_the_previous_company_is_back():
+    rec = Recorder()
+
+    async def main():
+        batcher = MicroBatcher(rec, max_batch_texts=64, max_wait_ms=300)
+        await asyncio.gather(*(batcher.encode([f"a{i}"]) for i in range(3)))  # a pass shared by three
+
+        async def late(i):
+            await asyncio.sleep(0.02 * i)
+            return await batcher.encode([f"b{i}"])
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(late(i) for i in range(3)))
+        took = time.perf_counter() - t0
+        await batcher.close()
+        return took
+
+    took = asyncio.run(main())
+    assert [len(b) for b in rec.batches] == [3, 3]  # the three stragglers still share a pass
+    assert took < 0.25  # which started when the third came (~40 ms), not after the 300 ms wait
+
+
 def test_a_full_queue_refuses_instead_of_waiting():
     rec = Recorder(delay=0.2)
 
