@@ -8,8 +8,9 @@ Spearman each keeps, and the service with and without micro-batching.
 * Spearman (MiniLM) on the five valid splits (``--eval-pairs`` seeded pairs each) per backend;
 * the service (``simsent serve``, a subprocess on 127.0.0.1; torch fp32 and the ONNX int8 graph)
   under 1, 8 and 32 concurrent clients posting one text each, for ``--seconds`` per setting after a
-  warm-up, with micro-batching (``--max-batch-texts 64``) and without (``1``): requests/s, p50 and
-  p99 latency. The load generator (``_loadgen.py``) runs in its own process on the same cores.
+  warm-up, with micro-batching (``--max-batch-texts 64``) and without (``1``), median of ``--rounds``
+  alternating rounds: requests/s, p50 and p99 latency. The load generator (``_loadgen.py``) runs in
+  its own process on the same cores.
 
     python bench/deploy.py --data-dir ../shared/data/senteval_cn --threads 2
 """
@@ -17,6 +18,7 @@ Spearman each keeps, and the service with and without micro-batching.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -26,55 +28,25 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 
 
-def load_test(
-    model_dir: str,
-    texts: list[str],
-    clients: int,
-    seconds: float,
-    batch: int,
-    threads: int,
-    backend: str = "torch",
-    wait_ms: float = 5.0,
-    encode_batch: int = 32,
-) -> dict:
-    """req/s and p50/p99 of POST /embed (one text each) against a fresh ``simsent serve``; the load
-    comes from ``_loadgen.py`` in its own process."""
+@contextlib.contextmanager
+def serving(model_dir: str, batch: int, threads: int, backend: str, wait_ms: float = 5.0) -> Iterator[str]:
+    """A fresh ``simsent serve`` of ``model_dir`` on a free 127.0.0.1 port; yields its URL."""
     import httpx
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "simsent.cli.main",
-            "-q",
-            "--threads",
-            str(threads),
-            "serve",
-            model_dir,
-            "--port",
-            str(port),
-            "--backend",
-            backend,
-            "--max-batch-texts",
-            str(batch),
-            "--max-wait-ms",
-            str(wait_ms) if batch > 1 else "0",
-            "--batch-size",
-            str(encode_batch),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [sys.executable, "-m", "simsent.cli.main", "-q", "--threads", str(threads), "serve", model_dir]
+    command += ["--port", str(port), "--backend", backend, "--max-batch-texts", str(batch)]
+    command += ["--max-wait-ms", str(wait_ms) if batch > 1 else "0"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 120
@@ -84,26 +56,53 @@ def load_test(
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
-            json.dump(texts, f, ensure_ascii=False)
-        gen = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_loadgen.py")]
-        args = [url + "/embed", "--texts", f.name, "--clients", str(clients), "--warmup", "2"]
-        done = subprocess.run(
-            [*gen, *args, "--seconds", str(seconds)], check=True, capture_output=True, text=True
-        )
-        out = json.loads(done.stdout)
-        os.unlink(f.name)
+        yield url
     finally:
         server.terminate()
         server.wait(timeout=30)
-    lat = np.sort(np.asarray(out["latencies"]))
+
+
+def load(url: str, texts_file: str, clients: int, seconds: float) -> dict:
+    """req/s and p50/p99 of POST /embed (one text each): ``_loadgen.py`` in its own process, 2 s of
+    warm-up load, then ``seconds`` measured."""
+    gen = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_loadgen.py")
+    args = [url + "/embed", "--texts", texts_file, "--clients", str(clients), "--warmup", "2"]
+    done = subprocess.run(
+        [sys.executable, gen, *args, "--seconds", str(seconds)], check=True, capture_output=True, text=True
+    )
+    out = json.loads(done.stdout)
+    lat = np.asarray(out["latencies"])
     return {
         "rps": len(lat) / out["wall_s"],
         "p50_ms": float(np.percentile(lat, 50)) if len(lat) else float("nan"),
         "p99_ms": float(np.percentile(lat, 99)) if len(lat) else float("nan"),
-        "requests": len(lat),
         "errors": out["errors"],
     }
+
+
+def service_table(
+    model_dir: str, texts: list[str], backend: str, threads: int, seconds: float, rounds: int
+) -> list[dict]:
+    """Both services of ``backend`` (batching off and on) are up at once (the idle one costs nothing);
+    each round visits 1, 8 and 32 clients, off then on; the median over rounds per setting."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
+        json.dump(texts, f, ensure_ascii=False)
+    runs: dict[tuple[bool, int], list[dict]] = {}
+    try:
+        with serving(model_dir, 1, threads, backend) as off, serving(model_dir, 64, threads, backend) as on:
+            for _ in range(rounds):
+                for clients in (1, 8, 32):
+                    for batching, url in ((False, off), (True, on)):
+                        r = load(url, f.name, clients, seconds)
+                        runs.setdefault((batching, clients), []).append(r)
+                        print(json.dumps({"backend": backend, "batching": batching, "clients": clients, **r}))
+    finally:
+        os.unlink(f.name)
+    rows = []
+    for (batching, clients), rs in sorted(runs.items()):
+        med = {k: float(np.median([r[k] for r in rs])) for k in ("rps", "p50_ms", "p99_ms")}
+        rows.append({"backend": backend, "batching": batching, "clients": clients, **med, "runs": rs})
+    return rows
 
 
 def median_speeds(encoders: dict, texts: list[str], rounds: int) -> dict[str, float]:
@@ -215,11 +214,7 @@ def main() -> None:
         print(json.dumps(rows[-1]), flush=True)
     service = []
     for backend in ("torch", "onnx"):
-        for batch in (1, 64):
-            for clients in (1, 8, 32):
-                r = load_test(minilm_dir, sample, clients, a.seconds, batch, a.threads, backend=backend)
-                service.append({"backend": backend, "batching": batch > 1, "clients": clients, **r})
-                print(json.dumps(service[-1]), flush=True)
+        service += service_table(minilm_dir, sample, backend, a.threads, a.seconds, a.rounds)
     base = {(s["backend"], s["clients"]): s["rps"] for s in service if not s["batching"]}
     command = "python bench/deploy.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     import importlib.metadata as md
@@ -239,7 +234,7 @@ def main() -> None:
         f"{a.eval_pairs} seeded valid pairs per task. Service: `simsent serve` (MiniLM, torch fp32 or "
         f"the ONNX int8 graph) on 127.0.0.1, POST /embed of one text; the load comes from "
         f"`bench/_loadgen.py` (asyncio keep-alive connections in its own process, on the same 2 cores "
-        f"as the server), 2 s of warm-up load, then {a.seconds:.0f} s measured per setting.",
+        f"as the server), 2 s of warm-up load, then {a.seconds:.0f} s measured per setting and round.",
         "",
         f"- command: `{command}`",
         f"- simsent {__version__}, torch {version('torch')}, onnxruntime {version('onnxruntime')}, "
@@ -258,14 +253,19 @@ def main() -> None:
         )
     lines += [
         "",
-        "| backend | micro-batching | clients | req/s | vs one request per pass | p50 ms | p99 ms |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        f"Service, median of {a.rounds} rounds (each round: every client count, batching off then on):",
+        "",
+        "| backend | micro-batching | clients | req/s | vs one request per pass | p50 ms | p99 ms "
+        "| req/s per round |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for s in service:
         lines.append(
             f"| {'ONNX int8' if s['backend'] == 'onnx' else 'torch fp32'} | "
             f"{'on (64 texts, 5 ms)' if s['batching'] else 'off'} | {s['clients']} | {s['rps']:.1f} | "
-            f"{s['rps'] / base[(s['backend'], s['clients'])]:.2f}x | {s['p50_ms']:.1f} | {s['p99_ms']:.1f} |"
+            f"{s['rps'] / base[(s['backend'], s['clients'])]:.2f}x | {s['p50_ms']:.1f} | {s['p99_ms']:.1f} | "
+            + ", ".join(f"{r['rps']:.0f}" for r in s["runs"])
+            + " |"
         )
     lines += [
         "",

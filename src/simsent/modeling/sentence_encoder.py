@@ -26,7 +26,13 @@ from simsent._io import read_json
 from simsent.errors import ConfigError, ModelLoadError, SimsentError
 from simsent.modeling.dense import DenseLayer
 from simsent.modeling.encoders import EncoderModule, encoder_class
-from simsent.modeling.inputs import check_texts, cosine_similarity, length_batches
+from simsent.modeling.inputs import (
+    GPU_PASS_COST_CHARS,
+    PASS_COST_CHARS,
+    check_texts,
+    cosine_similarity,
+    length_batches,
+)
 from simsent.modeling.pooling import Pooling, check_pooling
 from simsent.modeling.st_format import SIMSENT_CONFIG, read_st_modules, write_sentence_transformers_folder
 
@@ -331,7 +337,9 @@ class SentenceEncoder(nn.Module):
         if was_training:  # eval() walks every module: skip it for the many small calls of a service
             self.eval()
         self.use_device_padding()
-        batches = length_batches(texts, batch_size)
+        batches = length_batches(
+            texts, batch_size, PASS_COST_CHARS if self.device.type == "cpu" else GPU_PASS_COST_CHARS
+        )
         if show_progress_bar is None:
             show_progress_bar = logger.getEffectiveLevel() <= logging.INFO and len(texts) > 10 * batch_size
         chunks: list[torch.Tensor] = []
