@@ -133,6 +133,7 @@ def run_one(spec: dict) -> dict:
                     logging_steps=10**9,
                     precision=prec,
                     device="cuda",
+                    torch_compile=spec.get("compile", "off"),
                 )
                 return Trainer(model, args, rows).train()["train_seconds"]
         else:
@@ -183,6 +184,12 @@ def main() -> None:
     p.add_argument("--only", default=None, help="comma-separated kinds to run: train64,train256,encode")
     p.add_argument("--libs", default="simsent,sentence-transformers")
     p.add_argument("--precisions", default="fp32,bf16")
+    p.add_argument(
+        "--compile",
+        default="off",
+        help="simsent training with torch.compile: off, default, reduce-overhead or max-autotune (the "
+        "warm-up run compiles; the timed run reuses the graphs)",
+    )
     p.add_argument("--output", default="results/speed_gpu.md")
     p.add_argument("--one", default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
@@ -225,6 +232,7 @@ def main() -> None:
                     "texts_file": texts_file,
                     "max_len": a.max_len,
                     "seed": a.seed + r,
+                    "compile": a.compile,
                 }
                 proc = subprocess.run(
                     [sys.executable, __file__, "--one", json.dumps(spec)], capture_output=True, text=True
@@ -263,7 +271,8 @@ def main() -> None:
         f"{a.sentences} sentences sampled (seed {a.seed}) from the train/valid text of the five tasks. "
         "Unsupervised SimCSE, 1 epoch; sentence-transformers: MultipleNegativesRankingLoss on (s, s) with "
         "SentenceTransformerTrainer. Each configuration in its own process, warm-up not timed, the two "
-        f"libraries alternating; median of {a.repeats} run(s). MFU: FLOPs of the real tokens (2 views x "
+        f"libraries alternating; median of {a.repeats} run(s); simsent training compile: {a.compile}. "
+        "MFU: FLOPs of the real tokens (2 views x "
         "fwd+bwd for training) over the dense peak of the card (bf16 tensor cores, or plain fp32).",
         "",
         f"- command: `{command}`",

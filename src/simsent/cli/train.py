@@ -101,6 +101,12 @@ def train(
     precision: str = typer.Option(
         _DEFAULTS["precision"], help="fp32, or bf16 / fp16 mixed precision (fp16 needs a CUDA device)."
     ),
+    torch_compile: str = typer.Option(
+        _DEFAULTS["torch_compile"],
+        "--compile",
+        help="torch.compile the encoder while training: off, default, reduce-overhead (CUDA graphs, for "
+        "small GPU batches) or max-autotune. The first steps compile; the saved model is the same.",
+    ),
 ) -> None:
     """Train a sentence encoder (unsupervised SimCSE by default)."""
     from simsent.data.readers import read_any
@@ -131,6 +137,7 @@ def train(
         objective_kwargs=parse_kv(objective_arg),
         device=device,
         precision=precision,
+        torch_compile=torch_compile,
     )
     from simsent.modeling.device import resolve_device
 

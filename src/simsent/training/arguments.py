@@ -72,6 +72,9 @@ class TrainingArguments:
     precision: str = "fp32"
     #: device: auto (the first CUDA device when there is one, else CPU), cpu, cuda, cuda:N or mps
     device: str = "auto"
+    #: torch.compile the encoder while training: off, default, reduce-overhead (CUDA graphs) or
+    #: max-autotune; the saved model is the same eager model either way
+    torch_compile: str = "off"
     #: show a tqdm progress bar
     show_progress_bar: bool = True
     #: extra keyword arguments for the objective (e.g. {"scale": 20.0} for CoSENT)
@@ -94,6 +97,12 @@ class TrainingArguments:
         check_number("forward_chunk_size", self.forward_chunk_size, integer=True, minimum=0, optional=True)
         if self.precision not in PRECISIONS:
             raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        from simsent.training.compile import COMPILE_MODES
+
+        if self.torch_compile not in COMPILE_MODES:
+            raise ConfigError(
+                f"torch_compile must be one of {', '.join(COMPILE_MODES)}, got {self.torch_compile!r}"
+            )
         if not isinstance(self.objective_kwargs, dict):
             raise ConfigError("objective_kwargs must be a dict of keyword arguments for the objective")
         from simsent.losses.simcse import check_variant

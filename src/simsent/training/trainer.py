@@ -32,6 +32,7 @@ from simsent.errors import DataError
 from simsent.losses import Objective, objective_class
 from simsent.training.arguments import TrainingArguments
 from simsent.training.checkpoint import StepBoundaryInterrupt, load_checkpoint, save_checkpoint
+from simsent.training.compile import compile_encoder
 from simsent.training.schedule import LinearSchedule, linear_scheduler, make_optimizer
 from simsent.training.seed import rng_state, set_rng_state, set_seed
 
@@ -263,6 +264,7 @@ class Trainer:
         self.model.forward_chunk_size = self._chunk_size(accelerator.device)
         self.model.forward_token_budget = self._token_budget(accelerator.device)
         self.model.use_device_padding()
+        restore_eager = compile_encoder(self.model, args.torch_compile)
         objective, optimizer, scheduler, train_loader = accelerator.prepare(
             self.objective, optimizer, scheduler, train_loader
         )
@@ -346,6 +348,7 @@ class Trainer:
             raise
         finally:
             interrupt.__exit__(None, None, None)
+            restore_eager()
         bar.close()
         train_seconds = time.perf_counter() - start
         if self.evaluator is not None and (args.eval_steps == 0 or self.global_step % args.eval_steps):
