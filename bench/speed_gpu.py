@@ -134,6 +134,7 @@ def run_one(spec: dict) -> dict:
                     precision=prec,
                     device="cuda",
                     torch_compile=spec.get("compile", "off"),
+                    pack_tokens=spec.get("pack_tokens"),
                 )
                 return Trainer(model, args, rows).train()["train_seconds"]
         else:
@@ -190,6 +191,9 @@ def main() -> None:
         help="simsent training with torch.compile: off, default, reduce-overhead or max-autotune (the "
         "warm-up run compiles; the timed run reuses the graphs)",
     )
+    p.add_argument(
+        "--pack-tokens", type=int, default=None, help="simsent training packed into rows of N tokens"
+    )
     p.add_argument("--output", default="results/speed_gpu.md")
     p.add_argument("--one", default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
@@ -233,6 +237,7 @@ def main() -> None:
                     "max_len": a.max_len,
                     "seed": a.seed + r,
                     "compile": a.compile,
+                    "pack_tokens": a.pack_tokens,
                 }
                 proc = subprocess.run(
                     [sys.executable, __file__, "--one", json.dumps(spec)], capture_output=True, text=True
@@ -271,7 +276,8 @@ def main() -> None:
         f"{a.sentences} sentences sampled (seed {a.seed}) from the train/valid text of the five tasks. "
         "Unsupervised SimCSE, 1 epoch; sentence-transformers: MultipleNegativesRankingLoss on (s, s) with "
         "SentenceTransformerTrainer. Each configuration in its own process, warm-up not timed, the two "
-        f"libraries alternating; median of {a.repeats} run(s); simsent training compile: {a.compile}. "
+        f"libraries alternating; median of {a.repeats} run(s); simsent training compile: {a.compile}, "
+        f"packing: {a.pack_tokens or 'off'}. "
         "MFU: FLOPs of the real tokens (2 views x "
         "fwd+bwd for training) over the dense peak of the card (bf16 tensor cores, or plain fp32).",
         "",

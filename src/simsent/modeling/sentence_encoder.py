@@ -180,6 +180,9 @@ class SentenceEncoder(nn.Module):
         self.forward_chunk_size: int | None = None
         #: or: padded tokens per encoder call (length-sorted chunks filled up to it; the GPU default)
         self.forward_token_budget: int | None = None
+        #: or: pack the rows into rows of this many tokens, no padding through the transformer
+        #: (:mod:`simsent.modeling.packing`; BERT / RoBERTa / ELECTRA, not with pooling "pooler")
+        self.forward_pack_tokens: int | None = None
         #: numeric precision of :meth:`encode`: fp32, or bf16 / fp16 autocast (outputs stay float32)
         self.precision: str = "fp32"
 
@@ -288,7 +291,10 @@ class SentenceEncoder(nn.Module):
     def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
         """Embed a tokenised batch (tensors on ``self.device``); returns (batch, dim)."""
         features = {k: v for k, v in features.items() if k != "row_lengths"}
-        features = self.encoder(features)
+        return self._head(self.encoder(features))
+
+    def _head(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Pooling, Dense layers and normalisation on the encoder's outputs."""
         emb = self.pooling(features)["sentence_embedding"]
         for layer in self.dense:
             emb = layer(emb)
@@ -303,8 +309,23 @@ class SentenceEncoder(nn.Module):
 
     def forward_batch(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
         """Embed one tokenised batch with gradients under the forward policy (:func:`chunked_forward`
-        with :attr:`forward_chunk_size` rows per call): the embeddings and gradients of one call."""
+        with :attr:`forward_chunk_size` rows per call, or packed with :attr:`forward_pack_tokens`): the
+        embeddings and gradients of one call."""
+        if self.can_pack():
+            features = dict(features)
+            lengths = features.pop("row_lengths", None)
+            if lengths is None:
+                lengths = features["attention_mask"].sum(dim=1).tolist()
+            return self._head(self.encoder.forward_packed(features, lengths, int(self.forward_pack_tokens)))
         return chunked_forward(self, features, self.forward_chunk_size, self.forward_token_budget)
+
+    def can_pack(self) -> bool:
+        """Whether :meth:`forward_batch` packs: asked for, an encoder that can, a pooling that allows."""
+        return bool(
+            self.forward_pack_tokens
+            and self.pooling.mode != "pooler"
+            and getattr(self.encoder, "can_pack", lambda: False)()
+        )
 
     def embed(self, texts: Sequence[str]) -> torch.Tensor:
         """Tokenise and embed with gradients (training use)."""

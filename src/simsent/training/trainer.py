@@ -263,6 +263,9 @@ class Trainer:
         scheduler = linear_scheduler(optimizer, LinearSchedule(total_steps, args.warmup_ratio))
         self.model.forward_chunk_size = self._chunk_size(accelerator.device)
         self.model.forward_token_budget = self._token_budget(accelerator.device)
+        self.model.forward_pack_tokens = args.pack_tokens
+        if args.pack_tokens and not self.model.can_pack():
+            logger.warning("--pack-tokens: this encoder or pooling cannot be packed; training padded")
         self.model.use_device_padding()
         restore_eager = compile_encoder(self.model, args.torch_compile)
         objective, optimizer, scheduler, train_loader = accelerator.prepare(

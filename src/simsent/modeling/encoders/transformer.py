@@ -195,6 +195,22 @@ class TransformerEncoder(EncoderModule):
             features["pooler_output"] = pooled
         return features
 
+    def can_pack(self) -> bool:
+        """Whether :meth:`forward_packed` applies (absolute positions, ``position_ids`` accepted)."""
+        from simsent.modeling.packing import packable
+
+        return not self.jieba and packable(self.model)
+
+    def forward_packed(
+        self, features: dict[str, torch.Tensor], lengths: list[int], row_tokens: int
+    ) -> dict[str, torch.Tensor]:
+        """:meth:`forward` with the real tokens packed into rows of ``row_tokens`` (no padding through
+        the model; see :mod:`simsent.modeling.packing`); the same outputs except ``pooler_output``."""
+        from simsent.modeling.packing import packed_forward
+
+        features.update(packed_forward(self.model, features, lengths, row_tokens, self.output_hidden_states))
+        return features
+
     def save(self, path: str) -> None:
         os.makedirs(path, exist_ok=True)
         self.model.save_pretrained(path, safe_serialization=True)
