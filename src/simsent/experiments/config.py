@@ -30,6 +30,22 @@ def _task_list(tasks: str | list[str]) -> list[str]:
     return parse_tasks(tasks) if isinstance(tasks, str) else [check_task(t) for t in tasks]
 
 
+def cli_line(words: list[str], flags: list[tuple[str, Any]]) -> str:
+    """A shell-quoted command line: ``words``, then each flag whose value is not None (lists and tuples
+    joined by commas).
+
+    Example:
+        >>> cli_line(["simsent", "sweep"], [("--sizes", [50, 100]), ("--pooling", None), ("--output", "a b")])
+        "simsent sweep --sizes 50,100 --output 'a b'"
+    """
+    parts = list(words)
+    for flag, value in flags:
+        if value is None:
+            continue
+        parts += [flag, ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
 @dataclass
 class TableConfig:
     """Settings of one seed-table run (the CLI flags of ``simsent bench table``)."""
@@ -95,53 +111,31 @@ class TableConfig:
 
     def command_line(self) -> str:
         """An equivalent ``simsent bench table`` command."""
-        parts = [
-            "simsent",
-            "bench",
-            "table",
-            "--model",
-            self.model,
-            "--poolings",
-            ",".join(self.poolings),
-            "--tasks",
-            ",".join(self.task_list),
-            "--seeds",
-            str(self.seeds),
-            "--seed-base",
-            str(self.seed_base),
-        ]
-        if self.data_dir:
-            parts += ["--data-dir", self.data_dir]
-        parts += [
-            "--output",
-            self.output,
-            "--protocol",
-            self.protocol,
-            "--batch-size",
-            str(self.batch_size),
-            "--lr",
-            str(self.lr),
-            "--dropout",
-            str(self.dropout),
-            "--epochs",
-            str(self.epochs),
-            "--temperature",
-            str(self.temperature),
-            "--simcse-variant",
-            self.simcse_variant,
-            "--max-len",
-            str(self.max_len),
-        ]
-        for flag, val in (
-            ("--max-train-samples", self.max_train_samples),
-            ("--max-whiten-samples", self.max_whiten_samples),
-            ("--max-eval-pairs", self.max_eval_pairs),
-            ("--whiten-dim", self.whiten_dim),
-            ("--eval-split", self.eval_split),
-        ):
-            if val is not None:
-                parts += [flag, str(val)]
-        return " ".join(shlex.quote(p) for p in parts)
+        return cli_line(
+            ["simsent", "bench", "table"],
+            [
+                ("--model", self.model),
+                ("--poolings", self.poolings),
+                ("--tasks", self.task_list),
+                ("--seeds", self.seeds),
+                ("--seed-base", self.seed_base),
+                ("--data-dir", self.data_dir or None),
+                ("--output", self.output),
+                ("--protocol", self.protocol),
+                ("--batch-size", self.batch_size),
+                ("--lr", self.lr),
+                ("--dropout", self.dropout),
+                ("--epochs", self.epochs),
+                ("--temperature", self.temperature),
+                ("--simcse-variant", self.simcse_variant),
+                ("--max-len", self.max_len),
+                ("--max-train-samples", self.max_train_samples),
+                ("--max-whiten-samples", self.max_whiten_samples),
+                ("--max-eval-pairs", self.max_eval_pairs),
+                ("--whiten-dim", self.whiten_dim),
+                ("--eval-split", self.eval_split),
+            ],
+        )
 
 
 #: objectives a sweep can train: unsupervised SimCSE on sentences, the rest on labelled pairs
@@ -242,48 +236,33 @@ class SweepConfig:
 
     def command_line(self) -> str:
         """An equivalent ``simsent sweep`` command."""
-        parts = ["simsent", "sweep", "--model", self.model, "--task", ",".join(self.task_list)]
-        if self.data_dir:
-            parts += ["--data-dir", self.data_dir]
-        parts += [
-            "--sizes",
-            ",".join(map(str, self.sizes)),
-            "--epochs",
-            ",".join(map(str, self.epochs)),
-            "--seeds",
-            str(self.seeds),
-            "--seed-base",
-            str(self.seed_base),
-            "--objective",
-            ",".join(self.objectives),
-            "--protocol",
-            self.protocol,
-            "--batch-size",
-            str(self.batch_size),
-            "--lr",
-            str(self.lr),
-            "--temperature",
-            str(self.temperature),
-            "--simcse-variant",
-            self.simcse_variant,
-            "--max-len",
-            str(self.max_len),
-            "--output",
-            self.output,
-        ]
-        for flag, val in (
-            ("--supervised-epochs", ",".join(map(str, self.supervised_epochs or [])) or None),
-            ("--pooling", self.pooling),
-            ("--dropout", self.dropout),
-            ("--eval-split", self.eval_split),
-            ("--max-eval-pairs", self.max_eval_pairs),
-            ("--max-minutes", self.max_minutes),
-        ):
-            if val is not None:
-                parts += [flag, str(val)]
-        for path in self.extra_text:
-            parts += ["--extra-text", path]
-        return " ".join(shlex.quote(p) for p in parts)
+        return cli_line(
+            ["simsent", "sweep"],
+            [
+                ("--model", self.model),
+                ("--task", self.task_list),
+                ("--data-dir", self.data_dir or None),
+                ("--sizes", self.sizes),
+                ("--epochs", self.epochs),
+                ("--seeds", self.seeds),
+                ("--seed-base", self.seed_base),
+                ("--objective", self.objectives),
+                ("--protocol", self.protocol),
+                ("--batch-size", self.batch_size),
+                ("--lr", self.lr),
+                ("--temperature", self.temperature),
+                ("--simcse-variant", self.simcse_variant),
+                ("--max-len", self.max_len),
+                ("--output", self.output),
+                ("--supervised-epochs", self.supervised_epochs or None),
+                ("--pooling", self.pooling),
+                ("--dropout", self.dropout),
+                ("--eval-split", self.eval_split),
+                ("--max-eval-pairs", self.max_eval_pairs),
+                ("--max-minutes", self.max_minutes),
+                *(("--extra-text", path) for path in self.extra_text),
+            ],
+        )
 
 
 #: what fit trains, per family: the published SimCSE recipe (Gao et al. 2021), a stronger one (Su's
