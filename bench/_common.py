@@ -1,10 +1,14 @@
-"""Pieces the benchmarks share: identical batch orders, token counting, the shared data's text.
+"""Pieces the benchmarks share: identical batch orders, token counting, the shared data's text, a
+``simsent serve`` to load-test.
 
 Run benchmarks from the repository root (``python bench/NAME.py``); Python puts ``bench/`` on the
 path, so ``from _common import ...`` works.
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
 
 import torch
 
@@ -74,3 +78,39 @@ def write_report(path: str, lines: list[str]) -> None:
 
     write_text(path, "\n".join(lines))
     print("\n".join(lines))
+
+
+@contextlib.contextmanager
+def simsent_server(args: list[str], threads: int = 2, timeout: float = 120.0) -> Iterator[str]:
+    """``simsent ARGS --port P`` (``ARGS`` ends with ``serve`` and its options) on a free 127.0.0.1 port,
+    ``OMP_NUM_THREADS=threads``; yields its URL once ``/health`` answers and stops it afterwards. A
+    server that exits while starting raises with its error output."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    command = [sys.executable, "-m", "simsent.cli.main", *args, "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if server.poll() is not None:
+                raise RuntimeError(server.stderr.read().decode())
+            try:
+                if httpx.get(url + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -18,48 +18,26 @@ Spearman each keeps, and the service with and without micro-batching.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
 import shlex
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 
 import numpy as np
 import torch
 
 
-@contextlib.contextmanager
-def serving(model_dir: str, batch: int, threads: int, backend: str, wait_ms: float = 5.0) -> Iterator[str]:
-    """A fresh ``simsent serve`` of ``model_dir`` on a free 127.0.0.1 port; yields its URL."""
-    import httpx
+def serving(model_dir: str, batch: int, threads: int, backend: str, wait_ms: float = 5.0):
+    """A fresh ``simsent serve`` of ``model_dir`` (``batch`` texts per pass at most); yields its URL."""
+    from _common import simsent_server
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-    command = [sys.executable, "-m", "simsent.cli.main", "-q", "--threads", str(threads), "serve", model_dir]
-    command += ["--port", str(port), "--backend", backend, "--max-batch-texts", str(batch)]
-    command += ["--max-wait-ms", str(wait_ms) if batch > 1 else "0"]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    args = ["-q", "--threads", str(threads), "serve", model_dir, "--backend", backend]
+    args += ["--max-batch-texts", str(batch), "--max-wait-ms", str(wait_ms) if batch > 1 else "0"]
+    return simsent_server(args, threads)
 
 
 def load(url: str, texts_file: str, clients: int, seconds: float) -> dict:

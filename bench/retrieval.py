@@ -36,8 +36,6 @@ import logging
 import os
 import platform
 import shlex
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -290,30 +288,11 @@ async def _load(url: str, concurrency: int, duration: float, payload: dict) -> d
 
 
 def part_c(args) -> dict:
-    import httpx
+    from _common import simsent_server
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "simsent.cli.main", "-q", "serve", minilm_path(), "--port", str(port)]
-    env = dict(os.environ, OMP_NUM_THREADS="2")
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    url = f"http://127.0.0.1:{port}"
     payload = {"sentences1": ["花呗怎么还款"], "sentences2": ["花呗如何还钱"]}
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode())
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+    with simsent_server(["-q", "serve", minilm_path()], threads=2) as url:
         rows = [asyncio.run(_load(url, c, args.duration, payload)) for c in args.clients]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     for r in rows:
         log.info("%s", r)
     return {
