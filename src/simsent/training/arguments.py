@@ -103,12 +103,9 @@ class TrainingArguments:
         check_number("pack_tokens", self.pack_tokens, integer=True, minimum=1, optional=True)
         if self.precision not in PRECISIONS:
             raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
-        from simsent.training.compile import COMPILE_MODES
+        from simsent.training.compile import check_compile_mode
 
-        if self.torch_compile not in COMPILE_MODES:
-            raise ConfigError(
-                f"torch_compile must be one of {', '.join(COMPILE_MODES)}, got {self.torch_compile!r}"
-            )
+        check_compile_mode(self.torch_compile, "torch_compile")
         if not isinstance(self.objective_kwargs, dict):
             raise ConfigError("objective_kwargs must be a dict of keyword arguments for the objective")
         from simsent.losses.simcse import check_variant

@@ -36,14 +36,19 @@ def compiled_module(model: Any) -> torch.nn.Module:
     return getattr(encoder, "model", encoder)
 
 
-def compile_encoder(model: Any, mode: str) -> Callable[[], None]:
-    """Compile ``model``'s encoder forward with ``mode`` (see :data:`COMPILE_MODES`); returns the
-    function that restores the eager forward (a no-op for ``off``)."""
+def check_compile_mode(mode: str, name: str = "--compile") -> str:
+    """``mode`` if it is one of :data:`COMPILE_MODES`, else a one-line ConfigError naming ``name``."""
     from simsent.errors import ConfigError
 
     if mode not in COMPILE_MODES:
-        raise ConfigError(f"unknown --compile {mode!r}; choose {', '.join(COMPILE_MODES)}")
-    if mode == "off":
+        raise ConfigError(f"{name} must be one of {', '.join(COMPILE_MODES)}, got {mode!r}")
+    return mode
+
+
+def compile_encoder(model: Any, mode: str) -> Callable[[], None]:
+    """Compile ``model``'s encoder forward with ``mode`` (see :data:`COMPILE_MODES`); returns the
+    function that restores the eager forward (a no-op for ``off``)."""
+    if check_compile_mode(mode) == "off":
         return lambda: None
     module = compiled_module(model)
     module.forward = torch.compile(
