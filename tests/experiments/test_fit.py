@@ -31,6 +31,13 @@ def _pairs(n: int, seed: int = 0) -> list[dict]:
     return rows
 
 
+def _fit(cli, model, train, dev, out, *extra):
+    """``simsent fit`` on ``train`` with ``dev`` as the dev file, written to ``out``."""
+    return cli(
+        "fit", "--model", model, "--train-file", train, "--dev-file", dev, "--output", str(out), *extra
+    )
+
+
 def test_splits_are_disjoint_seeded_and_train_only_with_enough_pairs():
     pairs = _pairs(500)
     s = fit_splits(pairs, seed=1, min_supervised_pairs=400)
@@ -92,28 +99,9 @@ def test_fit_cli_leaderboard_winner_round_trip_and_resume(tiny_bert, fit_files, 
 
     train, dev = fit_files
     out = str(tmp_path / "best")
-    argv = [
-        "fit",
-        "--model",
-        tiny_bert,
-        "--train-file",
-        train,
-        "--dev-file",
-        dev,
-        "--output",
-        out,
-        "--poolings",
-        "cls,mean",
-        "--recipes",
-        "raw,simcse,cosent",
-        "--whiten-dims",
-        "all,8",
-        "--min-supervised-pairs",
-        "40",
-        "--max-len",
-        "16",
-    ]
-    r = cli(*argv)
+    extra = ["--poolings", "cls,mean", "--recipes", "raw,simcse,cosent", "--whiten-dims", "all,8"]
+    extra += ["--min-supervised-pairs", "40", "--max-len", "16"]
+    r = _fit(cli, tiny_bert, train, dev, out, *extra)
     assert r.code == 0, r.err
     assert "winner:" in r.out and "estimated" in r.out
     for name in (
@@ -158,7 +146,7 @@ def test_fit_cli_leaderboard_winner_round_trip_and_resume(tiny_bert, fit_files, 
     with open(state, encoding="utf-8") as f:
         n = len(f.readlines())
     assert n == 6
-    r = cli(*argv)  # resumed: nothing trains again, same winner
+    r = _fit(cli, tiny_bert, train, dev, out, *extra)  # resumed: nothing trains again, same winner
     assert r.code == 0, r.err
     with open(state, encoding="utf-8") as f:
         assert len(f.readlines()) == n
@@ -169,26 +157,10 @@ def test_fit_cli_leaderboard_winner_round_trip_and_resume(tiny_bert, fit_files, 
 def test_a_wider_fit_reuses_finished_candidates_and_replaces_the_winner(tiny_bert, fit_files, tmp_path, cli):
     train, dev = fit_files
     out = tmp_path / "best"
-    base = [
-        "fit",
-        "--model",
-        tiny_bert,
-        "--train-file",
-        train,
-        "--dev-file",
-        dev,
-        "--output",
-        str(out),
-        "--poolings",
-        "cls,mean",
-        "--whiten-dims",
-        "all",
-        "--max-len",
-        "16",
-    ]
-    assert cli(*base, "--recipes", "raw").code == 0
+    base = ["--poolings", "cls,mean", "--whiten-dims", "all", "--max-len", "16"]
+    assert _fit(cli, tiny_bert, train, dev, out, *base, "--recipes", "raw").code == 0
     first = json.loads((out / "leaderboard.json").read_text(encoding="utf-8"))["winner"]
-    r = cli(*base, "--recipes", "raw,simcse")
+    r = _fit(cli, tiny_bert, train, dev, out, *base, "--recipes", "raw,simcse")
     assert r.code == 0, r.err
     assert "2 already done" in r.out  # the raw families are not recomputed
     result = json.loads((out / "leaderboard.json").read_text(encoding="utf-8"))
@@ -207,23 +179,19 @@ def test_fit_never_writes_into_a_folder_of_other_files(tiny_bert, fit_files, tmp
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me", encoding="utf-8")
-    r = cli("fit", "--model", tiny_bert, "--train-file", train, "--dev-file", dev, "--output", str(mine))
+    r = _fit(cli, tiny_bert, train, dev, mine)
     assert r.code == 2 and "other files" in r.err
     assert (mine / "notes.txt").read_text(encoding="utf-8") == "keep me"
 
 
 def test_fit_small_dev_set_skips_cosent_and_warns(tiny_bert, fit_files, tmp_path, cli):
     train, dev = fit_files
-    r = cli(
-        "fit",
-        "--model",
+    r = _fit(
+        cli,
         tiny_bert,
-        "--train-file",
         train,
-        "--dev-file",
         dev,
-        "--output",
-        str(tmp_path / "o"),
+        tmp_path / "o",
         "--poolings",
         "mean",
         "--recipes",
