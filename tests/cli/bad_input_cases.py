@@ -20,6 +20,19 @@ OK, ERROR = "ok", "error"
 WORDS = list("今天天气不错很好我想去北京上海吃饭喝水你他她们的了是在有没什么怎么办理银行卡借钱还款花呗额度")
 #: a path no process may write, root included
 UNWRITABLE = "/proc/simsent-cannot-write-here"
+#: what a command reading labelled pairs (calibrate --pairs, fit --dev-file) must make of each input
+PAIR_FILES = {
+    "pairs.data": OK,
+    "pairs_gb18030.data": OK,
+    "pairs_bom.tsv": OK,
+    "malformed.data": OK,
+    "missing.data": ERROR,
+    "empty.txt": ERROR,
+    "nul.txt": ERROR,
+    "garbage.txt": ERROR,
+    "unknown_columns.csv": ERROR,
+    "good.txt": ERROR,
+}
 
 
 @dataclass
@@ -277,18 +290,7 @@ def build_cases(work: Path, tiny_bert: str, port: int | None = None) -> list[Cas
             ],
             expect,
         )
-    for name, expect in {
-        "pairs.data": OK,
-        "pairs_gb18030.data": OK,
-        "pairs_bom.tsv": OK,
-        "malformed.data": OK,
-        "missing.data": ERROR,
-        "empty.txt": ERROR,
-        "nul.txt": ERROR,
-        "garbage.txt": ERROR,
-        "unknown_columns.csv": ERROR,
-        "good.txt": ERROR,
-    }.items():
+    for name, expect in PAIR_FILES.items():
         add(
             f"calibrate --pairs {name}",
             [
@@ -369,18 +371,7 @@ def build_cases(work: Path, tiny_bert: str, port: int | None = None) -> list[Cas
         )
 
     fast_fit = ["--recipes", "raw", "--poolings", "mean", "--whiten-dims", "4", "--max-len", "16"]
-    for name, expect in {
-        "pairs.data": OK,
-        "pairs_gb18030.data": OK,
-        "pairs_bom.tsv": OK,
-        "malformed.data": OK,
-        "missing.data": ERROR,
-        "empty.txt": ERROR,
-        "nul.txt": ERROR,
-        "garbage.txt": ERROR,
-        "unknown_columns.csv": ERROR,
-        "good.txt": ERROR,
-    }.items():
+    for name, expect in PAIR_FILES.items():
         o = f"{out}/fit-dev-{name}"
         add(
             f"fit --dev-file {name}",
