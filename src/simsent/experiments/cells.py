@@ -287,8 +287,7 @@ def run_fit_family(
         )
     finally:
         model.normalize = normalize
-    base = "raw" if family == "raw" else family
-    variants: list[tuple[str, int | None, Any]] = [(base, None, None)]
+    variants: list[tuple[str, int | None, Any]] = [(family, None, None)]
     for k in dims:
         W, mu = fit_whitening(corpus, dim=k)
         name = f"whitening (k={W.shape[1]})" if family == "raw" else f"{family} + whitening (k={W.shape[1]})"
