@@ -39,9 +39,10 @@ from simsent.training.trainer import CPU_FORWARD_CHUNK, Trainer
 
 
 def train_simsent(
-    model_path: str, sents: list[str], bs: int, max_len: int, seed: int
+    model_path: str, sents: list[str], bs: int, max_len: int, seed: int, **settings
 ) -> tuple[float, float, dict[str, int]]:
-    """(sentences/s of the training loop, of the whole ``train()`` call incl. saving, token counts)."""
+    """(sentences/s of the training loop, of the whole ``train()`` call incl. saving, token counts);
+    ``settings``: further :class:`TrainingArguments` (e.g. ``pack_tokens``)."""
     model = SentenceEncoder.from_pretrained(model_path, pooling="mean", dropout=0.1, max_len=max_len)
     tokens = count_tokens(model.encoder.model)
     with tempfile.TemporaryDirectory() as out:
@@ -54,6 +55,7 @@ def train_simsent(
             checkpoint_steps=0,
             resume=False,
             show_progress_bar=False,
+            **settings,
         )
         trainer = Trainer(model, args, sents)
         t0 = time.perf_counter()

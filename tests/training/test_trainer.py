@@ -157,3 +157,28 @@ def test_a_lower_is_better_metric_keeps_the_lowest(tiny_bert, tmp_path):
     args = _args(tmp_path, eval_steps=1, checkpoint_steps=0, epochs=1)
     result = Trainer(SentenceEncoder.from_pretrained(tiny_bert), args, SENTS, evaluator=Loss()).train()
     assert result["best_score"] == 2.5 == min(h["loss"] for h in result["history"])
+
+
+def test_texts_are_tokenised_once_and_train_as_per_batch_tokenising(tiny_bert, tmp_path, monkeypatch):
+    import torch
+
+    from simsent.training import trainer as trainer_module
+
+    calls: list[int] = []
+
+    def trained(cache: bool) -> SentenceEncoder:
+        model = SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1)
+        encoder_tokenize = model.encoder.tokenize
+        model.encoder.tokenize = lambda texts: calls.append(len(texts)) or encoder_tokenize(texts)
+        if not cache:  # the old way: the collator tokenises every batch
+            monkeypatch.setattr(trainer_module, "PretokenizedTexts", lambda tokenize, texts, **kw: tokenize)
+        calls.clear()
+        Trainer(model, _args(tmp_path / str(cache), eval_steps=0, checkpoint_steps=0), SENTS).train()
+        return model
+
+    once = trained(cache=True)
+    assert calls == [len(SENTS)]  # one call for every text of both epochs
+    per_batch = trained(cache=False)
+    assert len(calls) == 2 * (len(SENTS) // 8)
+    for (n, p), (_, q) in zip(once.named_parameters(), per_batch.named_parameters(), strict=True):
+        assert torch.equal(p, q), n

