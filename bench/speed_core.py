@@ -35,7 +35,7 @@ from simsent.data.tasks import load_task, task_file
 from simsent.experiments.provenance import provenance
 from simsent.modeling.sentence_encoder import SentenceEncoder
 from simsent.training.arguments import TrainingArguments
-from simsent.training.trainer import CPU_FORWARD_CHUNK, Trainer
+from simsent.training.trainer import CPU_FORWARD_CHUNK, CPU_PACK_TOKENS, Trainer
 
 
 def train_simsent(
@@ -206,10 +206,12 @@ def main() -> None:
         "batch order so that both train on identical batches (real tokens through the transformer per "
         f"run: simsent {real['simsent']}, sentence-transformers {real['sentence-transformers']}: "
         f"{'identical' if same_batches else 'DIFFERENT'}; padded tokens: simsent {padded['simsent']}, "
-        f"sentence-transformers {padded['sentence-transformers']}: simsent encodes each batch in "
-        f"length-sorted {CPU_FORWARD_CHUNK}-row chunks with trailing padding cut off, sentence-transformers "
-        f"pads every {a.batch_size}-row call to its longest sentence). 'Training loop' "
-        "divides by the loop time each library reports (simsent `train_seconds`, Hugging Face "
+        f"sentence-transformers {padded['sentence-transformers']}: simsent packs each batch's sentences "
+        f"into {CPU_PACK_TOKENS}-token rows (its CPU default; models that cannot pack go in length-sorted "
+        f"{CPU_FORWARD_CHUNK}-row chunks), sentence-transformers pads every {a.batch_size}-row call to its "
+        "longest sentence). 'Training loop' "
+        "divides by the loop time each library reports (simsent `train_seconds`, which includes "
+        "tokenising the texts up front; Hugging Face "
         "`train_runtime`); 'whole train() call' by the wall time of the call, which for simsent includes "
         "writing the trained model to disk (sentence-transformers was run with save_strategy='no'). "
         f"Encode: {a.encode_sentences} sentences.",
