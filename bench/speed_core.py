@@ -35,14 +35,14 @@ from simsent.data.tasks import load_task, task_file
 from simsent.experiments.provenance import provenance
 from simsent.modeling.sentence_encoder import SentenceEncoder
 from simsent.training.arguments import TrainingArguments
-from simsent.training.trainer import CPU_FORWARD_CHUNK, CPU_PACK_TOKENS, Trainer
+from simsent.training.trainer import CPU_FORWARD_CHUNK, Trainer
 
 
 def train_simsent(
     model_path: str, sents: list[str], bs: int, max_len: int, seed: int, **settings
-) -> tuple[float, float, dict[str, int]]:
-    """(sentences/s of the training loop, of the whole ``train()`` call incl. saving, token counts);
-    ``settings``: further :class:`TrainingArguments` (e.g. ``pack_tokens``)."""
+) -> tuple[float, float, dict[str, int], SentenceEncoder]:
+    """(sentences/s of the training loop, of the whole ``train()`` call incl. saving, token counts, the
+    trained model); ``settings``: further :class:`TrainingArguments` (e.g. ``pack_tokens``)."""
     model = SentenceEncoder.from_pretrained(model_path, pooling="mean", dropout=0.1, max_len=max_len)
     tokens = count_tokens(model.encoder.model)
     with tempfile.TemporaryDirectory() as out:
@@ -61,13 +61,14 @@ def train_simsent(
         t0 = time.perf_counter()
         result = trainer.train()
         whole = time.perf_counter() - t0
-        return len(sents) / result["train_seconds"], len(sents) / whole, tokens
+        return len(sents) / result["train_seconds"], len(sents) / whole, tokens, model
 
 
 def train_st(
     model_path: str, sents: list[str], bs: int, max_len: int, seed: int
-) -> tuple[float, float, dict[str, int]]:
-    """(sentences/s of the loop (HF ``train_runtime``), of the whole ``train()`` call, token counts).
+) -> tuple[float, float, dict[str, int], object]:
+    """(sentences/s of the loop (HF ``train_runtime``), of the whole ``train()`` call, token counts, the
+    trained model).
 
     Batches are simsent's (:func:`batch_order`), so both libraries see the same padding.
     """
@@ -104,7 +105,7 @@ def train_st(
         t0 = time.perf_counter()
         output = trainer.train()
         whole = time.perf_counter() - t0
-        return len(sents) / float(output.metrics["train_runtime"]), len(sents) / whole, tokens
+        return len(sents) / float(output.metrics["train_runtime"]), len(sents) / whole, tokens, model
 
 
 def main() -> None:
@@ -154,7 +155,7 @@ def main() -> None:
             models[name].encode(enc_texts, batch_size=a.batch_size)
             enc[name].append(len(enc_texts) / (time.perf_counter() - t0))
         for name in order:
-            lp, wh, tok = trainers[name](a.model, train, a.batch_size, a.max_len, a.seed + r)
+            lp, wh, tok, _ = trainers[name](a.model, train, a.batch_size, a.max_len, a.seed + r)
             loop[name].append(lp)
             whole[name].append(wh)
             tokens[name].append(tok)
@@ -206,10 +207,9 @@ def main() -> None:
         "batch order so that both train on identical batches (real tokens through the transformer per "
         f"run: simsent {real['simsent']}, sentence-transformers {real['sentence-transformers']}: "
         f"{'identical' if same_batches else 'DIFFERENT'}; padded tokens: simsent {padded['simsent']}, "
-        f"sentence-transformers {padded['sentence-transformers']}: simsent packs each batch's sentences "
-        f"into {CPU_PACK_TOKENS}-token rows (its CPU default; models that cannot pack go in length-sorted "
-        f"{CPU_FORWARD_CHUNK}-row chunks), sentence-transformers pads every {a.batch_size}-row call to its "
-        "longest sentence). 'Training loop' "
+        f"sentence-transformers {padded['sentence-transformers']}: simsent encodes each batch in "
+        f"length-sorted {CPU_FORWARD_CHUNK}-row chunks with trailing padding cut off, sentence-transformers "
+        f"pads every {a.batch_size}-row call to its longest sentence). 'Training loop' "
         "divides by the loop time each library reports (simsent `train_seconds`, which includes "
         "tokenising the texts up front; Hugging Face "
         "`train_runtime`); 'whole train() call' by the wall time of the call, which for simsent includes "

@@ -41,8 +41,9 @@ PEAKS = {
 }
 
 
-def build_model(texts: list[str], path: str, seed: int = 0) -> str:
-    """A random-init bert-base with a character vocabulary of ``texts``, saved to ``path``."""
+def build_model(texts: list[str], path: str, seed: int = 0, layers: int = 12, hidden: int = 768) -> str:
+    """A random-init BERT (bert-base by default) with a character vocabulary of ``texts``, saved to
+    ``path``."""
     import torch
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
@@ -55,10 +56,10 @@ def build_model(texts: list[str], path: str, seed: int = 0) -> str:
     torch.manual_seed(seed)
     cfg = BertConfig(
         vocab_size=len(vocab),
-        hidden_size=768,
-        num_hidden_layers=12,
-        num_attention_heads=12,
-        intermediate_size=3072,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=max(1, hidden // 64),
+        intermediate_size=4 * hidden,
         max_position_embeddings=512,
     )
     BertModel(cfg).save_pretrained(path)
@@ -80,6 +81,25 @@ def flops(model_dir: str, texts: list[str], max_len: int, training: bool) -> tup
     return views * (3 if training else 1) * fwd, views * tokens
 
 
+def variant_settings(lib: str, compile_mode: str, pack_tokens: int | None) -> dict:
+    """The training settings of a ``--libs`` entry: ``simsent`` takes ``--compile`` / ``--pack-tokens``;
+    ``simsent+pack256+compile:reduce-overhead`` (any of the parts) sets its own.
+
+    Example:
+        >>> variant_settings("simsent+pack256+compile", "off", None)
+        {'compile': 'default', 'pack_tokens': 256}
+    """
+    out = {"compile": compile_mode, "pack_tokens": pack_tokens}
+    for part in lib.split("+")[1:]:
+        if part.startswith("pack") and part[4:].isdigit():
+            out["pack_tokens"] = int(part[4:]) or None
+        elif part == "compile" or part.startswith("compile:"):
+            out["compile"] = part.partition(":")[2] or "default"
+        else:
+            raise SystemExit(f"unknown part {part!r} in --libs entry {lib!r}: use packN or compile[:MODE]")
+    return out
+
+
 def run_one(spec: dict) -> dict:
     """Run one configuration in this process; returns its throughput (sentences/s)."""
     import torch
@@ -89,30 +109,31 @@ def run_one(spec: dict) -> dict:
         texts = json.load(f)
     bs, prec, lib = spec["batch_size"], spec["precision"], spec["lib"]
     if spec["kind"] == "encode":
-        if lib == "simsent":
+        if lib.startswith("simsent"):
             from simsent.modeling.sentence_encoder import SentenceEncoder
 
             model = SentenceEncoder.from_pretrained(spec["model"], pooling="mean", max_len=spec["max_len"])
-            model.to("cuda").precision = prec
+            model.to(spec["device"]).precision = prec
             enc = lambda xs: model.encode(xs, batch_size=bs)  # noqa: E731
         else:
             from sentence_transformers import SentenceTransformer
 
-            model = SentenceTransformer(spec["model"], device="cuda")
+            model = SentenceTransformer(spec["model"], device=spec["device"])
             model.max_seq_length = spec["max_len"]
             if prec == "bf16":
                 model.to(torch.bfloat16)
             enc = lambda xs: model.encode(xs, batch_size=bs, convert_to_numpy=True)  # noqa: E731
+        sync = torch.cuda.synchronize if spec["device"].startswith("cuda") else lambda: None
         enc(texts[: 4 * bs])  # warm-up
-        torch.cuda.synchronize()
+        sync()
         t0 = time.perf_counter()
         enc(texts)
-        torch.cuda.synchronize()
+        sync()
         return {"sentences_per_second": len(texts) / (time.perf_counter() - t0)}
     order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(spec["seed"])).tolist()
     warm = texts[: 4 * bs]
     with tempfile.TemporaryDirectory() as out:
-        if lib == "simsent":
+        if lib.startswith("simsent"):
             from simsent.modeling.sentence_encoder import SentenceEncoder
             from simsent.training.arguments import TrainingArguments
             from simsent.training.trainer import Trainer
@@ -132,7 +153,7 @@ def run_one(spec: dict) -> dict:
                     show_progress_bar=False,
                     logging_steps=10**9,
                     precision=prec,
-                    device="cuda",
+                    device=spec["device"],
                     torch_compile=spec.get("compile", "off"),
                     pack_tokens=spec.get("pack_tokens"),
                 )
@@ -144,7 +165,7 @@ def run_one(spec: dict) -> dict:
             from sentence_transformers.training_args import SentenceTransformerTrainingArguments
 
             def train(rows, sub):
-                model = SentenceTransformer(spec["model"], device="cuda")
+                model = SentenceTransformer(spec["model"], device=spec["device"])
                 model.max_seq_length = spec["max_len"]
                 ds = Dataset.from_dict({"anchor": rows, "positive": rows})
                 args = SentenceTransformerTrainingArguments(
@@ -183,7 +204,12 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--work", default=None, help="folder for the model and the sentence list")
     p.add_argument("--only", default=None, help="comma-separated kinds to run: train64,train256,encode")
-    p.add_argument("--libs", default="simsent,sentence-transformers")
+    p.add_argument(
+        "--libs",
+        default="simsent,sentence-transformers",
+        help="columns: sentence-transformers, simsent, and simsent variants such as simsent+pack256 or "
+        "simsent+pack256+compile:reduce-overhead (training only; encode runs plain simsent)",
+    )
     p.add_argument("--precisions", default="fp32,bf16")
     p.add_argument(
         "--compile",
@@ -194,6 +220,9 @@ def main() -> None:
     p.add_argument(
         "--pack-tokens", type=int, default=None, help="simsent training packed into rows of N tokens"
     )
+    p.add_argument("--device", default="cuda", help="cuda (the benchmark) or cpu (a smoke run of the script)")
+    p.add_argument("--layers", type=int, default=12, help="BERT layers (12: bert-base)")
+    p.add_argument("--hidden", type=int, default=768, help="BERT hidden size (768: bert-base)")
     p.add_argument("--output", default="results/speed_gpu.md")
     p.add_argument("--one", default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
@@ -211,11 +240,11 @@ def main() -> None:
     texts, files = shared_texts(a.data_dir)
     rng = random.Random(a.seed)
     sample = rng.sample(texts, a.sentences)
-    model_dir = build_model(texts, os.path.join(work, "bert-base-char"))
+    model_dir = build_model(texts, os.path.join(work, "bert-char"), layers=a.layers, hidden=a.hidden)
     texts_file = os.path.join(work, "sentences.json")
     with open(texts_file, "w", encoding="utf-8") as f:
         json.dump(sample, f, ensure_ascii=False)
-    gpu = torch.cuda.get_device_name(0)
+    gpu = torch.cuda.get_device_name(0) if a.device.startswith("cuda") else f"none ({a.device} run)"
     kinds = (a.only or "train64,train256,encode").split(",")
     configs = []
     for kind in kinds:
@@ -225,10 +254,15 @@ def main() -> None:
             else:
                 configs.append({"kind": "train", "batch_size": int(kind[5:]), "precision": prec})
     libs = a.libs.split(",")
+    for lib in libs:
+        if lib.startswith("simsent"):
+            variant_settings(lib, a.compile, a.pack_tokens)  # a typo fails now, not after an hour
     runs: dict[str, list[float]] = {}
     for cfg in configs:
+        # training settings do not change encode: one simsent column there
+        cfg_libs = [x for x in libs if "+" not in x] if cfg["kind"] == "encode" else libs
         for r in range(a.repeats):
-            for lib in libs if r % 2 == 0 else libs[::-1]:
+            for lib in cfg_libs if r % 2 == 0 else cfg_libs[::-1]:
                 spec = {
                     **cfg,
                     "lib": lib,
@@ -236,8 +270,8 @@ def main() -> None:
                     "texts_file": texts_file,
                     "max_len": a.max_len,
                     "seed": a.seed + r,
-                    "compile": a.compile,
-                    "pack_tokens": a.pack_tokens,
+                    "device": a.device,
+                    **(variant_settings(lib, a.compile, a.pack_tokens) if lib.startswith("simsent") else {}),
                 }
                 proc = subprocess.run(
                     [sys.executable, __file__, "--one", json.dumps(spec)], capture_output=True, text=True
@@ -271,7 +305,8 @@ def main() -> None:
     lines = [
         "# GPU speed: simsent vs sentence-transformers",
         "",
-        f"GPU: **{gpu}**. Model: random-init BERT 12 x 768 (12 heads, intermediate 3072) with a "
+        f"GPU: **{gpu}**. Model: random-init BERT {a.layers} x {a.hidden} ({max(1, a.hidden // 64)} heads, "
+        f"intermediate {4 * a.hidden}) with a "
         f"{len(set(''.join(texts)))}-character vocabulary of the shared task text; max length {a.max_len}; "
         f"{a.sentences} sentences sampled (seed {a.seed}) from the train/valid text of the five tasks. "
         "Unsupervised SimCSE, 1 epoch; sentence-transformers: MultipleNegativesRankingLoss on (s, s) with "
@@ -285,18 +320,27 @@ def main() -> None:
         f"- simsent {__version__}; " + ", ".join(f"{k} {v}" for k, v in versions.items()),
         "- data: " + ", ".join(os.path.relpath(f_, a.data_dir) for f_ in files),
         "",
-        "| measure | precision | batch | simsent sent/s | MFU | sentence-transformers sent/s | MFU | ratio |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| measure | precision | batch | "
+        + " | ".join(f"{lib} sent/s | MFU" for lib in libs)
+        + " | "
+        + " | ".join(f"{lib} / ST" for lib in libs if lib.startswith("simsent"))
+        + " |",
+        "|---|---|---:|" + "---:|---:|" * len(libs) + "---:|" * sum(x.startswith("simsent") for x in libs),
     ]
     for cfg, cells in rows:
-        s_, t_ = cells.get("simsent"), cells.get("sentence-transformers")
-        ratio = s_[0] / t_[0] if s_ and t_ and t_[0] else float("nan")
-        lines.append(
-            f"| {cfg['kind']} | {cfg['precision']} | {cfg['batch_size']} | {s_[0]:,.0f} | {s_[1]:.1f}% | "
-            f"{t_[0]:,.0f} | {t_[1]:.1f}% | {ratio:.2f} |"
-            if s_ and t_
-            else f"| {cfg} | incomplete |"
+        st = cells.get("sentence-transformers", (float("nan"),))[0]
+        each = " | ".join(
+            f"{cells[lib][0]:,.0f} | " + (f"{cells[lib][1]:.1f}%" if cells[lib][1] == cells[lib][1] else "-")
+            if cells[lib][2]
+            else "- | -"
+            for lib in libs
         )
+        ratios = " | ".join(
+            f"{cells[lib][0] / st:.2f}" if cells[lib][2] and st == st else "-"
+            for lib in libs
+            if lib.startswith("simsent")
+        )
+        lines.append(f"| {cfg['kind']} | {cfg['precision']} | {cfg['batch_size']} | {each} | {ratios} |")
     lines += ["", "All runs (sentences/s): " + json.dumps(runs), ""]
     write_report(a.output, lines)
 

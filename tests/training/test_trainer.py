@@ -182,23 +182,3 @@ def test_texts_are_tokenised_once_and_train_as_per_batch_tokenising(tiny_bert, t
     assert len(calls) == 2 * (len(SENTS) // 8)
     for (n, p), (_, q) in zip(once.named_parameters(), per_batch.named_parameters(), strict=True):
         assert torch.equal(p, q), n
-
-
-@pytest.mark.parametrize(
-    "settings,cpu,gpu",
-    [
-        ({}, 128, None),
-        ({"pack_tokens": 0}, None, None),
-        ({"pack_tokens": 64}, 64, 64),
-        ({"forward_chunk_size": 16}, None, None),
-    ],
-)
-def test_packing_is_the_cpu_default_for_models_that_can_pack(tiny_bert, tmp_path, settings, cpu, gpu):
-    import torch
-
-    model = SentenceEncoder.from_pretrained(tiny_bert, pooling="mean", max_len=16)
-    trainer = Trainer(model, _args(tmp_path, **settings), SENTS)
-    assert trainer._pack_tokens(torch.device("cpu")) == cpu
-    assert trainer._pack_tokens(torch.device("cuda")) == gpu
-    pooler = Trainer(SentenceEncoder.from_pretrained(tiny_bert, pooling="pooler"), _args(tmp_path), SENTS)
-    assert pooler._pack_tokens(torch.device("cpu")) is None  # the pooler reads a row's first token

@@ -83,10 +83,9 @@ def train(
     ),
     pack_tokens: int | None = typer.Option(
         None,
-        min=0,
+        min=1,
         help="Pack each batch's sentences into rows of N tokens (block-diagonal attention): no padding "
-        "through the transformer (BERT, RoBERTa, ELECTRA). Same loss and gradients. Default: 128 on CPU "
-        "unless --forward-chunk-size is given, off on GPU; 0: off.",
+        "through the transformer (BERT, RoBERTa, ELECTRA). Same loss and gradients; e.g. 256 on a GPU.",
     ),
     jieba: bool = typer.Option(False, help="Segment with jieba before tokenising (word-level models)."),
     resume: bool = typer.Option(_DEFAULTS["resume"], help="Resume from OUTPUT/checkpoint-last when present."),

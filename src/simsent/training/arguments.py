@@ -71,8 +71,7 @@ class TrainingArguments:
     #: pack the rows of a batch, longest first, into rows of this many tokens with block-diagonal
     #: attention: no padding tokens through the transformer (BERT, RoBERTa, ELECTRA; not with pooling
     #: "pooler"). Same loss and gradients as padded (only the dropout masks differ); replaces the
-    #: chunking above. None: 128 on CPU where the model can pack and no ``forward_chunk_size`` is set
-    #: (MiniLM SimCSE 1.14x the 16-row chunks, ``results/packing_cpu.md``), off on a GPU; 0: off
+    #: chunking above. None: off
     pack_tokens: int | None = None
     #: numeric precision of training: fp32, or bf16 / fp16 autocast (mixed precision; fp16 needs CUDA)
     precision: str = "fp32"
@@ -101,7 +100,7 @@ class TrainingArguments:
         check_number("warmup_ratio", self.warmup_ratio, minimum=0, maximum=1)
         check_number("max_train_samples", self.max_train_samples, integer=True, minimum=1, optional=True)
         check_number("forward_chunk_size", self.forward_chunk_size, integer=True, minimum=0, optional=True)
-        check_number("pack_tokens", self.pack_tokens, integer=True, minimum=0, optional=True)
+        check_number("pack_tokens", self.pack_tokens, integer=True, minimum=1, optional=True)
         if self.precision not in PRECISIONS:
             raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         from simsent.training.compile import check_compile_mode

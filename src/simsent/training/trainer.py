@@ -45,10 +45,6 @@ CHECKPOINT_STATE = "state.pt"
 #: MiniLM SimCSE on STS-B text trained at 10-11 sentences/s as one 2N-row call (N=64), 18 with 64-row
 #: chunks, 23 with 32 and 25 with 16
 CPU_FORWARD_CHUNK = 16
-#: default packed row width on CPU (a model that can pack, no chunk size asked for): MiniLM SimCSE at
-#: batch 64, 2 threads, median of 3 rounds: 34.0 sentences/s against 29.9 for the 16-row chunks, 30.5
-#: with 64-token rows and 28.9 with 256 (``bench/packing_cpu.py``)
-CPU_PACK_TOKENS = 128
 #: default padded tokens per encoder call on a GPU: the duplicated batch in a few length-sorted chunks
 #: (bert-base at batch 256: 2-3 calls instead of one padded to the longest row)
 GPU_TOKEN_BUDGET = 16384
@@ -121,15 +117,6 @@ class Trainer:
         if self.args.forward_chunk_size is not None:
             return self.args.forward_chunk_size or None
         return CPU_FORWARD_CHUNK if device.type == "cpu" else None
-
-    def _pack_tokens(self, device: torch.device) -> int | None:
-        """Row width of packed training: ``args.pack_tokens`` (0: off), else :data:`CPU_PACK_TOKENS` on CPU
-        for a model that can pack unless a chunk size is set, else off (not yet measured on a GPU)."""
-        if self.args.pack_tokens is not None:
-            return self.args.pack_tokens or None
-        if device.type != "cpu" or self.args.forward_chunk_size is not None:
-            return None
-        return CPU_PACK_TOKENS if getattr(self.model, "packable", lambda: False)() else None
 
     def _token_budget(self, device: torch.device) -> int | None:
         """Padded tokens per encoder call: :data:`GPU_TOKEN_BUDGET` on a GPU in fp32 (compute-bound: fewer
@@ -285,7 +272,7 @@ class Trainer:
         scheduler = linear_scheduler(optimizer, LinearSchedule(total_steps, args.warmup_ratio))
         self.model.forward_chunk_size = self._chunk_size(accelerator.device)
         self.model.forward_token_budget = self._token_budget(accelerator.device)
-        self.model.forward_pack_tokens = self._pack_tokens(accelerator.device)
+        self.model.forward_pack_tokens = args.pack_tokens
         if args.pack_tokens and not self.model.can_pack():
             logger.warning("--pack-tokens: this encoder or pooling cannot be packed; training padded")
         restore_eager = compile_encoder(self.model, args.torch_compile)
