@@ -71,8 +71,7 @@ class PretokenizedTexts:
                 logger.info("tokenize output cannot be stored; tokenising every batch instead")
                 self.index = {}
                 break
-        self.keys = list(pieces)
-        if self.index and any(k not in self.pad_values for k in self.keys):
+        if self.index and any(k not in self.pad_values for k in pieces):
             self._store_pad_values(tokenize(["", " ".join("abcdefgh")]))  # no block needed padding
         self.lengths = np.concatenate(lengths) if lengths and self.index else np.zeros(0, np.int64)
         self.starts = np.cumsum(self.lengths) - self.lengths

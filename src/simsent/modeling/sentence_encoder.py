@@ -320,12 +320,12 @@ class SentenceEncoder(nn.Module):
         return chunked_forward(self, features, self.forward_chunk_size, self.forward_token_budget)
 
     def can_pack(self) -> bool:
-        """Whether :meth:`forward_batch` packs: asked for, and :meth:`packable`."""
-        return bool(self.forward_pack_tokens) and self.packable()
-
-    def packable(self) -> bool:
-        """Whether this model could run packed: an encoder that can, a pooling that allows."""
-        return self.pooling.mode != "pooler" and bool(getattr(self.encoder, "can_pack", lambda: False)())
+        """Whether :meth:`forward_batch` packs: asked for, an encoder that can, a pooling that allows."""
+        return bool(
+            self.forward_pack_tokens
+            and self.pooling.mode != "pooler"
+            and getattr(self.encoder, "can_pack", lambda: False)()
+        )
 
     def embed(self, texts: Sequence[str]) -> torch.Tensor:
         """Tokenise and embed with gradients (training use)."""
