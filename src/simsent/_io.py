@@ -47,6 +47,163 @@ def replace_dir(tmp: str, path: str, carry_over: Callable[[str], bool] | None = 
     shutil.rmtree(old, ignore_errors=True)
 
 
+_UMASK: int | None = None
+
+
+def umask() -> int:
+    """The process umask (read once; ``os.umask`` can only be read by setting it)."""
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return _UMASK
+
+
+def usual_mode(path: str) -> None:
+    """Give ``path`` the permissions a plain ``open`` / ``mkdir`` would (``tempfile`` makes 0600/0700), so a
+    model saved by one account can be read by another."""
+    base = 0o777 if os.path.isdir(path) else 0o666
+    os.chmod(path, base & ~umask())
+
+
+#: prefix of the temporary folders simsent writes before renaming them into place
+TMP_PREFIX = ".tmp-"
+
+
+def temp_dir(parent: str, kind: str) -> str:
+    """A new temporary folder ``parent/.tmp-<kind>-<pid>-*`` with the usual permissions; leftovers of
+    killed runs (their process gone) are removed first.
+
+    Example:
+        >>> tmp = temp_dir("runs", "save")          # doctest: +SKIP
+    """
+    remove_stale_temp_dirs(parent)
+    tmp = tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{kind}-{os.getpid()}-", dir=parent)
+    usual_mode(tmp)
+    return tmp
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temp_dirs(parent: str) -> None:
+    """Remove ``.tmp-<kind>-<pid>-*`` folders in ``parent`` whose process no longer runs."""
+    import re
+
+    with contextlib.suppress(OSError):
+        for name in os.listdir(parent):
+            m = re.match(rf"^{re.escape(TMP_PREFIX)}[a-z]+-(\d+)-", name)
+            if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+                logger.info("removing %s, left by a run that was killed", os.path.join(parent, name))
+                shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+
+
+#: errno values of a write that failed for lack of space or a broken disk
+WRITE_FAULTS = {"ENOSPC": "no space left on device", "EDQUOT": "disk quota exceeded",
+                "EIO": "input/output error (the disk failed)", "EROFS": "read-only file system",
+                "EFBIG": "file too large for this file system"}
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+def write_fault_message(exc: OSError, path: str, needed: int | None = None) -> str | None:
+    """One line for a write that failed for lack of space or a broken disk (``None``: another error).
+
+    Example:
+        >>> import errno
+        >>> write_fault_message(OSError(errno.ENOSPC, "x"), "/tmp/m", needed=2048)[:40]
+        'cannot write /tmp/m: no space left on de'
+    """
+    import errno
+
+    name = errno.errorcode.get(exc.errno or -1)
+    if name not in WRITE_FAULTS:
+        return None
+    where = os.path.dirname(os.path.abspath(path)) or "."
+    detail = ""
+    if name in ("ENOSPC", "EDQUOT"):
+        with contextlib.suppress(OSError):
+            detail = f" ({_size(shutil.disk_usage(where).free)} free there"
+            detail += f", about {_size(needed)} needed)" if needed else ")"
+    return (f"cannot write {path}: {WRITE_FAULTS[name]}{detail}; nothing was replaced there: "
+            "free some space or write elsewhere")
+
+
+@contextlib.contextmanager
+def write_guard(path: str | os.PathLike, needed: int | None = None) -> Iterator[None]:
+    """Turn a disk-full / disk-error ``OSError`` inside the block into a one-line DataError naming
+    ``path`` and the space ``needed`` (bytes, when known)."""
+    import errno
+
+    from simsent.errors import DataError
+
+    try:
+        yield
+    except OSError as exc:
+        message = write_fault_message(exc, os.fspath(path), needed)
+        if message is None:
+            raise
+        raise DataError(message) from exc
+    except RuntimeError as exc:  # faiss reports a failed write this way
+        if "No space left on device" not in str(exc):
+            raise
+        full = OSError(errno.ENOSPC, str(exc))
+        raise DataError(write_fault_message(full, os.fspath(path), needed)) from exc
+
+
+@contextlib.contextmanager
+def folder_lock(path: str | os.PathLike, what: str, wait: float | None = None) -> Iterator[None]:
+    """Hold the advisory lock ``<path>.lock`` of an output folder. With ``wait=None`` a folder another
+    process holds is a one-line DataError at once (two ``train`` runs into one ``--output``); else wait
+    up to ``wait`` seconds (writers of one index take turns).
+
+    Example:
+        >>> with folder_lock("runs/stsb", "train"):               # doctest: +SKIP
+        ...     trainer.train()
+    """
+    from filelock import FileLock, Timeout
+
+    from simsent.errors import DataError
+
+    path = os.path.abspath(os.fspath(path))
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        open(path + ".lock", "a").close()  # filelock would retry an unwritable place until the timeout
+    except OSError as exc:
+        raise DataError(f"cannot write the lock {path}.lock: {exc.strerror or exc}") from exc
+    lock = FileLock(path + ".lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as exc:
+        if wait is None:
+            raise DataError(
+                f"{path} is in use by another {what} run (lock {path}.lock); wait for it to end or choose "
+                "another output"
+            ) from exc
+        logger.info("another process is writing %s; waiting for it", path)
+        try:
+            lock.acquire(timeout=wait)
+        except Timeout as exc2:
+            raise DataError(f"{path} stayed locked by another writer for {wait:.0f} s; try again") from exc2
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename.
@@ -60,9 +217,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     os.makedirs(parent, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
     os.close(fd)
+    usual_mode(tmp)
     try:
-        yield tmp
-        os.replace(tmp, path)
+        with write_guard(path):
+            yield tmp
+            os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.remove(tmp)
@@ -107,27 +266,81 @@ ENCODING_ENV = "SIMSENT_ENCODING"
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
-def _first_invalid(path: str, encoding: str, chunk: int = 1 << 20) -> int | None:
-    """Byte offset of the first byte ``encoding`` cannot decode (``None``: the whole file decodes)."""
+def _scan(path: str, encoding: str, chunk: int = 1 << 20) -> tuple[int | None, int | None]:
+    """Byte offsets of the first byte ``encoding`` cannot decode and of the first NUL (``None``: none)."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
-    done = 0
+    done, nul = 0, None
     with open(path, "rb") as f:
         while True:
             block = f.read(chunk)
+            if nul is None and b"\x00" in block:
+                nul = done + block.index(b"\x00")
             try:
                 decoder.decode(block, final=not block)
             except UnicodeDecodeError as exc:
-                return done + exc.start
+                return done + exc.start, nul
             if not block:
-                return None
+                return None, nul
             done += len(block)
 
 
-def detect_encoding(path: str | os.PathLike) -> str:
-    """The encoding of a text file: ``$SIMSENT_ENCODING`` if set, a BOM, UTF-8, else GB18030 (GBK).
+def _first_invalid(path: str, encoding: str) -> int | None:
+    """Byte offset of the first byte ``encoding`` cannot decode (``None``: the whole file decodes)."""
+    return _scan(path, encoding)[0]
 
-    A file with NUL bytes (binary) or that decodes in none of them is a one-line
-    :class:`~simsent.errors.DataError` naming the file and the byte offset.
+
+def _common_share(text: str, encoding: str, lead: tuple[int, int]) -> float:
+    """Share of the CJK characters of ``text`` among the common ones of ``encoding`` (lead byte in
+    ``lead``: GB2312 level 1 for GB18030, Big5's frequent characters for Big5)."""
+    cjk = [ch for ch in text if "\u3400" <= ch <= "\u9fff"]
+    if not cjk:
+        return 0.0
+    common = 0
+    for ch in cjk:
+        with contextlib.suppress(UnicodeEncodeError):
+            common += lead[0] <= ch.encode(encoding)[0] <= lead[1]
+    return common / len(cjk)
+
+
+def _gb_or_big5(path: str) -> str:
+    """``gb18030`` or ``big5`` for a file that decodes as both, by which reading gives common characters;
+    a one-line error asking for ``--encoding`` when the text is too short or the two are close."""
+    from simsent.errors import DataError
+
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    head = head[: len(head) - 2] if len(head) == 1 << 16 else head  # do not cut a character in two
+    gb = _common_share(head.decode("gb18030", "ignore"), "gb2312", (0xB0, 0xD7))
+    big5 = _common_share(head.decode("big5", "ignore"), "big5", (0xA4, 0xC6))
+    if abs(gb - big5) < 0.2:
+        raise DataError(
+            f"{path}: cannot tell whether it is GB18030/GBK or Big5 (traditional Chinese); "
+            "pass --encoding gb18030 or --encoding big5"
+        )
+    return "gb18030" if gb > big5 else "big5"
+
+
+def _forced_encoding(path: str, forced: str) -> str:
+    from simsent.errors import DataError
+
+    try:
+        codecs.lookup(forced)
+    except LookupError as exc:
+        raise DataError(f"unknown encoding {forced!r} (--encoding); try utf-8 or gb18030") from exc
+    bad, nul = _scan(path, forced)
+    if bad is not None:
+        raise DataError(f"{path}: not {forced} (--encoding): undecodable byte at offset {bad}")
+    if nul is not None and not forced.lower().replace("-", "").startswith("utf16"):
+        raise DataError(f"{path}: looks like a binary file (NUL byte at offset {nul}); expected text")
+    return forced
+
+
+def detect_encoding(path: str | os.PathLike) -> str:
+    """The encoding of a text file: ``$SIMSENT_ENCODING`` if set (and fitting the file), a BOM, UTF-8,
+    else GB18030 (GBK) or Big5, whichever gives common characters.
+
+    A file with NUL bytes anywhere (binary), that decodes in none of them, or that is as much GB18030 as
+    Big5 is a one-line :class:`~simsent.errors.DataError` naming the file (and the byte offset).
 
     Example:
         >>> detect_encoding("faq_gbk.txt")   # doctest: +SKIP
@@ -138,29 +351,93 @@ def detect_encoding(path: str | os.PathLike) -> str:
     path = os.fspath(path)
     forced = os.environ.get(ENCODING_ENV)
     if forced:
-        try:
-            codecs.lookup(forced)
-        except LookupError as exc:
-            raise DataError(f"unknown encoding {forced!r} (--encoding); try utf-8 or gb18030") from exc
-        return forced
+        return _forced_encoding(path, forced)
     with open(path, "rb") as f:
-        head = f.read(1 << 16)
+        head = f.read(4)
     for bom, name in _BOMS:
         if head.startswith(bom):
             return name
-    nul = head.find(b"\x00")
-    if nul >= 0:
+    bad, nul = _scan(path, "utf-8")
+    if nul is not None:
         raise DataError(f"{path}: looks like a binary file (NUL byte at offset {nul}); expected text")
-    bad = _first_invalid(path, "utf-8")
     if bad is None:
         return "utf-8"
     if _first_invalid(path, "gb18030") is None:
-        logger.info("%s: not UTF-8; read as GB18030 (GBK); pass --encoding to choose another", path)
-        return "gb18030"
+        encoding = _gb_or_big5(path) if _first_invalid(path, "big5") is None else "gb18030"
+        logger.info("%s: not UTF-8; read as %s; pass --encoding to choose another", path, encoding.upper())
+        return encoding
+    if _first_invalid(path, "big5") is None:
+        logger.info("%s: not UTF-8; read as BIG5; pass --encoding to choose another", path)
+        return "big5"
     raise DataError(
-        f"{path}: not readable text (invalid UTF-8 at byte offset {bad}, not GB18030/GBK either); "
+        f"{path}: not readable text (invalid UTF-8 at byte offset {bad}, not GB18030/GBK or Big5 either); "
         "convert it to UTF-8 or pass --encoding"
     )
+
+
+_STREAM_COPIES: dict[str, str] = {}
+
+
+def check_input_file(path: str | os.PathLike, option: str | None = None) -> str:
+    """``path`` if it can be read as a file, else a one-line DataError that says why (not found,
+    permission denied, a folder, under a file). A pipe or process substitution (``<(zcat x.gz)``) is read
+    once into a temporary copy, whose path is returned, so that it can be read more than once.
+
+    Example:
+        >>> check_input_file("sents.txt", "--train-file")     # doctest: +SKIP
+        'sents.txt'
+    """
+    import stat
+
+    from simsent.errors import DataError
+
+    path = os.fspath(path)
+    hint = f" (check {option})" if option else ""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError as exc:
+        raise DataError(f"file not found: {path}{hint}") from exc
+    except PermissionError as exc:
+        raise DataError(f"permission denied: {path} (a folder on the way cannot be read){hint}") from exc
+    except NotADirectoryError as exc:
+        raise DataError(f"file not found: {path}: part of the path is a file, not a folder{hint}") from exc
+    if stat.S_ISDIR(mode):
+        raise DataError(f"{path} is a folder; {option or 'this'} expects a file")
+    if not os.access(path, os.R_OK):
+        raise DataError(f"permission denied: {path}{hint}")
+    if stat.S_ISREG(mode):
+        return path
+    return _stream_copy(path)
+
+
+def _stream_copy(path: str) -> str:
+    """A temporary file holding what the pipe ``path`` gives (made once per path, removed at exit)."""
+    import atexit
+
+    if path not in _STREAM_COPIES:
+        folder = tempfile.mkdtemp(prefix="simsent-stream-")
+        atexit.register(shutil.rmtree, folder, True)
+        copy = os.path.join(folder, os.path.basename(path) or "stream")
+        with open(path, "rb") as src, open(copy, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        logger.info("%s is a pipe: read into %s", path, copy)
+        _STREAM_COPIES[path] = copy
+    return _STREAM_COPIES[path]
+
+
+def table_dialect(path: str) -> dict[str, Any]:
+    """``csv`` reader options for a table file: ``.csv`` is comma-separated with quotes; every other
+    extension is tab-separated with no quoting (a ``"`` opening a field never swallows later lines).
+
+    Example:
+        >>> table_dialect("pairs.tsv")["delimiter"], table_dialect("pairs.csv")["delimiter"]
+        ('\\t', ',')
+    """
+    import csv
+
+    if os.fspath(path).lower().endswith(".csv"):
+        return {"delimiter": ","}
+    return {"delimiter": "\t", "quoting": csv.QUOTE_NONE}
 
 
 def open_text(path: str | os.PathLike, newline: str | None = None) -> Any:

@@ -171,3 +171,17 @@ def test_help_names_every_objective():
     from simsent.losses import OBJECTIVES
 
     assert tuple(OBJECTIVES) == OBJECTIVE_NAMES
+
+
+def test_an_argument_typed_in_a_gbk_terminal_is_read_or_refused():
+    import os
+
+    import pytest
+
+    from simsent.cli.main import utf8_arguments
+    from simsent.errors import ConfigError
+
+    gbk = os.fsdecode("今天天气".encode("gbk"))  # how Python receives GBK bytes in a UTF-8 locale
+    assert utf8_arguments(["similarity", gbk]) == ["similarity", "今天天气"]
+    with pytest.raises(ConfigError, match="not UTF-8 or GBK"):
+        utf8_arguments([os.fsdecode(b"\xff\xff\xff")])

@@ -63,3 +63,29 @@ def test_rows_for_columns_aliases_and_errors():
 
 def test_sentences_of():
     assert sentences_of([{"sentence1": "a", "sentence2": "b"}, "c"]) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("label", ["nan", "inf", "-inf", "NaN"])
+def test_non_finite_labels_are_skipped_with_file_and_line(tmp_path, caplog, label):
+    f = tmp_path / "p.data"
+    f.write_text(f"今天\t明天\t1\n你好\t您好\t{label}\n北京\t上海\t0\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        rows = read_senteval(f)
+    assert [r["score"] for r in rows] == [1.0, 0.0]
+    assert f"{f}:2" in caplog.text and "not a finite number" in caplog.text
+
+
+@pytest.mark.parametrize("label", [None, float("nan"), "inf", True])
+def test_null_and_non_finite_labels_in_rows_are_errors(label):
+    rows = [{"text_a": "a", "text_b": "b", "label": 1}, {"text_a": "c", "text_b": "d", "label": label}]
+    with pytest.raises(DataError, match="row 2: label"):
+        rows_for_columns(rows, ["sentence1", "sentence2"], "score", source="x.jsonl")
+
+
+def test_many_malformed_lines_log_a_few_and_a_count(tmp_path, caplog):
+    f = tmp_path / "p.data"
+    f.write_text("今天\t明天\t1\n" + "bad\n" * 20_000, encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        read_senteval(f)
+    assert len(caplog.records) <= 6
+    assert "skipped 20000 malformed line(s) (logged: lines 2, 3, 4, 5, 6; the rest counted)" in caplog.text

@@ -36,3 +36,16 @@ def test_evaluator_calls_encode_once_on_unique_sentences():
     ]
     out = STSEvaluator(rows, "toy")(Fake())
     assert calls == [["a", "bb", "ccc"]] and out["pairs"] == 2
+
+
+def test_spearman_over_constant_labels_or_scores_is_undefined_and_says_why():
+    from simsent.evaluation.sts import correlation_metrics, spearman_ci
+
+    m = correlation_metrics(np.array([0.1, 0.5, 0.9]), [1, 1, 1])
+    assert np.isnan(m["spearman"]) and "every label is 1" in m["undefined"]
+    noise = np.array([0.7, 0.7 + 1e-8, 0.7 - 1e-8, 0.7])  # rounding noise of one vector, not a ranking
+    m = correlation_metrics(noise, [0, 1, 2, 3])
+    assert np.isnan(m["spearman"]) and "same similarity score" in m["undefined"]
+    assert all(np.isnan(spearman_ci(noise, [0, 1, 2, 3])))  # no finite interval beside a NaN score
+    md = to_markdown({"A": m})
+    assert "A: spearman undefined: every pair got the same similarity score" in md

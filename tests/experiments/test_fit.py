@@ -220,3 +220,19 @@ def test_fit_bad_input_is_one_line(tiny_bert, fit_files, tmp_path, cli, extra, m
     r = cli("fit", "--model", tiny_bert, "--train-file", train, "--output", str(tmp_path / "o"), *extra)
     assert r.code == 2, r.out
     assert msg in r.err and len(r.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "pairs, msg",
+    [
+        ([("甲", f"乙{i}", 1) for i in range(20)], "every label of the selection part is 1"),
+        ([(f"句{i}", f"句{i}", i % 2) for i in range(20)], "both texts of every pair are the same"),
+    ],
+)
+def test_fit_refuses_dev_pairs_that_cannot_rank(tiny_bert, fit_files, tmp_path, cli, pairs, msg):
+    train, _ = fit_files
+    dev = tmp_path / "dev.data"
+    dev.write_text("".join(f"{a}\t{b}\t{s}\n" for a, b, s in pairs), encoding="utf-8")
+    r = cli("fit", "--model", tiny_bert, "--train-file", train, "--dev-file", dev, "--output", tmp_path / "o")
+    assert r.code == 2 and msg in r.err, r.err
+    assert not (tmp_path / "o" / "fit-runs").exists()

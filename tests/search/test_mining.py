@@ -51,3 +51,13 @@ def test_bad_seeds_and_pool():
         parse_seeds([{"text": "x"}])
     with pytest.raises(DataError, match="pool"):
         mine(FakeModel(), [("s1", "A")], ["s1", " "], threshold=0.5)
+
+
+def test_a_null_seed_label_is_an_error_not_a_class_named_none():
+    import pytest
+
+    from simsent.errors import DataError
+    from simsent.search.mining import parse_seeds
+
+    with pytest.raises(DataError, match="seed row 2: the label is empty"):
+        parse_seeds([{"text": "a", "label": "x"}, {"text": "b", "label": None}])

@@ -183,3 +183,45 @@ def test_texts_are_tokenised_once_and_train_as_per_batch_tokenising(tiny_bert, t
     assert len(calls) == 2 * (len(SENTS) // 8)
     for (n, p), (_, q) in zip(once.named_parameters(), per_batch.named_parameters(), strict=True):
         assert torch.equal(p, q), n
+
+
+def test_one_distinct_sentence_cannot_train(tiny_bert, tmp_path):
+    with pytest.raises(DataError, match="nothing to learn from: the training data holds 1 distinct"):
+        Trainer(SentenceEncoder.from_pretrained(tiny_bert), _args(tmp_path), ["同一句话"] * 10)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failed_run_leaves_no_empty_output_folder(tiny_bert, tmp_path, monkeypatch):
+    trainer = Trainer(SentenceEncoder.from_pretrained(tiny_bert), _args(tmp_path), SENTS)
+    monkeypatch.setattr(trainer, "_loader", lambda **kw: (_ for _ in ()).throw(RuntimeError("boom")))
+    with pytest.raises(RuntimeError, match="boom"):
+        trainer.train()
+    assert not (tmp_path / "out").exists()
+
+
+def test_two_runs_into_one_output_refuse_the_second(tiny_bert, tmp_path):
+    from simsent._io import folder_lock
+
+    trainer = Trainer(SentenceEncoder.from_pretrained(tiny_bert), _args(tmp_path), SENTS)
+    with folder_lock(tmp_path / "out", "train"), pytest.raises(DataError, match="in use by another"):
+        trainer.train()
+
+
+def test_a_full_disk_during_save_keeps_the_old_model_and_no_temp_folder(tiny_bert, tmp_path, monkeypatch):
+    import errno
+
+    import simsent.modeling.dense as dense_module
+
+    model = SentenceEncoder.from_pretrained(tiny_bert)
+    model.save(str(tmp_path / "m"))
+    before = sorted(os.listdir(tmp_path / "m"))
+    model.dense.append(dense_module.DenseLayer(32, 8))
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(dense_module, "save_file", full)
+    with pytest.raises(DataError, match=r"cannot write .*m: no space left on device .* needed\)"):
+        model.save(str(tmp_path / "m"))
+    assert sorted(os.listdir(tmp_path / "m")) == before
+    assert sorted(os.listdir(tmp_path)) == ["m"]

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from simsent._logging import warn_once
 from simsent.errors import ConfigError, DataError, check_number
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,8 @@ def fit_whitening(
             "use more sentences than dimensions, a smaller --dim, or eps > 0"
         )
     if k > rank:
-        logger.warning(
+        warn_once(
+            logger,
             "whitening: dim %d exceeds the corpus rank %d (%d sentences, %d dims); the extra directions are "
             "regularised by eps=%g but carry no signal: use dim <= %d or a larger corpus",
             k, rank, n, d, eps, rank,

@@ -34,26 +34,31 @@ def parse_kv(items: list[str] | None) -> dict:
 
 
 def require_file(path: str, option: str) -> str:
-    """Return ``path`` if it is a file, else a one-line error naming the option."""
-    if os.path.isdir(path):
-        raise DataError(f"{path} is a folder; {option} expects a file")
-    if not os.path.isfile(path):
-        raise DataError(f"file not found: {path} (check {option})")
+    """Return ``path`` if it is a readable file (a pipe: its temporary copy), else a one-line error naming
+    the option."""
+    from simsent._io import check_input_file
+
+    path = check_input_file(path, option)
     if os.path.getsize(path) == 0:
         raise DataError(f"file is empty: {path} (check {option})")
     return path
 
 
 def split_list(spec: str) -> list[str]:
-    """``"a, b,c"`` -> ``["a", "b", "c"]``."""
-    return [s.strip() for s in spec.split(",") if s.strip()]
+    """``"a, b,c"`` -> ``["a", "b", "c"]``; a value given twice counts once.
+
+    Example:
+        >>> split_list("cls, mean,cls")
+        ['cls', 'mean']
+    """
+    return list(dict.fromkeys(s.strip() for s in spec.split(",") if s.strip()))
 
 
 def split_ints(spec: str, option: str) -> list[int]:
-    """``"50,100"`` -> ``[50, 100]``, or a one-line error naming ``option``.
+    """``"50,100"`` -> ``[50, 100]`` (each value once), or a one-line error naming ``option``.
 
     Example:
-        >>> split_ints("50, 100", "--sizes")
+        >>> split_ints("50, 100, 50", "--sizes")
         [50, 100]
     """
     out = []
@@ -64,7 +69,7 @@ def split_ints(spec: str, option: str) -> list[int]:
             raise ConfigError(f"{option} takes comma-separated whole numbers, got {item!r}") from None
     if not out:
         raise ConfigError(f"{option} needs at least one number")
-    return out
+    return list(dict.fromkeys(out))
 
 
 def load_model(path: str, backend: str = "torch"):

@@ -62,19 +62,13 @@ def _configure(
 ) -> None:
     """Train, evaluate and serve sentence embeddings with SimCSE-style contrastive learning."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    # only simsent's own loggers speak at INFO; libraries (faiss's loader, transformers, ...) from WARNING
     logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
     )
-    for noisy in (
-        "accelerate",
-        "transformers",
-        "sentence_transformers",
-        "httpx",
-        "jieba",
-        "urllib3",
-        "filelock",
-    ):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    logging.getLogger("simsent").setLevel(level)
     if threads:
         import torch
 
@@ -117,6 +111,32 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+def utf8_arguments(argv: list[str]) -> list[str]:
+    """Arguments as text: one that is not UTF-8 (typed in a GBK terminal) is read as GB18030, or refused
+    in one line.
+
+    Example:
+        >>> utf8_arguments(["eval", "模型"])
+        ['eval', '模型']
+    """
+    from simsent.errors import ConfigError
+
+    out = []
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:  # undecodable bytes came in as surrogates
+            raw = os.fsencode(arg)
+            try:
+                arg = raw.decode("gb18030")
+            except UnicodeDecodeError:
+                raise ConfigError(
+                    f"argument {raw!r} is not UTF-8 or GBK text; set the terminal to UTF-8 and type it again"
+                ) from None
+        out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI. Every error a user can cause ends in one ``error: ...`` line and exit code 2.
 
@@ -130,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     from simsent.errors import SimsentError
 
     try:
+        argv = utf8_arguments(sys.argv[1:] if argv is None else argv)
         code = app(args=argv, standalone_mode=False)
     except SimsentError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -148,8 +169,11 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo("interrupted", err=True)
         sys.exit(130)
     except OSError as exc:
+        from simsent._io import write_fault_message
+
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
-        typer.echo(f"error: {exc.strerror or _one_line(exc)}{where}", err=True)
+        fault = write_fault_message(exc, exc.filename) if getattr(exc, "filename", None) else None
+        typer.echo(f"error: {fault or (exc.strerror or _one_line(exc)) + where}", err=True)
         sys.exit(2)
     if isinstance(code, int) and code:
         sys.exit(code)

@@ -24,6 +24,24 @@ from typing import Any
 
 from simsent.errors import DataError
 
+
+def finite_label(value: Any) -> float:
+    """``value`` as a finite float; ValueError for text, null, NaN and infinities.
+
+    Example:
+        >>> finite_label("4.5"), finite_label(1)
+        (4.5, 1.0)
+    """
+    if value is None or isinstance(value, bool):
+        raise ValueError(f"label {value!r} is not a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"label {value!r} is not a number") from exc
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"label {value!r} is not a finite number")
+    return number
+
 SENTENCE_COLUMNS = ("sentence", "sentence1", "sentence2", "anchor", "positive", "negative")
 
 #: accepted column names -> canonical name (the only alias table of simsent)
@@ -92,7 +110,7 @@ def rows_for_columns(
     """
     out: list[dict[str, Any]] = []
     want = list(text_columns) + ([label_column] if label_column else [])
-    for row in rows:
+    for number, row in enumerate(rows, 1):
         if isinstance(row, str):
             row = {"sentence": row}
         row = canonical(row, mapping)
@@ -108,9 +126,9 @@ def rows_for_columns(
         shaped = {c: row[c] for c in want}
         if label_column:
             try:
-                shaped[label_column] = float(shaped[label_column])
-            except (TypeError, ValueError) as exc:
-                raise DataError(f"{source}: label {shaped[label_column]!r} is not a number") from exc
+                shaped[label_column] = finite_label(shaped[label_column])
+            except ValueError as exc:
+                raise DataError(f"{source}: row {number}: {exc}; fix or remove the row") from exc
         out.append(shaped)
     if not out:
         raise DataError(f"{source}: no rows")

@@ -23,7 +23,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from simsent._io import open_text
+from simsent._io import check_input_file, open_text, table_dialect
+from simsent.data.columns import finite_label
 from simsent.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -40,27 +41,44 @@ def is_blank(text: str) -> bool:
 
 
 def _check_file(path: str | os.PathLike) -> str:
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        raise DataError(f"{path} is a folder; expected a file")
-    if not os.path.isfile(path):
-        raise DataError(f"file not found: {path}")
-    return path
+    return check_input_file(path)
 
 
-def _report(path: str, skipped: int, kept: int) -> None:
-    if skipped:
-        logger.warning("%s: skipped %d malformed line(s), kept %d", path, skipped, kept)
-    if kept == 0:
-        raise DataError(f"{path}: no usable line (the file is empty or every line is malformed)")
+#: malformed lines logged one by one; the rest are counted
+LINES_SHOWN = 5
 
 
 class LineCounts:
-    """Kept and skipped line counts of one file, filled in by :func:`parse_lines`."""
+    """Kept and skipped lines of one file: the first :data:`LINES_SHOWN` skipped lines are logged with
+    their number and reason, the rest only counted (:meth:`report` gives the total).
 
-    def __init__(self) -> None:
+    Example:
+        >>> counts = LineCounts("x.tsv")
+        >>> counts.skip(3, "expected 3 fields"); counts.kept = 1; counts.report()
+    """
+
+    def __init__(self, path: str = "") -> None:
+        self.path = path
         self.kept = 0
         self.skipped = 0
+        self.first: list[int] = []
+
+    def skip(self, lineno: int, reason: object) -> None:
+        self.skipped += 1
+        if len(self.first) < LINES_SHOWN:
+            self.first.append(lineno)
+            logger.warning("%s:%d: malformed line skipped (%s)", self.path, lineno, reason)
+
+    def report(self, what: str = "no usable line (the file is empty or every line is malformed)") -> None:
+        """Log the totals; a file with nothing kept is a DataError."""
+        if self.skipped:
+            shown = ", ".join(map(str, self.first))
+            more = f" (logged: lines {shown}; the rest counted)" if self.skipped > len(self.first) else ""
+            logger.warning(
+                "%s: skipped %d malformed line(s)%s, kept %d", self.path, self.skipped, more, self.kept
+            )
+        if self.kept == 0:
+            raise DataError(f"{self.path}: {what}")
 
 
 def parse_lines(
@@ -73,14 +91,14 @@ def parse_lines(
         >>> list(parse_lines("x.jsonl", ['{"a": 1}', "oops"], json_object, counts)), counts.skipped
         ([{'a': 1}], 1)
     """
+    counts.path = counts.path or path
     for lineno, line in enumerate(lines, 1):
         if is_blank(line):
             continue
         try:
             record = parse(line)
         except ValueError as exc:
-            counts.skipped += 1
-            logger.warning("%s:%d: malformed line skipped (%s)", path, lineno, exc)
+            counts.skip(lineno, exc)
             continue
         counts.kept += 1
         yield record
@@ -99,7 +117,7 @@ def senteval_row(line: str) -> dict[str, Any]:
     parts = line.rstrip("\r\n").split("\t")
     if len(parts) != 3:
         raise ValueError(f"expected 3 tab-separated fields, found {len(parts)}")
-    score = float(parts[2])
+    score = finite_label(parts[2])
     if not parts[0].strip() or not parts[1].strip():
         raise ValueError("empty sentence")
     return {"sentence1": parts[0], "sentence2": parts[1], "score": score}
@@ -107,10 +125,10 @@ def senteval_row(line: str) -> dict[str, Any]:
 
 def _read_lines(path: str | os.PathLike, parse: Callable[[str], Any]) -> list[Any]:
     path = _check_file(path)
-    counts = LineCounts()
+    counts = LineCounts(path)
     with open_text(path) as f:
         rows = list(parse_lines(path, f, parse, counts))
-    _report(path, counts.skipped, counts.kept)
+    counts.report()
     return rows
 
 
@@ -127,34 +145,34 @@ def read_sentences(path: str | os.PathLike) -> list[str]:
     out = [s for s in lines if not is_blank(s)]
     if len(out) < len(lines):
         logger.info("%s: ignored %d blank line(s)", path, len(lines) - len(out))
-    _report(path, 0, len(out))
+    counts = LineCounts(path)
+    counts.kept = len(out)
+    counts.report()
     return out
 
 
 def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Read a CSV (comma) or TSV (tab) file with a header row."""
+    """Read a CSV (comma, quoted fields) or TSV (tab, no quoting) file with a header row."""
     path = _check_file(path)
-    delimiter = "\t" if path.endswith((".tsv", ".tab")) else ","
-    rows, skipped = [], 0
+    rows, counts = [], LineCounts(path)
     with open_text(path, newline="") as f:
-        reader = csv.DictReader(f, delimiter=delimiter)
+        reader = csv.DictReader(f, **table_dialect(path))
         if not reader.fieldnames:
             raise DataError(f"{path}: empty file or missing header row")
         for row in reader:
             if None in row or any(v is None for v in row.values()):
-                skipped += 1
-                logger.warning("%s:%d: wrong number of fields, line skipped", path, reader.line_num)
+                counts.skip(reader.line_num, "wrong number of fields")
                 continue
             rows.append(dict(row))
-    _report(path, skipped, len(rows))
+    counts.kept = len(rows)
+    counts.report()
     return rows
 
 
 def _headerless_pairs(path: str) -> bool:
     """True when a table file's first line is already a ``text_a, text_b, number`` pair (no header)."""
-    delimiter = "\t" if path.endswith((".tsv", ".tab")) else ","
     with open_text(path, newline="") as f:
-        first = next(csv.reader(f, delimiter=delimiter), [])
+        first = next(csv.reader(f, **table_dialect(path)), [])
     if len(first) != 3:
         return False
     try:

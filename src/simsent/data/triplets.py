@@ -26,7 +26,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from simsent._io import open_text
+from simsent._io import check_input_file, open_text, table_dialect
 from simsent.data.columns import ALIASES, canonical, canonical_name
 from simsent.data.readers import read_jsonl
 from simsent.errors import DataError
@@ -119,14 +119,11 @@ def expand_triplets(
 
 def read_triplets(path: str | os.PathLike, seed: int = 42) -> list[dict[str, Any]]:
     """Read a triplet file: JSONL (query/pos/neg lists or flat), CSV/TSV with or without a header."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise DataError(f"file not found: {path}")
+    path = check_input_file(path)
     if path.endswith((".jsonl", ".json")):
         return expand_triplets(read_jsonl(path), seed, source=path)
-    delimiter = "," if path.endswith(".csv") else "\t"
     with open_text(path, newline="") as f:
-        lines = [r for r in csv.reader(f, delimiter=delimiter) if any(c.strip() for c in r)]
+        lines = [r for r in csv.reader(f, **table_dialect(path)) if any(c.strip() for c in r)]
     if not lines:
         raise DataError(f"{path}: empty file")
     header = [canonical_name(c, triplet_format="sent0" in lines[0]) for c in lines[0]]

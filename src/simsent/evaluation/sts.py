@@ -40,12 +40,32 @@ def correlation_metrics(scores: np.ndarray, gold: Sequence[float]) -> dict[str, 
     """
     scores = np.asarray(scores, dtype=np.float64)
     gold = np.asarray(gold, dtype=np.float64)
-    if np.std(gold) == 0 or np.std(scores) == 0:
-        spear = pear = float("nan")
-    else:
-        spear = float(spearmanr(scores, gold).statistic) * 100
-        pear = float(pearsonr(scores, gold).statistic) * 100
+    why = undefined_reason(scores, gold)
+    if why:
+        return {"spearman": float("nan"), "pearson": float("nan"), "pairs": int(len(gold)), "undefined": why}
+    spear = float(spearmanr(scores, gold).statistic) * 100
+    pear = float(pearsonr(scores, gold).statistic) * 100
     return {"spearman": spear, "pearson": pear, "pairs": int(len(gold))}
+
+
+#: similarity scores closer than this are one value (float32 rounding of equal vectors)
+SCORE_TIES = 1e-6
+
+
+def undefined_reason(scores: np.ndarray, gold: np.ndarray) -> str | None:
+    """Why a correlation of ``scores`` with ``gold`` is undefined (``None``: it is defined).
+
+    Example:
+        >>> undefined_reason(np.array([0.3, 0.3 + 1e-8]), np.array([0.0, 1.0]))
+        'every pair got the same similarity score (the model gives these texts one vector)'
+    """
+    if len(gold) < 2:
+        return "fewer than 2 pairs"
+    if np.ptp(gold) == 0:
+        return f"every label is {gold[0]:g}, so nothing can be ranked"
+    if not np.all(np.isfinite(scores)) or np.ptp(scores) <= SCORE_TIES:
+        return "every pair got the same similarity score (the model gives these texts one vector)"
+    return None
 
 
 def spearman_ci(
@@ -62,6 +82,8 @@ def spearman_ci(
 
     scores = np.asarray(scores, dtype=np.float64)
     gold = np.asarray(gold, dtype=np.float64)
+    if undefined_reason(scores, gold):  # no interval around an undefined score
+        return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(gold), size=(n_boot, len(gold)))
     rs, rg = rankdata(scores[idx], axis=1), rankdata(gold[idx], axis=1)
@@ -162,6 +184,9 @@ class STSEvaluator:
     def __call__(self, model: Any) -> dict[str, float]:
         v1, v2 = pair_vectors(model, self.rows, self.batch_size)
         metrics = sts_metrics(v1, v2, [r["score"] for r in self.rows], self.positive_threshold)
+        if "undefined" in metrics:
+            logger.warning("%s: spearman undefined: %s", self.name, metrics["undefined"])
+            return metrics
         logger.info(
             "%s: spearman %.2f pearson %.2f (%d pairs)",
             self.name,
@@ -208,4 +233,8 @@ def to_markdown(per_task: dict[str, dict[str, float]], title: str = "STS evaluat
     summary = summarize(per_task)
     lines.append(f"| mean | | {fmt(summary['mean_spearman'])} | | | |")
     lines.append(f"| weighted mean | | {fmt(summary['weighted_spearman'])} | | | |")
+    notes = [f"- {task}: spearman undefined: {m['undefined']}" for task, m in per_task.items()
+             if "undefined" in m]
+    if notes:
+        lines += ["", "`-`: undefined, left out of the means.", *notes]
     return "\n".join(lines) + "\n"

@@ -41,7 +41,15 @@ def _fit_poolings(cfg: Any) -> list[str]:
     return poolings
 
 
-def run_fit(
+def run_fit(cfg: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """:func:`fit_in_folder` with ``cfg.output`` locked: a second fit into it is refused at once."""
+    from simsent._io import folder_lock
+
+    with folder_lock(cfg.output, "fit"):
+        return fit_in_folder(cfg, *args, **kwargs)
+
+
+def fit_in_folder(
     cfg: Any,
     texts: Sequence[str],
     pairs: Sequence[dict[str, Any]],

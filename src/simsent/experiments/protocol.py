@@ -180,4 +180,30 @@ def fit_splits(
         raise ConfigError(
             f"fit needs at least 4 labelled dev pairs (to choose on some, report on others), got {len(order)}"
         )
-    return FitSplits(train, rest[:n_sel], rest[n_sel:])
+    splits = FitSplits(train, rest[:n_sel], rest[n_sel:])
+    check_rankable(splits.selection, "selection")
+    check_rankable(splits.report, "report")
+    return splits
+
+
+def check_rankable(pairs: list[dict[str, Any]], part: str) -> None:
+    """Refuse dev pairs on which no candidate can be ranked: one label value, or every pair two equal
+    texts (every model scores them 1.0).
+
+    Example:
+        >>> check_rankable([{"sentence1": "a", "sentence2": "b", "score": 1}] * 2, "report")
+        Traceback (most recent call last):
+        ...
+        simsent.errors.ConfigError: the dev pairs cannot rank candidates: every label of the report part ...
+    """
+    labels = {float(r["score"]) for r in pairs}
+    if len(labels) < 2:
+        raise ConfigError(
+            f"the dev pairs cannot rank candidates: every label of the {part} part is "
+            f"{next(iter(labels)):g}; give pairs with different labels (--dev-file)"
+        )
+    if all(r["sentence1"].strip() == r["sentence2"].strip() for r in pairs):
+        raise ConfigError(
+            f"the dev pairs cannot rank candidates: in the {part} part both texts of every pair are the "
+            "same; give pairs of different texts (--dev-file)"
+        )

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from simsent._io import read_json
 from simsent.errors import ConfigError, ModelLoadError, SimsentError
-from simsent.modeling.dense import DenseLayer
+from simsent.modeling.dense import heads_output_dim, load_head
 from simsent.modeling.encoders import EncoderModule, encoder_class
 from simsent.modeling.inputs import (
     GPU_PASS_COST_CHARS,
@@ -33,8 +33,9 @@ from simsent.modeling.inputs import (
     cosine_similarity,
     length_batches,
 )
-from simsent.modeling.pooling import Pooling, check_pooling
-from simsent.modeling.st_format import SIMSENT_CONFIG, read_st_modules, write_sentence_transformers_folder
+from simsent.modeling.pooling import Pooling, check_pooling, pooling_parts
+from simsent.modeling.prompts import resolve_prompt, with_prompt
+from simsent.modeling.st_format import SIMSENT_CONFIG, write_sentence_transformers_folder
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +139,33 @@ def _onnx_only(path: str) -> bool:
     return not any(os.path.isfile(os.path.join(root, w)) for root, _, _ in os.walk(path) for w in weights)
 
 
+def _st_pooling(st: Any, encoder: EncoderModule, path: str) -> Pooling:
+    """The pooling a sentence-transformers folder asks for (mean when it names none)."""
+    weights = st.layer_weights
+    if weights is not None and not getattr(encoder.model.config, "output_hidden_states", False):
+        logger.warning(
+            "%s: its WeightedLayerPooling has no effect (config.json does not ask for hidden states), "
+            "in sentence-transformers as here", path,
+        )
+        weights = None
+    return Pooling(st.pooling or "mean", layer_weights=weights, layer_start=st.layer_start)
+
+
+def check_encoder_pooling(encoder: EncoderModule, mode: str) -> None:
+    """Refuse a pooling the encoder cannot give (``pooler`` without a pooler) or that makes no sense for
+    it (``cls`` on a TextCNN: every text sharing its first characters would get one vector)."""
+    parts = pooling_parts(mode)
+    if "pooler" in parts and not encoder.has_pooler():
+        raise ConfigError(
+            "pooling 'pooler' needs a model with a trained dense+tanh pooler (e.g. BERT); use cls or mean"
+        )
+    allowed = getattr(encoder, "poolings", None)
+    if allowed is not None and any(p not in allowed for p in parts):
+        raise ConfigError(
+            f"pooling {mode!r} makes no sense for a {encoder.kind} encoder; use one of {', '.join(allowed)}"
+        )
+
+
 def _corrupt_model_message(path: str, exc: BaseException) -> str:
     first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
     return (
@@ -151,26 +179,26 @@ class SentenceEncoder(nn.Module):
 
     Args:
         encoder: token-level encoder (:class:`~simsent.modeling.encoders.base.EncoderModule`).
-        pooling: one of :data:`simsent.modeling.pooling.POOLING_MODES`.
-        dense: layers applied after pooling (whitening, heads, projections), in order.
+        pooling: one of :data:`simsent.modeling.pooling.POOLING_MODES` (or a :class:`Pooling`).
+        dense: modules applied after pooling (whitening, heads, projections, LayerNorm), in order.
         normalize: L2-normalise the output (saved as a ``Normalize`` module).
     """
 
     def __init__(
         self,
         encoder: EncoderModule,
-        pooling: str = "mean",
-        dense: Sequence[DenseLayer] | None = None,
+        pooling: str | Pooling = "mean",
+        dense: Sequence[nn.Module] | None = None,
         normalize: bool = False,
     ) -> None:
         super().__init__()
         self.encoder = encoder
-        self.pooling = Pooling(pooling)
-        if self.pooling.mode == "pooler" and not encoder.has_pooler():
-            raise ConfigError(
-                "pooling 'pooler' needs a model with a dense+tanh pooler (e.g. BERT); use cls or mean"
-            )
+        self.pooling = pooling if isinstance(pooling, Pooling) else Pooling(pooling)
+        check_encoder_pooling(encoder, self.pooling.mode)
         self.dense = nn.ModuleList(dense or [])
+        #: named prompts put before the texts by :meth:`encode` (sentence-transformers' prompts)
+        self.prompts: dict[str, str] = {}
+        self.default_prompt_name: str | None = None
         self.normalize = bool(normalize)
         if hasattr(encoder, "output_hidden_states"):
             encoder.output_hidden_states = self.pooling.needs_hidden_states
@@ -234,21 +262,27 @@ class SentenceEncoder(nn.Module):
     ) -> SentenceEncoder:
         if pooling is not None:
             check_pooling(pooling)
-        cfg_file = os.path.join(name_or_path, SIMSENT_CONFIG)
-        if os.path.isfile(cfg_file):
+        if os.path.isfile(os.path.join(name_or_path, SIMSENT_CONFIG)):
             return cls._load_simsent(name_or_path, pooling, max_len, dropout, jieba)
         from simsent.modeling.encoders.transformer import TransformerEncoder
+        from simsent.modeling.st_reader import read_st_folder
 
-        st_pooling, st_dense, st_normalize = (
-            read_st_modules(name_or_path) if os.path.isdir(name_or_path) else (None, [], False)
-        )
-        if max_len is None and os.path.isfile(os.path.join(name_or_path, "sentence_bert_config.json")):
-            with open(os.path.join(name_or_path, "sentence_bert_config.json"), encoding="utf-8") as f:
-                max_len = json.load(f).get("max_seq_length")
-        enc = TransformerEncoder.from_pretrained(
-            name_or_path, max_len=max_len or 64, dropout=dropout, jieba=bool(jieba)
-        )
-        model = cls(enc, pooling=pooling or st_pooling or "mean", dense=st_dense, normalize=st_normalize)
+        st = read_st_folder(name_or_path) if os.path.isdir(name_or_path) else None
+        if st is None:
+            enc = TransformerEncoder.from_pretrained(
+                name_or_path, max_len=max_len or 64, dropout=dropout, jieba=bool(jieba)
+            )
+            model = cls(enc, pooling=pooling or "mean")
+        else:
+            enc = TransformerEncoder.from_pretrained(
+                st.transformer_path, max_len=max_len or st.max_len or 64, dropout=dropout, jieba=bool(jieba),
+                lowercase=st.lowercase,
+            )
+            if max_len is None and st.max_len is None:  # sentence-transformers 6 keeps it in the tokenizer
+                enc.set_max_len(getattr(enc.tokenizer, "model_max_length", 64))
+            model = cls(enc, pooling=pooling or _st_pooling(st, enc, name_or_path), dense=st.heads,
+                        normalize=st.normalize)
+            model.prompts, model.default_prompt_name = st.prompts, st.default_prompt_name
         model.extra_config["base_model"] = name_or_path
         return model
 
@@ -259,19 +293,21 @@ class SentenceEncoder(nn.Module):
         cfg = read_json(os.path.join(path, SIMSENT_CONFIG), what="model config")
         if not isinstance(cfg, dict):
             raise ModelLoadError(f"{path}/{SIMSENT_CONFIG} is not a JSON object; re-save the model")
-        enc_dir = os.path.join(path, cfg.get("encoder_path", ""))
+        from simsent.modeling.st_reader import inside_folder
+
+        enc_dir = inside_folder(path, cfg.get("encoder_path", ""), SIMSENT_CONFIG)
         overrides = {"max_len": max_len, "dropout": dropout, "jieba": jieba}
         try:
             encoder = encoder_class(cfg.get("encoder", "transformer")).load(enc_dir, **overrides)
         except (OSError, KeyError, json.JSONDecodeError) as exc:
             raise ModelLoadError(f"cannot load the encoder saved in {path!r}: {exc}") from exc
-        dense = [DenseLayer.load(os.path.join(path, d)) for d in cfg.get("dense_paths", [])]
-        model = cls(
-            encoder,
-            pooling=pooling or cfg.get("pooling", "mean"),
-            dense=dense,
-            normalize=cfg.get("normalize", False),
-        )
+        dense = [load_head(inside_folder(path, d, SIMSENT_CONFIG)) for d in cfg.get("dense_paths", [])]
+        weights = cfg.get("layer_weights") if pooling is None else None
+        pool = Pooling(pooling or cfg.get("pooling", "mean"), layer_weights=weights,
+                       layer_start=cfg.get("layer_start", 0))
+        model = cls(encoder, pooling=pool, dense=dense, normalize=cfg.get("normalize", False))
+        model.prompts = dict(cfg.get("prompts") or {})
+        model.default_prompt_name = cfg.get("default_prompt_name")
         model.extra_config = {k: v for k, v in cfg.items() if k not in _CORE_KEYS}
         return model
 
@@ -281,9 +317,7 @@ class SentenceEncoder(nn.Module):
         return next(self.parameters()).device
 
     def get_sentence_embedding_dimension(self) -> int:
-        if len(self.dense):
-            return self.dense[-1].linear.out_features
-        return self.encoder.get_embedding_dimension()
+        return heads_output_dim(self.dense, self.pooling.width(self.encoder.get_embedding_dimension()))
 
     def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
         return self.encoder.tokenize(list(texts))
@@ -344,14 +378,20 @@ class SentenceEncoder(nn.Module):
         normalize_embeddings: bool = False,
         device: str | None = None,
         normalize: bool | None = None,
+        prompt_name: str | None = None,
+        prompt: str | None = None,
     ) -> np.ndarray | torch.Tensor:
         """Embed sentences; keyword names match ``SentenceTransformer.encode``.
 
         ``normalize`` is an alias of ``normalize_embeddings``. A single string gives a 1-D vector.
+        ``prompt_name`` / ``prompt`` put a prompt before every text (:mod:`simsent.modeling.prompts`);
+        without them the model's default prompt, if it has one.
         """
         if normalize is not None:
             normalize_embeddings = normalize
         texts, single = check_texts(sentences)
+        prompt = resolve_prompt(self.prompts, self.default_prompt_name, prompt_name, prompt)
+        texts = with_prompt(texts, prompt)
         if device is not None:
             self.to(device)
         was_training = self.training
@@ -397,15 +437,22 @@ class SentenceEncoder(nn.Module):
 
     def config_dict(self) -> dict[str, Any]:
         """The simsent config saved next to the weights."""
-        return {
+        config: dict[str, Any] = {
             "encoder": self.encoder.kind,
             "pooling": self.pooling.mode,
             "normalize": self.normalize,
+            "prompts": self.prompts,
+            "default_prompt_name": self.default_prompt_name,
             **self.extra_config,
         }
+        if self.pooling.layer_weights is not None:
+            config["layer_weights"] = self.pooling.layer_weights.tolist()
+            config["layer_start"] = self.pooling.layer_start
+        return config
 
 
-_CORE_KEYS = {"encoder", "encoder_path", "pooling", "normalize", "dense_paths"}
+_CORE_KEYS = {"encoder", "encoder_path", "pooling", "normalize", "dense_paths", "prompts",
+              "default_prompt_name", "layer_weights", "layer_start"}
 
 
 def model_fingerprint(model: Any, sample: int = 4096) -> str:

@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from simsent._io import open_text
+from simsent._io import check_input_file, open_text, table_dialect
 from simsent.data.columns import ID_FIELDS, TEXT_FIELDS
 from simsent.data.readers import LineCounts, json_object, parse_lines
 from simsent.errors import DataError
@@ -50,13 +50,11 @@ def _record(obj: dict[str, Any]) -> dict[str, Any]:
 
 def iter_corpus(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
     """Yield ``{"id", "text", "payload"}`` records of a corpus file, one at a time."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise DataError(f"corpus file not found: {path}")
-    kept = skipped = 0
+    path = check_input_file(path)
+    counts = LineCounts(path)
     with open_text(path, newline="" if path.endswith((".csv", ".tsv")) else None) as f:
         if path.endswith((".csv", ".tsv")):
-            reader = csv.DictReader(f, delimiter="\t" if path.endswith(".tsv") else ",")
+            reader = csv.DictReader(f, **table_dialect(path))
             if not reader.fieldnames or not any(k in reader.fieldnames for k in TEXT_FIELDS):
                 raise DataError(f"{path}: the header needs a 'text' column (found: {reader.fieldnames})")
             for row in reader:
@@ -65,25 +63,19 @@ def iter_corpus(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
                         raise ValueError("wrong number of fields")
                     rec = _record(dict(row))
                 except ValueError as exc:
-                    skipped += 1
-                    logger.warning("%s:%d: line skipped (%s)", path, reader.line_num, exc)
+                    counts.skip(reader.line_num, exc)
                     continue
-                kept += 1
+                counts.kept += 1
                 yield rec
         elif path.endswith((".jsonl", ".json")):
-            counts = LineCounts()
             yield from parse_lines(path, f, lambda line: _record(json_object(line)), counts)
-            kept, skipped = counts.kept, counts.skipped
         else:
             for line in f:
                 text = line.strip()
                 if text:
-                    kept += 1
+                    counts.kept += 1
                     yield {"id": None, "text": text, "payload": {}}
-    if skipped:
-        logger.warning("%s: skipped %d malformed line(s), kept %d", path, skipped, kept)
-    if kept == 0:
-        raise DataError(f"{path}: no usable line (empty file, or every line lacks a text)")
+    counts.report("no usable line (empty file, or every line lacks a text)")
 
 
 def count_lines(path: str | os.PathLike) -> int:

@@ -34,14 +34,13 @@ import logging
 import math
 import os
 import shutil
-import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from simsent._io import replace_dir
+from simsent._io import replace_dir, temp_dir, write_guard
 from simsent.errors import ConfigError, DataError
 from simsent.search.backends import (
     BACKENDS,
@@ -434,25 +433,31 @@ class VectorIndex:
         os.makedirs(parent, exist_ok=True)
         if self.backend == "ivfpq":
             self._train_pending()
-        tmp = tempfile.mkdtemp(prefix=".tmp-index-", dir=parent)
+        tmp = temp_dir(parent, "index")
+        needed = len(self) * (self.dim * 4 + 64)
         try:
-            if self.engine == "numpy":
-                mat = np.concatenate(self._chunks) if self._chunks else np.zeros((0, self.dim), np.float32)
-                np.save(os.path.join(tmp, NUMPY_FILE), mat)
-            elif self._index is not None:
-                import_faiss().write_index(self._index, os.path.join(tmp, FAISS_FILE))
-            with open(os.path.join(tmp, RECORDS), "w", encoding="utf-8") as f:
-                for rid, text, payload in zip(self.ids, self.texts, self.payloads, strict=True):
-                    f.write(
-                        json.dumps({"id": rid, "text": text, "payload": payload}, ensure_ascii=False) + "\n"
-                    )
-            with open(os.path.join(tmp, INDEX_JSON), "w", encoding="utf-8") as f:
-                json.dump(self.config(), f, indent=2, ensure_ascii=False)
-            replace_dir(tmp, path)
+            with write_guard(path, needed):
+                self._write_files(tmp)
+                replace_dir(tmp, path)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         logger.info("saved index of %d rows to %s", len(self), path)
+
+    def _write_files(self, tmp: str) -> None:
+        """The index's files (vectors, records, config) into the folder ``tmp``."""
+        if self.engine == "numpy":
+            mat = np.concatenate(self._chunks) if self._chunks else np.zeros((0, self.dim), np.float32)
+            np.save(os.path.join(tmp, NUMPY_FILE), mat)
+        elif self._index is not None:
+            import_faiss().write_index(self._index, os.path.join(tmp, FAISS_FILE))
+        with open(os.path.join(tmp, RECORDS), "w", encoding="utf-8") as f:
+            for rid, text, payload in zip(self.ids, self.texts, self.payloads, strict=True):
+                f.write(
+                    json.dumps({"id": rid, "text": text, "payload": payload}, ensure_ascii=False) + "\n"
+                )
+        with open(os.path.join(tmp, INDEX_JSON), "w", encoding="utf-8") as f:
+            json.dump(self.config(), f, indent=2, ensure_ascii=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike, model: Any = None) -> VectorIndex:
@@ -511,8 +516,7 @@ class VectorIndex:
         return index
 
 
-@contextlib.contextmanager
-def index_lock(path: str | os.PathLike, timeout: float = 600.0) -> Iterator[None]:
+def index_lock(path: str | os.PathLike, timeout: float = 600.0) -> contextlib.AbstractContextManager:
     """Hold the advisory lock of an index folder (``<path>.lock``) around a load-add-save, so that
     concurrent writers wait for each other instead of losing rows.
 
@@ -521,27 +525,9 @@ def index_lock(path: str | os.PathLike, timeout: float = 600.0) -> Iterator[None
         ...     index = VectorIndex.load("runs/faq-index"); index.add_texts(model, "more.txt")
         ...     index.save("runs/faq-index")
     """
-    from filelock import FileLock, Timeout
+    from simsent._io import folder_lock
 
-    path = os.path.abspath(os.fspath(path))
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        open(path + ".lock", "a").close()  # filelock would retry an unwritable place until the timeout
-    except OSError as exc:
-        raise DataError(f"cannot write the index lock {path}.lock: {exc.strerror or exc}") from exc
-    lock = FileLock(path + ".lock")
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        logger.info("another process is writing %s; waiting for it", path)
-        try:
-            lock.acquire(timeout=timeout)
-        except Timeout as exc:
-            raise DataError(f"{path} stayed locked by another writer for {timeout:.0f} s; try again") from exc
-    try:
-        yield
-    finally:
-        lock.release()
+    return folder_lock(path, "index", wait=timeout)
 
 
 _PARAM_NAMES = (

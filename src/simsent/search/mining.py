@@ -33,7 +33,10 @@ def parse_seeds(rows: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
         lk = next((k for k in LABEL_FIELDS if k in row), None)
         if tk is None or lk is None or not str(row[tk]).strip():
             raise DataError(f"seed row {i} needs a 'text' and a 'label' field; got {sorted(row)}")
-        out.append((str(row[tk]).strip(), str(row[lk])))
+        label = row[lk]
+        if label is None or (isinstance(label, float) and label != label) or not str(label).strip():
+            raise DataError(f"seed row {i}: the label is empty (null); give every seed a class")
+        out.append((str(row[tk]).strip(), str(label)))
     if not out:
         raise DataError("no seed rows")
     return out

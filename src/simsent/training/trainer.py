@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -80,6 +81,12 @@ class Trainer:
         self.rows = sample_rows(rows, args.max_train_samples, args.seed, args.dedup)
         if not self.rows:
             raise DataError("no training rows")
+        distinct = {json.dumps(row, sort_keys=True, ensure_ascii=False, default=str) for row in self.rows}
+        if len(distinct) < 2:
+            raise DataError(
+                f"nothing to learn from: the training data holds {len(distinct)} distinct row(s), and "
+                "contrastive and pair objectives learn by comparing at least 2; give more training text"
+            )
         self.evaluator = evaluator
         self.primary = getattr(evaluator, "primary_metric", "spearman")
         self.greater_is_better = bool(getattr(evaluator, "greater_is_better", True))
@@ -253,8 +260,24 @@ class Trainer:
 
     # ------------------------------------------------------------------ loop
     def train(self) -> dict[str, Any]:
-        """Train; returns ``{"global_step", "best_score", "history", "train_seconds"}``."""
+        """Train; returns ``{"global_step", "best_score", "history", "train_seconds"}``.
 
+        The output folder is locked for the run (a second run into it is refused) and, when the run
+        fails before writing anything there, not left behind empty.
+        """
+        from simsent._io import folder_lock
+
+        out = self.args.output_dir
+        created = not os.path.exists(out)
+        with folder_lock(out, "training"):
+            try:
+                return self._train()
+            except BaseException:
+                if created and os.path.isdir(out) and not os.listdir(out):
+                    os.rmdir(out)
+                raise
+
+    def _train(self) -> dict[str, Any]:
         args = self.args
         os.makedirs(args.output_dir, exist_ok=True)
         accelerator = self._accelerator()

@@ -140,3 +140,10 @@ def test_sentence_transformers_loads_textcnn(tmp_path):
     # simsent still loads it through simsent_config.json
     np.testing.assert_allclose(SentenceEncoder.load(str(tmp_path / "m")).encode(texts), model.encode(texts),
                                atol=1e-6)
+
+
+@pytest.mark.parametrize("pooling", ["cls", "pooler", "first_last_avg", "lasttoken", "cls+max"])
+def test_poolings_that_make_no_sense_for_a_textcnn_are_refused(pooling):
+    encoder = small_model().encoder
+    with pytest.raises(ConfigError, match="makes no sense for a textcnn|needs a model with a trained"):
+        SentenceEncoder(encoder, pooling=pooling)

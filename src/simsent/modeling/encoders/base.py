@@ -35,6 +35,8 @@ class EncoderModule(nn.Module, ABC):
 
     #: short name stored in the saved config, e.g. "transformer" or "textcnn"
     kind: str = "base"
+    #: the poolings that make sense for this encoder (``None``: every one)
+    poolings: tuple[str, ...] | None = None
 
     @abstractmethod
     def tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:

@@ -104,6 +104,8 @@ class TextCNNEncoder(EncoderModule):
     """
 
     kind = "textcnn"
+    #: poolings that make sense over convolution features (no first / last token, no pooler)
+    poolings = ("max", "mean", "last_avg", "mean_sqrt_len")
     #: sentence-transformers module written to modules.json (load with trust_remote_code=True)
     st_module_class = "simsent.modeling.encoders.textcnn_st.TextCNNModule"
 

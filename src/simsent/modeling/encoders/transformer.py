@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -64,6 +65,102 @@ def _load_error(name: str, exc: Exception) -> ModelLoadError:
     )
 
 
+#: files of which a tokenizer folder holds at least one
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "sentencepiece.bpe.model", "spiece.model",
+                   "tokenizer.model", "vocab.model")
+
+
+def check_tokenizer_files(path: str) -> None:
+    """Refuse a folder without tokenizer files (transformers would build an empty tokenizer that maps
+    every character to [UNK])."""
+    if not any(os.path.isfile(os.path.join(path, name)) for name in TOKENIZER_FILES):
+        raise ModelLoadError(
+            f"no tokenizer in {path} (none of {', '.join(TOKENIZER_FILES[:3])}, ...): copy the tokenizer "
+            "files of the model next to its weights"
+        )
+
+
+def check_architecture(config: Any, path: str) -> None:
+    """Refuse a ``config.json`` whose ``architectures`` belong to another model family than its
+    ``model_type`` (e.g. BERT weights under a RoBERTa config: same tensor names, wrong positions)."""
+    from transformers.models.auto import modeling_auto
+
+    model_type = getattr(config, "model_type", None)
+    families: dict[str, set[str]] = {}
+    for name in dir(modeling_auto):
+        if name.endswith("_MAPPING_NAMES") and isinstance(getattr(modeling_auto, name), dict):
+            for family, classes in getattr(modeling_auto, name).items():
+                for cls_name in classes if isinstance(classes, (list, tuple)) else [classes]:
+                    families.setdefault(cls_name, set()).add(family)
+    for arch in getattr(config, "architectures", None) or []:
+        known = families.get(arch)
+        if known and model_type not in known:
+            raise ModelLoadError(
+                f"{path}/config.json says model_type {model_type!r} but its architecture {arch} is of "
+                f"{'/'.join(sorted(known))}: the config belongs to another model; re-download or re-save it"
+            )
+
+
+@contextlib.contextmanager
+def quiet_transformers():
+    """transformers' own warnings off for the duration (simsent reports what matters in one line)."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+
+
+def check_loading_info(model: Any, info: dict[str, Any], path: str) -> None:
+    """Refuse a checkpoint that does not hold exactly the model's weights (a ``config.json`` of another
+    layer count or family); heads of the checkpoint (``cls.``, ``lm_head.``) are fine, and a missing
+    pooler drops the pooler instead of leaving it random."""
+    own_children = {name for name, _ in model.named_children()}
+    missing = sorted(info.get("missing_keys") or [])
+    if missing and all(k.startswith("pooler.") for k in missing) and hasattr(model, "pooler"):
+        logger.info("%s has no pooler weights: pooling 'pooler' is not offered", path)
+        model.pooler = None
+        missing = []
+    unexpected = sorted(k for k in info.get("unexpected_keys") or [] if k.split(".", 1)[0] in own_children)
+    mismatched = sorted(str(k[0] if isinstance(k, tuple) else k) for k in info.get("mismatched_keys") or [])
+    problems = [
+        f"{label} {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+        for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", mismatched))
+        if keys
+    ]
+    if problems:
+        raise ModelLoadError(
+            f"the weights in {path} do not match its config.json ({'; '.join(problems)}): the config is of "
+            "another size or model family, or the weights are incomplete; re-download or re-save the model"
+        )
+
+
+def check_tokenizer_fits(model: Any, tokenizer: Any, path: str) -> None:
+    """Refuse a tokenizer with ids beyond the model's embedding table (they would index past it)."""
+    rows = model.get_input_embeddings().num_embeddings
+    if len(tokenizer) > rows:
+        raise ModelLoadError(
+            f"the tokenizer in {path} has {len(tokenizer)} tokens but the model's embedding table only "
+            f"{rows} rows: tokenizer and weights are of different models; re-download or re-save the model"
+        )
+
+
+def add_lowercase(tokenizer: Any) -> None:
+    """Lower-case texts inside a fast tokenizer (kept when the tokenizer is saved)."""
+    from tokenizers import normalizers
+
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        raise ModelLoadError("do_lower_case needs a fast tokenizer (tokenizer.json)")
+    current = backend.normalizer
+    parts = list(current) if isinstance(current, normalizers.Sequence) else [current] if current else []
+    if not any(isinstance(n, normalizers.Lowercase) for n in parts):
+        backend.normalizer = normalizers.Sequence([normalizers.Lowercase(), *parts])
+
+
 class TransformerEncoder(EncoderModule):
     """Wrap a Hugging Face model and its tokenizer.
 
@@ -81,15 +178,20 @@ class TransformerEncoder(EncoderModule):
         super().__init__()
         self.model = model
         self.tokenizer = tokenizer
-        limit = position_limit(getattr(model, "config", None))
-        if limit is not None and int(max_len) > limit:
-            logger.warning("max_len %d exceeds the model's %d positions; using %d", max_len, limit, limit)
-            max_len = limit
-        self.max_len = int(max_len)
+        self.set_max_len(max_len)
         self.jieba = bool(jieba)
         self.output_hidden_states = False
         #: pad each batch to a multiple of this many tokens (set to 8 on a GPU; None on CPU)
         self.pad_to_multiple_of: int | None = None
+
+    def set_max_len(self, max_len: int) -> None:
+        """Truncate inputs to ``max_len`` tokens, lowered (with a warning) to the model's position table."""
+        limit = position_limit(getattr(self.model, "config", None))
+        if limit is not None and int(max_len) > limit:
+            if int(max_len) < 100_000:  # tokenizers without a limit say 1e30
+                logger.warning("max_len %d exceeds the model's %d positions; using %d", max_len, limit, limit)
+            max_len = limit
+        self.max_len = int(max_len)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -99,9 +201,16 @@ class TransformerEncoder(EncoderModule):
         max_len: int = 64,
         dropout: float | None = None,
         jieba: bool = False,
+        lowercase: bool = False,
         **model_kwargs: Any,
     ) -> TransformerEncoder:
-        """Load model and tokenizer by hub id or local path; ``dropout`` overrides every dropout rate."""
+        """Load model and tokenizer by hub id or local path; ``dropout`` overrides every dropout rate.
+
+        Every weight of the model must be in the checkpoint with its shape (a missing, unexpected or
+        mis-shaped one is a :class:`ModelLoadError` naming the folder; a missing BERT pooler only drops
+        the pooler), and the tokenizer must fit the embedding table. ``lowercase`` lower-cases texts in
+        the tokenizer (sentence-transformers' ``do_lower_case``).
+        """
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
         name_or_path = os.fspath(name_or_path)
@@ -110,17 +219,28 @@ class TransformerEncoder(EncoderModule):
         looks_like_path = name_or_path.startswith((".", "/", "~")) or name_or_path.count("/") > 1
         if looks_like_path and not os.path.isdir(name_or_path):
             raise ModelLoadError(f"model folder not found: {name_or_path}")
+        if os.path.isdir(name_or_path):
+            check_tokenizer_files(name_or_path)
         try:
             config = AutoConfig.from_pretrained(name_or_path)
+            check_architecture(config, name_or_path)
             if dropout is not None:
                 for key in DROPOUT_KEYS:
                     if isinstance(getattr(config, key, None), float):
                         setattr(config, key, float(dropout))
             tok_kwargs = {"tokenize_chinese_chars": False} if jieba else {}
             tokenizer = AutoTokenizer.from_pretrained(name_or_path, **tok_kwargs)
-            model = AutoModel.from_pretrained(name_or_path, config=config, **model_kwargs)
+            with quiet_transformers():  # its load report; ours below is one line
+                model, info = AutoModel.from_pretrained(
+                    name_or_path, config=config, output_loading_info=True, ignore_mismatched_sizes=True,
+                    **model_kwargs,
+                )
         except (OSError, ValueError) as exc:
             raise _load_error(name_or_path, exc) from exc
+        check_loading_info(model, info, name_or_path)
+        check_tokenizer_fits(model, tokenizer, name_or_path)
+        if lowercase:
+            add_lowercase(tokenizer)
         enc = cls(model, tokenizer, max_len=max_len, jieba=jieba)
         if dropout is not None:
             enc.set_dropout(dropout)

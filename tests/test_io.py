@@ -1,0 +1,131 @@
+"""simsent._io: what a user's files and disks can do to a run (encodings, pipes, permissions, disk full)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import threading
+
+import pytest
+
+from simsent import _io
+from simsent.errors import DataError
+
+SIMPLIFIED = "我们今天去北京吃饭，这个问题应该怎么处理？请问银行账户的密码忘记了怎么办。开通花呗额度\n"
+TRADITIONAL = "我們今天去台北吃飯，這個問題應該怎麼處理？請問銀行帳戶的密碼忘記了怎麼辦。開通花唄額度\n"
+
+
+@pytest.fixture(autouse=True)
+def _no_forced_encoding(monkeypatch):
+    monkeypatch.delenv(_io.ENCODING_ENV, raising=False)
+
+
+def test_big5_is_told_from_gbk(tmp_path):
+    (tmp_path / "big5.txt").write_bytes((TRADITIONAL * 10).encode("big5"))
+    (tmp_path / "gbk.txt").write_bytes((SIMPLIFIED * 10).encode("gb18030"))
+    assert _io.detect_encoding(tmp_path / "big5.txt") == "big5"
+    assert _io.detect_encoding(tmp_path / "gbk.txt") == "gb18030"
+    with _io.open_text(tmp_path / "big5.txt") as f:
+        assert f.readline() == TRADITIONAL
+
+
+def test_a_doubtful_gbk_or_big5_file_asks_for_the_encoding(tmp_path):
+    (tmp_path / "x.txt").write_bytes(bytes([0xB0, 0xA1, 0x0A]))  # 啊 in GBK, 某 in Big5: both common
+    with pytest.raises(DataError, match="pass --encoding gb18030 or --encoding big5"):
+        _io.detect_encoding(tmp_path / "x.txt")
+
+
+def test_a_forced_encoding_that_does_not_fit_names_the_offset(tmp_path, monkeypatch):
+    (tmp_path / "gbk.txt").write_bytes(b"abc\n" + SIMPLIFIED.encode("gb18030"))
+    monkeypatch.setenv(_io.ENCODING_ENV, "utf-8")
+    with pytest.raises(DataError, match=r"not utf-8 \(--encoding\): undecodable byte at offset 4"):
+        _io.detect_encoding(tmp_path / "gbk.txt")
+
+
+def test_nul_bytes_anywhere_are_binary(tmp_path):
+    (tmp_path / "late.txt").write_bytes(b"a\n" * 100_000 + b"\x00\n")
+    with pytest.raises(DataError, match="NUL byte at offset 200000"):
+        _io.detect_encoding(tmp_path / "late.txt")
+
+
+def test_a_pipe_is_read_and_can_be_read_twice(tmp_path):
+    from simsent.data.readers import read_pairs
+
+    fifo = str(tmp_path / "pairs.data")
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "w", encoding="utf-8") as f:
+            f.write("今天\t明天\t1\n你好\t您好\t0\n")
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    copy = _io.check_input_file(fifo)
+    writer.join()
+    assert copy != fifo and _io.check_input_file(fifo) == copy
+    assert [r["score"] for r in read_pairs(copy)] == [1.0, 0.0]
+
+
+def test_missing_file_under_an_unreadable_folder_says_permission_denied(tmp_path, monkeypatch):
+    def denied(path, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", path)
+
+    monkeypatch.setattr(_io.os, "stat", denied)
+    with pytest.raises(DataError, match="permission denied"):
+        _io.check_input_file(str(tmp_path / "locked" / "x.txt"))
+
+
+def test_a_path_under_a_file_and_a_folder_are_clear(tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(DataError, match="part of the path is a file"):
+        _io.check_input_file(str(tmp_path / "f" / "x.txt"))
+    with pytest.raises(DataError, match="is a folder"):
+        _io.check_input_file(str(tmp_path))
+
+
+def test_tab_files_are_not_quoted(tmp_path):
+    from simsent.data.readers import read_pairs, read_table
+
+    (tmp_path / "t.tsv").write_text('sentence\n"开头引号\n第二行\n第三行\n', encoding="utf-8")
+    assert [r["sentence"] for r in read_table(tmp_path / "t.tsv")] == ['"开头引号', "第二行", "第三行"]
+    (tmp_path / "p.tsv").write_text('"甲\t乙\t1\n丙\t丁\t0\n', encoding="utf-8")
+    assert len(read_pairs(tmp_path / "p.tsv")) == 2
+
+
+def test_disk_full_is_one_line_with_the_path_and_the_space_needed(tmp_path):
+    full = r"cannot write .*out\.npy: no space left on device \(.* free there, about 2\.0 MB needed\)"
+    with pytest.raises(DataError, match=full), _io.write_guard(tmp_path / "out.npy", needed=2 << 20):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    with pytest.raises(DataError, match="input/output error"), _io.write_guard(tmp_path / "out.npy"):
+        raise OSError(errno.EIO, "Input/output error")
+    with pytest.raises(PermissionError), _io.write_guard(tmp_path / "out.npy"):  # others pass through
+        raise PermissionError(errno.EACCES, "denied")
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path):
+    _io.write_text(tmp_path / "a.txt", "x")
+    assert stat.S_IMODE(os.stat(tmp_path / "a.txt").st_mode) == 0o666 & ~_io.umask()
+    tmp = _io.temp_dir(str(tmp_path), "save")
+    assert stat.S_IMODE(os.stat(tmp).st_mode) == 0o777 & ~_io.umask()
+
+
+def test_temp_folders_of_killed_runs_are_removed(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    stale = tmp_path / f".tmp-save-{int(dead.stdout)}-abc"
+    stale.mkdir()
+    mine = tmp_path / f".tmp-save-{os.getpid()}-xyz"
+    mine.mkdir()
+    _io.temp_dir(str(tmp_path), "save")
+    assert not stale.exists() and mine.exists()
+
+
+def test_a_locked_output_is_refused_at_once(tmp_path):
+    refused = pytest.raises(DataError, match="in use by another train run")
+    with _io.folder_lock(tmp_path / "out", "train"), refused, _io.folder_lock(tmp_path / "out", "train"):
+        pass
+    with _io.folder_lock(tmp_path / "out", "train"):  # released
+        pass
