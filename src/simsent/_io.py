@@ -30,9 +30,10 @@ def replace_dir(tmp: str, path: str, carry_over: Callable[[str], bool] | None = 
     so ``path`` is always either the complete old or the complete new folder (a crash between the two
     renames leaves the old one at ``<path>.old-*``). Entries of the old folder for which
     ``carry_over(name)`` is true and that ``tmp`` lacks are moved into the new folder (e.g. a training
-    checkpoint kept beside a saved model).
+    checkpoint kept beside a saved model). Everything gets the usual permissions (:func:`usual_modes`).
     """
     path = os.path.abspath(os.fspath(path))
+    usual_modes(tmp)
     if not os.path.isdir(path):
         os.replace(tmp, path)
         return
@@ -64,6 +65,16 @@ def usual_mode(path: str) -> None:
     model saved by one account can be read by another."""
     base = 0o777 if os.path.isdir(path) else 0o666
     os.chmod(path, base & ~umask())
+
+
+def usual_modes(tree: str) -> None:
+    """:func:`usual_mode` for ``tree`` and everything in it (libraries write some files 0600)."""
+    usual_mode(tree)
+    for root, dirs, files in os.walk(tree):
+        for name in dirs + files:
+            full = os.path.join(root, name)
+            if not os.path.islink(full):
+                usual_mode(full)
 
 
 #: prefix of the temporary folders simsent writes before renaming them into place

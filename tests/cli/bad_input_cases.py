@@ -714,7 +714,24 @@ def build_cases(work: Path, tiny_bert: str, port: int | None = None) -> list[Cas
         add("serve port in use", ["serve", m["model"], "--port", str(port)], ERROR)
     add("serve broken model", ["serve", m["corrupt_config"]], ERROR)
     add("serve --port -1", ["serve", m["model"], "--port", "-1"], ERROR)
+    for case in _round2().round2_cases(work / "round2", tiny_bert, f, m["model"], _sentences(24)):
+        add(*case)
     return cases
+
+
+def _round2():
+    """``bad_input_cases_r2`` beside this file (both are loaded by path, not as a package)."""
+    import importlib.util
+    import sys
+
+    if "bad_input_cases_r2" not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            "bad_input_cases_r2", Path(__file__).with_name("bad_input_cases_r2.py")
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bad_input_cases_r2"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["bad_input_cases_r2"]
 
 
 def _copy_index(index: str, work: Path, tag: str) -> str:

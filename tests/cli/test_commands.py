@@ -185,3 +185,12 @@ def test_an_argument_typed_in_a_gbk_terminal_is_read_or_refused():
     assert utf8_arguments(["similarity", gbk]) == ["similarity", "今天天气"]
     with pytest.raises(ConfigError, match="not UTF-8 or GBK"):
         utf8_arguments([os.fsdecode(b"\xff\xff\xff")])
+
+
+def test_values_given_twice_count_once():
+    from simsent.cli.common import split_ints, split_list
+    from simsent.data.tasks import parse_tasks
+
+    assert split_ints("50,100,50,0_050", "--sizes") == [50, 100]
+    assert split_list("cls, mean,cls") == ["cls", "mean"]
+    assert parse_tasks("BQ,ATEC,BQ") == ["BQ", "ATEC"]

@@ -189,3 +189,18 @@ def test_the_onnx_backend_runs_on_the_cpu_whatever_the_machine_has(tiny_bert, tm
     assert r.code == 0, r.err
     r = cli("similarity", tmp_path / "m", "今天", "明天", "--backend", "onnx", "--device", "cuda")
     assert r.code == 2 and "CPU" in r.err
+
+
+def test_the_onnx_model_uses_the_prompts_as_torch_does(tiny_bert, tmp_path):
+    from simsent.modeling.onnx import export_onnx
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    model = SentenceEncoder.from_pretrained(tiny_bert, max_len=16)
+    model.prompts, model.default_prompt_name = {"query": "天气", "passage": "北京"}, "query"
+    export_onnx(model, str(tmp_path / "m"))
+    onnx_model = SentenceEncoder.load(str(tmp_path / "m"), backend="onnx")
+    np.testing.assert_allclose(onnx_model.encode(TEXTS), model.encode(TEXTS), atol=1e-4)
+    np.testing.assert_allclose(
+        onnx_model.encode(TEXTS, prompt_name="passage"), model.encode(TEXTS, prompt_name="passage"), atol=1e-4
+    )
+    assert not np.allclose(model.encode(TEXTS), model.encode(TEXTS, prompt=""), atol=1e-3)

@@ -171,6 +171,8 @@ def train(
             **parse_kv(model_arg),
         }
         encoder = build_textcnn_model(sentences_of(rows), **options)
+        if pooling:  # checked against what a TextCNN can pool (no first token, no pooler)
+            encoder = SentenceEncoder(encoder.encoder, pooling=pooling)
     else:
         encoder = SentenceEncoder.from_pretrained(
             model, pooling=pooling, max_len=max_len, dropout=dropout, jieba=jieba or None

@@ -30,10 +30,10 @@ def check_task(task: str) -> str:
 
 
 def parse_tasks(spec: str) -> list[str]:
-    """``"ATEC,BQ"`` -> ``["ATEC", "BQ"]``; ``"all"`` -> every task."""
+    """``"ATEC,BQ"`` -> ``["ATEC", "BQ"]`` (a task named twice counts once); ``"all"`` -> every task."""
     if spec.strip().lower() == "all":
         return list(TASKS)
-    return [check_task(t.strip()) for t in spec.split(",") if t.strip()]
+    return list(dict.fromkeys(check_task(t.strip()) for t in spec.split(",") if t.strip()))
 
 
 def resolve_data_dir(data_dir: str | None) -> str:

@@ -70,6 +70,9 @@ def fit_in_folder(
     """
     import hashlib
     import shutil
+    import time
+
+    started = time.perf_counter()  # the budget counts from here: timing the model is part of it
 
     from simsent.data.sampling import dedup, seeded_subset
     from simsent.experiments.cells import balanced_batch_size, fit_epochs, run_fit_family
@@ -177,6 +180,7 @@ def fit_in_folder(
             f"{f} / {p}",
             lambda f=f, p=p: run_fit_family(cfg, f, p, texts, splits, keep_if_best),
             seconds(f, p),
+            kind=f,
         )
         for f, p in family_ids
     ]
@@ -198,7 +202,9 @@ def fit_in_folder(
         top = max(cell["rows"], key=lambda r: r["selection"] if r["selection"] == r["selection"] else -1e9)
         return f"{cell['family']} / {cell['pooling']}: best {top['recipe']} selection {top['selection']:.2f}"
 
-    outcome = run_cells(plan, work, key, FIT_IDS, echo=echo, max_minutes=cfg.max_minutes, describe=describe)
+    outcome = run_cells(
+        plan, work, key, FIT_IDS, echo=echo, max_minutes=cfg.max_minutes, describe=describe, started=started
+    )
     for c in outcome.skipped:
         notes.append(f"{c.label}: not run, over the time budget (estimated {c.seconds / 60:.1f} min)")
     board = [

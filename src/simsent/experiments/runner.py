@@ -122,6 +122,25 @@ def measure_costs(
 
 
 # ---------------------------------------------------------------------------------------------- cells
+class _Ratios:
+    """Measured / estimated seconds of the cells run so far, per kind of cell."""
+
+    def __init__(self) -> None:
+        self.estimated: dict[str, float] = {}
+        self.actual: dict[str, float] = {}
+
+    def add(self, kind: str, estimated: float, actual: float) -> None:
+        if estimated > 0:
+            self.estimated[kind] = self.estimated.get(kind, 0.0) + estimated
+            self.actual[kind] = self.actual.get(kind, 0.0) + actual
+
+    def scale(self, kind: str) -> float:
+        if kind in self.estimated:
+            return self.actual[kind] / self.estimated[kind]
+        total_est, total = sum(self.estimated.values()), sum(self.actual.values())
+        return max(1.0, total / total_est) if total_est > 0 else 1.0
+
+
 @dataclass
 class PlannedCell:
     """One unit of work: ``id`` names it in the state file, ``run()`` returns its result dict."""
@@ -130,6 +149,8 @@ class PlannedCell:
     label: str
     run: Callable[[], dict[str, Any]]
     seconds: float = 0.0
+    #: cells of one kind share a correction of their estimates (fit: the recipe family)
+    kind: str = ""
 
 
 @dataclass
@@ -155,14 +176,17 @@ def run_cells(
     echo: Callable[[str], None] = print,
     max_minutes: float | None = None,
     describe: Callable[[dict[str, Any]], str] | None = None,
+    started: float | None = None,
 ) -> CellsOutcome:
     """Run the cells of ``plan`` that ``<output>/state.jsonl`` does not already hold for settings ``key``.
 
     The one runner of the seed table, the sweep and fit. Each finished cell is appended to the state
     file at once (an interrupted run resumes after its last finished cell). With ``max_minutes`` the
-    run stops cleanly *between* cells: a cell whose estimated ``seconds`` would overrun the budget is
-    not started, and it and the cells after it are returned in ``skipped``. Estimates are corrected
-    as cells finish (by the ratio of measured to estimated time so far).
+    run stops cleanly *between* cells: a cell whose estimated ``seconds`` would overrun the budget
+    (counted from ``started``, a ``time.perf_counter()`` value, default now) is not started, and it and the
+    cells after it are returned in ``skipped``. Estimates are corrected as cells finish, by the ratio of
+    measured to estimated time of the cells of the same ``kind``; a kind not seen yet is never assumed
+    faster than estimated.
 
     Example:
         >>> plan = [PlannedCell(("a",), "cell a", lambda: {"name": "a", "score": 1.0})]
@@ -172,16 +196,12 @@ def run_cells(
     done = {cell_id(c, id_fields): c for c in load_state(output, key)}
     todo = [p for p in plan if p.id not in done]
     budget = None if max_minutes is None else max_minutes * 60.0
-    start = time.perf_counter()
+    start = time.perf_counter() if started is None else started
     ran, skipped = 0, []
-    estimated = actual = 0.0  # of the cells run so far that had an estimate: corrects the ones to come
-
-    def scale() -> float:
-        return actual / estimated if estimated > 0 else 1.0
-
+    ratios = _Ratios()
     for i, p in enumerate(todo):
         elapsed = time.perf_counter() - start
-        need = p.seconds * scale()
+        need = p.seconds * ratios.scale(p.kind)
         if budget is not None and elapsed + need > budget:
             skipped = list(todo[i:])
             echo(
@@ -191,17 +211,18 @@ def run_cells(
             break
         t0 = time.perf_counter()
         cell = {**p.run(), "key": key}
-        if p.seconds > 0:
-            estimated += p.seconds
-            actual += time.perf_counter() - t0
+        ratios.add(p.kind, p.seconds, time.perf_counter() - t0)
         append_state(output, cell)
         done[p.id] = cell
         ran += 1
         elapsed = time.perf_counter() - start
         rest = todo[i + 1 :]
-        left = sum(q.seconds for q in rest) * scale() or elapsed / ran * len(rest)
+        if budget is not None:
+            left = f"{max(0.0, budget - elapsed) / 60:.1f} min of the budget left"
+        else:
+            est = sum(q.seconds * ratios.scale(q.kind) for q in rest) or elapsed / ran * len(rest)
+            left = f"about {est / 60:.1f} min left"
         what = describe(cell) if describe else p.label
-        took = cell.get("seconds", 0.0)
-        echo(f"[{i + 1}/{len(todo)}] {what} ({took:.0f} s; about {left / 60:.1f} min left)")
+        echo(f"[{i + 1}/{len(todo)}] {what} ({cell.get('seconds', 0.0):.0f} s; {left})")
     cells = [done[p.id] for p in plan if p.id in done]
     return CellsOutcome(cells, ran, len(plan) - len(todo), skipped, time.perf_counter() - start)

@@ -213,11 +213,18 @@ class OnnxSentenceEncoder:
         normalize_embeddings: bool = False,
         device: str | None = None,
         normalize: bool | None = None,
+        prompt_name: str | None = None,
+        prompt: str | None = None,
     ) -> np.ndarray | torch.Tensor:
-        """Embed sentences; keyword names match ``SentenceTransformer.encode``."""
+        """Embed sentences; keyword names match ``SentenceTransformer.encode`` (prompts included)."""
+        from simsent.modeling.prompts import resolve_prompt, with_prompt
+
         if normalize is not None:
             normalize_embeddings = normalize
         texts, single = check_texts(sentences)
+        prompts = self.extra_config.get("prompts") or {}
+        texts = with_prompt(texts, resolve_prompt(prompts, self.extra_config.get("default_prompt_name"),
+                                                  prompt_name, prompt))
         batches = length_batches(texts, batch_size)
         feeds = (self._feeds([texts[i] for i in rows]) for rows in batches)  # tokenised in this thread
         if self.threads > 1 and len(batches) >= 2 * self.threads:
