@@ -91,12 +91,21 @@ def main() -> None:
         "",
         f"- command: `{command}` ({args.jobs} cases at a time; `{exe} ...` per case, a fresh process each)",
         f"- simsent {__version__}, Python {platform.python_version()}, {platform.platform()}",
-        f"- cases: `tests/cli/bad_input_cases.py` (the same matrix `tests/cli/test_bad_inputs.py` runs "
-        f"in-process); inputs are generated (no public data); {seconds:.0f} s in all",
+        f"- cases: `tests/cli/bad_input_cases.py` and `bad_input_cases_r2.py` (the same matrix "
+        f"`tests/cli/test_bad_inputs.py` runs in-process); inputs are generated (no public data); "
+        f"{seconds:.0f} s in all",
         "- input classes: missing, empty, blank, folder, malformed lines, GB18030, UTF-8 BOM, NUL (binary), "
         "CRLF, a 100k-character line, undecodable bytes, unknown columns; truncated / garbage weights, "
         "corrupt configs and index files; output paths that are a file, under a file, not writable; NaN, "
-        "zero and negative numbers; unknown and absent devices; a port in use",
+        "zero and negative numbers; unknown and absent devices; a port in use. Round 2: folders written "
+        "by sentence-transformers (Dense+ReLU+LayerNorm, cls+mean, prompts: vectors compared with "
+        "SentenceTransformer.encode) and the modules refused (CNN, LSTM, StaticEmbedding, "
+        "include_prompt=false, paths outside the folder); config.json disagreeing with the weights "
+        "(layers, width, family), no tokenizer, a tokenizer larger than the embeddings; Big5, GBK-or-Big5"
+        " undecidable, a forced encoding that does not fit, NUL after 64 KiB, a quote in a TSV, 20,000 "
+        "malformed lines (log stays short), nan/inf labels, a null seed label, constant labels (undefined"
+        " Spearman), unrankable fit dev files, one distinct training sentence, a TextCNN with cls "
+        "pooling, GBK and undecodable arguments, faiss noise, permissions of a trained folder",
         "",
         "| # | case | expected | exit | clean | error line (or problem) |",
         "|---:|---|---|---:|---|---|",

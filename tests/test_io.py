@@ -129,3 +129,13 @@ def test_a_locked_output_is_refused_at_once(tmp_path):
         pass
     with _io.folder_lock(tmp_path / "out", "train"):  # released
         pass
+
+
+def test_library_write_failures_reported_as_runtime_errors_are_one_line(tmp_path):
+    # torch.save's stream writer and faiss.write_index raise RuntimeError, not OSError, on a full disk
+    for message in ("[enforce fail at inline_container.cc:672] . unexpected pos 704 vs 598",
+                    "Error in faiss::FileIOWriter: write error in x: No space left on device"):
+        with pytest.raises(DataError, match="no space left on device"), _io.write_guard(tmp_path / "m"):
+            raise RuntimeError(message)
+    with pytest.raises(RuntimeError, match="other"), _io.write_guard(tmp_path / "m"):
+        raise RuntimeError("other")

@@ -168,11 +168,16 @@ def write_guard(path: str | os.PathLike, needed: int | None = None) -> Iterator[
         if message is None:
             raise
         raise DataError(message) from exc
-    except RuntimeError as exc:  # faiss reports a failed write this way
-        if "No space left on device" not in str(exc):
+    except RuntimeError as exc:  # faiss and torch.save report a failed write this way
+        if not any(sign in str(exc) for sign in _RUNTIME_WRITE_FAULTS):
             raise
         full = OSError(errno.ENOSPC, str(exc))
         raise DataError(write_fault_message(full, os.fspath(path), needed)) from exc
+
+
+#: what faiss ("write error ... No space left") and torch.save ("inline_container.cc", a short write) say
+#: when a write fails
+_RUNTIME_WRITE_FAULTS = ("No space left on device", "inline_container.cc", "PytorchStreamWriter failed")
 
 
 @contextlib.contextmanager
