@@ -194,3 +194,14 @@ def test_values_given_twice_count_once():
     assert split_ints("50,100,50,0_050", "--sizes") == [50, 100]
     assert split_list("cls, mean,cls") == ["cls", "mean"]
     assert parse_tasks("BQ,ATEC,BQ") == ["BQ", "ATEC"]
+
+
+def test_unknown_model_args_are_one_line_errors(cli, tiny_bert, tmp_path):
+    (tmp_path / "s.txt").write_text("今天天气不错\n我想去北京\n花呗额度\n", encoding="utf-8")
+    base = ["train", "--train-file", tmp_path / "s.txt", "--output", tmp_path / "o"]
+    r = cli(*base, "--model", "textcnn", "--model-arg", "filterz=64")
+    assert r.code == 2 and "unknown TextCNN option(s) filterz" in r.err, r.err
+    r = cli(*base, "--model", tiny_bert, "--model-arg", "filters=64")
+    assert r.code == 2 and "--model-arg sets options of a model built from scratch" in r.err, r.err
+    r = cli(*base, "--model", tiny_bert, "--dropout", "0.95")
+    assert r.code == 2 and "0.9" in r.err

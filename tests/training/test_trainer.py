@@ -199,12 +199,13 @@ def test_a_failed_run_leaves_no_empty_output_folder(tiny_bert, tmp_path, monkeyp
     assert not (tmp_path / "out").exists()
 
 
-def test_two_runs_into_one_output_refuse_the_second(tiny_bert, tmp_path):
+def test_two_runs_into_one_output_refuse_the_second(tiny_bert, tmp_path, cli):
     from simsent._io import folder_lock
 
-    trainer = Trainer(SentenceEncoder.from_pretrained(tiny_bert), _args(tmp_path), SENTS)
-    with folder_lock(tmp_path / "out", "train"), pytest.raises(DataError, match="in use by another"):
-        trainer.train()
+    (tmp_path / "s.txt").write_text("\n".join(SENTS), encoding="utf-8")
+    with folder_lock(tmp_path / "o", "train"):
+        r = cli("train", "--model", tiny_bert, "--train-file", tmp_path / "s.txt", "--output", tmp_path / "o")
+    assert r.code == 2 and "in use by another train run" in r.err
 
 
 def test_a_full_disk_during_save_keeps_the_old_model_and_no_temp_folder(tiny_bert, tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ import sys
 
 import typer
 
+from simsent._constants import MAX_DROPOUT
 from simsent.cli.common import defaults_of, split_list
 from simsent.experiments.config import TableConfig
 
@@ -43,7 +44,7 @@ def bench_table(
     ),
     batch_size: int = typer.Option(_DEFAULTS["batch_size"], min=2),
     lr: float = typer.Option(_DEFAULTS["lr"]),
-    dropout: float = typer.Option(_DEFAULTS["dropout"], min=0.0, max=0.9),
+    dropout: float = typer.Option(_DEFAULTS["dropout"], min=0.0, max=MAX_DROPOUT),
     epochs: int = typer.Option(_DEFAULTS["epochs"], min=1),
     temperature: float = typer.Option(_DEFAULTS["temperature"], min=1e-4),
     simcse_variant: str = typer.Option(

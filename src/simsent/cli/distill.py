@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typer
 
+from simsent._constants import MAX_DROPOUT
 from simsent.adapt import distill as distill_lib
 from simsent.cli.common import defaults_of, device_option
 
@@ -67,7 +68,7 @@ def distill(
         raise ConfigError(f"--kernel-sizes must be integers like 2,3,4, got {kernel_sizes!r}") from exc
     from simsent.errors import check_number
 
-    check_number("--dropout", dropout, minimum=0, maximum=1)
+    check_number("--dropout", dropout, minimum=0, maximum=MAX_DROPOUT)
     output_dir(output)
     texts = list(dict.fromkeys(read_texts(corpus, "--corpus")))
     texts = seeded_subset(texts, max_train_samples, seed)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import typer
 
+from simsent._constants import MAX_DROPOUT
 from simsent.cli.common import defaults_of, device_option, output_dir, require_file
 from simsent.pretrain.config import PretrainConfig
 
@@ -39,7 +40,7 @@ def pretrain(
         _DEFAULTS["max_len"], min=3, help="Max tokens per text ([CLS]/[SEP] included)."
     ),
     dropout: float = typer.Option(
-        _DEFAULTS["dropout"], min=0.0, max=0.9, help="Hidden and attention dropout."
+        _DEFAULTS["dropout"], min=0.0, max=MAX_DROPOUT, help="Hidden and attention dropout."
     ),
     init: str | None = typer.Option(
         None,

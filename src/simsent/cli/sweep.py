@@ -12,6 +12,7 @@ import sys
 
 import typer
 
+from simsent._constants import MAX_DROPOUT
 from simsent.cli.common import defaults_of, require_file, split_ints, split_list
 from simsent.experiments.config import SWEEP_OBJECTIVES, SweepConfig
 
@@ -50,7 +51,9 @@ def sweep(
     pooling: str | None = typer.Option(None, help="Pooling (default: the model's own, else mean)."),
     batch_size: int = typer.Option(_DEFAULTS["batch_size"], min=2),
     lr: float = typer.Option(_DEFAULTS["lr"]),
-    dropout: float | None = typer.Option(None, min=0.0, max=0.9, help="Dropout (default: the model's)."),
+    dropout: float | None = typer.Option(
+        None, min=0.0, max=MAX_DROPOUT, help="Dropout (default: the model's)."
+    ),
     temperature: float = typer.Option(_DEFAULTS["temperature"], min=1e-4),
     simcse_variant: str = typer.Option(_DEFAULTS["simcse_variant"], help="paper or symmetric."),
     max_len: int = typer.Option(_DEFAULTS["max_len"], min=2),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typer
 
+from simsent._constants import MAX_DROPOUT
 from simsent.cli.common import defaults_of, device_option, output_dir, parse_kv, require_file
 from simsent.training.arguments import TrainingArguments
 
@@ -56,7 +57,7 @@ def train(
     dropout: float | None = typer.Option(
         None,
         min=0.0,
-        max=0.9,
+        max=MAX_DROPOUT,
         help="Hidden+attention dropout (SimCSE's only augmentation); default: model's.",
     ),
     max_len: int = typer.Option(64, min=2, help="Max tokens per sentence."),
@@ -116,12 +117,12 @@ def train(
 ) -> None:
     """Train a sentence encoder (unsupervised SimCSE by default)."""
     from simsent.data.readers import read_any
-    from simsent.errors import check_number
+    from simsent.errors import ConfigError, check_number
     from simsent.evaluation.sts import STSEvaluator
     from simsent.modeling.sentence_encoder import SentenceEncoder
     from simsent.training.trainer import Trainer
 
-    check_number("--dropout", dropout, minimum=0, maximum=1, optional=True)
+    check_number("--dropout", dropout, minimum=0, maximum=MAX_DROPOUT, optional=True)
     require_file(train_file, "--train-file")
     output_dir(output)
     args = TrainingArguments(
@@ -159,6 +160,11 @@ def train(
     if dev_task:
         evaluator = STSEvaluator.from_task(dev_task, dev_split, data_dir, max_eval_pairs, seed)
     rows = read_any(train_file)
+    if model_arg and model != "textcnn":
+        raise ConfigError(
+            "--model-arg sets options of a model built from scratch (--model textcnn); a pretrained model's "
+            "settings come from its folder (use --pooling, --max-len, --dropout)"
+        )
     if model == "textcnn":
         from simsent.data.columns import sentences_of
         from simsent.modeling.encoders.textcnn import build_textcnn_model
@@ -181,7 +187,11 @@ def train(
         from simsent.modeling.dense import add_trainable_head
 
         add_trainable_head(encoder)
-    result = Trainer(encoder, args, rows, evaluator=evaluator).train()
+    from simsent._io import folder_lock
+
+    trainer = Trainer(encoder, args, rows, evaluator=evaluator)
+    with folder_lock(output, "train"):  # a second run into the same --output is refused at once
+        result = trainer.train()
     msg = (
         f"trained {result['global_step']} steps in {result['train_seconds']:.0f}s "
         f"({result['sentences_per_second']:.1f} sentences/s); model saved to {output}"

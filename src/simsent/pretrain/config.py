@@ -14,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from simsent._constants import MAX_DROPOUT
 from simsent.errors import ConfigError, check_number
 
 
@@ -94,7 +95,7 @@ class PretrainConfig:
         for name in ("weight_decay", "max_grad_norm"):
             check_number(name, getattr(self, name), minimum=0)
         check_number("warmup_ratio", self.warmup_ratio, minimum=0, maximum=1)
-        check_number("dropout", self.dropout, minimum=0, maximum=0.9)
+        check_number("dropout", self.dropout, minimum=0, maximum=MAX_DROPOUT)
         check_number("checkpoint_steps", self.checkpoint_steps, integer=True, minimum=0)
         if not 0.0 < self.mlm_probability < 1.0:
             raise ConfigError("mlm_probability must be between 0 and 1")

@@ -262,20 +262,17 @@ class Trainer:
     def train(self) -> dict[str, Any]:
         """Train; returns ``{"global_step", "best_score", "history", "train_seconds"}``.
 
-        The output folder is locked for the run (a second run into it is refused) and, when the run
-        fails before writing anything there, not left behind empty.
+        A run that fails before writing anything into the output folder does not leave it behind empty
+        (it would later read as "not a model"). ``simsent train`` also locks the folder for the run.
         """
-        from simsent._io import folder_lock
-
         out = self.args.output_dir
         created = not os.path.exists(out)
-        with folder_lock(out, "training"):
-            try:
-                return self._train()
-            except BaseException:
-                if created and os.path.isdir(out) and not os.listdir(out):
-                    os.rmdir(out)
-                raise
+        try:
+            return self._train()
+        except BaseException:
+            if created and os.path.isdir(out) and not os.listdir(out):
+                os.rmdir(out)
+            raise
 
     def _train(self) -> dict[str, Any]:
         args = self.args

@@ -287,7 +287,7 @@ def build_textcnn_model(
     max_len: int | None = 64,
     teacher: str | Any | None = None,
     seed: int | None = None,
-    **_ignored: Any,
+    **unknown: Any,
 ):
     """A :class:`~simsent.SentenceEncoder` (TextCNN + masked max pooling) with a corpus vocabulary.
 
@@ -305,6 +305,12 @@ def build_textcnn_model(
     """
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
+    if unknown:
+        known = ("min_freq", "jieba", "max_vocab", "emb_dim", "kernel_sizes", "filters", "dropout", "max_len",
+                 "teacher", "seed")
+        raise ConfigError(
+            f"unknown TextCNN option(s) {', '.join(sorted(unknown))} (--model-arg); known: {', '.join(known)}"
+        )
     if seed is not None:
         torch.manual_seed(seed)
     enc = TextCNNEncoder.from_corpus(

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from simsent._constants import MAX_DROPOUT
 from simsent.errors import ModelLoadError, check_number
 from simsent.modeling.encoders.base import EncoderModule
 
@@ -214,7 +215,7 @@ class TransformerEncoder(EncoderModule):
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
         name_or_path = os.fspath(name_or_path)
-        check_number("dropout", dropout, minimum=0, maximum=1, optional=True)
+        check_number("dropout", dropout, minimum=0, maximum=MAX_DROPOUT, optional=True)
         check_number("max_len", max_len, integer=True, minimum=1)
         looks_like_path = name_or_path.startswith((".", "/", "~")) or name_or_path.count("/") > 1
         if looks_like_path and not os.path.isdir(name_or_path):

@@ -1,0 +1,11 @@
+"""Constants shared by several layers, declared once (importing this module imports nothing heavy).
+
+Example:
+    >>> MAX_DROPOUT
+    0.9
+"""
+
+from __future__ import annotations
+
+#: the largest dropout rate any option accepts (at 1.0 every dropout view would be all zeros)
+MAX_DROPOUT = 0.9
