@@ -71,31 +71,40 @@ def undefined_reason(scores: np.ndarray, gold: np.ndarray) -> str | None:
 def spearman_ci(
     scores: np.ndarray, gold: Sequence[float], n_boot: int = 500, level: float = 0.95, seed: int = 0
 ) -> tuple[float, float]:
-    """Bootstrap confidence interval (percentile, pairs resampled) of Spearman x 100.
+    """Bootstrap confidence interval (percentile, pairs resampled) of Spearman x 100, by
+    ``scipy.stats.bootstrap``; NaN when the score itself is undefined or the resamples degenerate.
 
     Example:
         >>> lo, hi = spearman_ci(np.arange(50.0), np.arange(50.0) % 7)
         >>> lo < hi
         True
     """
-    from scipy.stats import rankdata
+    import warnings
+
+    from scipy.stats import bootstrap
 
     scores = np.asarray(scores, dtype=np.float64)
     gold = np.asarray(gold, dtype=np.float64)
     if undefined_reason(scores, gold):  # no interval around an undefined score
         return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(gold), size=(n_boot, len(gold)))
-    rs, rg = rankdata(scores[idx], axis=1), rankdata(gold[idx], axis=1)
-    rs -= rs.mean(axis=1, keepdims=True)
-    rg -= rg.mean(axis=1, keepdims=True)
-    denom = np.sqrt((rs**2).sum(axis=1) * (rg**2).sum(axis=1))
-    ok = denom > 0
-    vals = (rs * rg).sum(axis=1)[ok] / denom[ok] * 100
-    if not len(vals):
-        return float("nan"), float("nan")
-    tail = (1 - level) / 2 * 100
-    return float(np.percentile(vals, tail)), float(np.percentile(vals, 100 - tail))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a degenerate resample gives NaN, reported as such
+        res = bootstrap((scores, gold), _spearman_along, paired=True, vectorized=True, n_resamples=n_boot,
+                        confidence_level=level, method="percentile", rng=np.random.default_rng(seed))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def _spearman_along(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Spearman x 100 of ``x`` and ``y`` along ``axis`` (NaN where either is constant)."""
+    from scipy.stats import rankdata
+
+    rx = rankdata(x, axis=axis)
+    ry = rankdata(y, axis=axis)
+    rx = rx - rx.mean(axis=axis, keepdims=True)
+    ry = ry - ry.mean(axis=axis, keepdims=True)
+    denom = np.sqrt((rx**2).sum(axis=axis) * (ry**2).sum(axis=axis))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, (rx * ry).sum(axis=axis) / denom * 100, np.nan)
 
 
 def tfidf_pair_scores(
