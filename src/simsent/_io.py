@@ -3,7 +3,7 @@ or checkpoint), JSON, sha256.
 
 Example:
     >>> tmp = tempfile.mkdtemp(dir=".")                         # doctest: +SKIP
-    >>> ...write everything into tmp...
+    >>> ...write everything into tmp...    # doctest: +SKIP
     >>> replace_dir(tmp, "runs/model")                          # doctest: +SKIP
 """
 

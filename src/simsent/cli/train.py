@@ -79,8 +79,9 @@ def train(
     forward_chunk_size: int | None = typer.Option(
         None,
         min=0,
-        help="Rows per encoder call within a batch, length-sorted with padding trimmed (default: 16 on CPU, "
-        "whole batch on GPU; 0: whole batch). Same loss and gradients, fewer padded tokens.",
+        help="Rows per encoder call within a batch, length-sorted with padding trimmed (default: 16 on CPU; "
+        "on a GPU ~16k-token chunks in fp32, the whole batch in bf16/fp16; 0: whole batch). Same loss and "
+        "gradients, fewer padded tokens.",
     ),
     pack_tokens: int | None = typer.Option(
         None,

@@ -1,10 +1,12 @@
 """Turn rows into tokenised batches for an objective.
 
 For unsupervised SimCSE (``views=2``) each sentence appears twice in one batch,
-``[s_1..s_N, s_1..s_N]``, so one forward pass yields both dropout views.
+``[s_1..s_N, s_1..s_N]``, so the two copies get their own dropout masks (the encoder may run the batch
+in several chunks; every row is still encoded on its own).
 
 Example:
-    >>> collate = TextBatchCollator(model.tokenize, ("sentence",), views=2)   # doctest: +SKIP
+    >>> fake_tokenize = lambda texts: {"input_ids": torch.zeros(len(texts), 3, dtype=torch.long)}
+    >>> collate = TextBatchCollator(fake_tokenize, ("sentence",), views=2)
     >>> batch = collate([{"sentence": "你好"}, {"sentence": "再见"}])
     >>> batch["features"][0]["input_ids"].shape[0]
     4

@@ -44,7 +44,9 @@ def finite_label(value: Any) -> float:
 
 SENTENCE_COLUMNS = ("sentence", "sentence1", "sentence2", "anchor", "positive", "negative")
 
-#: accepted column names -> canonical name (the only alias table of simsent)
+#: accepted column names -> canonical name, for training and evaluation rows (here ``label`` is a
+#: score). Search and mining records are matched by :data:`TEXT_FIELDS` / :data:`LABEL_FIELDS` below,
+#: where ``label`` names a class.
 ALIASES: dict[str, str] = {
     "text": "sentence",
     "sent": "sentence",

@@ -4,6 +4,7 @@ A raw reference cell per (task, seed), then every (task, objective, size, epochs
 the data, cheapest first under ``max_minutes``; ``table.md/.csv/.json`` and two plots per task.
 
 Example:
+    >>> from simsent.experiments.config import SweepConfig
     >>> cfg = SweepConfig(model="m", output="runs/sweep", sizes=[50, 100], epochs=[1, 5])
     >>> run_sweep(cfg)["files"]                                           # doctest: +SKIP
 """
@@ -51,6 +52,7 @@ def run_sweep(
     cheapest first; write ``table.md/.csv/.json`` and the two plots per task.
 
     Example:
+        >>> from simsent.experiments.config import SweepConfig
         >>> cfg = SweepConfig(model="m", output="runs/sweep", sizes=[50, 100], epochs=[1, 5])
         >>> run_sweep(cfg)["files"]                                           # doctest: +SKIP
     """

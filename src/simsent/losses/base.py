@@ -7,7 +7,8 @@ that takes plain embeddings, so it can be tested against a direct formula.
 The trainer builds batches with :class:`simsent.data.collator.TextBatchCollator`:
 ``features`` is a list with one tokenised dict per entry of :attr:`Objective.text_columns`, each
 column repeated :attr:`Objective.views` times back to back (for unsupervised SimCSE the
-duplicated batch ``[s_1..s_N, s_1..s_N]`` goes through the encoder in one forward pass), and
+duplicated batch ``[s_1..s_N, s_1..s_N]`` goes through the encoder as one batch, possibly in
+length-sorted chunks, each row with its own dropout mask), and
 ``labels`` is a tensor when :attr:`Objective.label_column` is set.
 
 Example:

@@ -1,6 +1,6 @@
 """Unsupervised SimCSE (Gao et al., EMNLP 2021): dropout is the only augmentation.
 
-Two views of each sentence come from one forward pass of the duplicated batch; view 1 of
+Two views of each sentence come from encoding the duplicated batch (two dropout masks); view 1 of
 sentence i and view 2 of sentence i are the positive pair, every other sentence is a negative.
 
 Variants:

@@ -3,7 +3,7 @@
 Example:
     >>> from simsent import SentenceEncoder
     >>> model = SentenceEncoder.from_pretrained("bert-base-chinese", pooling="cls")  # doctest: +SKIP
-    >>> vecs = model.encode(["今天天气不错", "今天天气很好"], batch_size=32, normalize_embeddings=True)
+    >>> vecs = model.encode(["今天天气不错", "今天天气很好"], normalize_embeddings=True)  # doctest: +SKIP
     >>> float(model.similarity("今天天气不错", "今天天气很好"))                           # doctest: +SKIP
     0.93
 """
@@ -204,7 +204,7 @@ class SentenceEncoder(nn.Module):
             encoder.output_hidden_states = self.pooling.needs_hidden_states
         self.extra_config: dict[str, Any] = {}
         #: rows per encoder call in :meth:`forward_batch` (None or 0: the whole batch in one call); the
-        #: trainer sets it (16 on CPU, whole batch on a GPU)
+        #: trainer sets it (16 on CPU; on a GPU the token budget below in fp32, the whole batch in bf16)
         self.forward_chunk_size: int | None = None
         #: or: padded tokens per encoder call (length-sorted chunks filled up to it; the GPU default)
         self.forward_token_budget: int | None = None

@@ -18,7 +18,7 @@ Prompts (``config_sentence_transformers.json``) are read too.
 
 Example:
     >>> folder = read_st_folder("runs/bge-small-zh")      # doctest: +SKIP
-    >>> folder.pooling, folder.normalize
+    >>> folder.pooling, folder.normalize    # doctest: +SKIP
     ('cls', True)
 """
 

@@ -66,7 +66,8 @@ class TrainingArguments:
     #: rows per encoder call inside a batch: the rows are sorted by length, encoded this many at a time
     #: with trailing padding cut off, and put back in order (same embeddings, gradients and in-batch
     #: negatives, far fewer padded tokens). None = 16 on CPU (about 2.5x faster SimCSE training than
-    #: one call on the duplicated 2N-row batch) and the whole batch on a GPU; 0 = whole batch always.
+    #: one call on the duplicated 2N-row batch); on a GPU length-sorted chunks of about 16k padded tokens
+    #: in fp32 and the whole batch in bf16/fp16; 0 = whole batch always.
     forward_chunk_size: int | None = None
     #: pack the rows of a batch, longest first, into rows of this many tokens with block-diagonal
     #: attention: no padding tokens through the transformer (BERT, RoBERTa, ELECTRA; not with pooling

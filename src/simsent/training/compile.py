@@ -9,8 +9,8 @@ cure for launch-bound small batches on a GPU.
 
 Example:
     >>> restore = compile_encoder(model, "default")     # doctest: +SKIP
-    >>> ...                                             # train
-    >>> restore()                                       # the eager forward again
+    >>> ...                                             # train    # doctest: +SKIP
+    >>> restore()                                       # the eager forward again    # doctest: +SKIP
 """
 
 from __future__ import annotations

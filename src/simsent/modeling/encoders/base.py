@@ -5,9 +5,9 @@ applied by :class:`simsent.modeling.sentence_encoder.SentenceEncoder` on top.
 
 Example:
     >>> enc = SomeEncoder(...)                       # doctest: +SKIP
-    >>> feats = enc.tokenize(["你好", "今天天气不错"])
-    >>> out = enc(feats)                             # adds "token_embeddings" (B, T, H)
-    >>> out["token_embeddings"].shape[-1] == enc.get_embedding_dimension()
+    >>> feats = enc.tokenize(["你好", "今天天气不错"])    # doctest: +SKIP
+    >>> out = enc(feats)                             # adds "token_embeddings" (B, T, H)    # doctest: +SKIP
+    >>> out["token_embeddings"].shape[-1] == enc.get_embedding_dimension()    # doctest: +SKIP
     True
 """
 

@@ -2,7 +2,7 @@
 
 Example:
     >>> enc = TransformerEncoder.from_pretrained("bert-base-chinese", dropout=0.3)  # doctest: +SKIP
-    >>> out = enc(enc.tokenize(["今天天气不错"]))
+    >>> out = enc(enc.tokenize(["今天天气不错"]))    # doctest: +SKIP
     >>> out["token_embeddings"].shape                                                       # doctest: +SKIP
     torch.Size([1, 8, 768])
 """
