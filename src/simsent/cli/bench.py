@@ -7,13 +7,10 @@ Example:
 
 from __future__ import annotations
 
-import shlex
-import sys
-
 import typer
 
 from simsent._constants import MAX_DROPOUT
-from simsent.cli.common import defaults_of, split_list
+from simsent.cli.common import defaults_of, invoked_as, split_list
 from simsent.experiments.config import TableConfig
 
 _DEFAULTS = defaults_of(TableConfig)
@@ -90,7 +87,7 @@ def bench_table(
         whiten_dim=whiten_dim,
         eval_split=eval_split,
     )
-    argv = " ".join(shlex.quote(a) for a in sys.argv)
+    argv = invoked_as()
     result = run_table(cfg, argv=argv, estimate_only=estimate_only, echo=typer.echo)
     if result is not None:
         typer.echo(result["markdown"])

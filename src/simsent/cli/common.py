@@ -33,6 +33,22 @@ def parse_kv(items: list[str] | None) -> dict:
     return out
 
 
+#: the arguments of the running ``simsent`` command (set by :func:`simsent.cli.main.main`)
+INVOKED: list[str] = []
+
+
+def invoked_as() -> str:
+    """The running command as a shell line (``shlex.join`` of what was typed), for results files.
+
+    Example:
+        >>> INVOKED[:] = ["fit", "--output", "runs/a b"]; invoked_as()
+        "simsent fit --output 'runs/a b'"
+    """
+    import shlex
+
+    return shlex.join(["simsent", *INVOKED])
+
+
 def require_file(path: str, option: str) -> str:
     """Return ``path`` if it is a readable file (a pipe: its temporary copy), else a one-line error naming
     the option."""

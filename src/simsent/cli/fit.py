@@ -7,12 +7,9 @@ Example:
 
 from __future__ import annotations
 
-import shlex
-import sys
-
 import typer
 
-from simsent.cli.common import defaults_of, output_dir, require_file, split_ints, split_list
+from simsent.cli.common import defaults_of, invoked_as, output_dir, require_file, split_ints, split_list
 from simsent.experiments.config import FIT_RECIPES, FitConfig
 
 _DEFAULTS = defaults_of(FitConfig)
@@ -103,7 +100,7 @@ def fit(
             "dev_split": dev_split,
         },
     )
-    argv = " ".join(shlex.quote(a) for a in sys.argv)
+    argv = invoked_as()
     result = run_fit(cfg, texts, pairs, argv=argv, echo=typer.echo, data_files=files)
     w = result["winner"]
     lo, hi = w["report_ci"]

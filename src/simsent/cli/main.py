@@ -20,6 +20,7 @@ import typer
 from simsent.cli import (
     bench,
     calibrate,
+    common,
     data,
     demo,
     distill,
@@ -151,6 +152,7 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         argv = utf8_arguments(sys.argv[1:] if argv is None else argv)
+        common.INVOKED[:] = argv
         code = app(args=argv, standalone_mode=False)
     except SimsentError as exc:
         typer.echo(f"error: {exc}", err=True)

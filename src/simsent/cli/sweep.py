@@ -7,13 +7,10 @@ Example:
 
 from __future__ import annotations
 
-import shlex
-import sys
-
 import typer
 
 from simsent._constants import MAX_DROPOUT
-from simsent.cli.common import defaults_of, require_file, split_ints, split_list
+from simsent.cli.common import defaults_of, invoked_as, require_file, split_ints, split_list
 from simsent.experiments.config import SWEEP_OBJECTIVES, SweepConfig
 
 _DEFAULTS = defaults_of(SweepConfig)
@@ -103,7 +100,7 @@ def sweep(
         extra_text=list(extra_text or []),
         max_minutes=max_minutes,
     )
-    argv = " ".join(shlex.quote(a) for a in sys.argv)
+    argv = invoked_as()
     result = run_sweep(cfg, argv=argv, estimate_only=estimate_only, echo=typer.echo)
     if result is not None:
         typer.echo(result["markdown"].split("\n## Plots")[0].split("\n## Data files")[0])

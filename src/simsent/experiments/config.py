@@ -43,7 +43,7 @@ def cli_line(words: list[str], flags: list[tuple[str, Any]]) -> str:
         if value is None:
             continue
         parts += [flag, ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)]
-    return " ".join(shlex.quote(p) for p in parts)
+    return shlex.join(parts)
 
 
 @dataclass
