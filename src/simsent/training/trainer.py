@@ -20,6 +20,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -50,6 +51,36 @@ CPU_FORWARD_CHUNK = 16
 #: (bert-base at batch 256: 2-3 calls instead of one padded to the longest row)
 GPU_TOKEN_BUDGET = 16384
 Evaluator = Callable[[Any], dict[str, float]]
+
+
+@dataclass
+class _Run:
+    """What :meth:`Trainer._prepare` sets up for the epochs."""
+
+    objective: Any
+    optimizer: Any
+    scheduler: Any
+    loader: Any
+    params: list[torch.nn.Parameter]
+    total_steps: int
+    start_epoch: int
+    skip: int
+    tokenize_seconds: float
+    restore_eager: Callable[[], None]
+
+
+@dataclass
+class _Progress:
+    """Where the epochs are: for logging, the final rate and a checkpoint on interrupt."""
+
+    epoch: int
+    step_in_epoch: int
+    start: float
+    running: torch.Tensor
+    running_steps: int = 0
+    seen: int = 0
+    step_rng: Any = None
+    mid_step: bool = False
 
 
 class Trainer:
@@ -275,16 +306,45 @@ class Trainer:
             raise
 
     def _train(self) -> dict[str, Any]:
-        args = self.args
-        os.makedirs(args.output_dir, exist_ok=True)
+        os.makedirs(self.args.output_dir, exist_ok=True)
         accelerator = self._accelerator()
+        run = self._prepare(accelerator)
+        bar = tqdm(
+            total=run.total_steps,
+            initial=self.global_step,
+            desc="Training",
+            disable=not self.args.show_progress_bar or not accelerator.is_local_main_process,
+        )
+        progress = _Progress(run.start_epoch, run.skip, time.perf_counter() - run.tokenize_seconds,
+                             torch.zeros((), device=accelerator.device))
+        with StepBoundaryInterrupt() as interrupt:  # a second Ctrl-C cannot cut the checkpoint below
+            try:
+                self._run_epochs(accelerator, run, progress, bar, interrupt)
+            except BaseException:
+                # Ctrl-C (taken at a step boundary) or a crash: keep what we have so `train` can resume; a
+                # step that failed half-way is redone from its start (same random state) on resume
+                bar.close()
+                if self.args.checkpoints:
+                    logger.warning("training interrupted at step %d; writing checkpoint", self.global_step)
+                    rng = progress.step_rng if progress.mid_step else None
+                    self._save_checkpoint(accelerator, progress.epoch, progress.step_in_epoch, rng=rng)
+                raise
+            finally:
+                run.restore_eager()
+        bar.close()
+        return self._finish(progress.seen, time.perf_counter() - progress.start)
+
+    def _prepare(self, accelerator: Any) -> _Run:
+        """Model on the device, texts tokenised, optimiser and schedule, forward policy, compile,
+        ``accelerate`` wrapping, and the checkpoint to resume from (if any)."""
+        args = self.args
         self.model.to(accelerator.device)
         self.model.use_device_padding()  # before the texts are tokenised: widths in multiples of 8 on a GPU
         if args.checkpoints or args.resume:
             self._resume_key()  # fingerprint the starting model before a checkpoint replaces its weights
         tokenize_start = time.perf_counter()
         train_loader = self._loader(pin_memory=accelerator.device.type == "cuda")
-        tokenize_seconds = time.perf_counter() - tokenize_start  # counted in the training time below
+        tokenize_seconds = time.perf_counter() - tokenize_start  # counted in the training time
         steps_per_epoch = len(train_loader)
         total_steps = max(1, steps_per_epoch * args.epochs)
         params = [p for p in self.objective.parameters() if p.requires_grad]
@@ -302,86 +362,72 @@ class Trainer:
         self._prepared = {"objective": objective, "optimizer": optimizer, "scheduler": scheduler}
         start_epoch, skip = self._load_checkpoint(accelerator)
         if self.global_step == 0 and self.evaluator is not None and args.eval_steps > 0:
-            m = self.evaluate()
-            logger.info("before training: %s", m)
+            logger.info("before training: %s", self.evaluate())
         logger.info(
             "training %d rows, %d steps/epoch, %d epoch(s)", len(self.rows), steps_per_epoch, args.epochs
         )
+        return _Run(objective, optimizer, scheduler, train_loader, params, total_steps, start_epoch, skip,
+                    tokenize_seconds, restore_eager)
 
-        objective.train()
-        bar = tqdm(
-            total=total_steps,
-            initial=self.global_step,
-            desc="Training",
-            disable=not args.show_progress_bar or not accelerator.is_local_main_process,
-        )
-        start, seen = time.perf_counter() - tokenize_seconds, 0
-        running, running_steps = torch.zeros((), device=accelerator.device), 0  # summed on the device
-        epoch, step_in_epoch = start_epoch, skip
-        step_rng, mid_step = None, False
-        interrupt = StepBoundaryInterrupt()
-        try:
-            interrupt.__enter__()
-            for epoch in range(start_epoch, args.epochs):
-                train_loader.set_epoch(epoch)
-                loader = train_loader
-                if epoch == start_epoch and skip:
-                    loader = accelerator.skip_first_batches(loader, skip)
-                step_in_epoch = skip if epoch == start_epoch else 0
-                for batch in loader:
-                    step_rng, mid_step = rng_state(), True
-                    loss = objective(batch["features"], batch["labels"])
-                    accelerator.backward(loss)
-                    if args.max_grad_norm > 0:
-                        accelerator.clip_grad_norm_(params, args.max_grad_norm)
-                    optimizer.step()
-                    scheduler.step()
-                    optimizer.zero_grad()
-                    self.global_step += 1
-                    step_in_epoch += 1
-                    mid_step = False
-                    seen += len(batch["features"][0]["input_ids"]) // max(1, objective.views)
-                    running += loss.detach().float()  # no host sync per step: the GPU runs ahead
-                    running_steps += 1
-                    bar.update(1)
-                    if self.global_step % max(1, args.logging_steps) == 0 or self.global_step == total_steps:
-                        mean_loss = running.item() / running_steps
-                        if not math.isfinite(mean_loss):
-                            raise FloatingPointError(
-                                f"loss is {mean_loss} at step {self.global_step}; lower the learning rate"
-                            )
-                        rate = seen / max(1e-9, time.perf_counter() - start)
-                        bar.set_postfix(loss=f"{mean_loss:.4f}", sent_s=f"{rate:.1f}")
-                        logger.debug("step %d loss %.4f", self.global_step, mean_loss)
-                        self.loss_history.append((self.global_step, mean_loss))
-                        running.zero_()
-                        running_steps = 0
-                    if args.eval_steps > 0 and self.global_step % args.eval_steps == 0:
-                        self._eval_and_keep_best()
-                    if (
-                        args.checkpoints
-                        and args.checkpoint_steps > 0
-                        and self.global_step % args.checkpoint_steps == 0
-                    ):
-                        self._save_checkpoint(accelerator, epoch, step_in_epoch)
-                    if interrupt.requested:
-                        raise KeyboardInterrupt
-                skip = 0
-                if args.checkpoints and args.checkpoint_steps == 0 and epoch + 1 < args.epochs:
-                    self._save_checkpoint(accelerator, epoch + 1, 0)
-        except BaseException:
-            # Ctrl-C (taken at a step boundary) or a crash: keep what we have so `train` can resume; a
-            # step that failed half-way is redone from its start (same random state) on resume
-            bar.close()
-            if args.checkpoints:
-                logger.warning("training interrupted at step %d; writing checkpoint", self.global_step)
-                self._save_checkpoint(accelerator, epoch, step_in_epoch, rng=step_rng if mid_step else None)
-            raise
-        finally:
-            interrupt.__exit__(None, None, None)
-            restore_eager()
-        bar.close()
-        train_seconds = time.perf_counter() - start
+    def _run_epochs(self, accelerator: Any, run: _Run, progress: _Progress, bar: Any, interrupt: Any) -> None:
+        """The epochs left, from the resume point; a checkpoint every ``checkpoint_steps`` (or epoch)."""
+        args = self.args
+        run.objective.train()
+        for epoch in range(run.start_epoch, args.epochs):
+            progress.epoch = epoch
+            run.loader.set_epoch(epoch)
+            loader = run.loader
+            if epoch == run.start_epoch and run.skip:
+                loader = accelerator.skip_first_batches(loader, run.skip)
+            progress.step_in_epoch = run.skip if epoch == run.start_epoch else 0
+            for batch in loader:
+                self._step(accelerator, run, progress, batch)
+                bar.update(1)
+                self._after_step(accelerator, run, progress, bar)
+                if interrupt.requested:
+                    raise KeyboardInterrupt
+            run.skip = 0
+            if args.checkpoints and args.checkpoint_steps == 0 and epoch + 1 < args.epochs:
+                self._save_checkpoint(accelerator, epoch + 1, 0)
+
+    def _step(self, accelerator: Any, run: _Run, progress: _Progress, batch: dict[str, Any]) -> None:
+        """One optimiser step on ``batch``; the random state before it is kept for an exact resume."""
+        progress.step_rng, progress.mid_step = rng_state(), True
+        loss = run.objective(batch["features"], batch["labels"])
+        accelerator.backward(loss)
+        if self.args.max_grad_norm > 0:
+            accelerator.clip_grad_norm_(run.params, self.args.max_grad_norm)
+        run.optimizer.step()
+        run.scheduler.step()
+        run.optimizer.zero_grad()
+        self.global_step += 1
+        progress.step_in_epoch += 1
+        progress.mid_step = False
+        progress.seen += len(batch["features"][0]["input_ids"]) // max(1, run.objective.views)
+        progress.running += loss.detach().float()  # no host sync per step: the GPU runs ahead
+        progress.running_steps += 1
+
+    def _after_step(self, accelerator: Any, run: _Run, progress: _Progress, bar: Any) -> None:
+        """Log the running loss, evaluate and checkpoint when their step comes."""
+        args, step = self.args, self.global_step
+        if step % max(1, args.logging_steps) == 0 or step == run.total_steps:
+            mean_loss = progress.running.item() / progress.running_steps
+            if not math.isfinite(mean_loss):
+                raise FloatingPointError(f"loss is {mean_loss} at step {step}; lower the learning rate")
+            rate = progress.seen / max(1e-9, time.perf_counter() - progress.start)
+            bar.set_postfix(loss=f"{mean_loss:.4f}", sent_s=f"{rate:.1f}")
+            logger.debug("step %d loss %.4f", step, mean_loss)
+            self.loss_history.append((step, mean_loss))
+            progress.running.zero_()
+            progress.running_steps = 0
+        if args.eval_steps > 0 and step % args.eval_steps == 0:
+            self._eval_and_keep_best()
+        if args.checkpoints and args.checkpoint_steps > 0 and step % args.checkpoint_steps == 0:
+            self._save_checkpoint(accelerator, progress.epoch, progress.step_in_epoch)
+
+    def _finish(self, seen: int, train_seconds: float) -> dict[str, Any]:
+        """Last evaluation (or the save), the checkpoint removed, history and training curve written."""
+        args = self.args
         if self.evaluator is not None and (args.eval_steps == 0 or self.global_step % args.eval_steps):
             self._eval_and_keep_best()
         if self.evaluator is None:
