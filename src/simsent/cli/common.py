@@ -158,6 +158,10 @@ def output_file(path: str, option: str = "--output") -> str:
     return path
 
 
+#: ``--device`` for commands whose options are ``Annotated`` aliases
+DEVICE_HELP = "auto (cuda when available), cpu, cuda, cuda:N or mps."
+
+
 def device_option() -> Any:
     """The ``--device`` option shared by every command that runs a model."""
     return typer.Option("auto", "--device", help="auto (cuda when available), cpu, cuda, cuda:N or mps.")
