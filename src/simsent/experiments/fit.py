@@ -14,6 +14,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from simsent.errors import ConfigError
@@ -68,20 +69,35 @@ def fit_in_folder(
     Example:
         >>> run_fit(FitConfig(model="m", output="runs/best"), sentences, labelled_pairs)  # doctest: +SKIP
     """
-    import hashlib
-    import shutil
     import time
 
     started = time.perf_counter()  # the budget counts from here: timing the model is part of it
+    poolings = _check_fit(cfg)
+    data = _fit_data(cfg, texts, pairs)
+    for n in data.notes:
+        echo(f"note: {n}")
+    echo(
+        f"{len(data.texts)} unlabelled sentences; labelled pairs: {len(data.splits.train)} train (CoSENT), "
+        f"{len(data.splits.selection)} selection, {len(data.splits.report)} report"
+    )
+    work = os.path.join(cfg.output, FIT_WORK)
+    key = cfg.cell_key(_data_hash(data.texts, pairs))
+    done = load_state(work, key)
+    keeper = _BestKeeper(os.path.join(work, "best"), done)
+    plan = _plan(cfg, data, poolings, done, keeper, echo)
+    outcome = run_cells(
+        plan, work, key, FIT_IDS, echo=echo, max_minutes=cfg.max_minutes, describe=_describe, started=started
+    )
+    for c in outcome.skipped:
+        data.notes.append(f"{c.label}: not run, over the time budget (estimated {c.seconds / 60:.1f} min)")
+    board = _leaderboard(outcome)
+    _place_winner(cfg.output, keeper.folder)
+    return _write_results(cfg, board, data, poolings, outcome, argv, data_files)
 
-    from simsent.data.sampling import dedup, seeded_subset
-    from simsent.experiments.cells import balanced_batch_size, fit_epochs, run_fit_family
+
+def _check_fit(cfg: Any) -> list[str]:
+    """Refuse unknown recipes and an output folder that is not fit's own; the poolings to try."""
     from simsent.experiments.config import FIT_RECIPES
-    from simsent.experiments.plots import plot_leaderboard
-    from simsent.experiments.protocol import fit_splits
-    from simsent.experiments.provenance import provenance
-    from simsent.experiments.report import leaderboard_csv_rows, leaderboard_markdown, write_result_files
-    from simsent.training.card import fit_card
 
     unknown = [r for r in cfg.recipes if r not in FIT_RECIPES]
     if unknown or not cfg.recipes:
@@ -96,7 +112,25 @@ def fit_in_folder(
         raise ConfigError(
             f"--output {cfg.output} is a folder with other files; give a new folder (or a fit folder)"
         )
-    poolings = _fit_poolings(cfg)
+    return _fit_poolings(cfg)
+
+
+@dataclass
+class _FitData:
+    """The unlabelled texts, the splits of the labelled pairs, the recipes left and the notes so far."""
+
+    texts: list[str]
+    splits: Any
+    recipes: list[str]
+    notes: list[str]
+
+
+def _fit_data(cfg: Any, texts: Sequence[str], pairs: Sequence[dict[str, Any]]) -> _FitData:
+    """Distinct unlabelled texts (a seeded subset), the train / selection / report splits, and notes on
+    what the data allows (CoSENT needs enough pairs) and how to read the result."""
+    from simsent.data.sampling import dedup, seeded_subset
+    from simsent.experiments.protocol import fit_splits
+
     texts = seeded_subset(list(dict.fromkeys(t for t in texts if t.strip())), cfg.max_train_samples, cfg.seed)
     if len(texts) < 2:
         raise ConfigError("fit needs at least 2 distinct unlabelled training sentences (--train-file)")
@@ -121,70 +155,70 @@ def fit_in_folder(
             f"small report part ({len(splits.report)} pairs): read the winner's score with its 95% "
             "bootstrap interval"
         )
-    for n in notes:
-        echo(f"note: {n}")
-    echo(
-        f"{len(texts)} unlabelled sentences; labelled pairs: {len(splits.train)} train (CoSENT), "
-        f"{len(splits.selection)} selection, {len(splits.report)} report"
-    )
+    return _FitData(texts, splits, recipes, notes)
 
-    work = os.path.join(cfg.output, FIT_WORK)
-    best_dir = os.path.join(work, "best")
-    data_hash = hashlib.sha256(
-        json.dumps([texts, list(pairs)], ensure_ascii=False, sort_keys=True, default=str).encode()
-    ).hexdigest()
-    key = cfg.cell_key(data_hash)
-    done = load_state(work, key)
-    best = {
-        "score": max(
+
+def _data_hash(texts: Sequence[str], pairs: Sequence[dict[str, Any]]) -> str:
+    import hashlib
+
+    blob = json.dumps([list(texts), list(pairs)], ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class _BestKeeper:
+    """Keeps the best candidate's saved model in ``folder`` (replaced only by a better selection score)."""
+
+    def __init__(self, folder: str, done: list[dict[str, Any]]) -> None:
+        self.folder = folder
+        self.score = max(
             (r["selection"] for c in done for r in c["rows"] if r["selection"] == r["selection"]),
             default=-math.inf,
         )
-    }
 
-    def keep_if_best(score: float, save: Callable[[str], None]) -> bool:
-        if score <= best["score"]:
-            return False
-        tmp = best_dir + ".tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        save(tmp)
+    def __call__(self, score: float, save: Callable[[str], None]) -> bool:
+        import shutil
+
         from simsent._io import replace_dir
 
-        replace_dir(tmp, best_dir)
-        best["score"] = score
+        if score <= self.score:
+            return False
+        tmp = self.folder + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        save(tmp)
+        replace_dir(tmp, self.folder)
+        self.score = score
         return True
 
-    family_ids = [(f, p) for f in recipes for p in poolings]
+
+def _plan(
+    cfg: Any,
+    data: _FitData,
+    poolings: list[str],
+    done: list,
+    keeper: _BestKeeper,
+    echo: Callable[[str], None],
+) -> list[PlannedCell]:
+    """A cell per (family, pooling), cheapest first, each with its estimated seconds."""
+    from simsent.experiments.cells import run_fit_family
+
+    family_ids = [(f, p) for f in data.recipes for p in poolings]
     done_ids = {cell_id(c, FIT_IDS) for c in done}
     costs = None
     if any(fp not in done_ids for fp in family_ids):  # time the model only when a candidate is left to run
         costs = measure_costs(
-            cfg.model, texts, 64, 3e-5, cfg.encode_batch_size, pooling=poolings[0], max_len=cfg.max_len
+            cfg.model, data.texts, 64, 3e-5, cfg.encode_batch_size, pooling=poolings[0], max_len=cfg.max_len
         )
-
-    def seconds(family: str, pooling: str) -> float:
-        if costs is None:
-            return 0.0
-        recipe = FIT_RECIPES[family]
-        n_dev = 2 * (len(splits.selection) + len(splits.report))
-        steps = 0
-        if recipe.get("objective"):
-            rows = len(splits.train) if recipe["objective"] == "cosent" else len(texts)
-            steps = fit_epochs(recipe, rows) * max(1, rows // balanced_batch_size(rows, recipe["batch_size"]))
-            steps = int(steps * recipe["batch_size"] / 64) or 1
-        return costs.seconds(encoded=n_dev + len(texts), steps=steps)
-
     plan = [
         PlannedCell(
             (f, p),
             f"{f} / {p}",
-            lambda f=f, p=p: run_fit_family(cfg, f, p, texts, splits, keep_if_best),
-            seconds(f, p),
+            lambda f=f, p=p: run_fit_family(cfg, f, p, data.texts, data.splits, keeper),
+            _estimate(costs, f, data),
             kind=f,
         )
         for f, p in family_ids
     ]
-    plan.sort(key=lambda c: (c.seconds, recipes.index(c.id[0])))
+    plan.sort(key=lambda c: (c.seconds, data.recipes.index(c.id[0])))
     todo = [c for c in plan if c.id not in done_ids]
     if costs is not None:
         budget = (
@@ -193,20 +227,37 @@ def fit_in_folder(
             else ""
         )
         echo(
-            f"{len(plan)} candidate families ({', '.join(recipes)} x {', '.join(poolings)}), "
+            f"{len(plan)} candidate families ({', '.join(data.recipes)} x {', '.join(poolings)}), "
             f"{len(plan) - len(todo)} already done; estimated {sum(c.seconds for c in todo) / 60:.1f} min"
             f"{budget} ({costs.describe(64)})"
         )
+    return plan
 
-    def describe(cell: dict[str, Any]) -> str:
-        top = max(cell["rows"], key=lambda r: r["selection"] if r["selection"] == r["selection"] else -1e9)
-        return f"{cell['family']} / {cell['pooling']}: best {top['recipe']} selection {top['selection']:.2f}"
 
-    outcome = run_cells(
-        plan, work, key, FIT_IDS, echo=echo, max_minutes=cfg.max_minutes, describe=describe, started=started
-    )
-    for c in outcome.skipped:
-        notes.append(f"{c.label}: not run, over the time budget (estimated {c.seconds / 60:.1f} min)")
+def _estimate(costs: Any, family: str, data: _FitData) -> float:
+    """Seconds a candidate family should take: its encodes and training steps at the measured costs."""
+    from simsent.experiments.cells import balanced_batch_size, fit_epochs
+    from simsent.experiments.config import FIT_RECIPES
+
+    if costs is None:
+        return 0.0
+    recipe = FIT_RECIPES[family]
+    n_dev = 2 * (len(data.splits.selection) + len(data.splits.report))
+    steps = 0
+    if recipe.get("objective"):
+        rows = len(data.splits.train) if recipe["objective"] == "cosent" else len(data.texts)
+        steps = fit_epochs(recipe, rows) * max(1, rows // balanced_batch_size(rows, recipe["batch_size"]))
+        steps = int(steps * recipe["batch_size"] / 64) or 1
+    return costs.seconds(encoded=n_dev + len(data.texts), steps=steps)
+
+
+def _describe(cell: dict[str, Any]) -> str:
+    top = max(cell["rows"], key=lambda r: r["selection"] if r["selection"] == r["selection"] else -1e9)
+    return f"{cell['family']} / {cell['pooling']}: best {top['recipe']} selection {top['selection']:.2f}"
+
+
+def _leaderboard(outcome: Any) -> list[dict[str, Any]]:
+    """Every scored variant of the finished cells, best selection score first."""
     board = [
         {**r, "seconds": c["seconds"], "train_steps": c["train_steps"]}
         for c in outcome.cells
@@ -215,10 +266,16 @@ def fit_in_folder(
     board.sort(key=lambda r: -(r["selection"] if r["selection"] == r["selection"] else -1e9))
     if not board:
         raise ConfigError("the time budget ran out before any candidate finished; raise --max-minutes")
-    winner = board[0]
-    if os.path.isdir(best_dir):  # a new winner: replace the previous one's files (the folder is fit's own)
-        for name in os.listdir(cfg.output):
-            old = os.path.join(cfg.output, name)
+    return board
+
+
+def _place_winner(output: str, best_dir: str) -> None:
+    """Move a new winner's files from ``best_dir`` into ``output`` (the folder is fit's own)."""
+    import shutil
+
+    if os.path.isdir(best_dir):
+        for name in os.listdir(output):
+            old = os.path.join(output, name)
             if name == FIT_WORK:
                 continue
             if os.path.isdir(old):
@@ -226,22 +283,41 @@ def fit_in_folder(
             else:
                 os.remove(old)
         for name in os.listdir(best_dir):
-            shutil.move(os.path.join(best_dir, name), os.path.join(cfg.output, name))
+            shutil.move(os.path.join(best_dir, name), os.path.join(output, name))
         shutil.rmtree(best_dir)
-    elif not os.path.isfile(os.path.join(cfg.output, "modules.json")):
-        raise ConfigError(f"the winner's saved model is missing from {cfg.output}; rerun with a new --output")
+    elif not os.path.isfile(os.path.join(output, "modules.json")):
+        raise ConfigError(f"the winner's saved model is missing from {output}; rerun with a new --output")
+
+
+def _write_results(
+    cfg: Any,
+    board: list[dict[str, Any]],
+    data: _FitData,
+    poolings: list[str],
+    outcome: Any,
+    argv: str | None,
+    data_files: Sequence[str],
+) -> dict[str, Any]:
+    """leaderboard.md/.csv/.json/.png and the model card beside the winner; returns the result."""
+    from simsent._io import write_text
+    from simsent.experiments.plots import plot_leaderboard
+    from simsent.experiments.provenance import provenance
+    from simsent.experiments.report import leaderboard_csv_rows, leaderboard_markdown, write_result_files
+    from simsent.training.card import fit_card
+
+    winner, splits = board[0], data.splits
     config = cfg.to_dict()
     config.update(
         {
             "poolings_used": poolings,
-            "recipes_used": recipes,
-            "notes": notes,
+            "recipes_used": data.recipes,
+            "notes": data.notes,
             "split_sizes": {
                 "train": len(splits.train),
                 "selection": len(splits.selection),
                 "report": len(splits.report),
             },
-            "unlabelled_sentences": len(texts),
+            "unlabelled_sentences": len(data.texts),
         }
     )
     prov = provenance(argv or "simsent fit", config, data_files, argv=argv)
@@ -256,14 +332,12 @@ def fit_in_folder(
         prov,
         {"winner": winner, "leaderboard": board},
     )
-    from simsent._io import write_text
-
     write_text(os.path.join(cfg.output, "README.md"), fit_card(winner, board, prov))
     return {
         "winner": winner,
         "leaderboard": board,
         "markdown": md,
         "files": [*written, chart],
-        "notes": notes,
+        "notes": data.notes,
         "provenance": prov,
     }
