@@ -59,40 +59,24 @@ def fit(
 ) -> None:
     """Try raw vectors, whitening, SimCSE (+ whitening) and CoSENT over poolings; keep the best honestly."""
     from simsent.cli.common import read_texts
-    from simsent.data.readers import read_pairs
     from simsent.errors import ConfigError
     from simsent.experiments.fit import run_fit
 
-    if (dev_file is None) == (dev_task is None):
-        raise ConfigError("give exactly one of --dev-file FILE or --dev-task TASK (with --data-dir)")
-    files = []
-    if dev_file is not None:
-        pairs = read_pairs(require_file(dev_file, "--dev-file"))
-        files.append(dev_file)
-    else:
-        from simsent.data.tasks import load_task, resolve_data_dir, task_file
-
-        d = resolve_data_dir(data_dir)
-        pairs = load_task(dev_task, dev_split, d)
-        files.append(task_file(d, dev_task, dev_split))
+    pairs, files = _dev_pairs(dev_file, dev_task, data_dir, dev_split)
     if train_file is None:
         raise ConfigError("--train-file is required: unlabelled in-domain sentences for SimCSE and whitening")
     texts = read_texts(train_file, "--train-file")
     files.append(train_file)
     output_dir(output)
-    dims = [None if d == "all" else d for d in split_list(whiten_dims)]
+    dims = [None if d == "all" else split_ints(d, "--whiten-dims")[0] for d in split_list(whiten_dims)]
+    options = {k: v for k, v in locals().items() if k in _DEFAULTS or k in ("model", "output")}
     cfg = FitConfig(
-        model=model,
-        output=output,
-        poolings=split_list(poolings) if poolings else None,
-        recipes=split_list(recipes),
-        whiten_dims=[None if d is None else split_ints(d, "--whiten-dims")[0] for d in dims],
-        seed=seed,
-        report_fraction=report_fraction,
-        min_supervised_pairs=min_supervised_pairs,
-        max_train_samples=max_train_samples,
-        max_len=max_len,
-        max_minutes=max_minutes,
+        **{
+            **options,
+            "poolings": split_list(poolings) if poolings else None,
+            "recipes": split_list(recipes),
+            "whiten_dims": dims,
+        },
         sources={
             "train_file": train_file,
             "dev_file": dev_file,
@@ -109,3 +93,18 @@ def fit(
         f"winner: {w['recipe']} / {w['pooling']}: selection {w['selection']:.2f}, report {w['report']:.2f} "
         f"(95% CI {lo:.2f} – {hi:.2f}); saved to {output}"
     )
+
+
+def _dev_pairs(dev_file: str | None, dev_task: str | None, data_dir: str | None, dev_split: str) -> tuple:
+    """The labelled pairs of ``--dev-file`` or of ``--dev-task`` (exactly one), and the files read."""
+    from simsent.data.readers import read_pairs
+    from simsent.errors import ConfigError
+
+    if (dev_file is None) == (dev_task is None):
+        raise ConfigError("give exactly one of --dev-file FILE or --dev-task TASK (with --data-dir)")
+    if dev_file is not None:
+        return read_pairs(require_file(dev_file, "--dev-file")), [dev_file]
+    from simsent.data.tasks import load_task, resolve_data_dir, task_file
+
+    d = resolve_data_dir(data_dir)
+    return load_task(dev_task, dev_split, d), [task_file(d, dev_task, dev_split)]
