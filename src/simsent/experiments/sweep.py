@@ -56,26 +56,60 @@ def run_sweep(
         >>> cfg = SweepConfig(model="m", output="runs/sweep", sizes=[50, 100], epochs=[1, 5])
         >>> run_sweep(cfg)["files"]                                           # doctest: +SKIP
     """
+    _check_sweep(cfg)
+    data = _sweep_data(cfg)
+    notes: list[str] = []
+    plan_ids = _cells_that_fit(cfg, data, notes, echo)
+    key = cfg.cell_key()
+    done_ids = {cell_id(c, SWEEP_IDS) for c in load_state(cfg.output, key)}
+    todo = [c for c in plan_ids if c not in done_ids]
+    plan, costs = _plan(cfg, data, plan_ids, todo)
+    echo(
+        f"{cfg.protocol} protocol: {len(plan)} cells ({len(cfg.task_list)} task(s), objectives "
+        f"{', '.join(cfg.objectives)}, sizes {cfg.sizes}, {len(cfg.seed_list)} seeds, raw reference "
+        f"included); {len(plan) - len(todo)} already done in {cfg.output}/{STATE_FILE}"
+    )
+    if costs is not None:
+        total = sum(p.seconds for p in plan if p.id in set(todo))
+        budget = f"; budget {cfg.max_minutes:.3g} min" if cfg.max_minutes else ""
+        echo(
+            f"estimated run time: {total / 60:.1f} min for {len(todo)} cells "
+            f"({costs.describe(cfg.batch_size)}){budget}"
+        )
+    if estimate_only:
+        return None
+    outcome = run_cells(
+        plan, cfg.output, key, SWEEP_IDS, echo=echo, max_minutes=cfg.max_minutes, describe=_describe
+    )
+    if outcome.skipped:
+        notes.append(
+            f"time budget ({cfg.max_minutes:.3g} min) reached: {len(outcome.skipped)} cells not run, e.g. "
+            + ", ".join(p.label for p in outcome.skipped[:3])
+        )
+    return _write_results(cfg, data, outcome, notes, argv)
+
+
+def _sweep_data(cfg: Any) -> dict[tuple, Any]:
+    """The training and evaluation data of every (task, seed), extra unlabelled text included."""
     from simsent.data.columns import sentences_of
     from simsent.data.readers import read_any
     from simsent.data.tasks import resolve_data_dir
-    from simsent.experiments.cells import run_sweep_cell, training_steps
-    from simsent.experiments.config import SUPERVISED
-    from simsent.experiments.plots import plot_sweep
     from simsent.experiments.protocol import sweep_data
-    from simsent.experiments.provenance import provenance
-    from simsent.experiments.report import summarize_sweep, sweep_csv_rows, sweep_markdown, write_result_files
 
-    _check_sweep(cfg)
     data_dir = resolve_data_dir(cfg.data_dir)
-    tasks = cfg.task_list
     extra: list[str] = []
     for path in cfg.extra_text:
         extra += sentences_of(read_any(path))
-    data = {(t, s): sweep_data(cfg, t, s, data_dir, extra) for t in tasks for s in cfg.seed_list}
+    return {(t, s): sweep_data(cfg, t, s, data_dir, extra) for t in cfg.task_list for s in cfg.seed_list}
+
+
+def _cells_that_fit(cfg: Any, data: dict[tuple, Any], notes: list[str], echo: Callable[[str], None]) -> list:
+    """A raw reference cell per (task, seed), then the grid cells the protocol has enough data for
+    (each size that does not fit is noted once)."""
+    from simsent.experiments.config import SUPERVISED
+
     plan_ids: list[tuple] = []
-    notes: list[str] = []
-    for t in tasks:
+    for t in cfg.task_list:
         plan_ids += [(t, "raw", 0, 0, s) for s in cfg.seed_list]
         for cell in cfg.grid(t):
             _, o, n, _, s = cell
@@ -89,9 +123,14 @@ def run_sweep(
                     echo(note)
                 continue
             plan_ids.append(cell)
-    key = cfg.cell_key()
-    done_ids = {cell_id(c, SWEEP_IDS) for c in load_state(cfg.output, key)}
-    todo = [c for c in plan_ids if c not in done_ids]
+    return plan_ids
+
+
+def _plan(cfg: Any, data: dict[tuple, Any], plan_ids: list, todo: list) -> tuple[list[PlannedCell], Any]:
+    """The planned cells, raw first then cheapest first, with estimates from measured costs."""
+    from simsent.data.columns import sentences_of
+    from simsent.experiments.cells import run_sweep_cell, training_steps
+
     costs = None
     if todo:
         first = data[(todo[0][0], todo[0][4])]
@@ -124,35 +163,24 @@ def run_sweep(
         for c in plan_ids
     ]
     plan.sort(key=lambda p: (p.id[1] != "raw", p.seconds, p.id))  # raw first, then cheapest first
-    echo(
-        f"{cfg.protocol} protocol: {len(plan)} cells ({len(tasks)} task(s), objectives "
-        f"{', '.join(cfg.objectives)}, sizes {cfg.sizes}, {len(cfg.seed_list)} seeds, raw reference "
-        f"included); {len(plan) - len(todo)} already done in {cfg.output}/{STATE_FILE}"
-    )
-    if costs is not None:
-        total = sum(p.seconds for p in plan if p.id in set(todo))
-        budget = f"; budget {cfg.max_minutes:.3g} min" if cfg.max_minutes else ""
-        echo(
-            f"estimated run time: {total / 60:.1f} min for {len(todo)} cells "
-            f"({costs.describe(cfg.batch_size)}){budget}"
-        )
-    if estimate_only:
-        return None
+    return plan, costs
 
-    def describe(c: dict[str, Any]) -> str:
-        return (
-            f"{c['task']} {c['objective']} N={c['size']} {c['epochs']} ep seed {c['seed']}: "
-            f"Spearman {c['metrics']['spearman']:.2f}"
-        )
 
-    outcome = run_cells(
-        plan, cfg.output, key, SWEEP_IDS, echo=echo, max_minutes=cfg.max_minutes, describe=describe
+def _describe(c: dict[str, Any]) -> str:
+    return (
+        f"{c['task']} {c['objective']} N={c['size']} {c['epochs']} ep seed {c['seed']}: "
+        f"Spearman {c['metrics']['spearman']:.2f}"
     )
-    if outcome.skipped:
-        notes.append(
-            f"time budget ({cfg.max_minutes:.3g} min) reached: {len(outcome.skipped)} cells not run, e.g. "
-            + ", ".join(p.label for p in outcome.skipped[:3])
-        )
+
+
+def _write_results(
+    cfg: Any, data: dict[tuple, Any], outcome: Any, notes: list[str], argv: str | None
+) -> dict:
+    """table.md/.csv/.json and the plots of every task; returns the result."""
+    from simsent.experiments.plots import plot_sweep
+    from simsent.experiments.provenance import provenance
+    from simsent.experiments.report import summarize_sweep, sweep_csv_rows, sweep_markdown, write_result_files
+
     rows = summarize_sweep(outcome.cells)
     config = cfg.to_dict()
     config["notes"] = notes
@@ -169,6 +197,7 @@ def run_sweep(
     )
     os.makedirs(cfg.output, exist_ok=True)
     plots: list[str] = []
+    tasks = cfg.task_list
     for t in tasks:
         plots += plot_sweep(rows, t, cfg.output, suffix="" if len(tasks) == 1 else f"_{t}")
     written = write_result_files(
