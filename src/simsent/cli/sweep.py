@@ -14,6 +14,25 @@ from simsent.cli.common import defaults_of, invoked_as, require_file, split_ints
 from simsent.experiments.config import SWEEP_OBJECTIVES, SweepConfig
 
 _DEFAULTS = defaults_of(SweepConfig)
+#: options passed to SweepConfig by their own name (the others are parsed first)
+_FIELDS = (
+    "model",
+    "output",
+    "data_dir",
+    "seeds",
+    "seed_base",
+    "protocol",
+    "pooling",
+    "batch_size",
+    "lr",
+    "dropout",
+    "temperature",
+    "simcse_variant",
+    "max_len",
+    "eval_split",
+    "max_eval_pairs",
+    "max_minutes",
+)
 
 
 def sweep(
@@ -76,29 +95,15 @@ def sweep(
     for path in extra_text or []:
         require_file(path, "--extra-text")
     output_dir(output)
+    options = {k: v for k, v in locals().items() if k in _FIELDS}
     cfg = SweepConfig(
-        model=model,
-        output=output,
+        **options,
         tasks=task,
-        data_dir=data_dir,
         sizes=split_ints(sizes, "--sizes"),
         epochs=split_ints(epochs, "--epochs"),
         supervised_epochs=split_ints(supervised_epochs, "--supervised-epochs") if supervised_epochs else None,
         objectives=split_list(objective),
-        seeds=seeds,
-        seed_base=seed_base,
-        protocol=protocol,
-        pooling=pooling,
-        batch_size=batch_size,
-        lr=lr,
-        dropout=dropout,
-        temperature=temperature,
-        simcse_variant=simcse_variant,
-        max_len=max_len,
-        eval_split=eval_split,
-        max_eval_pairs=max_eval_pairs,
         extra_text=list(extra_text or []),
-        max_minutes=max_minutes,
     )
     argv = invoked_as()
     result = run_sweep(cfg, argv=argv, estimate_only=estimate_only, echo=typer.echo)
