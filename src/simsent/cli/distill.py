@@ -55,32 +55,12 @@ def distill(
 ) -> None:
     """Train a light student to regress a teacher's (optionally whitened) sentence vectors."""
     from simsent.adapt.distill import distill as run_distill
-    from simsent.cli.common import output_dir, read_texts, split_list
+    from simsent.cli.common import output_dir, read_texts
     from simsent.data.sampling import seeded_subset
-    from simsent.errors import ConfigError
-    from simsent.losses.distill import LOSSES
 
-    if loss not in LOSSES:
-        raise ConfigError(f"unknown --loss {loss!r}; choose one of {', '.join(LOSSES)}")
-    try:
-        kernels = [int(k) for k in split_list(kernel_sizes)]
-    except ValueError as exc:
-        raise ConfigError(f"--kernel-sizes must be integers like 2,3,4, got {kernel_sizes!r}") from exc
-    from simsent.errors import check_number
-
-    check_number("--dropout", dropout, minimum=0, maximum=MAX_DROPOUT)
+    textcnn_options = _textcnn_options(locals())
     output_dir(output)
-    texts = list(dict.fromkeys(read_texts(corpus, "--corpus")))
-    texts = seeded_subset(texts, max_train_samples, seed)
-    options = {
-        "min_freq": min_freq,
-        "jieba": jieba,
-        "emb_dim": emb_dim,
-        "kernel_sizes": kernels,
-        "filters": filters,
-        "dropout": dropout,
-        "init_from_teacher": init_from_teacher,
-    }
+    texts = seeded_subset(list(dict.fromkeys(read_texts(corpus, "--corpus"))), max_train_samples, seed)
     result = run_distill(
         teacher,
         student,
@@ -94,10 +74,31 @@ def distill(
         seed=seed,
         max_len=max_len,
         cache_dir=cache_dir,
-        textcnn_options=options,
+        textcnn_options=textcnn_options,
+        precision=precision,
+        device=device,
     )
     typer.echo(
         f"distilled {len(texts)} sentences in {result['global_step']} steps "
         f"({result['train_seconds']:.1f} s); target dim {result['target_dim']}; "
         f"teacher vectors cache: {result['cache_file']}; student saved to {output}"
     )
+
+
+def _textcnn_options(options: dict) -> dict:
+    """The checked TextCNN options of the command (``--loss`` is checked here too)."""
+    from simsent.cli.common import split_list
+    from simsent.errors import ConfigError, check_number
+    from simsent.losses.distill import LOSSES
+
+    if options["loss"] not in LOSSES:
+        raise ConfigError(f"unknown --loss {options['loss']!r}; choose one of {', '.join(LOSSES)}")
+    try:
+        kernels = [int(k) for k in split_list(options["kernel_sizes"])]
+    except ValueError as exc:
+        raise ConfigError(
+            f"--kernel-sizes must be integers like 2,3,4, got {options['kernel_sizes']!r}"
+        ) from exc
+    check_number("--dropout", options["dropout"], minimum=0, maximum=MAX_DROPOUT)
+    keys = ("min_freq", "jieba", "emb_dim", "filters", "dropout", "init_from_teacher")
+    return {**{k: options[k] for k in keys}, "kernel_sizes": kernels}
