@@ -9,6 +9,8 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+
 import typer
 
 from simsent._constants import MAX_DROPOUT
@@ -76,57 +78,16 @@ def pretrain(
     progress: bool = typer.Option(True, help="Show a progress bar with loss and tokens/s."),
 ) -> None:
     """Pretrain a small BERT by masked language modelling on raw text (for `simsent train --model`)."""
-    from simsent.errors import ConfigError
-
-    extra = list(ctx.args)
-    bad = [a for a in extra if a.startswith("-")]
-    if bad:
-        raise ConfigError(f"unknown option(s): {' '.join(bad)} (see simsent pretrain --help)")
-    files = list(corpus) + extra
-    for f in files:
-        require_file(f, "--corpus")
-    output_dir(output)
-
-    import torch
-
-    from simsent.modeling.device import resolve_device
-
-    resolve_device(device)  # an unknown or absent device fails before the corpus is read
     from simsent.pretrain import pretrain as run_pretrain
     from simsent.pretrain import read_corpus
 
-    if threads:
-        torch.set_num_threads(threads)
+    files = _corpus_files(list(corpus), list(ctx.args))
+    output_dir(output)
+    _check_run(device, tokenizer, threads)
+    fields = {f.name for f in dataclasses.fields(PretrainConfig)}
     cfg = PretrainConfig(
-        output_dir=output,
-        tokenizer=tokenizer,
-        min_freq=min_freq,
-        max_vocab=max_vocab,
-        layers=layers,
-        hidden=hidden,
-        heads=heads,
-        max_len=max_len,
-        dropout=dropout,
-        init=init,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        warmup_ratio=warmup_ratio,
-        mlm_probability=mlm_probability,
-        max_steps=max_steps,
-        max_minutes=max_minutes,
-        seed=seed,
-        checkpoint_steps=checkpoint_steps,
-        resume=resume,
-        keep_checkpoint=keep_checkpoint,
-        show_progress_bar=progress,
-        device=device,
-        precision=precision,
+        **{k: v for k, v in locals().items() if k in fields}, output_dir=output, show_progress_bar=progress
     )
-    from simsent.pretrain.tokenizer_builder import TOKENIZER_KINDS
-
-    if tokenizer not in TOKENIZER_KINDS:
-        raise ConfigError(f"unknown --tokenizer {tokenizer!r}; choose from {', '.join(TOKENIZER_KINDS)}")
     texts, stats = read_corpus(files)
     typer.echo(
         f"corpus: {stats['sentences']} unique texts ({stats['duplicates_removed']} duplicates "
@@ -139,3 +100,31 @@ def pretrain(
         f"loss {result['first_loss']} -> {result['final_loss']}, {result['tokens_per_second']:.0f} tokens/s, "
         f"vocabulary {result['vocab_size']}, {result['parameters']:,} parameters; saved to {output}"
     )
+
+
+def _corpus_files(corpus: list[str], extra: list[str]) -> list[str]:
+    """``--corpus A B C`` (the files after the first arrive as extra arguments), each checked."""
+    from simsent.errors import ConfigError
+
+    bad = [a for a in extra if a.startswith("-")]
+    if bad:
+        raise ConfigError(f"unknown option(s): {' '.join(bad)} (see simsent pretrain --help)")
+    files = corpus + extra
+    for f in files:
+        require_file(f, "--corpus")
+    return files
+
+
+def _check_run(device: str, tokenizer: str, threads: int | None) -> None:
+    """An unknown or absent device and an unknown tokenizer fail before the corpus is read."""
+    import torch
+
+    from simsent.errors import ConfigError
+    from simsent.modeling.device import resolve_device
+    from simsent.pretrain.tokenizer_builder import TOKENIZER_KINDS
+
+    resolve_device(device)
+    if tokenizer not in TOKENIZER_KINDS:
+        raise ConfigError(f"unknown --tokenizer {tokenizer!r}; choose from {', '.join(TOKENIZER_KINDS)}")
+    if threads:
+        torch.set_num_threads(threads)
