@@ -246,69 +246,12 @@ def run_fit_family(
     ``keep_if_best(score, save)`` is called with the family's best selection score; it calls
     ``save(folder)`` when that beats every candidate so far, so the winner is on disk at the end.
     """
-    from simsent.adapt.whitening import apply_whitening, fit_whitening, whitening_layer
-    from simsent.evaluation.sts import spearman_ci
-    from simsent.experiments.config import FIT_RECIPES
-    from simsent.modeling.sentence_encoder import SentenceEncoder
-    from simsent.training.seed import set_seed
+    from simsent.adapt.whitening import whitening_layer
 
     start = time.perf_counter()
-    recipe = FIT_RECIPES[family]
-    set_seed(cfg.seed)
-    model = SentenceEncoder.from_pretrained(
-        cfg.model, pooling=pooling, max_len=cfg.max_len, dropout=recipe.get("dropout")
-    )
-    steps, epochs = 0, 0
-    if recipe.get("objective"):
-        rows = splits.train if recipe["objective"] == "cosent" else texts
-        epochs = fit_epochs(recipe, len(rows))
-        steps = train_in_place(
-            model,
-            rows,
-            objective=recipe["objective"],
-            epochs=epochs,
-            batch_size=balanced_batch_size(len(rows), recipe["batch_size"]),
-            lr=recipe["lr"],
-            temperature=cfg.temperature,
-            simcse_variant=recipe.get("simcse_variant", "paper"),
-            seed=cfg.seed,
-        )["global_step"]
-    dev = splits.selection + splits.report
-    n_sel = len(splits.selection)
-    normalize, model.normalize = model.normalize, False  # whitening sees what its layer will receive
-    try:
-        v1, v2 = pair_vectors(model, dev, cfg.encode_batch_size, np.float64)
-        dim = v1.shape[1]
-        dims = [k for k in cfg.whiten_dims if k is None or k < dim]
-        corpus = (
-            np.asarray(model.encode(texts, batch_size=cfg.encode_batch_size), dtype=np.float64)
-            if dims
-            else None
-        )
-    finally:
-        model.normalize = normalize
-    variants: list[tuple[str, int | None, Any]] = [(family, None, None)]
-    for k in dims:
-        W, mu = fit_whitening(corpus, dim=k)
-        name = f"whitening (k={W.shape[1]})" if family == "raw" else f"{family} + whitening (k={W.shape[1]})"
-        variants.append((name, W.shape[1], (W, mu)))
-    rows_out = []
-    for name, k, wm in variants:
-        a, b = (v1, v2) if wm is None else (apply_whitening(v1, *wm), apply_whitening(v2, *wm))
-        sel, _ = _pair_scores(a[:n_sel], b[:n_sel], splits.selection)
-        rep, cos = _pair_scores(a[n_sel:], b[n_sel:], splits.report)
-        ci = spearman_ci(cos, [r["score"] for r in splits.report], seed=cfg.seed)
-        rows_out.append(
-            {
-                "recipe": name,
-                "family": family,
-                "pooling": pooling,
-                "whiten_dim": k,
-                "selection": sel,
-                "report": rep,
-                "report_ci": list(ci),
-            }
-        )
+    model, steps, epochs = _fit_train(cfg, family, pooling, texts, splits)
+    variants, v1, v2 = _fit_variants(cfg, model, family, texts, splits)
+    rows_out = [_fit_scores(cfg, family, pooling, name, k, wm, v1, v2, splits) for name, k, wm in variants]
     best_i = max(range(len(rows_out)), key=lambda i: _nan_low(rows_out[i]["selection"]))
 
     def save(path: str) -> None:
@@ -332,6 +275,90 @@ def run_fit_family(
         "train_steps": steps,
         "epochs": epochs,
         "seconds": time.perf_counter() - start,
+    }
+
+
+def _fit_train(cfg: FitConfig, family: str, pooling: str, texts: list[str], splits: FitSplits) -> tuple:
+    """The start model with ``pooling``, trained by the family's recipe (not for ``raw``); with its steps
+    and epochs."""
+    from simsent.experiments.config import FIT_RECIPES
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.seed import set_seed
+
+    recipe = FIT_RECIPES[family]
+    set_seed(cfg.seed)
+    model = SentenceEncoder.from_pretrained(
+        cfg.model, pooling=pooling, max_len=cfg.max_len, dropout=recipe.get("dropout")
+    )
+    if not recipe.get("objective"):
+        return model, 0, 0
+    rows = splits.train if recipe["objective"] == "cosent" else texts
+    epochs = fit_epochs(recipe, len(rows))
+    steps = train_in_place(
+        model,
+        rows,
+        objective=recipe["objective"],
+        epochs=epochs,
+        batch_size=balanced_batch_size(len(rows), recipe["batch_size"]),
+        lr=recipe["lr"],
+        temperature=cfg.temperature,
+        simcse_variant=recipe.get("simcse_variant", "paper"),
+        seed=cfg.seed,
+    )["global_step"]
+    return model, steps, epochs
+
+
+def _fit_variants(cfg: FitConfig, model: Any, family: str, texts: list[str], splits: FitSplits) -> tuple:
+    """The family's variants ``(name, whitening k, (W, mu) | None)`` and the dev pairs' vectors."""
+    from simsent.adapt.whitening import fit_whitening
+
+    normalize, model.normalize = model.normalize, False  # whitening sees what its layer will receive
+    try:
+        v1, v2 = pair_vectors(model, splits.selection + splits.report, cfg.encode_batch_size, np.float64)
+        dims = [k for k in cfg.whiten_dims if k is None or k < v1.shape[1]]
+        corpus = (
+            np.asarray(model.encode(texts, batch_size=cfg.encode_batch_size), dtype=np.float64)
+            if dims
+            else None
+        )
+    finally:
+        model.normalize = normalize
+    variants: list[tuple[str, int | None, Any]] = [(family, None, None)]
+    for k in dims:
+        W, mu = fit_whitening(corpus, dim=k)
+        name = f"whitening (k={W.shape[1]})" if family == "raw" else f"{family} + whitening (k={W.shape[1]})"
+        variants.append((name, W.shape[1], (W, mu)))
+    return variants, v1, v2
+
+
+def _fit_scores(
+    cfg: FitConfig,
+    family: str,
+    pooling: str,
+    name: str,
+    k: int | None,
+    wm: Any,
+    v1: np.ndarray,
+    v2: np.ndarray,
+    splits: FitSplits,
+) -> dict[str, Any]:
+    """One variant's selection and report Spearman (and the report's bootstrap interval)."""
+    from simsent.adapt.whitening import apply_whitening
+    from simsent.evaluation.sts import spearman_ci
+
+    n_sel = len(splits.selection)
+    a, b = (v1, v2) if wm is None else (apply_whitening(v1, *wm), apply_whitening(v2, *wm))
+    sel, _ = _pair_scores(a[:n_sel], b[:n_sel], splits.selection)
+    rep, cos = _pair_scores(a[n_sel:], b[n_sel:], splits.report)
+    ci = spearman_ci(cos, [r["score"] for r in splits.report], seed=cfg.seed)
+    return {
+        "recipe": name,
+        "family": family,
+        "pooling": pooling,
+        "whiten_dim": k,
+        "selection": sel,
+        "report": rep,
+        "report_ci": list(ci),
     }
 
 
