@@ -70,12 +70,17 @@ def _pm(s: dict[str, Any]) -> str:
 
 def to_markdown(rows: Sequence[dict[str, Any]], prov: dict[str, Any], title: str = "Seed table") -> str:
     """The results page: provenance, the compact a / b / c table, the mean ± std table, data hashes."""
+    lines = [f"# {title}: raw / whitening / SimCSE (Spearman x 100)", "", *_table_provenance(prov)]
+    lines += _abc_table(rows) + _seed_table(rows)
+    lines += ["", "## Data files", "", "| file | sha256 |", "|---|---|"]
+    lines += [f"| {p} | `{h}` |" for p, h in prov["data_files"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def _table_provenance(prov: dict[str, Any]) -> list[str]:
+    """The seed table's settings, versions, command and run time, a line each."""
     cfg = prov["config"]
-    tasks = list(dict.fromkeys(r["task"] for r in rows))
-    poolings = list(dict.fromkeys(r["pooling"] for r in rows if r["pooling"] != TFIDF))
-    by = {(r["pooling"], r["task"]): r for r in rows}
-    lines = [f"# {title}: raw / whitening / SimCSE (Spearman x 100)", ""]
-    lines += [
+    lines = [
         f"- model: `{cfg.get('model')}`",
         f"- protocol: **{cfg.get('protocol')}** — {cfg.get('protocol_description', '')}",
         f"- seeds: {', '.join(map(str, cfg.get('seed_list', [])))} (mean ± sample std over seeds)",
@@ -102,7 +107,15 @@ def to_markdown(rows: Sequence[dict[str, Any]], prov: dict[str, Any], title: str
             f"in this invocation, {prov.get('cells_resumed', 0)} resumed from the state file)"
         )
     lines.append(f"- created: {prov['created']}")
-    lines += [
+    return lines
+
+
+def _abc_table(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Means over seeds of raw / whitening / SimCSE per (pooling, task), and the TF-IDF row."""
+    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    poolings = list(dict.fromkeys(r["pooling"] for r in rows if r["pooling"] != TFIDF))
+    by = {(r["pooling"], r["task"]): r for r in rows}
+    lines = [
         "",
         "## a / b / c",
         "",
@@ -134,7 +147,12 @@ def to_markdown(rows: Sequence[dict[str, Any]], prov: dict[str, Any], title: str
             + " | ".join(_f(r[TFIDF]["spearman"]["mean"]) if r else "-" for r in tf)
             + f" | {_f(float(np.mean(vals)))} |"
         )
-    lines += [
+    return lines
+
+
+def _seed_table(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Mean ± std over seeds per (pooling, task), with alignment and uniformity."""
+    lines = [
         "",
         "## Mean ± std over seeds",
         "",
@@ -156,9 +174,7 @@ def to_markdown(rows: Sequence[dict[str, Any]], prov: dict[str, Any], title: str
     for r in rows:
         if r["pooling"] == TFIDF:
             lines.append(f"| {TFIDF_LABEL} | {r['task']} | {_pm(r[TFIDF]['spearman'])} | | | | | | |")
-    lines += ["", "## Data files", "", "| file | sha256 |", "|---|---|"]
-    lines += [f"| {p} | `{h}` |" for p, h in prov["data_files"].items()]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _csv_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
