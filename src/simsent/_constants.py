@@ -9,3 +9,6 @@ from __future__ import annotations
 
 #: the largest dropout rate any option accepts (at 1.0 every dropout view would be all zeros)
 MAX_DROPOUT = 0.9
+
+#: tokens per sentence when neither the user nor the model folder says (Su's SimCSE recipe)
+DEFAULT_MAX_LEN = 64

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from simsent._constants import MAX_DROPOUT
+from simsent._constants import DEFAULT_MAX_LEN, MAX_DROPOUT
 from simsent.adapt import distill as distill_lib
 from simsent.cli.common import defaults_of, device_option
 
@@ -38,7 +38,9 @@ def distill(
         _DEFAULTS["lr"], help="Peak learning rate (1e-3 suits a TextCNN; ~5e-5 a transformer)."
     ),
     seed: int = typer.Option(_DEFAULTS["seed"], help="Random seed."),
-    max_len: int | None = typer.Option(None, help="Student truncation length in tokens (default 64)."),
+    max_len: int | None = typer.Option(
+        None, help=f"Student truncation length in tokens (default {DEFAULT_MAX_LEN})."
+    ),
     max_train_samples: int | None = typer.Option(None, help="Keep a seeded subset of N sentences."),
     cache_dir: str | None = typer.Option(None, help="Teacher-vector cache (default ~/.cache/simsent)."),
     min_freq: int = typer.Option(1, help="TextCNN: minimum token frequency in the vocabulary."),

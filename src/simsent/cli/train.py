@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from simsent._constants import MAX_DROPOUT
+from simsent._constants import DEFAULT_MAX_LEN, MAX_DROPOUT
 from simsent.cli.common import DEVICE_HELP, defaults_of, output_dir, parse_kv, require_file
 from simsent.training.arguments import TrainingArguments
 
@@ -134,7 +134,7 @@ def train(
     batch_size: BatchSize = _DEFAULTS["batch_size"],
     lr: Lr = _DEFAULTS["lr"],
     dropout: Dropout = None,
-    max_len: MaxLen = 64,
+    max_len: MaxLen = DEFAULT_MAX_LEN,
     temperature: Temperature = _DEFAULTS["temperature"],
     simcse_variant: Variant = _DEFAULTS["simcse_variant"],
     max_train_samples: MaxTrain = None,

@@ -16,8 +16,9 @@ import numpy as np
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    return x / np.clip(np.linalg.norm(x, axis=1, keepdims=True), 1e-12, None)
+    from simsent.modeling.inputs import unit_rows
+
+    return unit_rows(x, np.float64)
 
 
 def alignment(x: np.ndarray, y: np.ndarray) -> float:

@@ -26,9 +26,9 @@ logger = logging.getLogger(__name__)
 
 def cosine_scores(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise cosine of two (n, d) arrays."""
-    a = a / np.clip(np.linalg.norm(a, axis=1, keepdims=True), 1e-12, None)
-    b = b / np.clip(np.linalg.norm(b, axis=1, keepdims=True), 1e-12, None)
-    return np.sum(a * b, axis=1)
+    from simsent.modeling.inputs import unit_rows
+
+    return np.sum(unit_rows(a, np.float64) * unit_rows(b, np.float64), axis=1)
 
 
 def correlation_metrics(scores: np.ndarray, gold: Sequence[float]) -> dict[str, float]:

@@ -15,6 +15,8 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from simsent._constants import DEFAULT_MAX_LEN
+
 PROTOCOLS = {
     "inductive": "SimCSE and whitening use only separate train text (the task's train split, else a seeded "
     "half of the evaluation pairs, text only, minus sentences of the evaluated half); "
@@ -64,7 +66,7 @@ class TableConfig:
     epochs: int = 1
     temperature: float = 0.05
     simcse_variant: str = "paper"
-    max_len: int = 64
+    max_len: int = DEFAULT_MAX_LEN
     max_train_samples: int | None = 10000
     max_whiten_samples: int | None = None
     max_eval_pairs: int | None = None
@@ -171,7 +173,7 @@ class SweepConfig:
     dropout: float | None = None
     temperature: float = 0.05
     simcse_variant: str = "paper"
-    max_len: int = 64
+    max_len: int = DEFAULT_MAX_LEN
     eval_split: str | None = None
     max_eval_pairs: int | None = None
     #: files of extra unlabelled text, used only after the task's own text runs out
@@ -315,7 +317,7 @@ class FitConfig:
     #: with at least this many labelled pairs, 40% of them train a CoSENT candidate
     min_supervised_pairs: int = 400
     max_train_samples: int | None = 10000
-    max_len: int = 64
+    max_len: int = DEFAULT_MAX_LEN
     temperature: float = 0.05
     max_minutes: float | None = None
     encode_batch_size: int = 64

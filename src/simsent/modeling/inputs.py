@@ -75,6 +75,17 @@ def length_batches(
     return [order[i:j] for i, j in reversed(bounds)]
 
 
+def unit_rows(x: np.ndarray, dtype: Any = np.float32) -> np.ndarray:
+    """Each row of ``x`` scaled to length 1 (all-zero rows stay zero), as ``dtype``.
+
+    Example:
+        >>> unit_rows(np.array([[3.0, 4.0], [0.0, 0.0]])).tolist()
+        [[0.6000000238418579, 0.800000011920929], [0.0, 0.0]]
+    """
+    x = np.ascontiguousarray(x, dtype=dtype)
+    return x / np.clip(np.linalg.norm(x, axis=1, keepdims=True), 1e-12, None)
+
+
 def cosine_similarity(
     model: Any, a: str | Sequence[str], b: str | Sequence[str], batch_size: int = 32
 ) -> float | np.ndarray:

@@ -26,9 +26,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from simsent._constants import DEFAULT_MAX_LEN
 from simsent._io import read_json, write_json
 from simsent.errors import ConfigError, ModelLoadError
-from simsent.modeling.inputs import check_texts, cosine_similarity, length_batches
+from simsent.modeling.inputs import check_texts, cosine_similarity, length_batches, unit_rows
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ class OnnxSentenceEncoder:
         )
         out = out[np.argsort(np.concatenate(batches))] if batches else out
         if normalize_embeddings:
-            out = out / np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-12, None)
+            out = unit_rows(out)
         if single:
             out = out[0]
         return torch.from_numpy(out) if convert_to_tensor else out
@@ -268,7 +269,7 @@ def _tokenizer(path: str, cfg: dict[str, Any]) -> Any:
         enc_cfg = os.path.join(enc_dir, "simsent_encoder.json")
         saved = read_json(enc_cfg, what="encoder config") if os.path.isfile(enc_cfg) else {}
         tok = AutoTokenizer.from_pretrained(enc_dir)
-        max_len = int(saved.get("max_len", 64))
+        max_len = int(saved.get("max_len", DEFAULT_MAX_LEN))
         if saved.get("jieba"):
             raise ConfigError("the ONNX backend does not apply jieba; use --backend torch for this model")
 

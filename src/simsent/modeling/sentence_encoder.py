@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from simsent._constants import DEFAULT_MAX_LEN
 from simsent._io import read_json
 from simsent.errors import ConfigError, ModelLoadError, SimsentError
 from simsent.modeling.dense import heads_output_dim, load_head
@@ -270,16 +271,19 @@ class SentenceEncoder(nn.Module):
         st = read_st_folder(name_or_path) if os.path.isdir(name_or_path) else None
         if st is None:
             enc = TransformerEncoder.from_pretrained(
-                name_or_path, max_len=max_len or 64, dropout=dropout, jieba=bool(jieba)
+                name_or_path, max_len=max_len or DEFAULT_MAX_LEN, dropout=dropout, jieba=bool(jieba)
             )
             model = cls(enc, pooling=pooling or "mean")
         else:
             enc = TransformerEncoder.from_pretrained(
-                st.transformer_path, max_len=max_len or st.max_len or 64, dropout=dropout, jieba=bool(jieba),
+                st.transformer_path,
+                max_len=max_len or st.max_len or DEFAULT_MAX_LEN,
+                dropout=dropout,
+                jieba=bool(jieba),
                 lowercase=st.lowercase,
             )
             if max_len is None and st.max_len is None:  # sentence-transformers 6 keeps it in the tokenizer
-                enc.set_max_len(getattr(enc.tokenizer, "model_max_length", 64))
+                enc.set_max_len(getattr(enc.tokenizer, "model_max_length", DEFAULT_MAX_LEN))
             model = cls(enc, pooling=pooling or _st_pooling(st, enc, name_or_path), dense=st.heads,
                         normalize=st.normalize)
             model.prompts, model.default_prompt_name = st.prompts, st.default_prompt_name
@@ -360,11 +364,6 @@ class SentenceEncoder(nn.Module):
             and self.pooling.mode != "pooler"
             and getattr(self.encoder, "can_pack", lambda: False)()
         )
-
-    def embed(self, texts: Sequence[str]) -> torch.Tensor:
-        """Tokenise and embed with gradients (training use)."""
-        feats = {k: v.to(self.device) for k, v in self.tokenize(texts).items()}
-        return self(feats)
 
     # ------------------------------------------------------------------ inference
     @torch.inference_mode()

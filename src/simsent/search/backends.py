@@ -31,9 +31,6 @@ def import_faiss(required: bool = True) -> Any:
     return faiss
 
 
-def unit_rows(x: np.ndarray) -> np.ndarray:
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    return x / np.clip(np.linalg.norm(x, axis=1, keepdims=True), 1e-12, None)
 
 
 def default_pq_m(dim: int) -> int:

@@ -42,6 +42,7 @@ import numpy as np
 
 from simsent._io import replace_dir, temp_dir, write_guard
 from simsent.errors import ConfigError, DataError
+from simsent.modeling.inputs import unit_rows
 from simsent.search.backends import (
     BACKENDS,
     apply_search_params,
@@ -49,7 +50,6 @@ from simsent.search.backends import (
     import_faiss,
     new_faiss_index,
     numpy_search,
-    unit_rows,
 )
 
 logger = logging.getLogger(__name__)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from simsent.errors import SimsentError
+from simsent.modeling.inputs import unit_rows
 from simsent.serve.batching import MicroBatcher, QueueFull
 from simsent.serve.metrics import Metrics
 from simsent.serve.schemas import Limits
@@ -41,7 +42,7 @@ class Service:
         except QueueFull as exc:
             raise HTTPException(status_code=503, detail=f"busy: {exc}; retry shortly") from exc
         if normalize:
-            vecs = vecs / np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
+            vecs = unit_rows(vecs)
         return vecs
 
     def health(self) -> dict[str, Any]:

@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from simsent._constants import DEFAULT_MAX_LEN
 from simsent.errors import ConfigError, DataError, ModelLoadError
 from simsent.modeling.encoders.base import EncoderModule
 
@@ -116,7 +117,7 @@ class TextCNNEncoder(EncoderModule):
         kernel_sizes: Sequence[int] = (2, 3, 4),
         filters: int = 128,
         dropout: float = 0.1,
-        max_len: int = 64,
+        max_len: int = DEFAULT_MAX_LEN,
         jieba: bool = False,
         lowercase: bool = True,
     ) -> None:
@@ -284,7 +285,7 @@ def build_textcnn_model(
     kernel_sizes: Sequence[int] = (2, 3, 4),
     filters: int = 128,
     dropout: float | None = 0.1,
-    max_len: int | None = 64,
+    max_len: int | None = DEFAULT_MAX_LEN,
     teacher: str | Any | None = None,
     seed: int | None = None,
     **unknown: Any,
@@ -316,7 +317,7 @@ def build_textcnn_model(
     enc = TextCNNEncoder.from_corpus(
         list(corpus_texts), min_freq=min_freq, jieba=bool(jieba), max_vocab=max_vocab, emb_dim=emb_dim,
         kernel_sizes=kernel_sizes, filters=filters, dropout=0.1 if dropout is None else dropout,
-        max_len=64 if max_len is None else max_len,
+        max_len=DEFAULT_MAX_LEN if max_len is None else max_len,
     )
     if teacher is not None:
         enc.init_from_teacher(teacher)

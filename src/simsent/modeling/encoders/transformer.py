@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from simsent._constants import MAX_DROPOUT
+from simsent._constants import DEFAULT_MAX_LEN, MAX_DROPOUT
 from simsent.errors import ModelLoadError, check_number
 from simsent.modeling.encoders.base import EncoderModule
 
@@ -175,7 +175,9 @@ class TransformerEncoder(EncoderModule):
 
     kind = "transformer"
 
-    def __init__(self, model: Any, tokenizer: Any, max_len: int = 64, jieba: bool = False) -> None:
+    def __init__(
+        self, model: Any, tokenizer: Any, max_len: int = DEFAULT_MAX_LEN, jieba: bool = False
+    ) -> None:
         super().__init__()
         self.model = model
         self.tokenizer = tokenizer
@@ -199,7 +201,7 @@ class TransformerEncoder(EncoderModule):
     def from_pretrained(
         cls,
         name_or_path: str,
-        max_len: int = 64,
+        max_len: int = DEFAULT_MAX_LEN,
         dropout: float | None = None,
         jieba: bool = False,
         lowercase: bool = False,
@@ -257,7 +259,10 @@ class TransformerEncoder(EncoderModule):
                 cfg = json.load(f)
         cfg.update({k: v for k, v in kwargs.items() if v is not None})
         return cls.from_pretrained(
-            path, max_len=cfg.get("max_len", 64), dropout=cfg.get("dropout"), jieba=cfg.get("jieba", False)
+            path,
+            max_len=cfg.get("max_len", DEFAULT_MAX_LEN),
+            dropout=cfg.get("dropout"),
+            jieba=cfg.get("jieba", False),
         )
 
     # ------------------------------------------------------------------ contract
