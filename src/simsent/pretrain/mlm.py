@@ -77,19 +77,32 @@ def load_init(name: str) -> tuple[Any, Any]:
         tokenizer = AutoTokenizer.from_pretrained(name)
         model, info = AutoModelForMaskedLM.from_pretrained(name, output_loading_info=True)
     except (OSError, ValueError) as exc:
-        hint = "pass a local folder with config.json, weights and tokenizer" if not os.path.isdir(name) else \
-            "the folder does not hold a masked-LM-capable Hugging Face model"
-        raise ModelLoadError(f"cannot load --init {name!r}: {hint} ({type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0] if str(exc) else ''})") from exc
+        hint = (
+            "pass a local folder with config.json, weights and tokenizer"
+            if not os.path.isdir(name)
+            else "the folder does not hold a masked-LM-capable Hugging Face model"
+        )
+        raise ModelLoadError(
+            f"cannot load --init {name!r}: {hint} ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''})"
+        ) from exc
     prefix = getattr(model, "base_model_prefix", "")
     fresh = sorted(k for k in info.get("missing_keys", ()) if not k.startswith(prefix + "."))
     encoder_missing = sorted(k for k in info.get("missing_keys", ()) if k.startswith(prefix + "."))
     if fresh:
-        logger.warning("%s has no masked-LM head: a fresh head was initialised (%d tensors, e.g. %s)",
-                       name, len(fresh), fresh[0])
+        logger.warning(
+            "%s has no masked-LM head: a fresh head was initialised (%d tensors, e.g. %s)",
+            name,
+            len(fresh),
+            fresh[0],
+        )
     if encoder_missing:
-        logger.warning("%s: %d encoder weight(s) were not in the checkpoint and were initialised (e.g. %s)",
-                       name, len(encoder_missing), encoder_missing[0])
+        logger.warning(
+            "%s: %d encoder weight(s) were not in the checkpoint and were initialised (e.g. %s)",
+            name,
+            len(encoder_missing),
+            encoder_missing[0],
+        )
     if tokenizer.mask_token is None or tokenizer.pad_token is None:
         raise ConfigError(
             f"the tokenizer of {name!r} has no [MASK] or [PAD] token; masked-LM training needs both"
@@ -119,8 +132,11 @@ def attach_pooler(model: Any, seed: int) -> bool:
 def encode_corpus(texts: Sequence[str], tokenizer: Any, max_len: int) -> list[dict[str, list[int]]]:
     """Token ids (with [CLS]/[SEP], truncated to ``max_len``) and special-token masks of every text."""
     enc = tokenizer(list(texts), truncation=True, max_length=max_len, return_special_tokens_mask=True)
-    return [{"input_ids": ids, "special_tokens_mask": sm}
-            for ids, sm in zip(enc["input_ids"], enc["special_tokens_mask"], strict=True) if len(ids) > 2]
+    return [
+        {"input_ids": ids, "special_tokens_mask": sm}
+        for ids, sm in zip(enc["input_ids"], enc["special_tokens_mask"], strict=True)
+        if len(ids) > 2
+    ]
 
 
 def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
@@ -149,11 +165,15 @@ def _model_and_tokenizer(texts, cfg: PretrainConfig, state: dict[str, Any] | Non
         model.load_state_dict(state["model"])
         return model, tokenizer
     if cfg.init:
-        logger.info("continued pretraining from %s (its tokenizer and architecture; --tokenizer, --layers, "
-                    "--hidden, --heads and --dropout are ignored)", cfg.init)
+        logger.info(
+            "continued pretraining from %s (its tokenizer and architecture; --tokenizer, --layers, "
+            "--hidden, --heads and --dropout are ignored)",
+            cfg.init,
+        )
         return load_init(cfg.init)
-    tokenizer = build_tokenizer(texts, kind=cfg.tokenizer, min_freq=cfg.min_freq, max_vocab=cfg.max_vocab,
-                                max_len=cfg.max_len)
+    tokenizer = build_tokenizer(
+        texts, kind=cfg.tokenizer, min_freq=cfg.min_freq, max_vocab=cfg.max_vocab, max_len=cfg.max_len
+    )
     model = BertForMaskedLM(bert_config(cfg, len(tokenizer), tokenizer.pad_token_id))
     return model, tokenizer
 
@@ -176,8 +196,8 @@ def epoch_batches(lengths: Sequence[int], batch_size: int, seed: int, bucket: in
     batches = []
     chunk = batch_size * bucket
     for start in range(0, len(order), chunk):
-        part = sorted(order[start:start + chunk], key=lambda i: lengths[i])
-        batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+        part = sorted(order[start : start + chunk], key=lambda i: lengths[i])
+        batches += [part[i : i + batch_size] for i in range(0, len(part), batch_size)]
     return [batches[i] for i in torch.randperm(len(batches), generator=g).tolist()]
 
 
@@ -200,9 +220,25 @@ def mlm_loss(model: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
 
 # ---------------------------------------------------------------------- training
 #: settings a pretraining checkpoint must share with the run that resumes it (budgets may change)
-RESUME_KEYS = ("tokenizer", "min_freq", "max_vocab", "layers", "hidden", "heads", "intermediate", "max_len",
-               "dropout", "init", "batch_size", "lr", "warmup_ratio", "weight_decay", "max_grad_norm",
-               "mlm_probability", "seed")
+RESUME_KEYS = (
+    "tokenizer",
+    "min_freq",
+    "max_vocab",
+    "layers",
+    "hidden",
+    "heads",
+    "intermediate",
+    "max_len",
+    "dropout",
+    "init",
+    "batch_size",
+    "lr",
+    "warmup_ratio",
+    "weight_decay",
+    "max_grad_norm",
+    "mlm_probability",
+    "seed",
+)
 
 
 def check_resumable(saved: dict[str, Any], cfg: PretrainConfig, path: str) -> None:
@@ -236,171 +272,265 @@ def pretrain(
         A summary: steps, seconds, tokens, tokens_per_second, first/final loss (mean of the first
         and last 10% of steps), stop_reason, vocab_size, parameters, output_dir.
     """
-    from transformers import DataCollatorForLanguageModeling
-
-    os.makedirs(cfg.output_dir, exist_ok=True)
-    ckpt_path = os.path.join(cfg.output_dir, CHECKPOINT_FILE)
-    state = load_checkpoint(ckpt_path) if cfg.resume else None
-    if state is not None:
-        check_resumable(state.get("config", {}), cfg, ckpt_path)
-    set_seed(cfg.seed)
-
-    model, tokenizer = _model_and_tokenizer(texts, cfg, state)
-    if state is None:
-        save_tokenizer(tokenizer, cfg.output_dir)
-    device = _device(cfg)
-    model.to(device)
-    max_len = min(cfg.max_len, int(getattr(model.config, "max_position_embeddings", cfg.max_len)))
-    examples = encode_corpus(texts, tokenizer, max_len)
-    if not examples:
-        raise ConfigError("no text of the corpus gives a token besides [CLS]/[SEP]; check the corpus")
-    n = len(examples)
-    bs = min(cfg.batch_size, n)
-    steps_per_epoch = n // bs
-    total_steps = cfg.max_steps if cfg.max_steps is not None else cfg.epochs * steps_per_epoch
-    collator = DataCollatorForLanguageModeling(tokenizer, mlm=True, mlm_probability=cfg.mlm_probability)
-    n_params = sum(p.numel() for p in model.parameters())
-    logger.info("masked-LM: %d parameters, vocabulary %d, %d texts, %d steps/epoch, %d steps planned",
-                n_params, len(tokenizer), n, steps_per_epoch, total_steps)
-
-    optimizer = make_optimizer(param_groups(model, cfg.weight_decay), lr=cfg.lr)
-    schedule = LinearSchedule(total_steps, cfg.warmup_ratio)
-    scheduler = linear_scheduler(optimizer, schedule)
-    step, elapsed_before, tokens_total, history = 0, 0.0, 0, []
-    if state is not None:
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        step, elapsed_before = state["step"], state["elapsed"]
-        tokens_total, history = state["tokens"], state["history"]
-        set_rng_state(state["rng"])
-        logger.info("resumed from %s at step %d (%.1f min trained)", ckpt_path, step, elapsed_before / 60)
-    if cfg.max_minutes is None:
-        # a changed --max-steps/--epochs on resume extends (or shortens) the plan
-        schedule.total_steps = max(1, total_steps)
-    for group in optimizer.param_groups:  # keep lr consistent with the (possibly re-planned) schedule
-        group["lr"] = group["initial_lr"] * schedule(step)
-
-    def checkpoint(rng: dict[str, Any] | None = None) -> None:
-        save_checkpoint(ckpt_path, {
-            "step": step, "elapsed": elapsed_before + (time.perf_counter() - start), "tokens": tokens_total,
-            "history": history, "model": model.state_dict(), "model_config": model.config.to_dict(),
-            "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-            "rng": rng if rng is not None else rng_state(),
-            "scaler": scaler.state_dict(),
-            "config": cfg.to_dict(),
-        })
-
-    from tqdm.auto import tqdm
-
-    model.train()
-    bar = tqdm(total=total_steps, initial=step, desc="Pretraining", disable=not cfg.show_progress_bar)
-    start = time.perf_counter()
-    session_start_step, session_tokens, stop_reason = step, 0, "steps"
-    window: list[float] = []
-    lengths = [len(e["input_ids"]) for e in examples]
-    batches, batches_epoch = [], -1
-    from simsent.modeling.sentence_encoder import autocast
-
-    if cfg.precision == "fp16" and device.type != "cuda":
-        raise ConfigError("--precision fp16 needs a CUDA device; use bf16 or fp32 here")
-    scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")  # identity unless fp16
-    if state is not None and state.get("scaler"):
-        scaler.load_state_dict(state["scaler"])
-    step_rng, mid_step = None, False
-    interrupt = StepBoundaryInterrupt()
-    try:
-        interrupt.__enter__()
-        while step < total_steps:
-            step_rng, mid_step = rng_state(), True  # a step that fails half-way is redone from here
-            epoch, pos = divmod(step, steps_per_epoch)
-            if epoch != batches_epoch:
-                batches, batches_epoch = epoch_batches(lengths, bs, cfg.seed + epoch), epoch
-            batch = collator([examples[i] for i in batches[pos]])
-            if not bool((batch["labels"] != -100).any()):
-                continue  # nothing masked in this (tiny) batch: draw the masks again
-            batch = {k: v.to(device) for k, v in batch.items()}
-            with autocast(device, cfg.precision):
-                loss = mlm_loss(model, batch)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"masked-LM loss is {loss.item()} at step {step}; lower --lr")
-            scaler.scale(loss).backward()
-            if cfg.max_grad_norm > 0:
-                scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-            scaler.step(optimizer)
-            scaler.update()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            mid_step = False
-            n_tok = int(batch["attention_mask"].sum())
-            tokens_total += n_tok
-            session_tokens += n_tok
-            seconds = time.perf_counter() - start
-            history.append({"step": step, "loss": round(loss.item(), 5), "lr": scheduler.get_last_lr()[0],
-                            "tokens": tokens_total, "seconds": round(elapsed_before + seconds, 2)})
-            window.append(loss.item())
-            bar.update(1)
-            if step % max(1, cfg.logging_steps) == 0:
-                rate = session_tokens / max(seconds, 1e-9)
-                bar.set_postfix(loss=f"{np.mean(window):.3f}", tok_s=f"{rate:.0f}")
-                window = []
-            if callback is not None:
-                callback(step, loss.item())
-            if cfg.max_minutes is not None:
-                budget_left = cfg.max_minutes * 60 - (elapsed_before + seconds)
-                if budget_left <= 0:
-                    stop_reason = "time budget"
-                    break
-                done = step - session_start_step
-                replan = done > CALIBRATION_STEPS and step % max(1, cfg.logging_steps) == 0
-                if done == CALIBRATION_STEPS or replan:
-                    planned = min(total_steps, step + int(budget_left * done / seconds))
-                    if planned != schedule.total_steps:
-                        schedule.total_steps = max(planned, step + 1)
-                        bar.total = schedule.total_steps
-            if cfg.checkpoint_steps > 0 and step % cfg.checkpoint_steps == 0 and step < total_steps:
-                checkpoint()
-            if interrupt.requested:  # Ctrl-C, taken at this step boundary
-                raise KeyboardInterrupt
-    except BaseException:
-        bar.close()
-        logger.warning("pretraining interrupted at step %d; writing a checkpoint to resume from", step)
-        checkpoint(rng=step_rng if mid_step else None)
-        raise
-    finally:
-        interrupt.__exit__(None, None, None)
-    bar.close()
-    seconds = time.perf_counter() - start
+    run = _MLMRun(texts, cfg, callback)
+    seconds, stop_reason = run.train()
     if cfg.keep_checkpoint:
-        checkpoint()
-
-    losses = [h["loss"] for h in history]
-    k = max(1, len(losses) // 10)
-    summary = {
-        "steps": step,
-        "seconds": round(elapsed_before + seconds, 2),
-        "session_seconds": round(seconds, 2),
-        "tokens": tokens_total,
-        "tokens_per_second": round(session_tokens / max(seconds, 1e-9), 1),
-        "first_loss": round(float(np.mean(losses[:k])), 4) if losses else None,
-        "final_loss": round(float(np.mean(losses[-k:])), 4) if losses else None,
-        "stop_reason": stop_reason,
-        "vocab_size": len(tokenizer),
-        "parameters": n_params,
-        "texts": n,
-        "epochs_done": round(step / steps_per_epoch, 3),
-        "device": str(device),
-        "output_dir": cfg.output_dir,
-    }
-    save_pretrained_mlm(model, tokenizer, cfg, summary, corpus_stats)
-    save_history(history, cfg.output_dir, summary)
-    if not cfg.keep_checkpoint and os.path.isfile(ckpt_path):
-        os.remove(ckpt_path)
-    logger.info("pretraining done: %d steps in %.1f min, loss %s -> %s, %s tokens/s; saved to %s",
-                step, summary["seconds"] / 60, summary["first_loss"], summary["final_loss"],
-                summary["tokens_per_second"], cfg.output_dir)
+        run.checkpoint(seconds)
+    summary = run.summary(seconds, stop_reason)
+    save_pretrained_mlm(run.model, run.tokenizer, cfg, summary, corpus_stats)
+    save_history(run.history, cfg.output_dir, summary)
+    if not cfg.keep_checkpoint and os.path.isfile(run.ckpt_path):
+        os.remove(run.ckpt_path)
+    logger.info(
+        "pretraining done: %d steps in %.1f min, loss %s -> %s, %s tokens/s; saved to %s",
+        run.step,
+        summary["seconds"] / 60,
+        summary["first_loss"],
+        summary["final_loss"],
+        summary["tokens_per_second"],
+        cfg.output_dir,
+    )
     return summary
+
+
+class _MLMRun:
+    """One pretraining session: the model, data, optimiser and counters, resumed from a checkpoint when
+    there is one; :meth:`train` runs the steps left."""
+
+    def __init__(
+        self, texts: Sequence[str], cfg: PretrainConfig, callback: Callable[[int, float], None] | None
+    ):
+        os.makedirs(cfg.output_dir, exist_ok=True)
+        self.cfg, self.callback = cfg, callback
+        self.ckpt_path = os.path.join(cfg.output_dir, CHECKPOINT_FILE)
+        state = load_checkpoint(self.ckpt_path) if cfg.resume else None
+        if state is not None:
+            check_resumable(state.get("config", {}), cfg, self.ckpt_path)
+        set_seed(cfg.seed)
+        self.model, self.tokenizer = _model_and_tokenizer(texts, cfg, state)
+        if state is None:
+            save_tokenizer(self.tokenizer, cfg.output_dir)
+        self.device = _device(cfg)
+        self.model.to(self.device)
+        self._data(texts)
+        self._optimiser(state)
+
+    def _data(self, texts: Sequence[str]) -> None:
+        """Tokenised examples, batch size, the step plan and the masking collator."""
+        from transformers import DataCollatorForLanguageModeling
+
+        cfg = self.cfg
+        max_len = min(cfg.max_len, int(getattr(self.model.config, "max_position_embeddings", cfg.max_len)))
+        self.examples = encode_corpus(texts, self.tokenizer, max_len)
+        if not self.examples:
+            raise ConfigError("no text of the corpus gives a token besides [CLS]/[SEP]; check the corpus")
+        n = len(self.examples)
+        self.bs = min(cfg.batch_size, n)
+        self.steps_per_epoch = n // self.bs
+        self.total_steps = cfg.max_steps if cfg.max_steps is not None else cfg.epochs * self.steps_per_epoch
+        self.collator = DataCollatorForLanguageModeling(
+            self.tokenizer, mlm=True, mlm_probability=cfg.mlm_probability
+        )
+        self.n_params = sum(p.numel() for p in self.model.parameters())
+        logger.info(
+            "masked-LM: %d parameters, vocabulary %d, %d texts, %d steps/epoch, %d steps planned",
+            self.n_params,
+            len(self.tokenizer),
+            n,
+            self.steps_per_epoch,
+            self.total_steps,
+        )
+
+    def _optimiser(self, state: dict[str, Any] | None) -> None:
+        """Optimiser, schedule, fp16 scaler and counters, from the checkpoint when resuming."""
+        cfg = self.cfg
+        self.optimizer = make_optimizer(param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
+        self.schedule = LinearSchedule(self.total_steps, cfg.warmup_ratio)
+        self.scheduler = linear_scheduler(self.optimizer, self.schedule)
+        if cfg.precision == "fp16" and self.device.type != "cuda":
+            raise ConfigError("--precision fp16 needs a CUDA device; use bf16 or fp32 here")
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=cfg.precision == "fp16")  # fp16 only
+        self.step, self.elapsed_before, self.tokens_total, self.history = 0, 0.0, 0, []
+        if state is not None:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+            self.step, self.elapsed_before = state["step"], state["elapsed"]
+            self.tokens_total, self.history = state["tokens"], state["history"]
+            set_rng_state(state["rng"])
+            if state.get("scaler"):
+                self.scaler.load_state_dict(state["scaler"])
+            logger.info(
+                "resumed from %s at step %d (%.1f min trained)",
+                self.ckpt_path,
+                self.step,
+                self.elapsed_before / 60,
+            )
+        if cfg.max_minutes is None:
+            # a changed --max-steps/--epochs on resume extends (or shortens) the plan
+            self.schedule.total_steps = max(1, self.total_steps)
+        for (
+            group
+        ) in self.optimizer.param_groups:  # keep lr consistent with the (possibly re-planned) schedule
+            group["lr"] = group["initial_lr"] * self.schedule(self.step)
+
+    def checkpoint(self, seconds: float, rng: dict[str, Any] | None = None) -> None:
+        """Everything an exact resume needs, at the current step (``rng``: the state before a step that
+        failed half-way)."""
+        save_checkpoint(
+            self.ckpt_path,
+            {
+                "step": self.step,
+                "elapsed": self.elapsed_before + seconds,
+                "tokens": self.tokens_total,
+                "history": self.history,
+                "model": self.model.state_dict(),
+                "model_config": self.model.config.to_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "rng": rng if rng is not None else rng_state(),
+                "scaler": self.scaler.state_dict(),
+                "config": self.cfg.to_dict(),
+            },
+        )
+
+    def train(self) -> tuple[float, str]:
+        """The steps left (or until the time budget); a checkpoint on Ctrl-C or a crash. Returns the
+        session's seconds and why it stopped."""
+        from tqdm.auto import tqdm
+
+        self.model.train()
+        self.bar = tqdm(
+            total=self.total_steps,
+            initial=self.step,
+            desc="Pretraining",
+            disable=not self.cfg.show_progress_bar,
+        )
+        self.start = time.perf_counter()
+        self.session_start_step, self.session_tokens, self.window = self.step, 0, []
+        self.lengths = [len(e["input_ids"]) for e in self.examples]
+        self.batches, self.batches_epoch = [], -1
+        self.step_rng, self.mid_step, stop_reason = None, False, "steps"
+        with StepBoundaryInterrupt() as interrupt:  # a second Ctrl-C cannot cut the checkpoint below
+            try:
+                while self.step < self.total_steps:
+                    # a step that fails half-way is redone from here
+                    self.step_rng, self.mid_step = rng_state(), True
+                    if not self._one_step():
+                        continue
+                    if self._over_budget():
+                        stop_reason = "time budget"
+                        break
+                    cfg = self.cfg
+                    if (
+                        cfg.checkpoint_steps > 0
+                        and self.step % cfg.checkpoint_steps == 0
+                        and self.step < self.total_steps
+                    ):
+                        self.checkpoint(time.perf_counter() - self.start)
+                    if interrupt.requested:  # Ctrl-C, taken at this step boundary
+                        raise KeyboardInterrupt
+            except BaseException:
+                self.bar.close()
+                logger.warning(
+                    "pretraining interrupted at step %d; writing a checkpoint to resume from", self.step
+                )
+                self.checkpoint(
+                    time.perf_counter() - self.start, rng=self.step_rng if self.mid_step else None
+                )
+                raise
+        self.bar.close()
+        return time.perf_counter() - self.start, stop_reason
+
+    def _one_step(self) -> bool:
+        """One optimiser step on the next batch (``False`` when the batch had nothing masked)."""
+        from simsent.modeling.sentence_encoder import autocast
+
+        cfg = self.cfg
+        epoch, pos = divmod(self.step, self.steps_per_epoch)
+        if epoch != self.batches_epoch:
+            self.batches, self.batches_epoch = epoch_batches(self.lengths, self.bs, cfg.seed + epoch), epoch
+        batch = self.collator([self.examples[i] for i in self.batches[pos]])
+        if not bool((batch["labels"] != -100).any()):
+            return False  # nothing masked in this (tiny) batch: draw the masks again
+        batch = {k: v.to(self.device) for k, v in batch.items()}
+        with autocast(self.device, cfg.precision):
+            loss = mlm_loss(self.model, batch)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"masked-LM loss is {loss.item()} at step {self.step}; lower --lr")
+        self.scaler.scale(loss).backward()
+        if cfg.max_grad_norm > 0:
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.step += 1
+        self.mid_step = False
+        self._record(loss.item(), int(batch["attention_mask"].sum()))
+        return True
+
+    def _record(self, loss: float, n_tok: int) -> None:
+        """History, progress bar and callback after a step."""
+        self.tokens_total += n_tok
+        self.session_tokens += n_tok
+        seconds = time.perf_counter() - self.start
+        self.history.append(
+            {
+                "step": self.step,
+                "loss": round(loss, 5),
+                "lr": self.scheduler.get_last_lr()[0],
+                "tokens": self.tokens_total,
+                "seconds": round(self.elapsed_before + seconds, 2),
+            }
+        )
+        self.window.append(loss)
+        self.bar.update(1)
+        if self.step % max(1, self.cfg.logging_steps) == 0:
+            rate = self.session_tokens / max(seconds, 1e-9)
+            self.bar.set_postfix(loss=f"{np.mean(self.window):.3f}", tok_s=f"{rate:.0f}")
+            self.window = []
+        if self.callback is not None:
+            self.callback(self.step, loss)
+
+    def _over_budget(self) -> bool:
+        """With ``max_minutes``: whether the budget is spent; else re-plan the schedule's length from the
+        measured speed (after the first calibration steps, then every logging step)."""
+        cfg = self.cfg
+        if cfg.max_minutes is None:
+            return False
+        seconds = time.perf_counter() - self.start
+        budget_left = cfg.max_minutes * 60 - (self.elapsed_before + seconds)
+        if budget_left <= 0:
+            return True
+        done = self.step - self.session_start_step
+        replan = done > CALIBRATION_STEPS and self.step % max(1, cfg.logging_steps) == 0
+        if done == CALIBRATION_STEPS or replan:
+            planned = min(self.total_steps, self.step + int(budget_left * done / seconds))
+            if planned != self.schedule.total_steps:
+                self.schedule.total_steps = max(planned, self.step + 1)
+                self.bar.total = self.schedule.total_steps
+        return False
+
+    def summary(self, seconds: float, stop_reason: str) -> dict[str, Any]:
+        losses = [h["loss"] for h in self.history]
+        k = max(1, len(losses) // 10)
+        return {
+            "steps": self.step,
+            "seconds": round(self.elapsed_before + seconds, 2),
+            "session_seconds": round(seconds, 2),
+            "tokens": self.tokens_total,
+            "tokens_per_second": round(self.session_tokens / max(seconds, 1e-9), 1),
+            "first_loss": round(float(np.mean(losses[:k])), 4) if losses else None,
+            "final_loss": round(float(np.mean(losses[-k:])), 4) if losses else None,
+            "stop_reason": stop_reason,
+            "vocab_size": len(self.tokenizer),
+            "parameters": self.n_params,
+            "texts": len(self.examples),
+            "epochs_done": round(self.step / self.steps_per_epoch, 3),
+            "device": str(self.device),
+            "output_dir": self.cfg.output_dir,
+        }
 
 
 def save_pretrained_mlm(
@@ -413,8 +543,10 @@ def save_pretrained_mlm(
     """Save a standard Hugging Face folder: masked-LM weights (+ pooler), tokenizer, configs."""
     out = cfg.output_dir
     if attach_pooler(model, cfg.seed):
-        logger.info("added an untrained dense+tanh pooler so that AutoModel loads every encoder weight "
-                    "(masked-LM training does not train it: prefer cls/mean/first_last_avg pooling)")
+        logger.info(
+            "added an untrained dense+tanh pooler so that AutoModel loads every encoder weight "
+            "(masked-LM training does not train it: prefer cls/mean/first_last_avg pooling)"
+        )
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.model_max_length = int(getattr(model.config, "max_position_embeddings", cfg.max_len))
     save_tokenizer(tokenizer, out)
@@ -424,12 +556,23 @@ def save_pretrained_mlm(
     from simsent import __version__
 
     with open(os.path.join(out, PRETRAIN_CONFIG_FILE), "w", encoding="utf-8") as f:
-        json.dump({"simsent_version": __version__, "config": cfg.to_dict(), "result": summary,
-                   "corpus": corpus_stats or {}}, f, indent=2, ensure_ascii=False)
+        json.dump(
+            {
+                "simsent_version": __version__,
+                "config": cfg.to_dict(),
+                "result": summary,
+                "corpus": corpus_stats or {},
+            },
+            f,
+            indent=2,
+            ensure_ascii=False,
+        )
 
 
 def folder_size(path: str, exclude: Sequence[str] = (CHECKPOINT_FILE,)) -> int:
     """Bytes of the files directly in ``path`` (the checkpoint excluded)."""
-    return sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path)
-               if os.path.isfile(os.path.join(path, f)) and f not in exclude)
-
+    return sum(
+        os.path.getsize(os.path.join(path, f))
+        for f in os.listdir(path)
+        if os.path.isfile(os.path.join(path, f)) and f not in exclude
+    )
