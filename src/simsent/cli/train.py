@@ -90,6 +90,16 @@ PackTokens = Annotated[
         "through the transformer (BERT, RoBERTa, ELECTRA). Same loss and gradients; e.g. 256 on a GPU.",
     ),
 ]
+CacheChunk = Annotated[
+    int | None,
+    Opt(
+        "--cache-chunk",
+        min=1,
+        help="Cached contrastive steps (GradCache): embed the batch N rows at a time without a graph, then "
+        "back-propagate chunk by chunk with the same dropout masks; the batch size of simcse / "
+        "supervised_simcse is then not bounded by memory. Same loss and gradients.",
+    ),
+]
 Jieba = Annotated[bool, Opt(help="Segment with jieba before tokenising (word-level models).")]
 Resume = Annotated[bool, Opt(help="Resume from OUTPUT/checkpoint-last when present.")]
 ObjectiveArg = Annotated[
@@ -146,6 +156,7 @@ def train(
     seed: Seed = _DEFAULTS["seed"],
     forward_chunk_size: ChunkSize = None,
     pack_tokens: PackTokens = None,
+    cache_chunk: CacheChunk = None,
     jieba: Jieba = False,
     resume: Resume = _DEFAULTS["resume"],
     objective_arg: ObjectiveArg = None,

@@ -38,6 +38,9 @@ class Objective(nn.Module):
     label_column: str | None = None
     #: how many times each text column is repeated in the forward batch
     views: int = 1
+    #: whether :meth:`loss_from` exists, so that a step can embed the batch in cached chunks
+    #: (:mod:`simsent.training.cached`, ``--cache-chunk``): the in-batch-negative objectives
+    cacheable: bool = False
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
@@ -94,6 +97,10 @@ class Objective(nn.Module):
     def embed(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
         """Embed one tokenised batch with gradients, under the model's forward policy (chunked on CPU)."""
         return self.model.forward_batch(features)
+
+    def loss_from(self, embeddings: list[torch.Tensor], labels: torch.Tensor | None) -> torch.Tensor:
+        """The loss from the embeddings of each feature column (objectives with :attr:`cacheable`)."""
+        raise NotImplementedError(f"objective {self.name!r} cannot take cached steps")
 
     def forward(self, features: list[dict[str, torch.Tensor]], labels: torch.Tensor | None) -> torch.Tensor:
         raise NotImplementedError

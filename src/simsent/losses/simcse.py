@@ -50,6 +50,7 @@ class UnsupervisedSimCSELoss(Objective):
     name = "simcse"
     text_columns = ("sentence",)
     views = 2
+    cacheable = True
 
     def __init__(self, model, temperature: float = 0.05, variant: str = "paper") -> None:
         super().__init__(model)
@@ -76,7 +77,9 @@ class UnsupervisedSimCSELoss(Objective):
         return {"temperature": args.temperature, "variant": args.simcse_variant}
 
     def forward(self, features, labels=None):
-        z = self.embed(features[0])
-        z1, z2 = z.chunk(2)
+        return self.loss_from([self.embed(features[0])], labels)
+
+    def loss_from(self, embeddings, labels=None):
+        z1, z2 = embeddings[0].chunk(2)
         z1, z2 = gather_with_grad(z1), gather_with_grad(z2)
         return self.compute(z1, z2, self.temperature, self.variant)

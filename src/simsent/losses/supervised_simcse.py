@@ -45,6 +45,7 @@ class SupervisedSimCSELoss(Objective):
     name = "supervised_simcse"
     text_columns = ("anchor", "positive", "negative")
     views = 1
+    cacheable = True
 
     def __init__(
         self, model, temperature: float = 0.05, hard_negative_weight: float = 0.0, seed: int = 42
@@ -81,5 +82,8 @@ class SupervisedSimCSELoss(Objective):
         return expand_triplets(rows, seed=self.seed, source=f"{self.name} training data")
 
     def forward(self, features, labels=None):
-        a, p, n = (gather_with_grad(self.embed(f)) for f in features)
+        return self.loss_from([self.embed(f) for f in features], labels)
+
+    def loss_from(self, embeddings, labels=None):
+        a, p, n = (gather_with_grad(e) for e in embeddings)
         return self.compute(a, p, n, self.temperature, self.hard_negative_weight)

@@ -74,6 +74,11 @@ class TrainingArguments:
     #: "pooler"). Same loss and gradients as padded (only the dropout masks differ); replaces the
     #: chunking above. None: off
     pack_tokens: int | None = None
+    #: cached contrastive steps (GradCache): embed the batch this many rows at a time without a graph,
+    #: then back-propagate chunk by chunk with the same dropout masks, so the in-batch-negative batch
+    #: size is not bounded by memory; the loss and gradients are the plain step's. In-batch-negative
+    #: objectives only (simcse, supervised_simcse). None: off
+    cache_chunk: int | None = None
     #: numeric precision of training: fp32, or bf16 / fp16 autocast (mixed precision; fp16 needs CUDA)
     precision: str = "fp32"
     #: device: auto (the first CUDA device when there is one, else CPU), cpu, cuda, cuda:N or mps
@@ -102,6 +107,7 @@ class TrainingArguments:
         check_number("max_train_samples", self.max_train_samples, integer=True, minimum=1, optional=True)
         check_number("forward_chunk_size", self.forward_chunk_size, integer=True, minimum=0, optional=True)
         check_number("pack_tokens", self.pack_tokens, integer=True, minimum=1, optional=True)
+        check_number("cache_chunk", self.cache_chunk, integer=True, minimum=1, optional=True)
         if self.precision not in PRECISIONS:
             raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         from simsent.training.compile import check_compile_mode

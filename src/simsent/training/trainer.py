@@ -31,7 +31,7 @@ from simsent._io import write_json
 from simsent.data.collator import TextBatchCollator
 from simsent.data.pretokenized import PretokenizedTexts
 from simsent.data.sampling import sample_rows
-from simsent.errors import DataError
+from simsent.errors import ConfigError, DataError
 from simsent.losses import Objective, objective_class
 from simsent.training.arguments import TrainingArguments
 from simsent.training.checkpoint import StepBoundaryInterrupt, load_checkpoint, save_checkpoint
@@ -108,6 +108,11 @@ class Trainer:
         self.args = args
         set_seed(args.seed)
         self.objective = objective or objective_class(args.objective).from_args(model, args)
+        if args.cache_chunk and not self.objective.cacheable:
+            raise ConfigError(
+                f"--cache-chunk needs an objective with in-batch negatives (simcse, supervised_simcse); "
+                f"{self.objective.name!r} has none to cache"
+            )
         rows = self.objective.prepare_rows(train_rows)
         self.rows = sample_rows(rows, args.max_train_samples, args.seed, args.dedup)
         if not self.rows:
@@ -225,7 +230,7 @@ class Trainer:
 
             keep = ("objective", "simcse_variant", "temperature", "epochs", "batch_size", "lr",
                     "warmup_ratio", "weight_decay", "max_grad_norm", "seed", "max_train_samples", "dedup",
-                    "precision", "objective_kwargs")
+                    "precision", "objective_kwargs", "cache_chunk")
             rows = json.dumps(self.rows, sort_keys=True, ensure_ascii=False, default=str).encode()
             self._key = {
                 **{k: getattr(self.args, k) for k in keep},
@@ -391,10 +396,19 @@ class Trainer:
                 self._save_checkpoint(accelerator, epoch + 1, 0)
 
     def _step(self, accelerator: Any, run: _Run, progress: _Progress, batch: dict[str, Any]) -> None:
-        """One optimiser step on ``batch``; the random state before it is kept for an exact resume."""
+        """One optimiser step on ``batch`` (a cached one with ``cache_chunk``); the random state before it
+        is kept for an exact resume."""
         progress.step_rng, progress.mid_step = rng_state(), True
-        loss = run.objective(batch["features"], batch["labels"])
-        accelerator.backward(loss)
+        if self.args.cache_chunk:
+            from simsent.training.cached import cached_step
+
+            loss = cached_step(
+                accelerator.unwrap_model(run.objective), batch["features"], batch["labels"],
+                self.args.cache_chunk, backward=accelerator.backward, autocast=accelerator.autocast,
+            )
+        else:
+            loss = run.objective(batch["features"], batch["labels"])
+            accelerator.backward(loss)
         if self.args.max_grad_norm > 0:
             accelerator.clip_grad_norm_(run.params, self.args.max_grad_norm)
         run.optimizer.step()
