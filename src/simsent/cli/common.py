@@ -185,12 +185,10 @@ def model_backend_option() -> Any:
 def ready_model(path: str, device: str, precision: str, backend: str = "torch", **kwargs: Any):
     """Load a model onto ``--device`` with its inference ``--precision`` (both checked first)."""
     from simsent.errors import ConfigError
-    from simsent.modeling.device import resolve_device
+    from simsent.modeling.device import check_precision, resolve_device
     from simsent.modeling.sentence_encoder import SentenceEncoder
-    from simsent.training.arguments import PRECISIONS
 
-    if precision not in PRECISIONS:
-        raise ConfigError(f"unknown --precision {precision!r}; use {', '.join(PRECISIONS)}")
+    check_precision(precision)
     if backend == "onnx":  # onnxruntime on the CPU, whatever accelerator the machine has
         if (device or "auto") not in ("auto", "cpu"):
             raise ConfigError("--backend onnx runs on the CPU; use --device cpu (or auto)")
@@ -198,8 +196,7 @@ def ready_model(path: str, device: str, precision: str, backend: str = "torch", 
             raise ConfigError("--backend onnx runs the exported graph as it is: leave --precision fp32")
         return SentenceEncoder.from_pretrained(path, backend="onnx")
     where = resolve_device(device)
-    if precision == "fp16" and where.type != "cuda":
-        raise ConfigError("--precision fp16 needs a CUDA device; use bf16 or fp32 here")
+    check_precision(precision, where)
     model = SentenceEncoder.from_pretrained(path, backend=backend, **kwargs).to(where)
     model.precision = precision
     return model

@@ -20,6 +20,23 @@ from simsent.errors import ConfigError
 _PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
+def check_precision(precision: str, device: torch.device | None = None) -> str:
+    """``precision`` if it is one of :data:`~simsent._constants.PRECISIONS` and ``device`` can run it (fp16
+    needs CUDA), else a one-line :class:`~simsent.errors.ConfigError`.
+
+    Example:
+        >>> check_precision("bf16", torch.device("cpu"))
+        'bf16'
+    """
+    from simsent._constants import PRECISIONS
+
+    if precision not in PRECISIONS:
+        raise ConfigError(f"unknown precision {precision!r}; use {', '.join(PRECISIONS)}")
+    if precision == "fp16" and device is not None and device.type != "cuda":
+        raise ConfigError("--precision fp16 needs a CUDA device; use bf16 or fp32 here")
+    return precision
+
+
 def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
     """The ``torch.device`` for ``spec`` (``None``/``auto``: the first CUDA device when there is one, else
     CPU); a device this machine lacks is a one-line :class:`~simsent.errors.ConfigError`."""

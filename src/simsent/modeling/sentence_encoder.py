@@ -122,13 +122,12 @@ def autocast(device: torch.device, precision: str) -> Any:
     """``torch.autocast`` for ``precision`` (bf16 / fp16) on ``device``; a no-op context for fp32."""
     import contextlib
 
+    from simsent.modeling.device import check_precision
+
     if precision in (None, "fp32"):
         return contextlib.nullcontext()
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
-    if dtype is None:
-        raise ConfigError(f"unknown precision {precision!r}; use fp32, bf16 or fp16")
-    if dtype is torch.float16 and device.type != "cuda":
-        raise ConfigError("precision fp16 needs a CUDA device; use bf16 or fp32 here")
+    check_precision(precision, device)
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 

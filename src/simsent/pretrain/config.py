@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from simsent._constants import MAX_DROPOUT
+from simsent._constants import MAX_DROPOUT, PRECISIONS
 from simsent.errors import ConfigError, check_number
 
 
@@ -75,16 +75,16 @@ class PretrainConfig:
     logging_steps: int = 10
     #: show a tqdm progress bar with loss and tokens/s
     show_progress_bar: bool = True
-    #: torch device (None: cuda when available, else cpu)
-    device: str | None = None
+    #: device: auto (the first CUDA device when there is one, else CPU), cpu, cuda, cuda:N or mps
+    device: str = "auto"
     #: fp32, or bf16 / fp16 autocast (mixed precision; fp16 needs CUDA and uses a gradient scaler)
     precision: str = "fp32"
 
     def __post_init__(self) -> None:
         for name in ("layers", "hidden", "heads"):
             check_number(name, getattr(self, name), integer=True, minimum=1)
-        if self.precision not in ("fp32", "bf16", "fp16"):
-            raise ConfigError(f"--precision must be fp32, bf16 or fp16, got {self.precision!r}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.hidden % self.heads:
             raise ConfigError(f"--hidden {self.hidden} is not a multiple of --heads {self.heads}")
         if self.max_len < 3:

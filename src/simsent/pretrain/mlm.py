@@ -243,14 +243,10 @@ RESUME_KEYS = (
 
 def check_resumable(saved: dict[str, Any], cfg: PretrainConfig, path: str) -> None:
     """A one-line ConfigError when the checkpoint at ``path`` was written with other settings."""
+    from simsent.training.checkpoint import check_same_run
+
     now = cfg.to_dict()
-    changed = [k for k in RESUME_KEYS if k in saved and saved[k] != now.get(k)]
-    if changed:
-        what = ", ".join(f"{k} {saved[k]!r} -> {now.get(k)!r}" for k in changed)
-        raise ConfigError(
-            f"{path} belongs to another run ({what}); rerun with --no-resume to start over, "
-            "or use another --output"
-        )
+    check_same_run(saved, {k: now.get(k) for k in RESUME_KEYS}, path)
 
 
 def pretrain(
@@ -347,8 +343,9 @@ class _MLMRun:
         self.optimizer = make_optimizer(param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
         self.schedule = LinearSchedule(self.total_steps, cfg.warmup_ratio)
         self.scheduler = linear_scheduler(self.optimizer, self.schedule)
-        if cfg.precision == "fp16" and self.device.type != "cuda":
-            raise ConfigError("--precision fp16 needs a CUDA device; use bf16 or fp32 here")
+        from simsent.modeling.device import check_precision
+
+        check_precision(cfg.precision, self.device)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=cfg.precision == "fp16")  # fp16 only
         self.step, self.elapsed_before, self.tokens_total, self.history = 0, 0.0, 0, []
         if state is not None:

@@ -14,8 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-#: the precisions training and inference accept
-PRECISIONS = ("fp32", "bf16", "fp16")
+from simsent._constants import PRECISIONS
 
 
 @dataclass

@@ -35,6 +35,30 @@ def save_checkpoint(path: str, state: dict[str, Any]) -> None:
     logger.info("checkpoint written at step %s: %s", state.get("step", state.get("global_step", "?")), path)
 
 
+def check_same_run(saved: dict[str, Any], current: dict[str, Any], path: str) -> None:
+    """Refuse to resume from the checkpoint at ``path`` when it was written with other settings than
+    ``current`` (a one-line ConfigError naming what changed); ``model`` and ``data`` are fingerprints.
+
+    Example:
+        >>> check_same_run({"lr": 1e-5}, {"lr": 3e-5}, "runs/x/checkpoint-last")
+        Traceback (most recent call last):
+        ...
+        simsent.errors.ConfigError: runs/x/checkpoint-last belongs to another run (lr 1e-05 -> 3e-05); ...
+    """
+    from simsent.errors import ConfigError
+
+    changed = [k for k in current if saved.get(k) != current[k]]
+    if changed:
+        what = ", ".join(
+            f"{k} {saved.get(k)!r} -> {current[k]!r}" if k not in ("model", "data") else f"another {k}"
+            for k in changed
+        )
+        raise ConfigError(
+            f"{path} belongs to another run ({what}); rerun with --no-resume (resume=False) to start over, "
+            "or use another --output"
+        )
+
+
 def load_checkpoint(path: str) -> dict[str, Any] | None:
     """The state saved at ``path`` (``None`` when there is none); never unpickles code."""
     if not os.path.isfile(path):

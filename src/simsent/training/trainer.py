@@ -196,12 +196,10 @@ class Trainer:
         from accelerate import Accelerator, DataLoaderConfiguration
         from accelerate.state import AcceleratorState, GradientState
 
-        from simsent.errors import ConfigError
-        from simsent.modeling.device import resolve_device
+        from simsent.modeling.device import check_precision, resolve_device
 
         device = resolve_device(self.args.device)
-        if self.args.precision == "fp16" and device.type != "cuda":
-            raise ConfigError("precision fp16 needs a CUDA device; use bf16 or fp32 on this device")
+        check_precision(self.args.precision, device)
         if device.type == "cuda" and device.index is not None:
             torch.cuda.set_device(device)
         distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
@@ -240,21 +238,11 @@ class Trainer:
         return self._key
 
     def _check_resume_key(self, saved: dict[str, Any] | None) -> None:
-        from simsent.errors import ConfigError
+        from simsent.training.checkpoint import check_same_run
 
         current = self._resume_key()
-        if saved is None:
-            return
-        changed = [k for k in current if saved.get(k) != current[k]]
-        if changed:
-            what = ", ".join(
-                f"{k} {saved.get(k)!r} -> {current[k]!r}" if k not in ("model", "data") else f"another {k}"
-                for k in changed
-            )
-            raise ConfigError(
-                f"{self._checkpoint_file()} belongs to another run ({what}); rerun with --no-resume "
-                "(resume=False) to start over, or use another --output"
-            )
+        if saved is not None:
+            check_same_run(saved, current, self._checkpoint_file())
 
     def _save_checkpoint(self, accelerator, epoch: int, step_in_epoch: int, rng: Any = None) -> None:
         """Model, optimiser, schedule, random states and progress in one weights-only file."""
