@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,8 +49,44 @@ def cli_line(words: list[str], flags: list[tuple[str, Any]]) -> str:
     return shlex.join(parts)
 
 
+def settings_hash(settings: dict[str, Any], skip: Iterable[str] = ()) -> str:
+    """A short hash of ``settings`` without the keys in ``skip``: the identity of a study's cells.
+
+    Example:
+        >>> settings_hash({"lr": 1e-5, "output": "a"}, skip=["output"]) == settings_hash({"lr": 1e-5})
+        True
+    """
+    skip = set(skip)
+    keep = {k: v for k, v in settings.items() if k not in skip}
+    return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+class SeedsAndTasks:
+    """What a seeded study over tasks shares: ``seed_list``, ``task_list`` and the recorded settings."""
+
+    seeds: int
+    seed_base: int
+    tasks: str | list[str]
+    protocol: str
+
+    @property
+    def seed_list(self) -> list[int]:
+        return [self.seed_base + i for i in range(self.seeds)]
+
+    @property
+    def task_list(self) -> list[str]:
+        return _task_list(self.tasks)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["tasks"] = self.task_list
+        d["seed_list"] = self.seed_list
+        d["protocol_description"] = PROTOCOLS.get(self.protocol, "")
+        return d
+
+
 @dataclass
-class TableConfig:
+class TableConfig(SeedsAndTasks):
     """Settings of one seed-table run (the CLI flags of ``simsent bench table``)."""
 
     model: str
@@ -75,41 +112,25 @@ class TableConfig:
     tfidf_ngram_range: tuple[int, int] = (1, 3)
     encode_batch_size: int = 64
 
-    @property
-    def seed_list(self) -> list[int]:
-        return [self.seed_base + i for i in range(self.seeds)]
-
-    @property
-    def task_list(self) -> list[str]:
-        return _task_list(self.tasks)
-
     def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["tasks"] = self.task_list
-        d["seed_list"] = self.seed_list
+        d = super().to_dict()
         d["tfidf_ngram_range"] = list(self.tfidf_ngram_range)
-        d["protocol_description"] = PROTOCOLS.get(self.protocol, "")
         return d
 
     def cell_key(self) -> str:
         """Hash of the settings that change a cell's numbers (not the list of poolings/tasks/seeds)."""
-        keep = {
-            k: v
-            for k, v in self.to_dict().items()
-            if k
-            not in (
-                "output",
-                "poolings",
-                "tasks",
-                "seeds",
-                "seed_base",
-                "seed_list",
-                "data_dir",
-                "encode_batch_size",
-                "protocol_description",
-            )
-        }
-        return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
+        skip = (
+            "output",
+            "poolings",
+            "tasks",
+            "seeds",
+            "seed_base",
+            "seed_list",
+            "data_dir",
+            "encode_batch_size",
+            "protocol_description",
+        )
+        return settings_hash(self.to_dict(), skip)
 
     def command_line(self) -> str:
         """An equivalent ``simsent bench table`` command."""
@@ -146,7 +167,7 @@ SUPERVISED = ("cosent", "sbert_softmax", "supervised_simcse")
 
 
 @dataclass
-class SweepConfig:
+class SweepConfig(SeedsAndTasks):
     """Settings of ``simsent sweep``: Spearman over a grid of training sizes x epochs x seeds.
 
     Example:
@@ -184,14 +205,6 @@ class SweepConfig:
     max_train_samples: None = None
     max_whiten_samples: None = None
 
-    @property
-    def seed_list(self) -> list[int]:
-        return [self.seed_base + i for i in range(self.seeds)]
-
-    @property
-    def task_list(self) -> list[str]:
-        return _task_list(self.tasks)
-
     def epochs_of(self, objective: str) -> list[int]:
         if objective in SUPERVISED and self.supervised_epochs:
             return list(self.supervised_epochs)
@@ -208,10 +221,7 @@ class SweepConfig:
         ]
 
     def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["tasks"] = self.task_list
-        d["seed_list"] = self.seed_list
-        d["protocol_description"] = PROTOCOLS.get(self.protocol, "")
+        d = super().to_dict()
         for k in ("max_train_samples", "max_whiten_samples"):
             d.pop(k)
         return d
@@ -233,8 +243,7 @@ class SweepConfig:
             "max_minutes",
             "protocol_description",
         }
-        keep = {k: v for k, v in self.to_dict().items() if k not in skip}
-        return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
+        return settings_hash(self.to_dict(), skip)
 
     def command_line(self) -> str:
         """An equivalent ``simsent sweep`` command."""
@@ -341,7 +350,4 @@ class FitConfig:
             "recipe_settings",
             "sources",
         )
-        keep = {k: v for k, v in self.to_dict().items() if k not in skip}
-        keep["recipes_known"] = FIT_RECIPES
-        keep["data"] = data_hash
-        return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        return settings_hash({**self.to_dict(), "recipes_known": FIT_RECIPES, "data": data_hash}, skip)
