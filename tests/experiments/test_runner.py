@@ -171,3 +171,40 @@ def test_tfidf_cell_stays_sparse_and_matches_dense_cosine():
     dense = sts_metrics(a, b, [r["score"] for r in rows])
     assert np.isclose(cell["tfidf"]["spearman"], dense["spearman"])
     assert np.isclose(cell["tfidf"]["pearson"], dense["pearson"])
+
+
+def test_the_seed_table_keeps_a_time_budget_and_resumes(tiny_bert, data_dir, tmp_path, cli):
+    base = [
+        "bench",
+        "table",
+        "--model",
+        tiny_bert,
+        "--poolings",
+        "cls,mean",
+        "--tasks",
+        "BQ",
+        "--seeds",
+        "1",
+        "--data-dir",
+        data_dir,
+        "--output",
+        tmp_path / "t",
+        "--batch-size",
+        "8",
+        "--max-train-samples",
+        "16",
+        "--max-eval-pairs",
+        "8",
+        "--max-len",
+        "16",
+    ]
+    r = cli(*base, "--max-minutes", "0.0001")
+    assert r.code == 0, r.err
+    assert "time budget: stopping before" in r.out
+    with open(tmp_path / "t" / "table.json", encoding="utf-8") as f:
+        assert json.load(f)["provenance"]["cells_not_run"]
+    r = cli(*base)  # without the budget the rest runs; nothing is trained twice
+    assert r.code == 0, r.err
+    with open(tmp_path / "t" / "table.json", encoding="utf-8") as f:
+        prov = json.load(f)["provenance"]
+    assert prov["cells_not_run"] == [] and prov["cells_run"] == 2

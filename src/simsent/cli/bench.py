@@ -60,33 +60,19 @@ def bench_table(
     eval_split: str | None = typer.Option(
         None, help="Split evaluated (default: test if present, else valid)."
     ),
+    max_minutes: float | None = typer.Option(
+        None, help="Time budget: cells that would overrun it are left out (rerun to resume)."
+    ),
     estimate_only: bool = typer.Option(False, help="Print the run-time estimate and stop."),
 ) -> None:
     """Raw / whitening / SimCSE Spearman per (pooling, task), mean ± std over seeds, plus a TF-IDF row."""
+    import dataclasses
+
     from simsent.experiments.table import run_table
 
-    cfg = TableConfig(
-        model=model,
-        poolings=split_list(poolings),
-        tasks=tasks,
-        seeds=seeds,
-        seed_base=seed_base,
-        data_dir=data_dir,
-        output=output,
-        protocol=protocol,
-        batch_size=batch_size,
-        lr=lr,
-        dropout=dropout,
-        epochs=epochs,
-        temperature=temperature,
-        simcse_variant=simcse_variant,
-        max_len=max_len,
-        max_train_samples=max_train_samples,
-        max_whiten_samples=max_whiten_samples,
-        max_eval_pairs=max_eval_pairs,
-        whiten_dim=whiten_dim,
-        eval_split=eval_split,
-    )
+    fields = {f.name for f in dataclasses.fields(TableConfig)}
+    options = {k: v for k, v in locals().items() if k in fields}
+    cfg = TableConfig(**{**options, "poolings": split_list(poolings)})
     argv = invoked_as()
     result = run_table(cfg, argv=argv, estimate_only=estimate_only, echo=typer.echo)
     if result is not None:

@@ -111,6 +111,8 @@ class TableConfig(SeedsAndTasks):
     eval_split: str | None = None
     tfidf_ngram_range: tuple[int, int] = (1, 3)
     encode_batch_size: int = 64
+    #: time budget in minutes: cells that would overrun it are not started (a rerun resumes)
+    max_minutes: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()
@@ -129,6 +131,7 @@ class TableConfig(SeedsAndTasks):
             "data_dir",
             "encode_batch_size",
             "protocol_description",
+            "max_minutes",
         )
         return settings_hash(self.to_dict(), skip)
 

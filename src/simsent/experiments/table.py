@@ -54,13 +54,14 @@ def estimate_seconds(
         max_len=cfg.max_len,
         dropout=cfg.dropout,
     )
-    total = 0.0
+    per_cell = []
     for _, d in todo:
         n_eval = len({s for r in d.eval_rows for s in (r["sentence1"], r["sentence2"])})
         steps = cfg.epochs * max(1, len(d.train_texts) // cfg.batch_size)
-        total += costs.seconds(encoded=2 * n_eval + len(d.whiten_texts), steps=steps)
+        per_cell.append(costs.seconds(encoded=2 * n_eval + len(d.whiten_texts), steps=steps))
     return {
-        "seconds": total,
+        "seconds": sum(per_cell),
+        "cells": per_cell,
         "encode_sentences_per_second": costs.encode_sentences_per_second,
         "seconds_per_step": costs.seconds_per_step,
         "load_seconds": costs.load_seconds,
@@ -103,8 +104,6 @@ def run_table(
     Returns ``{"markdown", "files", "rows", "cells", "provenance"}`` (``None`` with ``estimate_only``).
     """
     from simsent.data.tasks import resolve_data_dir
-    from simsent.experiments.provenance import provenance
-    from simsent.experiments.report import summarize_cells, write_reports
 
     if cfg.protocol not in PROTOCOLS:
         raise ConfigError(f"unknown protocol {cfg.protocol!r}; choose {' or '.join(PROTOCOLS)}")
@@ -129,8 +128,10 @@ def run_table(
         f"{cfg.protocol} protocol: {n_total} cells ({len(poolings)} poolings x {len(tasks)} tasks x "
         f"{len(cfg.seed_list)} seeds); {n_total - len(todo)} already done in {cfg.output}/{STATE_FILE}"
     )
+    estimates: dict[tuple, float] = {}
     if todo:
         est = estimate_seconds(cfg, [(c[0], data[c[1:]]) for c in todo], todo[0][0])
+        estimates = dict(zip(todo, est["cells"], strict=True))
         echo(
             f"estimated run time: {est['seconds'] / 60:.1f} min for {len(todo)} cells "
             f"(encode {est['encode_sentences_per_second']:.0f} sentences/s, "
@@ -145,13 +146,37 @@ def run_table(
         for s in cfg.seed_list
     ]
     cell_plan = [
-        PlannedCell(c, f"{c[0]} {c[1]} seed {c[2]}", lambda c=c: run_cell(cfg, c[0], data[c[1:]], c[2]))
+        PlannedCell(
+            c,
+            f"{c[0]} {c[1]} seed {c[2]}",
+            lambda c=c: run_cell(cfg, c[0], data[c[1:]], c[2]),
+            estimates.get(c, 0.0),
+        )
         for c in grid
     ]
     tfidf = run_cells(tfidf_plan, cfg.output, key, ids, echo=lambda _m: None)
-    outcome = run_cells(cell_plan, cfg.output, key, ids, echo=echo, describe=_describe_table_cell)
+    outcome = run_cells(
+        cell_plan, cfg.output, key, ids, echo=echo, describe=_describe_table_cell, max_minutes=cfg.max_minutes
+    )
     cells = tfidf.cells + outcome.cells
-    cells_run, run_seconds = outcome.ran, outcome.seconds
+    return _write_table(cfg, cells, outcome, data, poolings, skipped, n_total - len(todo), argv, title)
+
+
+def _write_table(
+    cfg: TableConfig,
+    cells: list,
+    outcome: Any,
+    data: dict,
+    poolings: list[str],
+    skipped: dict[str, str],
+    resumed: int,
+    argv: str | None,
+    title: str,
+) -> dict[str, Any]:
+    """table.md/.csv/.json with provenance; returns the result."""
+    from simsent.experiments.provenance import provenance
+    from simsent.experiments.report import summarize_cells, write_reports
+
     config = cfg.to_dict()
     config["skipped_poolings"] = skipped
     config["eval_split_used"] = sorted({d.eval_split for d in data.values()})
@@ -159,13 +184,14 @@ def run_table(
     prov = provenance(cfg.command_line(), config, files, argv=argv)
     prov.update(
         {
-            "run_seconds": run_seconds,
-            "cells_run": cells_run,
-            "cells_resumed": n_total - len(todo),
+            "run_seconds": outcome.seconds,
+            "cells_run": outcome.ran,
+            "cells_resumed": resumed,
             "cell_seconds_total": sum(c.get("seconds", 0.0) for c in cells),
+            "cells_not_run": [list(p.id) for p in outcome.skipped],
         }
     )
-    rows = summarize_cells(cells, poolings, tasks)
+    rows = summarize_cells(cells, poolings, cfg.task_list)
     written = write_reports(cfg.output, rows, cells, prov, title=title)
     with open(written[0], encoding="utf-8") as f:
         markdown = f.read()
