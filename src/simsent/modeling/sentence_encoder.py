@@ -356,6 +356,20 @@ class SentenceEncoder(nn.Module):
             return self._head(self.encoder.forward_packed(features, lengths, int(self.forward_pack_tokens)))
         return chunked_forward(self, features, self.forward_chunk_size, self.forward_token_budget)
 
+    def set_forward_policy(
+        self, chunk_size: int | None = None, token_budget: int | None = None, pack_tokens: int | None = None
+    ) -> None:
+        """How :meth:`forward_batch` runs a training batch: ``chunk_size`` rows per encoder call, or as many
+        rows as fit in ``token_budget`` padded tokens, or packed into rows of ``pack_tokens`` tokens
+        (none of them: the whole batch in one call). The embeddings and gradients are those of one call.
+
+        Example:
+            >>> model.set_forward_policy(chunk_size=16)          # doctest: +SKIP
+        """
+        self.forward_chunk_size = chunk_size
+        self.forward_token_budget = token_budget
+        self.forward_pack_tokens = pack_tokens
+
     def can_pack(self) -> bool:
         """Whether :meth:`forward_batch` packs: asked for, an encoder that can, a pooling that allows."""
         return bool(

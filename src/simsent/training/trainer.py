@@ -343,9 +343,9 @@ class Trainer:
         params = [p for p in self.objective.parameters() if p.requires_grad]
         optimizer = make_optimizer(params, args.lr, args.weight_decay)
         scheduler = linear_scheduler(optimizer, LinearSchedule(total_steps, args.warmup_ratio))
-        self.model.forward_chunk_size = self._chunk_size(accelerator.device)
-        self.model.forward_token_budget = self._token_budget(accelerator.device)
-        self.model.forward_pack_tokens = args.pack_tokens
+        self.model.set_forward_policy(
+            self._chunk_size(accelerator.device), self._token_budget(accelerator.device), args.pack_tokens
+        )
         if args.pack_tokens and not self.model.can_pack():
             logger.warning("--pack-tokens: this encoder or pooling cannot be packed; training padded")
         restore_eager = compile_encoder(self.model, args.torch_compile)
