@@ -252,7 +252,7 @@ def run_fit_family(
     model, steps, epochs = _fit_train(cfg, family, pooling, texts, splits)
     variants, v1, v2 = _fit_variants(cfg, model, family, texts, splits)
     rows_out = [_fit_scores(cfg, family, pooling, name, k, wm, v1, v2, splits) for name, k, wm in variants]
-    best_i = max(range(len(rows_out)), key=lambda i: _nan_low(rows_out[i]["selection"]))
+    best_i = max(range(len(rows_out)), key=lambda i: nan_low(rows_out[i]["selection"]))
 
     def save(path: str) -> None:
         wm = variants[best_i][2]
@@ -266,7 +266,7 @@ def run_fit_family(
         }
         model.save(path)
 
-    saved = keep_if_best(_nan_low(rows_out[best_i]["selection"]), save)
+    saved = keep_if_best(nan_low(rows_out[best_i]["selection"]), save)
     return {
         "family": family,
         "pooling": pooling,
@@ -362,5 +362,11 @@ def _fit_scores(
     }
 
 
-def _nan_low(x: float) -> float:
+def nan_low(x: float | None) -> float:
+    """``x``, or minus infinity when it is NaN or missing: sorts undefined scores last.
+
+    Example:
+        >>> nan_low(float("nan")) < nan_low(-1e9)
+        True
+    """
     return -math.inf if x is None or math.isnan(x) else float(x)

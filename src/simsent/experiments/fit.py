@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simsent.errors import ConfigError
+from simsent.experiments.cells import nan_low
 from simsent.experiments.runner import PlannedCell, cell_id, load_state, measure_costs, run_cells
 
 FIT_IDS = ("family", "pooling")
@@ -171,7 +172,7 @@ class _BestKeeper:
     def __init__(self, folder: str, done: list[dict[str, Any]]) -> None:
         self.folder = folder
         self.score = max(
-            (r["selection"] for c in done for r in c["rows"] if r["selection"] == r["selection"]),
+            (r["selection"] for c in done for r in c["rows"] if not math.isnan(r["selection"])),
             default=-math.inf,
         )
 
@@ -252,7 +253,7 @@ def _estimate(costs: Any, family: str, data: _FitData) -> float:
 
 
 def _describe(cell: dict[str, Any]) -> str:
-    top = max(cell["rows"], key=lambda r: r["selection"] if r["selection"] == r["selection"] else -1e9)
+    top = max(cell["rows"], key=lambda r: nan_low(r["selection"]))
     return f"{cell['family']} / {cell['pooling']}: best {top['recipe']} selection {top['selection']:.2f}"
 
 
@@ -263,7 +264,7 @@ def _leaderboard(outcome: Any) -> list[dict[str, Any]]:
         for c in outcome.cells
         for r in c["rows"]
     ]
-    board.sort(key=lambda r: -(r["selection"] if r["selection"] == r["selection"] else -1e9))
+    board.sort(key=lambda r: -nan_low(r["selection"]))
     if not board:
         raise ConfigError("the time budget ran out before any candidate finished; raise --max-minutes")
     return board
