@@ -19,7 +19,8 @@ from typing import Any
 
 from simsent.errors import ConfigError
 from simsent.experiments.cells import nan_low
-from simsent.experiments.runner import PlannedCell, cell_id, load_state, measure_costs, run_cells
+from simsent.experiments.runner import PlannedCell, load_state, measure_costs
+from simsent.experiments.study import StudyPlan, run_study
 
 FIT_IDS = ("family", "pooling")
 FIT_WORK = "fit-runs"
@@ -85,9 +86,15 @@ def fit_in_folder(
     key = cfg.cell_key(_data_hash(data.texts, pairs))
     done = load_state(work, key)
     keeper = _BestKeeper(os.path.join(work, "best"), done)
-    plan = _plan(cfg, data, poolings, done, keeper, echo)
-    outcome = run_cells(
-        plan, work, key, FIT_IDS, echo=echo, max_minutes=cfg.max_minutes, describe=_describe, started=started
+    outcome = run_study(
+        lambda done_ids: _plan(cfg, data, poolings, done_ids, keeper),
+        work,
+        key,
+        FIT_IDS,
+        echo=echo,
+        max_minutes=cfg.max_minutes,
+        describe=_describe,
+        started=started,
     )
     for c in outcome.skipped:
         data.notes.append(f"{c.label}: not run, over the time budget (estimated {c.seconds / 60:.1f} min)")
@@ -195,15 +202,13 @@ def _plan(
     cfg: Any,
     data: _FitData,
     poolings: list[str],
-    done: list,
+    done_ids: set[tuple],
     keeper: _BestKeeper,
-    echo: Callable[[str], None],
-) -> list[PlannedCell]:
+) -> StudyPlan:
     """A cell per (family, pooling), cheapest first, each with its estimated seconds."""
     from simsent.experiments.cells import run_fit_family
 
     family_ids = [(f, p) for f in data.recipes for p in poolings]
-    done_ids = {cell_id(c, FIT_IDS) for c in done}
     costs = None
     if any(fp not in done_ids for fp in family_ids):  # time the model only when a candidate is left to run
         costs = measure_costs(
@@ -221,18 +226,17 @@ def _plan(
     ]
     plan.sort(key=lambda c: (c.seconds, data.recipes.index(c.id[0])))
     todo = [c for c in plan if c.id not in done_ids]
-    if costs is not None:
-        budget = (
-            f" (budget {cfg.max_minutes:.3g} min: cheapest first, the rest left out)"
-            if cfg.max_minutes
-            else ""
-        )
-        echo(
-            f"{len(plan)} candidate families ({', '.join(data.recipes)} x {', '.join(poolings)}), "
-            f"{len(plan) - len(todo)} already done; estimated {sum(c.seconds for c in todo) / 60:.1f} min"
-            f"{budget} ({costs.describe(64)})"
-        )
-    return plan
+    if costs is None:
+        return StudyPlan(plan)
+    budget = (
+        f" (budget {cfg.max_minutes:.3g} min: cheapest first, the rest left out)" if cfg.max_minutes else ""
+    )
+    return StudyPlan(
+        plan,
+        f"{len(plan)} candidate families ({', '.join(data.recipes)} x {', '.join(poolings)}), "
+        f"{len(plan) - len(todo)} already done; estimated {sum(c.seconds for c in todo) / 60:.1f} min"
+        f"{budget} ({costs.describe(64)})",
+    )
 
 
 def _estimate(costs: Any, family: str, data: _FitData) -> float:

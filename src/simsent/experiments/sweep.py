@@ -17,7 +17,8 @@ from typing import Any
 
 from simsent.errors import ConfigError
 from simsent.experiments.config import PROTOCOLS
-from simsent.experiments.runner import STATE_FILE, PlannedCell, cell_id, load_state, measure_costs, run_cells
+from simsent.experiments.runner import STATE_FILE, PlannedCell, measure_costs
+from simsent.experiments.study import StudyPlan, run_study
 
 SWEEP_IDS = ("task", "objective", "size", "epochs", "seed")
 
@@ -60,27 +61,37 @@ def run_sweep(
     data = _sweep_data(cfg)
     notes: list[str] = []
     plan_ids = _cells_that_fit(cfg, data, notes, echo)
-    key = cfg.cell_key()
-    done_ids = {cell_id(c, SWEEP_IDS) for c in load_state(cfg.output, key)}
-    todo = [c for c in plan_ids if c not in done_ids]
-    plan, costs = _plan(cfg, data, plan_ids, todo)
-    echo(
-        f"{cfg.protocol} protocol: {len(plan)} cells ({len(cfg.task_list)} task(s), objectives "
-        f"{', '.join(cfg.objectives)}, sizes {cfg.sizes}, {len(cfg.seed_list)} seeds, raw reference "
-        f"included); {len(plan) - len(todo)} already done in {cfg.output}/{STATE_FILE}"
-    )
-    if costs is not None:
-        total = sum(p.seconds for p in plan if p.id in set(todo))
-        budget = f"; budget {cfg.max_minutes:.3g} min" if cfg.max_minutes else ""
-        echo(
-            f"estimated run time: {total / 60:.1f} min for {len(todo)} cells "
-            f"({costs.describe(cfg.batch_size)}){budget}"
+
+    def plan(done: set[tuple]) -> StudyPlan:
+        todo = [c for c in plan_ids if c not in done]
+        cells, costs = _plan(cfg, data, plan_ids, todo)
+        summary = (
+            f"{cfg.protocol} protocol: {len(cells)} cells ({len(cfg.task_list)} task(s), objectives "
+            f"{', '.join(cfg.objectives)}, sizes {cfg.sizes}, {len(cfg.seed_list)} seeds, raw reference "
+            f"included); {len(cells) - len(todo)} already done in {cfg.output}/{STATE_FILE}"
         )
-    if estimate_only:
-        return None
-    outcome = run_cells(
-        plan, cfg.output, key, SWEEP_IDS, echo=echo, max_minutes=cfg.max_minutes, describe=_describe
+        estimate = None
+        if costs is not None:
+            total = sum(p.seconds for p in cells if p.id in set(todo))
+            budget = f"; budget {cfg.max_minutes:.3g} min" if cfg.max_minutes else ""
+            estimate = (
+                f"estimated run time: {total / 60:.1f} min for {len(todo)} cells "
+                f"({costs.describe(cfg.batch_size)}){budget}"
+            )
+        return StudyPlan(cells, summary, estimate)
+
+    outcome = run_study(
+        plan,
+        cfg.output,
+        cfg.cell_key(),
+        SWEEP_IDS,
+        echo=echo,
+        max_minutes=cfg.max_minutes,
+        describe=_describe,
+        estimate_only=estimate_only,
     )
+    if outcome is None:
+        return None
     if outcome.skipped:
         notes.append(
             f"time budget ({cfg.max_minutes:.3g} min) reached: {len(outcome.skipped)} cells not run, e.g. "

@@ -33,7 +33,8 @@ from simsent.errors import ConfigError
 from simsent.experiments.cells import run_cell, run_tfidf_cell
 from simsent.experiments.config import PROTOCOLS, TableConfig
 from simsent.experiments.protocol import TaskData, task_data
-from simsent.experiments.runner import STATE_FILE, PlannedCell, cell_id, load_state, measure_costs, run_cells
+from simsent.experiments.runner import STATE_FILE, PlannedCell, measure_costs, run_cells
+from simsent.experiments.study import StudyPlan, run_study
 
 logger = logging.getLogger(__name__)
 
@@ -118,34 +119,54 @@ def run_table(
     for p, why in skipped.items():
         echo(f"skipping pooling {p}: {why}")
     key = cfg.cell_key()
-    ids = ("pooling", "task", "seed")
-    done_ids = {cell_id(c, ids) for c in load_state(cfg.output, key)}
     data = {(t, s): task_data(cfg, t, s, data_dir) for t in tasks for s in cfg.seed_list}
     grid = [(p, t, s) for p in poolings for t in tasks for s in cfg.seed_list]
-    todo = [c for c in grid if c not in done_ids]
-    n_total = len(grid)
-    echo(
-        f"{cfg.protocol} protocol: {n_total} cells ({len(poolings)} poolings x {len(tasks)} tasks x "
-        f"{len(cfg.seed_list)} seeds); {n_total - len(todo)} already done in {cfg.output}/{STATE_FILE}"
-    )
-    estimates: dict[tuple, float] = {}
-    if todo:
-        est = estimate_seconds(cfg, [(c[0], data[c[1:]]) for c in todo], todo[0][0])
-        estimates = dict(zip(todo, est["cells"], strict=True))
-        echo(
-            f"estimated run time: {est['seconds'] / 60:.1f} min for {len(todo)} cells "
-            f"(encode {est['encode_sentences_per_second']:.0f} sentences/s, "
-            f"{est['seconds_per_step']:.2f} s per "
-            f"SimCSE step of batch {cfg.batch_size}, model load {est['load_seconds']:.1f} s)"
+    resumed: list[int] = []
+
+    def plan(done: set[tuple]) -> StudyPlan:
+        todo = [c for c in grid if c not in done]
+        resumed.append(len(grid) - len(todo))
+        summary = (
+            f"{cfg.protocol} protocol: {len(grid)} cells ({len(poolings)} poolings x {len(tasks)} tasks x "
+            f"{len(cfg.seed_list)} seeds); {len(grid) - len(todo)} already done in {cfg.output}/{STATE_FILE}"
         )
-    if estimate_only:
-        return None
+        if not todo:
+            return StudyPlan(_cell_plan(cfg, grid, data, {}), summary)
+        est = estimate_seconds(cfg, [(c[0], data[c[1:]]) for c in todo], todo[0][0])
+        estimate = (
+            f"estimated run time: {est['seconds'] / 60:.1f} min for {len(todo)} cells "
+            f"(encode {est['encode_sentences_per_second']:.0f} sentences/s, {est['seconds_per_step']:.2f} s "
+            f"per SimCSE step of batch {cfg.batch_size}, model load {est['load_seconds']:.1f} s)"
+        )
+        estimates = dict(zip(todo, est["cells"], strict=True))
+        return StudyPlan(_cell_plan(cfg, grid, data, estimates), summary, estimate)
+
+    ids = ("pooling", "task", "seed")
     tfidf_plan = [
         PlannedCell(("tfidf", t, s), f"TF-IDF {t} {s}", lambda t=t, s=s: run_tfidf_cell(cfg, data[(t, s)], s))
         for t in tasks
         for s in cfg.seed_list
     ]
-    cell_plan = [
+    outcome = run_study(
+        plan,
+        cfg.output,
+        key,
+        ids,
+        echo=echo,
+        max_minutes=cfg.max_minutes,
+        describe=_describe_table_cell,
+        estimate_only=estimate_only,
+    )
+    if outcome is None:
+        return None
+    tfidf = run_cells(tfidf_plan, cfg.output, key, ids, echo=lambda _m: None)
+    cells = tfidf.cells + outcome.cells
+    return _write_table(cfg, cells, outcome, data, poolings, skipped, resumed[0], argv, title)
+
+
+def _cell_plan(cfg: TableConfig, grid: list[tuple], data: dict, estimates: dict[tuple, float]) -> list:
+    """A planned cell per (pooling, task, seed), with its estimated seconds."""
+    return [
         PlannedCell(
             c,
             f"{c[0]} {c[1]} seed {c[2]}",
@@ -154,12 +175,6 @@ def run_table(
         )
         for c in grid
     ]
-    tfidf = run_cells(tfidf_plan, cfg.output, key, ids, echo=lambda _m: None)
-    outcome = run_cells(
-        cell_plan, cfg.output, key, ids, echo=echo, describe=_describe_table_cell, max_minutes=cfg.max_minutes
-    )
-    cells = tfidf.cells + outcome.cells
-    return _write_table(cfg, cells, outcome, data, poolings, skipped, n_total - len(todo), argv, title)
 
 
 def _write_table(
