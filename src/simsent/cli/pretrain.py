@@ -63,7 +63,7 @@ def pretrain(
         None, help="Stop after N minutes of training; the lr decay is planned from the measured speed."
     ),
     checkpoint_steps: int = typer.Option(
-        _DEFAULTS["checkpoint_steps"], min=0, help="Resumable checkpoint every N steps."
+        _DEFAULTS["checkpoint_steps"], min=0, help="Resumable checkpoint every N steps (0: each epoch)."
     ),
     resume: bool = typer.Option(
         _DEFAULTS["resume"], help="Resume from OUTPUT/pretrain_checkpoint.pt when present."

@@ -65,7 +65,8 @@ class PretrainConfig:
     max_minutes: float | None = None
     #: seed of initialisation, shuffling, masking and dropout
     seed: int = 42
-    #: write a resumable checkpoint every this many steps (0: only when interrupted)
+    #: write a resumable checkpoint every this many steps (0: at the end of each epoch, as in training);
+    #: one is always written when the run is interrupted
     checkpoint_steps: int = 500
     #: resume from ``<output_dir>/pretrain_checkpoint.pt`` when it exists
     resume: bool = True

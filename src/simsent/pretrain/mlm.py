@@ -417,12 +417,7 @@ class _MLMRun:
                     if self._over_budget():
                         stop_reason = "time budget"
                         break
-                    cfg = self.cfg
-                    if (
-                        cfg.checkpoint_steps > 0
-                        and self.step % cfg.checkpoint_steps == 0
-                        and self.step < self.total_steps
-                    ):
+                    if self._checkpoint_due():
                         self.checkpoint(time.perf_counter() - self.start)
                     if interrupt.requested:  # Ctrl-C, taken at this step boundary
                         raise KeyboardInterrupt
@@ -437,6 +432,12 @@ class _MLMRun:
                 raise
         self.bar.close()
         return time.perf_counter() - self.start, stop_reason
+
+    def _checkpoint_due(self) -> bool:
+        """Every ``checkpoint_steps`` steps, or (0) at the end of each epoch, as in training; not after
+        the last step."""
+        every = self.cfg.checkpoint_steps or self.steps_per_epoch
+        return self.step % every == 0 and self.step < self.total_steps
 
     def _one_step(self) -> bool:
         """One optimiser step on the next batch (``False`` when the batch had nothing masked)."""
