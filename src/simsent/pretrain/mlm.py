@@ -35,6 +35,7 @@ from simsent.pretrain.config import PretrainConfig
 from simsent.pretrain.tokenizer_builder import build_tokenizer, save_tokenizer
 from simsent.training.checkpoint import StepBoundaryInterrupt, load_checkpoint, save_checkpoint
 from simsent.training.curves import save_history
+from simsent.training.loop import apply_update, make_accelerator
 from simsent.training.schedule import LinearSchedule, linear_scheduler, make_optimizer
 from simsent.training.seed import rng_state, set_rng_state, set_seed
 
@@ -147,12 +148,6 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, 
             continue
         (no_decay if p.ndim < 2 or "LayerNorm" in name or name.endswith(".bias") else decay).append(p)
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
-def _device(cfg: PretrainConfig) -> torch.device:
-    from simsent.modeling.device import resolve_device
-
-    return resolve_device(cfg.device)
 
 
 def _model_and_tokenizer(texts, cfg: PretrainConfig, state: dict[str, Any] | None) -> tuple[Any, Any]:
@@ -306,7 +301,8 @@ class _MLMRun:
         self.model, self.tokenizer = _model_and_tokenizer(texts, cfg, state)
         if state is None:
             save_tokenizer(self.tokenizer, cfg.output_dir)
-        self.device = _device(cfg)
+        self.accelerator = make_accelerator(cfg.device, cfg.precision)  # the loop training runs on too
+        self.device = self.accelerator.device
         self.model.to(self.device)
         self._data(texts)
         self._optimiser(state)
@@ -338,15 +334,14 @@ class _MLMRun:
         )
 
     def _optimiser(self, state: dict[str, Any] | None) -> None:
-        """Optimiser, schedule, fp16 scaler and counters, from the checkpoint when resuming."""
+        """Optimiser, schedule (through ``accelerate``, with its fp16 scaler) and counters, from the
+        checkpoint when resuming."""
         cfg = self.cfg
-        self.optimizer = make_optimizer(param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
+        optimizer = make_optimizer(param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
         self.schedule = LinearSchedule(self.total_steps, cfg.warmup_ratio)
-        self.scheduler = linear_scheduler(self.optimizer, self.schedule)
-        from simsent.modeling.device import check_precision
-
-        check_precision(cfg.precision, self.device)
-        self.scaler = torch.amp.GradScaler(self.device.type, enabled=cfg.precision == "fp16")  # fp16 only
+        scheduler = linear_scheduler(optimizer, self.schedule)
+        self.optimizer, self.scheduler = self.accelerator.prepare(optimizer, scheduler)
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.step, self.elapsed_before, self.tokens_total, self.history = 0, 0.0, 0, []
         if state is not None:
             self.optimizer.load_state_dict(state["optimizer"])
@@ -354,8 +349,8 @@ class _MLMRun:
             self.step, self.elapsed_before = state["step"], state["elapsed"]
             self.tokens_total, self.history = state["tokens"], state["history"]
             set_rng_state(state["rng"])
-            if state.get("scaler"):
-                self.scaler.load_state_dict(state["scaler"])
+            if state.get("scaler") and self.accelerator.scaler is not None:
+                self.accelerator.scaler.load_state_dict(state["scaler"])
             logger.info(
                 "resumed from %s at step %d (%.1f min trained)",
                 self.ckpt_path,
@@ -385,7 +380,7 @@ class _MLMRun:
                 "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(),
                 "rng": rng if rng is not None else rng_state(),
-                "scaler": self.scaler.state_dict(),
+                "scaler": self.accelerator.scaler.state_dict() if self.accelerator.scaler else {},
                 "config": self.cfg.to_dict(),
             },
         )
@@ -441,8 +436,6 @@ class _MLMRun:
 
     def _one_step(self) -> bool:
         """One optimiser step on the next batch (``False`` when the batch had nothing masked)."""
-        from simsent.modeling.sentence_encoder import autocast
-
         cfg = self.cfg
         epoch, pos = divmod(self.step, self.steps_per_epoch)
         if epoch != self.batches_epoch:
@@ -451,18 +444,12 @@ class _MLMRun:
         if not bool((batch["labels"] != -100).any()):
             return False  # nothing masked in this (tiny) batch: draw the masks again
         batch = {k: v.to(self.device) for k, v in batch.items()}
-        with autocast(self.device, cfg.precision):
+        with self.accelerator.autocast():
             loss = mlm_loss(self.model, batch)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"masked-LM loss is {loss.item()} at step {self.step}; lower --lr")
-        self.scaler.scale(loss).backward()
-        if cfg.max_grad_norm > 0:
-            self.scaler.unscale_(self.optimizer)
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
-        self.scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
+        self.accelerator.backward(loss)
+        apply_update(self.accelerator, self.params, self.optimizer, self.scheduler, cfg.max_grad_norm)
         self.step += 1
         self.mid_step = False
         self._record(loss.item(), int(batch["attention_mask"].sum()))

@@ -36,6 +36,7 @@ from simsent.losses import Objective, objective_class
 from simsent.training.arguments import TrainingArguments
 from simsent.training.checkpoint import StepBoundaryInterrupt, load_checkpoint, save_checkpoint
 from simsent.training.compile import compile_encoder
+from simsent.training.loop import apply_update
 from simsent.training.schedule import LinearSchedule, linear_scheduler, make_optimizer
 from simsent.training.seed import rng_state, set_rng_state, set_seed
 
@@ -193,26 +194,9 @@ class Trainer:
 
     def _accelerator(self):
         """A fresh ``Accelerator`` for this run's device and precision (several runs per process work)."""
-        from accelerate import Accelerator, DataLoaderConfiguration
-        from accelerate.state import AcceleratorState, GradientState
+        from simsent.training.loop import make_accelerator
 
-        from simsent.modeling.device import check_precision, resolve_device
-
-        device = resolve_device(self.args.device)
-        check_precision(self.args.precision, device)
-        if device.type == "cuda" and device.index is not None:
-            torch.cuda.set_device(device)
-        distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
-        if not distributed:  # one process: each run may choose its own device and precision
-            AcceleratorState._reset_state(reset_partial_state=True)
-            GradientState._reset_state()
-        return Accelerator(
-            cpu=device.type == "cpu",
-            mixed_precision={"fp32": "no"}.get(self.args.precision, self.args.precision),
-            dataloader_config=DataLoaderConfiguration(
-                use_seedable_sampler=True, non_blocking=device.type == "cuda"
-            ),
-        )
+        return make_accelerator(self.args.device, self.args.precision)
 
     def _checkpoint_file(self) -> str:
         return os.path.join(self.args.output_dir, CHECKPOINT, CHECKPOINT_STATE)
@@ -397,11 +381,7 @@ class Trainer:
         else:
             loss = run.objective(batch["features"], batch["labels"])
             accelerator.backward(loss)
-        if self.args.max_grad_norm > 0:
-            accelerator.clip_grad_norm_(run.params, self.args.max_grad_norm)
-        run.optimizer.step()
-        run.scheduler.step()
-        run.optimizer.zero_grad()
+        apply_update(accelerator, run.params, run.optimizer, run.scheduler, self.args.max_grad_norm)
         self.global_step += 1
         progress.step_in_epoch += 1
         progress.mid_step = False

@@ -1,0 +1,55 @@
+"""What the training loop of ``train`` and the pretraining loop share: the ``accelerate`` set-up for a
+device and precision, and the update after a backward pass.
+
+Example:
+    >>> accelerator = make_accelerator("cpu", "fp32")                               # doctest: +SKIP
+    >>> accelerator.backward(loss); apply_update(accelerator, params, opt, sched, 1.0)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+
+def make_accelerator(device_spec: str | None, precision: str, seedable_sampler: bool = True) -> Any:
+    """A fresh ``Accelerator`` for ``device_spec`` and ``precision`` (fp16 needs CUDA); in one process every
+    run may choose its own device and precision (the shared accelerate state is reset)."""
+    from accelerate import Accelerator, DataLoaderConfiguration
+    from accelerate.state import AcceleratorState, GradientState
+
+    from simsent.modeling.device import check_precision, resolve_device
+
+    device = resolve_device(device_spec)
+    check_precision(precision, device)
+    if device.type == "cuda" and device.index is not None:
+        torch.cuda.set_device(device)
+    distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+    if not distributed:
+        AcceleratorState._reset_state(reset_partial_state=True)
+        GradientState._reset_state()
+    return Accelerator(
+        cpu=device.type == "cpu",
+        mixed_precision={"fp32": "no"}.get(precision, precision),
+        dataloader_config=DataLoaderConfiguration(
+            use_seedable_sampler=seedable_sampler, non_blocking=device.type == "cuda"
+        ),
+    )
+
+
+def apply_update(
+    accelerator: Any,
+    params: Sequence[torch.nn.Parameter],
+    optimizer: Any,
+    scheduler: Any,
+    max_grad_norm: float,
+) -> None:
+    """After ``accelerator.backward``: clip the gradients (``max_grad_norm`` > 0; unscaled first under
+    fp16), step the optimiser and the schedule, clear the gradients."""
+    if max_grad_norm > 0:
+        accelerator.clip_grad_norm_(params, max_grad_norm)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
