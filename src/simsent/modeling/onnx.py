@@ -29,7 +29,7 @@ import torch
 from simsent._constants import DEFAULT_MAX_LEN
 from simsent._io import read_json, write_json
 from simsent.errors import ConfigError, ModelLoadError
-from simsent.modeling.inputs import check_texts, cosine_similarity, length_batches, unit_rows
+from simsent.modeling.inputs import cosine_similarity, length_batches, unit_rows
 
 logger = logging.getLogger(__name__)
 
@@ -218,14 +218,14 @@ class OnnxSentenceEncoder:
         prompt: str | None = None,
     ) -> np.ndarray | torch.Tensor:
         """Embed sentences; keyword names match ``SentenceTransformer.encode`` (prompts included)."""
-        from simsent.modeling.prompts import resolve_prompt, with_prompt
+        from simsent.modeling.prompts import encode_texts
 
         if normalize is not None:
             normalize_embeddings = normalize
-        texts, single = check_texts(sentences)
-        prompts = self.extra_config.get("prompts") or {}
-        texts = with_prompt(texts, resolve_prompt(prompts, self.extra_config.get("default_prompt_name"),
-                                                  prompt_name, prompt))
+        cfg = self.extra_config
+        texts, single = encode_texts(
+            sentences, cfg.get("prompts") or {}, cfg.get("default_prompt_name"), prompt_name, prompt
+        )
         batches = length_batches(texts, batch_size)
         feeds = (self._feeds([texts[i] for i in rows]) for rows in batches)  # tokenised in this thread
         if self.threads > 1 and len(batches) >= 2 * self.threads:

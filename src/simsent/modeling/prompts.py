@@ -33,6 +33,26 @@ def resolve_prompt(
     return prompts[name]
 
 
+def encode_texts(
+    sentences: str | Sequence[str],
+    prompts: dict[str, str],
+    default_name: str | None,
+    prompt_name: str | None = None,
+    prompt: str | None = None,
+) -> tuple[list[str], bool]:
+    """The texts an ``encode`` call embeds (checked, prompt in front) and whether one string was given:
+    the input side shared by the torch and the ONNX model.
+
+    Example:
+        >>> encode_texts("你好", {"q": "query: "}, "q")
+        (['query: 你好'], True)
+    """
+    from simsent.modeling.inputs import check_texts
+
+    texts, single = check_texts(sentences)
+    return with_prompt(texts, resolve_prompt(prompts, default_name, prompt_name, prompt)), single
+
+
 def with_prompt(texts: Sequence[str], prompt: str) -> list[str]:
     """``texts`` with ``prompt`` in front of each."""
     return [prompt + t for t in texts] if prompt else list(texts)

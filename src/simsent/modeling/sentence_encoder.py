@@ -30,12 +30,11 @@ from simsent.modeling.encoders import EncoderModule, encoder_class
 from simsent.modeling.inputs import (
     GPU_PASS_COST_CHARS,
     PASS_COST_CHARS,
-    check_texts,
     cosine_similarity,
     length_batches,
 )
 from simsent.modeling.pooling import Pooling, check_pooling, pooling_parts
-from simsent.modeling.prompts import resolve_prompt, with_prompt
+from simsent.modeling.prompts import encode_texts
 from simsent.modeling.st_format import SIMSENT_CONFIG, write_sentence_transformers_folder
 
 logger = logging.getLogger(__name__)
@@ -401,9 +400,7 @@ class SentenceEncoder(nn.Module):
         """
         if normalize is not None:
             normalize_embeddings = normalize
-        texts, single = check_texts(sentences)
-        prompt = resolve_prompt(self.prompts, self.default_prompt_name, prompt_name, prompt)
-        texts = with_prompt(texts, prompt)
+        texts, single = encode_texts(sentences, self.prompts, self.default_prompt_name, prompt_name, prompt)
         if device is not None:
             self.to(device)
         was_training = self.training
