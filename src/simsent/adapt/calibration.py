@@ -17,12 +17,15 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from simsent._io import read_json, write_json
 from simsent.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from simsent.modeling.inputs import Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +87,7 @@ def pair_labels(rows: Sequence[dict[str, Any]], positive_threshold: float | None
 
 
 def calibrate(
-    model: Any,
+    model: Embedder,
     rows: Sequence[dict[str, Any]],
     metric: str = "f1",
     positive_threshold: float | None = None,
@@ -106,7 +109,7 @@ def calibrate(
 
 
 def store_threshold(
-    model_path: str, result: dict[str, Any], model: Any = None, output: str | None = None
+    model_path: str, result: dict[str, Any], model: Embedder | None = None, output: str | None = None
 ) -> str:
     """Write the threshold into a model folder's config; returns the folder written.
 

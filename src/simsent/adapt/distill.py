@@ -18,11 +18,14 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from simsent.errors import DataError
+
+if TYPE_CHECKING:
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -102,8 +105,13 @@ def whiten_targets(vectors: np.ndarray, dim: int) -> np.ndarray:
     return apply_whitening(vectors, W, mu).astype(np.float32)
 
 
-def build_student(student: Any, corpus_texts: Sequence[str], max_len: int | None = None,
-                  textcnn_options: dict[str, Any] | None = None, teacher: Any = None) -> Any:
+def build_student(
+    student: Any,
+    corpus_texts: Sequence[str],
+    max_len: int | None = None,
+    textcnn_options: dict[str, Any] | None = None,
+    teacher: Any = None,
+) -> Any:
     """``"textcnn"`` -> a TextCNN over the corpus vocabulary; a string -> that model; a model -> itself.
 
     ``textcnn_options`` go to :func:`~simsent.modeling.encoders.textcnn.build_textcnn_model`; with
@@ -124,7 +132,7 @@ def build_student(student: Any, corpus_texts: Sequence[str], max_len: int | None
     return SentenceEncoder.from_pretrained(student, max_len=max_len)
 
 
-def add_projection(model: Any, target_dim: int) -> bool:
+def add_projection(model: SentenceEncoder, target_dim: int) -> bool:
     """Append a trainable linear ``DenseLayer`` to ``model.dense`` when its output size differs."""
     from simsent.modeling.dense import DenseLayer
 
@@ -190,12 +198,26 @@ def distill(
     set_seed(seed)
     model = build_student(student, texts, max_len=max_len, textcnn_options=textcnn_options, teacher=teacher)
     add_projection(model, targets.shape[1])
-    model.extra_config["distillation"] = {"teacher": teacher_name, "whiten_dim": whiten_dim, "loss": loss,
-                                          "corpus_sha256": corpus_hash(texts), "sentences": len(texts)}
+    model.extra_config["distillation"] = {
+        "teacher": teacher_name,
+        "whiten_dim": whiten_dim,
+        "loss": loss,
+        "corpus_sha256": corpus_hash(texts),
+        "sentences": len(texts),
+    }
     args = TrainingArguments(
-        output_dir=output_dir, objective="distill", epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-        eval_steps=eval_steps, checkpoint_steps=0, show_progress_bar=show_progress_bar,
-        objective_kwargs={"loss": loss}, precision=precision, device=device,
+        output_dir=output_dir,
+        objective="distill",
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        eval_steps=eval_steps,
+        checkpoint_steps=0,
+        show_progress_bar=show_progress_bar,
+        objective_kwargs={"loss": loss},
+        precision=precision,
+        device=device,
     )
     rows = [{"sentence": t, "target_index": i} for i, t in enumerate(texts)]
     objective = DistillationLoss(model, targets=targets, loss=loss)

@@ -26,12 +26,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from simsent._logging import warn_once
 from simsent.errors import ConfigError, DataError, check_number
+
+if TYPE_CHECKING:
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +108,7 @@ def whitening_layer(W: np.ndarray, mu: np.ndarray) -> Any:
 
 
 def whiten_model(
-    model: Any,
+    model: SentenceEncoder,
     corpus_texts: Sequence[str],
     dim: int | None = None,
     eps: float = DEFAULT_EPS,

@@ -11,9 +11,12 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from simsent.modeling.inputs import Embedder
 
 
 @runtime_checkable
@@ -24,7 +27,7 @@ class Evaluator(Protocol):
     primary_metric: str
     greater_is_better: bool
 
-    def __call__(self, model: Any) -> dict[str, float]: ...
+    def __call__(self, model: Embedder) -> dict[str, float]: ...
 
 
 class SequentialEvaluator:
@@ -44,7 +47,7 @@ class SequentialEvaluator:
         self.primary_metric = primary_metric or self.evaluators[0].primary_metric
         self.name = "+".join(e.name for e in self.evaluators)
 
-    def __call__(self, model: Any) -> dict[str, float]:
+    def __call__(self, model: Embedder) -> dict[str, float]:
         out: dict[str, float] = {}
         primaries = []
         for ev in self.evaluators:
@@ -56,7 +59,7 @@ class SequentialEvaluator:
 
 
 def pair_vectors(
-    model: Any, rows: Sequence[dict[str, Any]], batch_size: int = 64, dtype: Any = None
+    model: Embedder, rows: Sequence[dict[str, Any]], batch_size: int = 64, dtype: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Vectors of ``sentence1`` and ``sentence2`` of each pair; each distinct sentence is encoded once.
 

@@ -21,11 +21,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from simsent.errors import DataError
+
+if TYPE_CHECKING:
+    from simsent.modeling.inputs import Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +126,7 @@ class RetrievalEvaluator:
     ) -> RetrievalEvaluator:
         return cls(retrieval_from_pairs(rows, positive_threshold), **kwargs)
 
-    def __call__(self, model: Any) -> dict[str, float]:
+    def __call__(self, model: Embedder) -> dict[str, float]:
         import torch
 
         ids = list(self.data.corpus)

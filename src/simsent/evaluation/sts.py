@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.stats import pearsonr, spearmanr
 
 from simsent.evaluation.base import pair_vectors
 from simsent.evaluation.geometry import alignment, uniformity
+
+if TYPE_CHECKING:
+    from simsent.modeling.inputs import Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +193,7 @@ class STSEvaluator:
         rows = seeded_subset(load_task(task, split, resolve_data_dir(data_dir)), max_pairs, seed)
         return cls(rows, name=task, positive_threshold=positive_threshold(task), **kwargs)
 
-    def __call__(self, model: Any) -> dict[str, float]:
+    def __call__(self, model: Embedder) -> dict[str, float]:
         v1, v2 = pair_vectors(model, self.rows, self.batch_size)
         metrics = sts_metrics(v1, v2, [r["score"] for r in self.rows], self.positive_threshold)
         if "undefined" in metrics:

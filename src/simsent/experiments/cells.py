@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,8 +20,11 @@ from simsent.evaluation.base import pair_vectors
 from simsent.experiments.config import FitConfig, SweepConfig, TableConfig
 from simsent.experiments.protocol import FitSplits, SweepData, TaskData
 
+if TYPE_CHECKING:
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
-def train_in_place(model: Any, rows: Any, **settings: Any) -> dict[str, Any]:
+
+def train_in_place(model: SentenceEncoder, rows: Any, **settings: Any) -> dict[str, Any]:
     """Train ``model`` on ``rows`` with :class:`~simsent.training.trainer.Trainer` as an experiment cell
     does: no dev evaluation, no checkpoints, no resume, no progress bar, a throw-away output folder.
     ``settings`` are :class:`~simsent.training.arguments.TrainingArguments` fields. Leaves it in eval mode.
@@ -308,7 +311,9 @@ def _fit_train(cfg: FitConfig, family: str, pooling: str, texts: list[str], spli
     return model, steps, epochs
 
 
-def _fit_variants(cfg: FitConfig, model: Any, family: str, texts: list[str], splits: FitSplits) -> tuple:
+def _fit_variants(
+    cfg: FitConfig, model: SentenceEncoder, family: str, texts: list[str], splits: FitSplits
+) -> tuple:
     """The family's variants ``(name, whitening k, (W, mu) | None)`` and the dev pairs' vectors."""
     from simsent.adapt.whitening import fit_whitening
 

@@ -19,7 +19,10 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
 STATE_FILE = "state.jsonl"
 
@@ -51,7 +54,7 @@ def append_state(output: str, cell: dict[str, Any]) -> None:
 
 # ---------------------------------------------------------------------------------------------- estimate
 def seconds_per_training_step(
-    model: Any, texts: Sequence[str], batch_size: int, lr: float, **train_kwargs: Any
+    model: SentenceEncoder, texts: Sequence[str], batch_size: int, lr: float, **train_kwargs: Any
 ) -> float:
     """Seconds per SimCSE step of ``batch_size``, measured with the real :class:`Trainer` on two batches.
 

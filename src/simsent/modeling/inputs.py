@@ -13,11 +13,21 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from simsent.errors import DataError
+
+
+class Embedder(Protocol):
+    """What the evaluators, the index, the service and calibration need of a model: ``encode`` with
+    sentence-transformers' keywords and the vector width (a :class:`~simsent.SentenceEncoder`, its ONNX
+    twin, or a ``SentenceTransformer``)."""
+
+    def encode(self, sentences: Any, batch_size: int = 32, **kwargs: Any) -> Any: ...
+
+    def get_sentence_embedding_dimension(self) -> int: ...
 
 
 def check_texts(sentences: str | Sequence[str]) -> tuple[list[str], bool]:
@@ -87,7 +97,7 @@ def unit_rows(x: np.ndarray, dtype: Any = np.float32) -> np.ndarray:
 
 
 def cosine_similarity(
-    model: Any, a: str | Sequence[str], b: str | Sequence[str], batch_size: int = 32
+    model: Embedder, a: str | Sequence[str], b: str | Sequence[str], batch_size: int = 32
 ) -> float | np.ndarray:
     """Cosine similarity via ``model.encode``: a float for two strings, else the (len(a), len(b)) matrix."""
     va = model.encode(

@@ -21,7 +21,7 @@ import logging
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -30,6 +30,11 @@ from simsent._constants import DEFAULT_MAX_LEN
 from simsent._io import read_json, write_json
 from simsent.errors import ConfigError, ModelLoadError
 from simsent.modeling.inputs import cosine_similarity, length_batches, unit_rows
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
+
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +55,7 @@ def _onnxruntime() -> Any:
 class _Pipeline(torch.nn.Module):
     """token tensors -> sentence vectors, with positional inputs for the exporter."""
 
-    def __init__(self, model: Any, names: Sequence[str]) -> None:
+    def __init__(self, model: SentenceEncoder, names: Sequence[str]) -> None:
         super().__init__()
         self.model = model
         self.names = list(names)
@@ -60,7 +65,7 @@ class _Pipeline(torch.nn.Module):
 
 
 @contextlib.contextmanager
-def eager_attention(model: Any) -> Iterator[None]:
+def eager_attention(model: PreTrainedModel) -> Iterator[None]:
     """Trace a Hugging Face transformer with its plain ("eager") attention, restored afterwards.
 
     The SDPA path of recent transformers exports as a graph onnxruntime cannot fuse well (measured on
@@ -84,7 +89,9 @@ def eager_attention(model: Any) -> Iterator[None]:
             hf.set_attn_implementation(before)
 
 
-def export_onnx(model: Any, output: str, opset: int = 17, quantize: str | None = None) -> dict[str, Any]:
+def export_onnx(
+    model: SentenceEncoder, output: str, opset: int = 17, quantize: str | None = None
+) -> dict[str, Any]:
     """Save ``model`` to ``output`` with its pipeline as ONNX (fp32, and int8 when asked); returns the
     ``onnx`` record written into ``simsent_config.json``."""
     if quantize not in (None, *QUANTIZATIONS):

@@ -20,10 +20,13 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 #: model types that can be packed -> how their position ids are offset (RoBERTa: pad_token_id + 1)
 PACKABLE = {"bert": "zero", "electra": "zero", "roberta": "padding", "xlm-roberta": "padding"}
@@ -54,7 +57,7 @@ def pack_plan(lengths: list[int], row_tokens: int) -> PackPlan:
     return PackPlan(list(lengths), starts, row + 1 if lengths else 0, width)
 
 
-def packable(model: Any) -> bool:
+def packable(model: PreTrainedModel) -> bool:
     """Whether ``model`` (a Hugging Face model) can run packed."""
     return getattr(getattr(model, "config", None), "model_type", None) in PACKABLE
 
@@ -87,7 +90,11 @@ def _to(t: torch.Tensor, device: torch.device) -> torch.Tensor:
 
 
 def packed_forward(
-    model: Any, features: dict[str, torch.Tensor], lengths: list[int], row_tokens: int, hidden_states: bool
+    model: PreTrainedModel,
+    features: dict[str, torch.Tensor],
+    lengths: list[int],
+    row_tokens: int,
+    hidden_states: bool,
 ) -> dict[str, Any]:
     """Run ``model`` (a packable Hugging Face encoder) on ``features`` packed into rows of
     ``row_tokens``; returns ``token_embeddings`` (and ``all_layer_embeddings``) in the padded layout

@@ -30,6 +30,7 @@ from simsent.modeling.encoders import EncoderModule, encoder_class
 from simsent.modeling.inputs import (
     GPU_PASS_COST_CHARS,
     PASS_COST_CHARS,
+    Embedder,
     cosine_similarity,
     length_batches,
 )
@@ -464,7 +465,7 @@ _CORE_KEYS = {"encoder", "encoder_path", "pooling", "normalize", "dense_paths", 
               "default_prompt_name", "layer_weights", "layer_start"}
 
 
-def model_fingerprint(model: Any, sample: int = 4096) -> str:
+def model_fingerprint(model: Embedder, sample: int = 4096) -> str:
     """sha256 over the model's pooling/normalisation/max length, its vocabulary and a strided sample of
     every weight.
 
@@ -501,7 +502,7 @@ def model_fingerprint(model: Any, sample: int = 4096) -> str:
     return h.hexdigest()
 
 
-def model_identity(model: Any, path: str | None = None) -> dict[str, Any]:
+def model_identity(model: Embedder, path: str | None = None) -> dict[str, Any]:
     """``{"path", "fingerprint", "dim"}`` of a model; ``path`` defaults to where it was loaded from."""
     if path is None:
         path = getattr(model, "name_or_path", None) or getattr(model, "extra_config", {}).get("base_model")
@@ -514,7 +515,7 @@ def model_identity(model: Any, path: str | None = None) -> dict[str, Any]:
     }
 
 
-def model_threshold(model: Any) -> float | None:
+def model_threshold(model: Embedder) -> float | None:
     """The calibrated threshold stored in a model's config, if any."""
     t = getattr(model, "extra_config", {}).get("threshold")
     return float(t["value"]) if isinstance(t, dict) and "value" in t else None

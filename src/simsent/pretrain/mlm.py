@@ -25,7 +25,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -38,6 +38,9 @@ from simsent.training.curves import save_history
 from simsent.training.loop import apply_update, make_accelerator
 from simsent.training.schedule import LinearSchedule, linear_scheduler, make_optimizer
 from simsent.training.seed import rng_state, set_rng_state, set_seed
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +116,7 @@ def load_init(name: str) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def attach_pooler(model: Any, seed: int) -> bool:
+def attach_pooler(model: PreTrainedModel, seed: int) -> bool:
     """Give a ``BertForMaskedLM`` the (untrained) dense+tanh pooler ``AutoModel`` expects; True if added."""
     base = getattr(model, "bert", None)
     if base is None or getattr(base, "pooler", "absent") is not None:
@@ -196,7 +199,7 @@ def epoch_batches(lengths: Sequence[int], batch_size: int, seed: int, bucket: in
     return [batches[i] for i in torch.randperm(len(batches), generator=g).tolist()]
 
 
-def mlm_loss(model: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+def mlm_loss(model: PreTrainedModel, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     """Masked-LM cross-entropy; a BERT computes vocabulary logits for the masked positions only.
 
     Equal to ``model(**batch).loss`` (mean over masked tokens), without the ``(B, L, V)`` logits of
@@ -519,7 +522,7 @@ class _MLMRun:
 
 
 def save_pretrained_mlm(
-    model: Any,
+    model: PreTrainedModel,
     tokenizer: Any,
     cfg: PretrainConfig,
     summary: dict[str, Any],

@@ -36,7 +36,7 @@ import os
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -51,6 +51,9 @@ from simsent.search.backends import (
     new_faiss_index,
     numpy_search,
 )
+
+if TYPE_CHECKING:
+    from simsent.modeling.inputs import Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +231,7 @@ class VectorIndex:
 
     def add_texts(
         self,
-        model: Any,
+        model: Embedder,
         corpus: str | os.PathLike | Iterable[str | dict[str, Any]],
         batch_size: int = 64,
         chunk_size: int = 4096,
@@ -309,7 +312,7 @@ class VectorIndex:
     @classmethod
     def build(
         cls,
-        model: Any,
+        model: Embedder,
         corpus: str | os.PathLike | Iterable[str | dict[str, Any]],
         backend: str = "exact",
         model_path: str | None = None,
@@ -329,7 +332,7 @@ class VectorIndex:
         return index
 
     # ------------------------------------------------------------------ model check
-    def check_model(self, model: Any) -> None:
+    def check_model(self, model: Embedder) -> None:
         """Raise :class:`ConfigError` when ``model`` is not the model that built this index."""
         dim = int(model.get_sentence_embedding_dimension())
         if dim != self.dim:
@@ -353,7 +356,7 @@ class VectorIndex:
         self,
         queries: str | Sequence[str] | np.ndarray,
         k: int = 10,
-        model: Any = None,
+        model: Embedder | None = None,
         batch_size: int = 64,
         check_model: bool = True,
     ) -> SearchResults:
@@ -460,7 +463,7 @@ class VectorIndex:
             json.dump(self.config(), f, indent=2, ensure_ascii=False)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, model: Any = None) -> VectorIndex:
+    def load(cls, path: str | os.PathLike, model: Embedder | None = None) -> VectorIndex:
         """Read an index folder; with ``model``, check it is the model that built the index.
 
         A damaged folder (bad JSON, a cut records file, unreadable vectors) is a one-line DataError.

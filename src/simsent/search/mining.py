@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from simsent.data.columns import LABEL_FIELDS, TEXT_FIELDS
 from simsent.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from simsent.modeling.inputs import Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +46,7 @@ def parse_seeds(rows: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 def mine(
-    model: Any,
+    model: Embedder,
     seeds: Sequence[dict[str, Any] | tuple[str, str]],
     pool: Iterable[str],
     threshold: float | None = None,

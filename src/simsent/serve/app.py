@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simsent.errors import ConfigError
 from simsent.serve.batching import MicroBatcher
 from simsent.serve.metrics import MeasureRequests, Metrics
 from simsent.serve.routes import Service, add_error_handlers, add_routes
 from simsent.serve.schemas import Limits, request_models
+
+if TYPE_CHECKING:
+    from simsent.modeling.inputs import Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +107,7 @@ class BodyLimit:
 
 
 def create_app(
-    model: Any,
+    model: Embedder,
     index: Any = None,
     max_texts: int = 64,
     max_chars: int = 512,

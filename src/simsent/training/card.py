@@ -7,7 +7,10 @@ Example:
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
 
 def _card_top(tag: str, title: str, summary: str) -> list[str]:
@@ -30,7 +33,9 @@ def _card_top(tag: str, title: str, summary: str) -> list[str]:
     ]
 
 
-def model_card(model: Any, args: Any, metrics: dict[str, Any], history: list[dict[str, Any]]) -> str:
+def model_card(
+    model: SentenceEncoder, args: Any, metrics: dict[str, Any], history: list[dict[str, Any]]
+) -> str:
     """Markdown text with the base model, pooling, training config and dev scores."""
     cfg = model.config_dict()
     lines = _card_top(

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
+
+if TYPE_CHECKING:
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +32,7 @@ COMPILE_MODES = ("off", "default", "reduce-overhead", "max-autotune")
 COMPILE_BACKEND = "inductor"
 
 
-def compiled_module(model: Any) -> torch.nn.Module:
+def compiled_module(model: SentenceEncoder) -> torch.nn.Module:
     """The module whose forward is compiled: the Hugging Face model inside a transformer encoder, else
     the encoder itself."""
     encoder = model.encoder
@@ -45,7 +48,7 @@ def check_compile_mode(mode: str, name: str = "--compile") -> str:
     return mode
 
 
-def compile_encoder(model: Any, mode: str) -> Callable[[], None]:
+def compile_encoder(model: SentenceEncoder, mode: str) -> Callable[[], None]:
     """Compile ``model``'s encoder forward with ``mode`` (see :data:`COMPILE_MODES`); returns the
     function that restores the eager forward (a no-op for ``off``)."""
     if check_compile_mode(mode) == "off":

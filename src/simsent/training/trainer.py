@@ -21,7 +21,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch.utils.data import DataLoader
@@ -39,6 +39,9 @@ from simsent.training.compile import compile_encoder
 from simsent.training.loop import apply_update
 from simsent.training.schedule import LinearSchedule, linear_scheduler, make_optimizer
 from simsent.training.seed import rng_state, set_rng_state, set_seed
+
+if TYPE_CHECKING:
+    from simsent.modeling.sentence_encoder import SentenceEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +102,7 @@ class Trainer:
 
     def __init__(
         self,
-        model: Any,
+        model: SentenceEncoder,
         args: TrainingArguments,
         train_rows: Sequence[Any],
         objective: Objective | None = None,

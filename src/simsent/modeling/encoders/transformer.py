@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -21,6 +21,9 @@ import torch
 from simsent._constants import DEFAULT_MAX_LEN, MAX_DROPOUT
 from simsent.errors import ModelLoadError, check_number
 from simsent.modeling.encoders.base import EncoderModule
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +118,7 @@ def quiet_transformers():
         hf_logging.set_verbosity(level)
 
 
-def check_loading_info(model: Any, info: dict[str, Any], path: str) -> None:
+def check_loading_info(model: PreTrainedModel, info: dict[str, Any], path: str) -> None:
     """Refuse a checkpoint that does not hold exactly the model's weights (a ``config.json`` of another
     layer count or family); heads of the checkpoint (``cls.``, ``lm_head.``) are fine, and a missing
     pooler drops the pooler instead of leaving it random."""
@@ -139,7 +142,7 @@ def check_loading_info(model: Any, info: dict[str, Any], path: str) -> None:
         )
 
 
-def check_tokenizer_fits(model: Any, tokenizer: Any, path: str) -> None:
+def check_tokenizer_fits(model: PreTrainedModel, tokenizer: Any, path: str) -> None:
     """Refuse a tokenizer with ids beyond the model's embedding table (they would index past it)."""
     rows = model.get_input_embeddings().num_embeddings
     if len(tokenizer) > rows:
@@ -176,7 +179,7 @@ class TransformerEncoder(EncoderModule):
     kind = "transformer"
 
     def __init__(
-        self, model: Any, tokenizer: Any, max_len: int = DEFAULT_MAX_LEN, jieba: bool = False
+        self, model: PreTrainedModel, tokenizer: Any, max_len: int = DEFAULT_MAX_LEN, jieba: bool = False
     ) -> None:
         super().__init__()
         self.model = model
