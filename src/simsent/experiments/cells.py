@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simsent.evaluation.base import pair_vectors
-from simsent.experiments.config import FitConfig, SweepConfig, TableConfig
+from simsent.experiments.config import FitConfig, FitRecipe, SweepConfig, TableConfig
 from simsent.experiments.protocol import FitSplits, SweepData, TaskData
 
 if TYPE_CHECKING:
@@ -219,19 +219,19 @@ def _pair_scores(v1: np.ndarray, v2: np.ndarray, rows: list[dict[str, Any]]) -> 
     return correlation_metrics(cos, [r["score"] for r in rows])["spearman"], cos
 
 
-def fit_epochs(recipe: dict[str, Any], n_rows: int) -> int:
+def fit_epochs(recipe: FitRecipe, n_rows: int) -> int:
     """Epochs of a fit recipe on ``n_rows``: its ``epochs``, raised to reach ``min_steps`` (capped).
 
     Example:
-        >>> fit_epochs({"epochs": 1, "batch_size": 64, "min_steps": 100, "max_epochs": 10}, 640)
+        >>> from simsent.experiments.config import FitRecipe
+        >>> fit_epochs(FitRecipe(epochs=1, batch_size=64, min_steps=100, max_epochs=10), 640)
         10
     """
-    epochs = int(recipe.get("epochs", 1))
-    if recipe.get("min_steps"):
-        per_epoch = max(1, n_rows // balanced_batch_size(n_rows, recipe["batch_size"]))
-        epochs = min(
-            int(recipe.get("max_epochs", epochs)), max(epochs, math.ceil(recipe["min_steps"] / per_epoch))
-        )
+    epochs = recipe.epochs
+    if recipe.min_steps:
+        per_epoch = max(1, n_rows // balanced_batch_size(n_rows, recipe.batch_size))
+        cap = recipe.max_epochs or epochs
+        epochs = min(cap, max(epochs, math.ceil(recipe.min_steps / per_epoch)))
     return epochs
 
 
@@ -284,28 +284,27 @@ def run_fit_family(
 def _fit_train(cfg: FitConfig, family: str, pooling: str, texts: list[str], splits: FitSplits) -> tuple:
     """The start model with ``pooling``, trained by the family's recipe (not for ``raw``); with its steps
     and epochs."""
-    from simsent.experiments.config import FIT_RECIPES
     from simsent.modeling.sentence_encoder import SentenceEncoder
     from simsent.training.seed import set_seed
 
-    recipe = FIT_RECIPES[family]
+    recipe = FitRecipe.named(family)
     set_seed(cfg.seed)
     model = SentenceEncoder.from_pretrained(
-        cfg.model, pooling=pooling, max_len=cfg.max_len, dropout=recipe.get("dropout")
+        cfg.model, pooling=pooling, max_len=cfg.max_len, dropout=recipe.dropout
     )
-    if not recipe.get("objective"):
+    if not recipe.trains:
         return model, 0, 0
-    rows = splits.train if recipe["objective"] == "cosent" else texts
+    rows = splits.train if recipe.objective == "cosent" else texts
     epochs = fit_epochs(recipe, len(rows))
     steps = train_in_place(
         model,
         rows,
-        objective=recipe["objective"],
+        objective=recipe.objective,
         epochs=epochs,
-        batch_size=balanced_batch_size(len(rows), recipe["batch_size"]),
-        lr=recipe["lr"],
+        batch_size=balanced_batch_size(len(rows), recipe.batch_size),
+        lr=recipe.lr,
         temperature=cfg.temperature,
-        simcse_variant=recipe.get("simcse_variant", "paper"),
+        simcse_variant=recipe.simcse_variant,
         seed=cfg.seed,
     )["global_step"]
     return model, steps, epochs

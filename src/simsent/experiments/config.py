@@ -306,6 +306,35 @@ FIT_RECIPES: dict[str, dict[str, Any]] = {
 }
 
 
+@dataclass(frozen=True)
+class FitRecipe:
+    """One candidate family of ``fit``, typed (:data:`FIT_RECIPES` holds them as recorded in the results;
+    ``raw`` trains nothing).
+
+    Example:
+        >>> FitRecipe.named("simcse-strong").min_steps, FitRecipe.named("raw").trains
+        (100, False)
+    """
+
+    objective: str | None = None
+    lr: float = 3e-5
+    dropout: float | None = None
+    epochs: int = 1
+    batch_size: int = 64
+    simcse_variant: str = "paper"
+    #: raise the epochs until this many steps (capped by ``max_epochs``)
+    min_steps: int | None = None
+    max_epochs: int | None = None
+
+    @classmethod
+    def named(cls, name: str) -> FitRecipe:
+        return cls(**FIT_RECIPES[name])
+
+    @property
+    def trains(self) -> bool:
+        return self.objective is not None
+
+
 @dataclass
 class FitConfig:
     """Settings of ``simsent fit``: which candidates, how the labelled pairs are split, the budget.

@@ -242,17 +242,17 @@ def _plan(
 def _estimate(costs: Any, family: str, data: _FitData) -> float:
     """Seconds a candidate family should take: its encodes and training steps at the measured costs."""
     from simsent.experiments.cells import balanced_batch_size, fit_epochs
-    from simsent.experiments.config import FIT_RECIPES
+    from simsent.experiments.config import FitRecipe
 
     if costs is None:
         return 0.0
-    recipe = FIT_RECIPES[family]
+    recipe = FitRecipe.named(family)
     n_dev = 2 * (len(data.splits.selection) + len(data.splits.report))
     steps = 0
-    if recipe.get("objective"):
-        rows = len(data.splits.train) if recipe["objective"] == "cosent" else len(data.texts)
-        steps = fit_epochs(recipe, rows) * max(1, rows // balanced_batch_size(rows, recipe["batch_size"]))
-        steps = int(steps * recipe["batch_size"] / 64) or 1
+    if recipe.trains:
+        rows = len(data.splits.train) if recipe.objective == "cosent" else len(data.texts)
+        steps = fit_epochs(recipe, rows) * max(1, rows // balanced_batch_size(rows, recipe.batch_size))
+        steps = int(steps * recipe.batch_size / 64) or 1
     return costs.seconds(encoded=n_dev + len(data.texts), steps=steps)
 
 
