@@ -211,7 +211,7 @@ def main() -> None:
         f"sentences for speed (median of {a.rounds} alternating rounds after a warm-up); Spearman on "
         f"{a.eval_pairs} seeded valid pairs per task. Service: `simsent serve` (MiniLM, torch fp32 or "
         f"the ONNX int8 graph) on 127.0.0.1, POST /embed of one text; the load comes from "
-        f"`bench/_loadgen.py` (asyncio keep-alive connections in its own process, on the same 2 cores "
+        f"`bench/_loadgen.py` (aiohttp keep-alive connections in its own process, on the same 2 cores "
         f"as the server), 2 s of warm-up load, then {a.seconds:.0f} s measured per setting and round.",
         "",
         f"- command: `{command}`",
