@@ -33,17 +33,28 @@ def _task_list(tasks: str | list[str]) -> list[str]:
     return parse_tasks(tasks) if isinstance(tasks, str) else [check_task(t) for t in tasks]
 
 
-def cli_line(words: list[str], flags: list[tuple[str, Any]]) -> str:
-    """A shell-quoted command line: ``words``, then each flag whose value is not None (lists and tuples
-    joined by commas).
+def command_of(words: list[str], cfg: Any, flags: dict[str, str | None] | None = None) -> str:
+    """An equivalent shell command for the dataclass ``cfg``: ``words``, then ``--field-name value`` for
+    every field that differs from its default (lists joined by commas), derived from the fields so that no
+    flag is spelled twice. ``flags`` renames a field's flag, or (``None``) leaves the field out.
 
     Example:
-        >>> cli_line(["simsent", "sweep"], [("--sizes", [50, 100]), ("--pooling", None), ("--output", "a b")])
-        "simsent sweep --sizes 50,100 --output 'a b'"
+        >>> command_of(["simsent", "sweep"], SweepConfig(model="m", output="a b", sizes=[50, 100]))
+        "simsent sweep --model m --output 'a b' --sizes 50,100"
     """
+    flags = flags or {}
     parts = list(words)
-    for flag, value in flags:
-        if value is None:
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        default = (
+            f.default
+            if f.default is not dataclasses.MISSING
+            else (
+                f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING
+            )
+        )
+        flag = flags.get(f.name, "--" + f.name.replace("_", "-"))
+        if flag is None or value is None or value == default:
             continue
         parts += [flag, ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)]
     return shlex.join(parts)
@@ -137,30 +148,8 @@ class TableConfig(SeedsAndTasks):
 
     def command_line(self) -> str:
         """An equivalent ``simsent bench table`` command."""
-        return cli_line(
-            ["simsent", "bench", "table"],
-            [
-                ("--model", self.model),
-                ("--poolings", self.poolings),
-                ("--tasks", self.task_list),
-                ("--seeds", self.seeds),
-                ("--seed-base", self.seed_base),
-                ("--data-dir", self.data_dir or None),
-                ("--output", self.output),
-                ("--protocol", self.protocol),
-                ("--batch-size", self.batch_size),
-                ("--lr", self.lr),
-                ("--dropout", self.dropout),
-                ("--epochs", self.epochs),
-                ("--temperature", self.temperature),
-                ("--simcse-variant", self.simcse_variant),
-                ("--max-len", self.max_len),
-                ("--max-train-samples", self.max_train_samples),
-                ("--max-whiten-samples", self.max_whiten_samples),
-                ("--max-eval-pairs", self.max_eval_pairs),
-                ("--whiten-dim", self.whiten_dim),
-                ("--eval-split", self.eval_split),
-            ],
+        return command_of(
+            ["simsent", "bench", "table"], self, {"tfidf_ngram_range": None, "encode_batch_size": None}
         )
 
 
@@ -249,34 +238,15 @@ class SweepConfig(SeedsAndTasks):
         return settings_hash(self.to_dict(), skip)
 
     def command_line(self) -> str:
-        """An equivalent ``simsent sweep`` command."""
-        return cli_line(
-            ["simsent", "sweep"],
-            [
-                ("--model", self.model),
-                ("--task", self.task_list),
-                ("--data-dir", self.data_dir or None),
-                ("--sizes", self.sizes),
-                ("--epochs", self.epochs),
-                ("--seeds", self.seeds),
-                ("--seed-base", self.seed_base),
-                ("--objective", self.objectives),
-                ("--protocol", self.protocol),
-                ("--batch-size", self.batch_size),
-                ("--lr", self.lr),
-                ("--temperature", self.temperature),
-                ("--simcse-variant", self.simcse_variant),
-                ("--max-len", self.max_len),
-                ("--output", self.output),
-                ("--supervised-epochs", self.supervised_epochs or None),
-                ("--pooling", self.pooling),
-                ("--dropout", self.dropout),
-                ("--eval-split", self.eval_split),
-                ("--max-eval-pairs", self.max_eval_pairs),
-                ("--max-minutes", self.max_minutes),
-                *(("--extra-text", path) for path in self.extra_text),
-            ],
-        )
+        """An equivalent ``simsent sweep`` command (each ``--extra-text`` file after it)."""
+        flags = {
+            "tasks": "--task",
+            "objectives": "--objective",
+            "extra_text": None,
+            "encode_batch_size": None,
+        }
+        command = command_of(["simsent", "sweep"], self, flags)
+        return " ".join([command, *(shlex.join(["--extra-text", path]) for path in self.extra_text)])
 
 
 #: what fit trains, per family: the published SimCSE recipe (Gao et al. 2021), a stronger one (Su's

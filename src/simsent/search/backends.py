@@ -41,6 +41,16 @@ def default_pq_m(dim: int) -> int:
     return 1
 
 
+def default_nlist(rows: int) -> int:
+    """IVF cells for an index of ``rows`` vectors when ``nlist`` is not given: 4 x sqrt(rows), 1 to 65,536.
+
+    Example:
+        >>> default_nlist(65536), default_nlist(0)
+        (1024, 4)
+    """
+    return max(1, min(65536, int(4 * math.sqrt(max(1, rows)))))
+
+
 def new_faiss_index(
     backend: str, dim: int, params: dict[str, Any], n_train: int | None = None, expected: int | None = None
 ) -> Any:
@@ -57,7 +67,7 @@ def new_faiss_index(
         return idx
     # ivfpq: parameters adapted to the amount of training data
     n = int(n_train or 0)
-    nlist = p["nlist"] or max(1, min(65536, int(4 * math.sqrt(expected or n or 1))))
+    nlist = p["nlist"] or default_nlist(expected or n or 1)
     nlist = max(1, min(nlist, n // 39 if n >= 39 else 1))
     nbits = int(min(p["nbits"], max(1, int(math.log2(max(2, n))) - 1)))
     p["nlist"], p["nbits"] = nlist, nbits

@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
 import os
 import shutil
 from collections.abc import Iterable, Sequence
@@ -46,6 +45,7 @@ from simsent.modeling.inputs import unit_rows
 from simsent.search.backends import (
     BACKENDS,
     apply_search_params,
+    default_nlist,
     default_pq_m,
     import_faiss,
     new_faiss_index,
@@ -218,7 +218,7 @@ class VectorIndex:
             self._chunks.append(vectors)
         elif self.backend == "ivfpq" and self._index is None:
             self._pending.append(vectors)
-            nlist = self.params["nlist"] or int(4 * math.sqrt(self._expected or 65536))
+            nlist = self.params["nlist"] or default_nlist(self._expected or 65536)
             need = self.params["train_size"] or min(200_000, max(39 * nlist, 39 * 2 ** self.params["nbits"]))
             if sum(len(c) for c in self._pending) >= need:
                 self._train_pending()
