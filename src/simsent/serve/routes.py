@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from simsent.errors import SimsentError
-from simsent.modeling.inputs import unit_rows
+from simsent.modeling.inputs import Embedder, unit_rows
 from simsent.serve.batching import MicroBatcher, QueueFull
 from simsent.serve.metrics import Metrics
 from simsent.serve.schemas import Limits
@@ -22,7 +22,7 @@ from simsent.serve.schemas import Limits
 class Service:
     """What the routes serve: the model, an optional index, the micro-batcher and the metrics."""
 
-    model: Any
+    model: Embedder
     index: Any
     batcher: MicroBatcher
     metrics: Metrics
