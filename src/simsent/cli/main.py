@@ -63,6 +63,8 @@ def _configure(
 ) -> None:
     """Train, evaluate and serve sentence embeddings with SimCSE-style contrastive learning."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    if int(os.environ.get("RANK", "0")) > 0:  # one of several training processes: only the first speaks
+        level = logging.WARNING
     # only simsent's own loggers speak at INFO; libraries (faiss's loader, transformers, ...) from WARNING
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,

@@ -179,9 +179,16 @@ def train(
         evaluator = STSEvaluator.from_task(dev_task, dev_split, data_dir, max_eval_pairs, seed)
     rows = read_any(train_file)
     encoder = _start_model(options, rows)
+    import contextlib
+    import os
+
     trainer = Trainer(encoder, args, rows, evaluator=evaluator)
-    with folder_lock(output, "train"):  # a second run into the same --output is refused at once
+    first = int(os.environ.get("RANK", "0")) == 0  # launched as several processes: the first one locks
+    lock = folder_lock(output, "train") if first else contextlib.nullcontext()
+    with lock:  # a second run into the same --output is refused at once
         result = trainer.train()
+    if not first:
+        return
     msg = (
         f"trained {result['global_step']} steps in {result['train_seconds']:.0f}s "
         f"({result['sentences_per_second']:.1f} sentences/s); model saved to {output}"

@@ -16,8 +16,15 @@ import torch
 
 def make_accelerator(device_spec: str | None, precision: str, seedable_sampler: bool = True) -> Any:
     """A fresh ``Accelerator`` for ``device_spec`` and ``precision`` (fp16 needs CUDA); in one process every
-    run may choose its own device and precision (the shared accelerate state is reset)."""
-    from accelerate import Accelerator, DataLoaderConfiguration
+    run may choose its own device and precision (the shared accelerate state is reset).
+
+    Launched as several processes (``accelerate launch`` / ``torchrun``), each global batch is split
+    between them (``split_batches``: the same batches, in the same order, as one process) and parameters a
+    step does not use (a pooler under mean pooling) are allowed.
+    """
+    import os
+
+    from accelerate import Accelerator, DataLoaderConfiguration, DistributedDataParallelKwargs
     from accelerate.state import AcceleratorState, GradientState
 
     from simsent.modeling.device import check_precision, resolve_device
@@ -30,13 +37,29 @@ def make_accelerator(device_spec: str | None, precision: str, seedable_sampler: 
     if not distributed:
         AcceleratorState._reset_state(reset_partial_state=True)
         GradientState._reset_state()
+    processes = int(os.environ.get("WORLD_SIZE", "1"))
     return Accelerator(
         cpu=device.type == "cpu",
         mixed_precision={"fp32": "no"}.get(precision, precision),
         dataloader_config=DataLoaderConfiguration(
-            use_seedable_sampler=seedable_sampler, non_blocking=device.type == "cuda"
+            use_seedable_sampler=seedable_sampler,
+            non_blocking=device.type == "cuda",
+            split_batches=processes > 1,
         ),
+        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)]
+        if processes > 1
+        else None,
     )
+
+
+def sum_gradients(accelerator: Any, params: Sequence[torch.nn.Parameter]) -> None:
+    """Add up every parameter's gradient across processes (a cached step's chunks bypass DDP's sync)."""
+    if accelerator.num_processes == 1:
+        return
+    for p in params:
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+        torch.distributed.all_reduce(p.grad, op=torch.distributed.ReduceOp.SUM)
 
 
 def apply_update(

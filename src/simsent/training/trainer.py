@@ -132,6 +132,8 @@ class Trainer:
         self.greater_is_better = bool(getattr(evaluator, "greater_is_better", True))
         self.history: list[dict[str, Any]] = []
         self.loss_history: list[tuple[int, float]] = []
+        self._accelerator_ref: Any = None  # set by train(): the run's accelerator
+        self._main = True  # whether this process evaluates, saves and writes checkpoints
         self.best_score = -math.inf
         self.global_step = 0
         self._key: dict[str, Any] | None = None
@@ -201,6 +203,9 @@ class Trainer:
 
         return make_accelerator(self.args.device, self.args.precision)
 
+    def _rank_rng_file(self, accelerator: Any) -> str:
+        return os.path.join(self.args.output_dir, CHECKPOINT, f"rng-{accelerator.process_index}.pt")
+
     def _checkpoint_file(self) -> str:
         return os.path.join(self.args.output_dir, CHECKPOINT, CHECKPOINT_STATE)
 
@@ -216,11 +221,13 @@ class Trainer:
             keep = ("objective", "simcse_variant", "temperature", "epochs", "batch_size", "lr",
                     "warmup_ratio", "weight_decay", "max_grad_norm", "seed", "max_train_samples", "dedup",
                     "precision", "objective_kwargs", "cache_chunk")
+            world = int(os.environ.get("WORLD_SIZE", "1"))
             rows = json.dumps(self.rows, sort_keys=True, ensure_ascii=False, default=str).encode()
             self._key = {
                 **{k: getattr(self.args, k) for k in keep},
                 "model": model_fingerprint(self.model),  # taken before any checkpoint is loaded
                 "data": hashlib.sha256(rows).hexdigest()[:16],
+                "world_size": world,  # another process count would not resume the same run
             }
         return self._key
 
@@ -232,8 +239,13 @@ class Trainer:
             check_same_run(saved, current, self._checkpoint_file())
 
     def _save_checkpoint(self, accelerator, epoch: int, step_in_epoch: int, rng: Any = None) -> None:
-        """Model, optimiser, schedule, random states and progress in one weights-only file."""
+        """Model, optimiser, schedule, random states and progress in one weights-only file (written by the
+        first process; each other process keeps its random state beside it)."""
         objective = accelerator.unwrap_model(self._prepared["objective"])
+        if not accelerator.is_main_process:
+            own = rng if rng is not None else rng_state()
+            save_checkpoint(self._rank_rng_file(accelerator), {"rng": own})
+            return
         save_checkpoint(
             self._checkpoint_file(),
             {
@@ -257,11 +269,12 @@ class Trainer:
         state = load_checkpoint(self._checkpoint_file())
         if state is None:
             return 0, 0
-        self._check_resume_key(state.get("resume_key"))
+        self._check_resume_key({"world_size": 1, **(state.get("resume_key") or {})})
         accelerator.unwrap_model(self._prepared["objective"]).load_state_dict(state["objective"])
         self._prepared["optimizer"].load_state_dict(state["optimizer"])
         self._prepared["scheduler"].load_state_dict(state["scheduler"])
-        set_rng_state(state["rng"])
+        own = load_checkpoint(self._rank_rng_file(accelerator)) if not accelerator.is_main_process else None
+        set_rng_state((own or state)["rng"])
         self.global_step = state["global_step"]
         self.best_score = state["best_score"] if state["best_score"] is not None else -math.inf
         self.history = state["history"]
@@ -288,6 +301,12 @@ class Trainer:
     def _train(self) -> dict[str, Any]:
         os.makedirs(self.args.output_dir, exist_ok=True)
         accelerator = self._accelerator()
+        self._accelerator_ref, self._main = accelerator, accelerator.is_main_process
+        if self.args.batch_size % accelerator.num_processes:
+            raise ConfigError(
+                f"--batch-size {self.args.batch_size} does not split over {accelerator.num_processes} "
+                "processes; give a multiple of the process count"
+            )
         run = self._prepare(accelerator)
         bar = tqdm(
             total=run.total_steps,
@@ -374,21 +393,28 @@ class Trainer:
         """One optimiser step on ``batch`` (a cached one with ``cache_chunk``); the random state before it
         is kept for an exact resume."""
         progress.step_rng, progress.mid_step = rng_state(), True
+        # objectives with in-batch negatives see the whole global batch on every process, each process
+        # back-propagating through its own rows only: scaled by the process count, DDP's average of the
+        # processes' gradients is the one-process gradient
+        scale = accelerator.num_processes if self.objective.cacheable else 1
         if self.args.cache_chunk:
             from simsent.training.cached import cached_step
+            from simsent.training.loop import sum_gradients
 
-            loss = cached_step(
-                accelerator.unwrap_model(run.objective), batch["features"], batch["labels"],
-                self.args.cache_chunk, backward=accelerator.backward, autocast=accelerator.autocast,
-            )
+            with accelerator.no_sync(run.objective):  # chunks bypass DDP: their gradients are summed below
+                loss = cached_step(
+                    accelerator.unwrap_model(run.objective), batch["features"], batch["labels"],
+                    self.args.cache_chunk, backward=accelerator.backward, autocast=accelerator.autocast,
+                )
+            sum_gradients(accelerator, run.params)
         else:
             loss = run.objective(batch["features"], batch["labels"])
-            accelerator.backward(loss)
+            accelerator.backward(loss * scale)
         apply_update(accelerator, run.params, run.optimizer, run.scheduler, self.args.max_grad_norm)
         self.global_step += 1
         progress.step_in_epoch += 1
         progress.mid_step = False
-        progress.seen += len(batch["features"][0]["input_ids"]) // max(1, run.objective.views)
+        progress.seen += len(batch["features"][0]["input_ids"]) // max(1, self.objective.views)
         progress.running += loss.detach().float()  # no host sync per step: the GPU runs ahead
         progress.running_steps += 1
 
@@ -415,9 +441,11 @@ class Trainer:
         args = self.args
         if self.evaluator is not None and (args.eval_steps == 0 or self.global_step % args.eval_steps):
             self._eval_and_keep_best()
-        if self.evaluator is None:
+        if self.evaluator is None and self._main:
             self._save_model({})
-        shutil.rmtree(os.path.join(args.output_dir, CHECKPOINT), ignore_errors=True)
+        self._accelerator_ref.wait_for_everyone()
+        if self._main:
+            shutil.rmtree(os.path.join(args.output_dir, CHECKPOINT), ignore_errors=True)
         summary = {
             "global_step": self.global_step,
             "best_score": self.best_score,
@@ -426,6 +454,8 @@ class Trainer:
             "train_seconds": train_seconds,
             "sentences_per_second": seen / max(train_seconds, 1e-9),
         }
+        if not self._main:
+            return summary
         write_json(os.path.join(args.output_dir, "train_history.json"), summary)
         try:
             from simsent.training.curves import plot_training_curve
@@ -447,6 +477,14 @@ class Trainer:
         return score > self.best_score if self.greater_is_better else score < self.best_score
 
     def _eval_and_keep_best(self) -> None:
+        if not self._main:  # the first process evaluates and saves; the others wait for it
+            self._accelerator_ref.wait_for_everyone()
+            return
+        self._eval_and_keep_best_main()
+        if self._accelerator_ref.num_processes > 1:
+            self._accelerator_ref.wait_for_everyone()
+
+    def _eval_and_keep_best_main(self) -> None:
         metrics = self.evaluate()
         score = metrics.get(self.primary, float("nan"))
         logger.info("step %d: %s", self.global_step, {k: round(v, 4) for k, v in metrics.items()})

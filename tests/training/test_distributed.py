@@ -1,0 +1,92 @@
+"""Training launched as two processes (torchrun, gloo on the CPU) trains the same model as one process
+with the same global batches: in-batch negatives gathered across processes, the gradient scaled back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+SENTS = [f"{a}{b}" for a in "今天我想北京花呗银行手机" for b in ["天气不错", "去吃饭", "额度", "还款了"]]
+
+
+def _train(argv: list[str], env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", **(env_extra or {})}
+    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
+
+
+def _weights(path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(os.path.join(path, "model.safetensors"))
+
+
+@pytest.mark.parametrize("extra", [[], ["--cache-chunk", "3"]], ids=["plain", "cached"])
+def test_two_processes_train_the_one_process_model(tiny_bert, tmp_path, extra):
+    if not torch.distributed.is_available():
+        pytest.skip("this torch build has no torch.distributed")
+    (tmp_path / "s.txt").write_text("\n".join(SENTS), encoding="utf-8")
+    args = [
+        "train",
+        "--model",
+        tiny_bert,
+        "--train-file",
+        str(tmp_path / "s.txt"),
+        "--batch-size",
+        "8",
+        "--epochs",
+        "1",
+        "--dropout",
+        "0",
+        "--eval-steps",
+        "0",
+        "--checkpoint-steps",
+        "0",
+        "--device",
+        "cpu",
+        "--seed",
+        "3",
+        *extra,
+    ]
+    one = _train([sys.executable, "-m", "simsent.cli.main", *args, "--output", str(tmp_path / "one")])
+    assert one.returncode == 0, one.stderr[-2000:]
+    two = _train(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "simsent.cli.main",
+            *args,
+            "--output",
+            str(tmp_path / "two"),
+        ]
+    )
+    assert two.returncode == 0, two.stderr[-3000:]
+    assert two.stdout.count("trained 6 steps") == 1  # the first process reports; 48 sentences / 8
+    a, b = _weights(tmp_path / "one"), _weights(tmp_path / "two")
+    assert a.keys() == b.keys()
+    for name in a:
+        torch.testing.assert_close(b[name], a[name], rtol=1e-4, atol=1e-5, msg=name)
+    moved = max((a[n] - _weights(tiny_bert)[n]).abs().max().item() for n in a if n in _weights(tiny_bert))
+    assert moved > 1e-4  # the runs did train
+
+
+def test_a_checkpoint_of_another_process_count_is_refused(tiny_bert, tmp_path, monkeypatch):
+    from simsent.errors import ConfigError
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.arguments import TrainingArguments
+    from simsent.training.trainer import Trainer
+
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    args = TrainingArguments(output_dir=str(tmp_path / "o"), batch_size=8, show_progress_bar=False)
+    trainer = Trainer(SentenceEncoder.from_pretrained(tiny_bert), args, SENTS)
+    trainer._check_resume_key(dict(trainer._resume_key()))  # the same run resumes
+    with pytest.raises(ConfigError, match="world_size 2 -> 1"):
+        trainer._check_resume_key({**trainer._resume_key(), "world_size": 2})
