@@ -90,3 +90,68 @@ def test_a_checkpoint_of_another_process_count_is_refused(tiny_bert, tmp_path, m
     trainer._check_resume_key(dict(trainer._resume_key()))  # the same run resumes
     with pytest.raises(ConfigError, match="world_size 2 -> 1"):
         trainer._check_resume_key({**trainer._resume_key(), "world_size": 2})
+
+
+def test_a_killed_two_process_run_resumes_to_the_same_weights(tiny_bert, tmp_path):
+    import signal
+    import time
+
+    if not torch.distributed.is_available():
+        pytest.skip("this torch build has no torch.distributed")
+    corpus = tmp_path / "s.txt"
+    corpus.write_text("\n".join(SENTS * 4), encoding="utf-8")  # 192 rows, 24 steps an epoch
+    launch = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "simsent.cli.main",
+        "train",
+        "--model",
+        tiny_bert,
+        "--train-file",
+        str(corpus),
+        "--batch-size",
+        "8",
+        "--epochs",
+        "2",
+        "--dropout",
+        "0",
+        "--eval-steps",
+        "0",
+        "--checkpoint-steps",
+        "4",
+        "--device",
+        "cpu",
+        "--seed",
+        "3",
+        "--no-dedup",
+    ]
+    full = _train([*launch, "--output", str(tmp_path / "full")])
+    assert full.returncode == 0, full.stderr[-2000:]
+    cut = tmp_path / "cut"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(
+        [*launch, "--output", str(cut)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    state = cut / "checkpoint-last" / "state.pt"
+    deadline = time.time() + 300
+    while not state.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    time.sleep(0.3)  # into the steps after the checkpoint
+    os.killpg(proc.pid, signal.SIGKILL)  # the launcher and both workers, at once
+    proc.wait(timeout=60)
+    assert state.exists() and not (cut / "model.safetensors").exists()
+    resumed = _train([*launch, "--output", str(cut)])
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    a, b = _weights(tmp_path / "full"), _weights(cut)
+    for name in a:
+        torch.testing.assert_close(b[name], a[name], rtol=1e-5, atol=1e-6, msg=name)
