@@ -34,8 +34,6 @@ from simsent.modeling.inputs import cosine_similarity, length_batches, unit_rows
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
 
-    from simsent.modeling.sentence_encoder import SentenceEncoder
-
 logger = logging.getLogger(__name__)
 
 ONNX_DIR = "onnx"
@@ -55,7 +53,7 @@ def _onnxruntime() -> Any:
 class _Pipeline(torch.nn.Module):
     """token tensors -> sentence vectors, with positional inputs for the exporter."""
 
-    def __init__(self, model: SentenceEncoder, names: Sequence[str]) -> None:
+    def __init__(self, model: torch.nn.Module, names: Sequence[str]) -> None:
         super().__init__()
         self.model = model
         self.names = list(names)
@@ -90,7 +88,7 @@ def eager_attention(model: PreTrainedModel) -> Iterator[None]:
 
 
 def export_onnx(
-    model: SentenceEncoder, output: str, opset: int = 17, quantize: str | None = None
+    model: torch.nn.Module, output: str, opset: int = 17, quantize: str | None = None
 ) -> dict[str, Any]:
     """Save ``model`` to ``output`` with its pipeline as ONNX (fp32, and int8 when asked); returns the
     ``onnx`` record written into ``simsent_config.json``."""

@@ -27,16 +27,13 @@ import json
 import os
 import re
 import shutil
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from safetensors.torch import save_file
 
 from simsent._io import replace_dir, temp_dir, write_guard
 from simsent.modeling.dense import DenseLayer
-
-if TYPE_CHECKING:
-    from simsent.modeling.sentence_encoder import SentenceEncoder
 
 ST = "sentence_transformers.models."
 SIMSENT_CONFIG = "simsent_config.json"
@@ -108,7 +105,7 @@ class _Modules:
         return os.path.join(self.root, sub)
 
 
-def _write_transformer_modules(model: SentenceEncoder, modules: _Modules, dim: int) -> None:
+def _write_transformer_modules(model: torch.nn.Module, modules: _Modules, dim: int) -> None:
     """Transformer, the layer weighting of ``first_last_avg`` (or of a loaded ``WeightedLayerPooling``),
     Pooling, and the pooler's Dense for ``pooler``."""
     enc, pooling, tmp = model.encoder, model.pooling, modules.root
@@ -132,7 +129,7 @@ def _write_transformer_modules(model: SentenceEncoder, modules: _Modules, dim: i
         DenseLayer.from_weights(weight, bias, activation="tanh").save(modules.add("Dense"))
 
 
-def _write_st_config(tmp: str, model: SentenceEncoder) -> None:
+def _write_st_config(tmp: str, model: torch.nn.Module) -> None:
     from simsent import __version__
 
     _write_json(
@@ -146,7 +143,7 @@ def _write_st_config(tmp: str, model: SentenceEncoder) -> None:
     )
 
 
-def _write_folder(model: SentenceEncoder, tmp: str, model_card: str | None) -> None:
+def _write_folder(model: torch.nn.Module, tmp: str, model_card: str | None) -> None:
     """Everything of the saved folder, written into the empty folder ``tmp``."""
     from simsent import __version__
 
@@ -185,7 +182,7 @@ def _write_folder(model: SentenceEncoder, tmp: str, model_card: str | None) -> N
 
 
 def write_sentence_transformers_folder(
-    model: SentenceEncoder, path: str, model_card: str | None = None
+    model: torch.nn.Module, path: str, model_card: str | None = None
 ) -> None:
     """Save ``model`` under ``path`` atomically (written to a temporary folder, then renamed)."""
     path = os.path.abspath(os.fspath(path))
