@@ -19,7 +19,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -33,15 +34,14 @@ class RandomState:
         self.cpu = torch.get_rng_state()
         self.cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
 
-    def replay(self) -> Any:
-        """A context in which the random state is the saved one (the outer state is restored after)."""
-        devices = [self.device] if self.device.type == "cuda" else []
-        context = torch.random.fork_rng(devices=devices)
-        context.__enter__()
-        torch.set_rng_state(self.cpu)
-        if self.cuda is not None:
-            torch.cuda.set_rng_state(self.cuda, self.device)
-        return context
+    @contextlib.contextmanager
+    def replay(self) -> Iterator[None]:
+        """A block in which the random state is the saved one (the outer state is restored after)."""
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            torch.set_rng_state(self.cpu)
+            if self.cuda is not None:
+                torch.cuda.set_rng_state(self.cuda, self.device)
+            yield
 
 
 def slice_rows(features: dict[str, Any], start: int, stop: int) -> dict[str, Any]:
@@ -67,8 +67,6 @@ def cached_step(
     loss's backward pass (``accelerator.backward`` for mixed precision; default ``loss.backward()``) and
     ``autocast`` gives the mixed-precision context of the forward passes (default none).
     """
-    import contextlib
-
     autocast = autocast or contextlib.nullcontext
 
     def embed(feats: dict[str, Any]) -> torch.Tensor:
@@ -92,10 +90,7 @@ def cached_step(
     for feats, column_states, rep in zip(features, states, reps, strict=True):
         for i, state in enumerate(column_states):
             start = i * chunk
-            context = state.replay()
-            try:
+            with state.replay():
                 emb = embed(slice_rows(feats, start, start + chunk))
                 emb.backward(rep.grad[start : start + len(emb)].to(emb.dtype))
-            finally:
-                context.__exit__(None, None, None)
     return loss.detach()
