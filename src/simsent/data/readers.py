@@ -40,10 +40,6 @@ def is_blank(text: str) -> bool:
     return all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc") for ch in text)
 
 
-def _check_file(path: str | os.PathLike) -> str:
-    return check_input_file(path)
-
-
 #: malformed lines logged one by one; the rest are counted
 LINES_SHOWN = 5
 
@@ -124,7 +120,7 @@ def senteval_row(line: str) -> dict[str, Any]:
 
 
 def _read_lines(path: str | os.PathLike, parse: Callable[[str], Any]) -> list[Any]:
-    path = _check_file(path)
+    path = check_input_file(path)
     counts = LineCounts(path)
     with open_text(path) as f:
         rows = list(parse_lines(path, f, parse, counts))
@@ -139,7 +135,7 @@ def read_senteval(path: str | os.PathLike) -> list[dict[str, Any]]:
 
 def read_sentences(path: str | os.PathLike) -> list[str]:
     """Read one sentence per line; blank lines are ignored (and counted in the log)."""
-    path = _check_file(path)
+    path = check_input_file(path)
     with open_text(path) as f:
         lines = [line.strip() for line in f]
     out = [s for s in lines if not is_blank(s)]
@@ -153,7 +149,7 @@ def read_sentences(path: str | os.PathLike) -> list[str]:
 
 def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
     """Read a CSV (comma, quoted fields) or TSV (tab, no quoting) file with a header row."""
-    path = _check_file(path)
+    path = check_input_file(path)
     rows, counts = [], LineCounts(path)
     with open_text(path, newline="") as f:
         reader = csv.DictReader(f, **table_dialect(path))
@@ -192,7 +188,7 @@ def read_pairs(path: str | os.PathLike) -> list[dict[str, Any]]:
     """
     from simsent.data.columns import rows_for_columns
 
-    path = _check_file(path)
+    path = check_input_file(path)
     if path.endswith((".data", ".txt")) or (path.endswith((".tsv", ".tab")) and _headerless_pairs(path)):
         return read_senteval(path)
     if path.endswith(".csv") and _headerless_pairs(path):
