@@ -88,11 +88,8 @@ def main() -> None:
 
     a, b = load_file(f"{work}/one/model.safetensors"), load_file(f"{work}/two/model.safetensors")
     diff = max((a[k] - b[k]).abs().max().item() for k in a)
-    moved = max(
-        (a[k] - load_file(os.path.join(args.model, "model.safetensors"))[k]).abs().max().item()
-        for k in a
-        if k in load_file(os.path.join(args.model, "model.safetensors"))
-    )
+    start = load_file(os.path.join(args.model, "model.safetensors"))
+    moved = max((a[k] - start[k]).abs().max().item() for k in a if k in start)
     write(args, files, one, two, diff, moved)
 
 

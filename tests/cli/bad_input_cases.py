@@ -714,7 +714,7 @@ def build_cases(work: Path, tiny_bert: str, port: int | None = None) -> list[Cas
         add("serve port in use", ["serve", m["model"], "--port", str(port)], ERROR)
     add("serve broken model", ["serve", m["corrupt_config"]], ERROR)
     add("serve --port -1", ["serve", m["model"], "--port", "-1"], ERROR)
-    for case in _round2().round2_cases(work / "round2", tiny_bert, f, m["model"], _sentences(24)):
+    for case in _round2().round2_cases(work / "round2", tiny_bert, f, m["model"], _sentences(24), fast_train):
         add(*case)
     return cases
 

@@ -205,8 +205,10 @@ def _readable_by_others(path: str) -> Callable[[str, str], None]:
     return check
 
 
-def round2_cases(work: Path, tiny_bert: str, f: dict[str, str], good_model: str, sents: list[str]) -> list:
-    """(name, argv, expect, check) of round 2."""
+def round2_cases(
+    work: Path, tiny_bert: str, f: dict[str, str], good_model: str, sents: list[str], fast: list[str]
+) -> list:
+    """(name, argv, expect, check) of round 2 (``fast``: the matrix's short-training options)."""
     m = write_models(work, tiny_bert, good_model)
     f = {**f, **write_inputs(work, sents)}
     out = str(work / "out2")
@@ -242,17 +244,6 @@ def round2_cases(work: Path, tiny_bert: str, f: dict[str, str], good_model: str,
             ERROR,
         )
     add("serve st_CNN", ["serve", m["st_CNN"]], ERROR)
-    fast = [
-        "--epochs",
-        "1",
-        "--batch-size",
-        "4",
-        "--eval-steps",
-        "0",
-        "--checkpoint-steps",
-        "0",
-        "--no-resume",
-    ]
     add(
         "train textcnn --pooling cls",
         [

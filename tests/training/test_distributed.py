@@ -10,6 +10,17 @@ import sys
 import pytest
 import torch
 
+#: ``python -m simsent.cli.main`` launched as two processes by torchrun (gloo on the CPU)
+TWO_PROCESSES = [
+    sys.executable,
+    "-m",
+    "torch.distributed.run",
+    "--standalone",
+    "--nproc_per_node",
+    "2",
+    "-m",
+    "simsent.cli.main",
+]
 SENTS = [f"{a}{b}" for a in "今天我想北京花呗银行手机" for b in ["天气不错", "去吃饭", "额度", "还款了"]]
 
 
@@ -53,28 +64,15 @@ def test_two_processes_train_the_one_process_model(tiny_bert, tmp_path, extra):
     ]
     one = _train([sys.executable, "-m", "simsent.cli.main", *args, "--output", str(tmp_path / "one")])
     assert one.returncode == 0, one.stderr[-2000:]
-    two = _train(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc_per_node",
-            "2",
-            "-m",
-            "simsent.cli.main",
-            *args,
-            "--output",
-            str(tmp_path / "two"),
-        ]
-    )
+    two = _train([*TWO_PROCESSES, *args, "--output", str(tmp_path / "two")])
     assert two.returncode == 0, two.stderr[-3000:]
     assert two.stdout.count("trained 6 steps") == 1  # the first process reports; 48 sentences / 8
     a, b = _weights(tmp_path / "one"), _weights(tmp_path / "two")
     assert a.keys() == b.keys()
     for name in a:
         torch.testing.assert_close(b[name], a[name], rtol=1e-4, atol=1e-5, msg=name)
-    moved = max((a[n] - _weights(tiny_bert)[n]).abs().max().item() for n in a if n in _weights(tiny_bert))
+    start = _weights(tiny_bert)
+    moved = max((a[n] - start[n]).abs().max().item() for n in a if n in start)
     assert moved > 1e-4  # the runs did train
 
 
@@ -101,14 +99,7 @@ def test_a_killed_two_process_run_resumes_to_the_same_weights(tiny_bert, tmp_pat
     corpus = tmp_path / "s.txt"
     corpus.write_text("\n".join(SENTS * 4), encoding="utf-8")  # 192 rows, 24 steps an epoch
     launch = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node",
-        "2",
-        "-m",
-        "simsent.cli.main",
+        *TWO_PROCESSES,
         "train",
         "--model",
         tiny_bert,
