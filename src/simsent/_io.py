@@ -123,11 +123,11 @@ WRITE_FAULTS = {"ENOSPC": "no space left on device", "EDQUOT": "disk quota excee
 
 
 def _size(n: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
+    for unit in ("bytes", "KB", "MB"):
+        if n < 1024:
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
         n /= 1024
-    return f"{n:.1f} TB"
+    return f"{n:.1f} GB"
 
 
 def write_fault_message(exc: OSError, path: str, needed: int | None = None) -> str | None:

@@ -133,7 +133,6 @@ class Trainer:
         self.history: list[dict[str, Any]] = []
         self.loss_history: list[tuple[int, float]] = []
         self._accelerator_ref: Any = None  # set by train(): the run's accelerator
-        self._main = True  # whether this process evaluates, saves and writes checkpoints
         self.best_score = -math.inf
         self.global_step = 0
         self._key: dict[str, Any] | None = None
@@ -196,6 +195,11 @@ class Trainer:
             self.args.output_dir, model_card=model_card(self.model, self.args, metrics, self.history)
         )
         self.args.save(self.args.output_dir)
+
+    @property
+    def _main(self) -> bool:
+        """Whether this process evaluates, saves and writes checkpoints (the first of several)."""
+        return self._accelerator_ref is None or self._accelerator_ref.is_main_process
 
     def _accelerator(self):
         """A fresh ``Accelerator`` for this run's device and precision (several runs per process work)."""
@@ -301,7 +305,7 @@ class Trainer:
     def _train(self) -> dict[str, Any]:
         os.makedirs(self.args.output_dir, exist_ok=True)
         accelerator = self._accelerator()
-        self._accelerator_ref, self._main = accelerator, accelerator.is_main_process
+        self._accelerator_ref = accelerator
         if self.args.batch_size % accelerator.num_processes:
             raise ConfigError(
                 f"--batch-size {self.args.batch_size} does not split over {accelerator.num_processes} "
@@ -360,7 +364,7 @@ class Trainer:
         )
         self._prepared = {"objective": objective, "optimizer": optimizer, "scheduler": scheduler}
         start_epoch, skip = self._load_checkpoint(accelerator)
-        if self.global_step == 0 and self.evaluator is not None and args.eval_steps > 0:
+        if self.global_step == 0 and self.evaluator is not None and args.eval_steps > 0 and self._main:
             logger.info("before training: %s", self.evaluate())
         logger.info(
             "training %d rows, %d steps/epoch, %d epoch(s)", len(self.rows), steps_per_epoch, args.epochs
@@ -477,12 +481,9 @@ class Trainer:
         return score > self.best_score if self.greater_is_better else score < self.best_score
 
     def _eval_and_keep_best(self) -> None:
-        if not self._main:  # the first process evaluates and saves; the others wait for it
-            self._accelerator_ref.wait_for_everyone()
-            return
-        self._eval_and_keep_best_main()
-        if self._accelerator_ref.num_processes > 1:
-            self._accelerator_ref.wait_for_everyone()
+        if self._main:  # the first process evaluates and saves; the others wait for it
+            self._eval_and_keep_best_main()
+        self._accelerator_ref.wait_for_everyone()
 
     def _eval_and_keep_best_main(self) -> None:
         metrics = self.evaluate()
