@@ -114,3 +114,10 @@ def simsent_server(args: list[str], threads: int = 2, timeout: float = 120.0) ->
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def model_label(model: str | None) -> str:
+    """The start model's name for a results title: the folder's name, or all-MiniLM-L6-v2 (the default)."""
+    import os
+
+    return os.path.basename(os.path.normpath(model)) if model else "all-MiniLM-L6-v2"

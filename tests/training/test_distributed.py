@@ -1,5 +1,6 @@
 """Training launched as two processes (torchrun, gloo on the CPU) trains the same model as one process
-with the same global batches: in-batch negatives gathered across processes, the gradient scaled back."""
+with the same global batches: in-batch negatives gathered across processes, the gradient scaled back;
+cached steps and streamed files too."""
 
 from __future__ import annotations
 
@@ -35,7 +36,11 @@ def _weights(path) -> dict[str, torch.Tensor]:
     return load_file(os.path.join(path, "model.safetensors"))
 
 
-@pytest.mark.parametrize("extra", [[], ["--cache-chunk", "3"]], ids=["plain", "cached"])
+@pytest.mark.parametrize(
+    "extra",
+    [[], ["--cache-chunk", "3"], ["--streaming", "--shuffle-buffer", "16"]],
+    ids=["plain", "cached", "streaming"],
+)
 def test_two_processes_train_the_one_process_model(tiny_bert, tmp_path, extra):
     if not torch.distributed.is_available():
         pytest.skip("this torch build has no torch.distributed")
@@ -146,3 +151,55 @@ def test_a_killed_two_process_run_resumes_to_the_same_weights(tiny_bert, tmp_pat
     a, b = _weights(tmp_path / "full"), _weights(cut)
     for name in a:
         torch.testing.assert_close(b[name], a[name], rtol=1e-5, atol=1e-6, msg=name)
+
+
+def test_another_process_count_resumes_when_allowed(tiny_bert, tmp_path, monkeypatch):
+    from simsent.errors import ConfigError
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.arguments import TrainingArguments
+    from simsent.training.checkpoint import load_checkpoint, save_checkpoint
+    from simsent.training.trainer import CHECKPOINT, CHECKPOINT_STATE, Trainer
+
+    monkeypatch.setenv("WORLD_SIZE", "1")
+
+    def trainer(**kw):
+        args = TrainingArguments(output_dir=str(tmp_path / "o"), batch_size=8, show_progress_bar=False,
+                                 checkpoint_steps=2, eval_steps=0, **kw)
+        return Trainer(SentenceEncoder.from_pretrained(tiny_bert), args, SENTS)
+
+    first = trainer()
+    save = first._save_checkpoint
+
+    def save_then_stop(acc, epoch, step, **kw):
+        save(acc, epoch, step, **kw)
+        raise KeyboardInterrupt
+
+    first._save_checkpoint = save_then_stop
+    with pytest.raises(KeyboardInterrupt):
+        first.train()
+    path = tmp_path / "o" / CHECKPOINT / CHECKPOINT_STATE
+    state = load_checkpoint(str(path))
+    state["resume_key"]["world_size"] = 2  # as if written by two processes
+    save_checkpoint(str(path), state)
+    with pytest.raises(ConfigError, match="world_size 2 -> 1"):
+        trainer().train()
+    assert trainer(allow_world_size_change=True).train()["global_step"] == len(SENTS) // 8
+
+
+def test_a_batch_that_does_not_split_over_the_processes_is_one_line_from_the_first_process(
+    tiny_bert, tmp_path, cli, monkeypatch
+):
+    (tmp_path / "s.txt").write_text("\n".join(SENTS), encoding="utf-8")
+    argv = ["train", "--model", tiny_bert, "--train-file", tmp_path / "s.txt", "--output", tmp_path / "o",
+            "--batch-size", "9"]
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    first = cli(*argv)
+    assert first.code == 2 and first.err.strip().splitlines() == [
+        "error: --batch-size 9 does not split over the 2 launched processes; give a multiple of the "
+        "process count"
+    ]
+    monkeypatch.setenv("RANK", "1")
+    other = cli(*argv)
+    assert other.code == 2 and other.err.strip() == ""
+    assert not (tmp_path / "o").exists()

@@ -226,3 +226,11 @@ def test_a_full_disk_during_save_keeps_the_old_model_and_no_temp_folder(tiny_ber
         model.save(str(tmp_path / "m"))
     assert sorted(os.listdir(tmp_path / "m")) == before
     assert sorted(os.listdir(tmp_path)) == ["m"]
+
+
+def test_max_steps_stops_the_run_and_the_schedule_spans_them(tiny_bert, tmp_path):
+    args = _args(tmp_path, eval_steps=0, checkpoint_steps=0, epochs=3, max_steps=5)
+    trainer = Trainer(SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1), args, SENTS)
+    result = trainer.train()
+    assert result["global_step"] == 5  # 60 rows / 8: 7 steps an epoch, 21 in all without the cap
+    assert trainer._prepared["scheduler"].get_last_lr()[0] == 0.0  # decayed to zero at step 5

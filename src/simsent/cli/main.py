@@ -140,6 +140,14 @@ def utf8_arguments(argv: list[str]) -> list[str]:
     return out
 
 
+def _error(line: str) -> None:
+    """Print an error line once: launched as several processes (torchrun / accelerate), by the first."""
+    import os
+
+    if os.environ.get("RANK", "0") == "0":
+        typer.echo(line, err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI. Every error a user can cause ends in one ``error: ...`` line and exit code 2.
 
@@ -157,14 +165,14 @@ def main(argv: list[str] | None = None) -> None:
         common.INVOKED[:] = argv
         code = app(args=argv, standalone_mode=False)
     except SimsentError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _error(f"error: {exc}")
         sys.exit(2)
     except click_errors.NoArgsIsHelpError as exc:
         typer.echo(exc.ctx.get_help() if exc.ctx else "simsent --help")
         sys.exit(0)
     except click_errors.UsageError as exc:
         where = f" (see {exc.ctx.command_path} --help)" if exc.ctx else ""
-        typer.echo(f"error: {_one_line(exc.format_message())}{where}", err=True)
+        _error(f"error: {_one_line(exc.format_message())}{where}")
         sys.exit(2)
     except click_errors.ClickException as exc:
         typer.echo(f"error: {_one_line(exc.format_message())}", err=True)

@@ -53,6 +53,7 @@ PoolingOpt = Annotated[
     Opt(help="cls | pooler | first_last_avg | last_avg | mean | ... (default: the model's own, else mean)."),
 ]
 Epochs = Annotated[int, Opt(min=1)]
+MaxSteps = Annotated[int | None, Opt(min=1, help="Stop after N optimiser steps (the schedule spans them).")]
 BatchSize = Annotated[int, Opt(min=1)]
 Lr = Annotated[float, Opt(help="Peak learning rate.")]
 Dropout = Annotated[
@@ -100,6 +101,25 @@ CacheChunk = Annotated[
         "supervised_simcse is then not bounded by memory. Same loss and gradients.",
     ),
 ]
+Streaming = Annotated[
+    bool | None,
+    Opt(
+        "--streaming/--no-streaming",
+        help="Read the training file lazily (memory does not grow with the file): a seeded shuffle buffer, "
+        "tokenised in worker processes, exact resume. Default: streamed when the file is over 1 GiB. With "
+        "--max-train-samples N: the first N rows of the file.",
+    ),
+]
+ShuffleBuffer = Annotated[int, Opt(min=1, help="Rows in the streaming shuffle buffer.")]
+DataWorkers = Annotated[int, Opt(min=0, help="Worker processes reading and tokenising a streamed file.")]
+WorldChange = Annotated[
+    bool,
+    Opt(
+        "--allow-world-size-change",
+        help="Resume a checkpoint written under another process count (same global batches; new dropout "
+        "streams for the processes).",
+    ),
+]
 Jieba = Annotated[bool, Opt(help="Segment with jieba before tokenising (word-level models).")]
 Resume = Annotated[bool, Opt(help="Resume from OUTPUT/checkpoint-last when present.")]
 ObjectiveArg = Annotated[
@@ -141,6 +161,7 @@ def train(
     dev_split: DevSplit = "valid",
     pooling: PoolingOpt = None,
     epochs: Epochs = _DEFAULTS["epochs"],
+    max_steps: MaxSteps = None,
     batch_size: BatchSize = _DEFAULTS["batch_size"],
     lr: Lr = _DEFAULTS["lr"],
     dropout: Dropout = None,
@@ -157,8 +178,12 @@ def train(
     forward_chunk_size: ChunkSize = None,
     pack_tokens: PackTokens = None,
     cache_chunk: CacheChunk = None,
+    streaming: Streaming = None,
+    shuffle_buffer: ShuffleBuffer = _DEFAULTS["shuffle_buffer"],
+    data_workers: DataWorkers = _DEFAULTS["data_workers"],
     jieba: Jieba = False,
     resume: Resume = _DEFAULTS["resume"],
+    allow_world_size_change: WorldChange = False,
     objective_arg: ObjectiveArg = None,
     model_arg: ModelArg = None,
     freeze_encoder: Freeze = False,
@@ -168,7 +193,6 @@ def train(
 ) -> None:
     """Train a sentence encoder (unsupervised SimCSE by default)."""
     from simsent._io import folder_lock
-    from simsent.data.readers import read_any
     from simsent.evaluation.sts import STSEvaluator
     from simsent.training.trainer import Trainer
 
@@ -177,7 +201,7 @@ def train(
     evaluator = None
     if dev_task:
         evaluator = STSEvaluator.from_task(dev_task, dev_split, data_dir, max_eval_pairs, seed)
-    rows = read_any(train_file)
+    rows = _training_data(options, args)
     encoder = _start_model(options, rows)
     import contextlib
     import os
@@ -201,6 +225,8 @@ def train(
 
 def _training_arguments(options: dict[str, Any]) -> TrainingArguments:
     """The options that are :class:`TrainingArguments` fields, checked before anything is loaded."""
+    import os
+
     from simsent.errors import ConfigError, check_number
     from simsent.losses import objective_class
     from simsent.modeling.device import resolve_device
@@ -213,6 +239,12 @@ def _training_arguments(options: dict[str, Any]) -> TrainingArguments:
         {**options, "output_dir": options["output"], "objective_kwargs": parse_kv(options["objective_arg"])}
     )
     resolve_device(options["device"])  # an unknown or absent device fails before any loading
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if args.batch_size % world:
+        raise ConfigError(
+            f"--batch-size {args.batch_size} does not split over the {world} launched processes; give a "
+            "multiple of the process count"
+        )
     objective_class(options["objective"])  # fail fast on an unknown name
     if options["pooling"]:
         check_pooling(options["pooling"])
@@ -224,7 +256,29 @@ def _training_arguments(options: dict[str, Any]) -> TrainingArguments:
     return args
 
 
-def _start_model(options: dict[str, Any], rows: list) -> Any:
+def _training_data(options: dict[str, Any], args: TrainingArguments) -> Any:
+    """The training rows in memory, or the file to stream (asked for, or larger than 1 GiB)."""
+    import logging
+    import os
+
+    from simsent._constants import STREAMING_AUTO_BYTES
+    from simsent.data.readers import read_any
+    from simsent.data.streaming import StreamingRows, check_streamable
+    from simsent.losses import objective_class
+
+    path = options["train_file"]
+    stream = args.streaming
+    if stream is None and os.path.isfile(path) and os.path.getsize(path) > STREAMING_AUTO_BYTES:
+        stream = not args.dedup and options["model"] != "textcnn"
+        if stream:
+            logging.getLogger(__name__).info("%s is over 1 GiB: streamed (--no-streaming: in memory)", path)
+    if not stream:
+        return read_any(path)
+    check_streamable(objective_class(args.objective), args.dedup, textcnn=options["model"] == "textcnn")
+    return StreamingRows(path, args.shuffle_buffer, args.max_train_samples, args.data_workers)
+
+
+def _start_model(options: dict[str, Any], rows: Any) -> Any:
     """The model training starts from: a TextCNN built from ``rows``, or a pretrained model; with
     ``--freeze-encoder`` a trainable head on the frozen model."""
     from simsent.modeling.sentence_encoder import SentenceEncoder

@@ -136,33 +136,73 @@ def read_senteval(path: str | os.PathLike) -> list[dict[str, Any]]:
 def read_sentences(path: str | os.PathLike) -> list[str]:
     """Read one sentence per line; blank lines are ignored (and counted in the log)."""
     path = check_input_file(path)
-    with open_text(path) as f:
-        lines = [line.strip() for line in f]
-    out = [s for s in lines if not is_blank(s)]
-    if len(out) < len(lines):
-        logger.info("%s: ignored %d blank line(s)", path, len(lines) - len(out))
     counts = LineCounts(path)
-    counts.kept = len(out)
+    with open_text(path) as f:
+        out = list(_sentence_lines(f, counts))
     counts.report()
     return out
+
+
+def _sentence_lines(lines: Iterable[str], counts: LineCounts) -> Iterator[str]:
+    """The stripped non-blank lines; the blank ones are counted and logged once at the end."""
+    blank = 0
+    for line in lines:
+        text = line.strip()
+        if is_blank(text):
+            blank += 1
+            continue
+        counts.kept += 1
+        yield text
+    if blank:
+        logger.info("%s: ignored %d blank line(s)", counts.path, blank)
 
 
 def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
     """Read a CSV (comma, quoted fields) or TSV (tab, no quoting) file with a header row."""
     path = check_input_file(path)
-    rows, counts = [], LineCounts(path)
+    counts = LineCounts(path)
     with open_text(path, newline="") as f:
-        reader = csv.DictReader(f, **table_dialect(path))
-        if not reader.fieldnames:
-            raise DataError(f"{path}: empty file or missing header row")
-        for row in reader:
-            if None in row or any(v is None for v in row.values()):
-                counts.skip(reader.line_num, "wrong number of fields")
-                continue
-            rows.append(dict(row))
-    counts.kept = len(rows)
+        rows = list(_table_rows(path, f, counts))
     counts.report()
     return rows
+
+
+def _table_rows(path: str, f: Iterable[str], counts: LineCounts) -> Iterator[dict[str, Any]]:
+    reader = csv.DictReader(f, **table_dialect(path))
+    if not reader.fieldnames:
+        raise DataError(f"{path}: empty file or missing header row")
+    for row in reader:
+        if None in row or any(v is None for v in row.values()):
+            counts.skip(reader.line_num, "wrong number of fields")
+            continue
+        counts.kept += 1
+        yield dict(row)
+
+
+def iter_file_rows(path: str, counts: LineCounts, encoding: str | None = None) -> Iterator[Any]:
+    """The rows of a training file one at a time, as :func:`read_any` reads them (``.data``, ``.csv`` /
+    ``.tsv``, ``.jsonl``, else one sentence a line); malformed lines are counted in ``counts``.
+
+    Reads lazily (memory does not grow with the file). ``encoding``: as detected before (saves a scan).
+
+    Example:
+        >>> counts = LineCounts("big.txt")                                     # doctest: +SKIP
+        >>> next(iter_file_rows("big.txt", counts))                            # doctest: +SKIP
+        '第一句'
+    """
+    from simsent._io import detect_encoding
+
+    counts.path = counts.path or path
+    table = path.endswith((".csv", ".tsv", ".tab"))
+    with open(path, encoding=encoding or detect_encoding(path), newline="" if table else None) as f:
+        if path.endswith(".data"):
+            yield from parse_lines(path, f, senteval_row, counts)
+        elif table:
+            yield from _table_rows(path, f, counts)
+        elif path.endswith((".jsonl", ".json")):
+            yield from parse_lines(path, f, json_object, counts)
+        else:
+            yield from _sentence_lines(f, counts)
 
 
 def _headerless_pairs(path: str) -> bool:

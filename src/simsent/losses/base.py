@@ -41,6 +41,9 @@ class Objective(nn.Module):
     #: whether :meth:`loss_from` exists, so that a step can embed the batch in cached chunks
     #: (:mod:`simsent.training.cached`, ``--cache-chunk``): the in-batch-negative objectives
     cacheable: bool = False
+    #: whether :meth:`prepare_rows` shapes each row on its own, so that a file can be streamed
+    #: (:mod:`simsent.data.streaming`); False where rows are built from the whole data set
+    streams: bool = True
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()

@@ -46,6 +46,7 @@ class SupervisedSimCSELoss(Objective):
     text_columns = ("anchor", "positive", "negative")
     views = 1
     cacheable = True
+    streams = False  # rows without a hard negative draw one from the other rows
 
     def __init__(
         self, model, temperature: float = 0.05, hard_negative_weight: float = 0.0, seed: int = 42

