@@ -8,6 +8,7 @@ of ``--max-eval-pairs`` pairs). Each objective starts from the same pretrained m
 * ``simcse``: unsupervised SimCSE on the unique sentences of the train half (dropout 0.1).
 * ``sbert_softmax``: 2-class classifier on concat(u, v, |u-v|); STS-B scores binarised at >= 4.
 * ``cosent``: CoSENT (scale 20) on the raw labels (0/1, or 0-5 for STS-B).
+* ``angle``: AnglE (CoSENT + the angle ranking, both scale 20, weights 1) on the same labels.
 * ``supervised_simcse``: triplets from pairs with a positive label (>= 4 for STS-B) as
   (anchor, positive); the hard negative is a negative partner of the same anchor (label 0; score
   <= 2 for STS-B) when the train half has one, otherwise a seeded random positive of another row
@@ -45,7 +46,7 @@ from simsent.modeling.sentence_encoder import SentenceEncoder
 from simsent.training.arguments import TrainingArguments
 from simsent.training.trainer import Trainer
 
-OBJECTIVES = ("simcse", "sbert_softmax", "cosent", "supervised_simcse")
+OBJECTIVES = ("simcse", "sbert_softmax", "cosent", "angle", "supervised_simcse")
 
 
 
@@ -63,7 +64,7 @@ def training_rows(objective: str, task: str, train: list[dict], args) -> tuple[l
         if task == "STS-B":
             kwargs["label_threshold"] = thr
         return train, kwargs, {}
-    if objective == "cosent":
+    if objective in ("cosent", "angle"):
         return train, {"scale": 20.0}, {}
     neg_max = 2.0 if task == "STS-B" else 0.0
     triplets, counts = triplets_from_pairs(train, positive_min=thr, negative_max=neg_max, seed=args.seed)

@@ -72,3 +72,23 @@ def test_one_forward_pass_of_the_duplicated_batch(tiny_bert):
 def test_unknown_variant():
     with pytest.raises(ConfigError):
         UnsupervisedSimCSELoss(None, variant="both")
+
+
+def test_the_mlp_head_is_trained_on_and_not_saved(tiny_bert, tmp_path):
+    from simsent.losses.simcse import UnsupervisedSimCSELoss
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.arguments import TrainingArguments
+    from simsent.training.trainer import Trainer
+
+    model = SentenceEncoder.from_pretrained(tiny_bert, dropout=0.1)
+    objective = UnsupervisedSimCSELoss(model, mlp_head=True)
+    z = torch.randn(6, model.get_sentence_embedding_dimension())
+    head = objective.head
+    want = UnsupervisedSimCSELoss.compute(*head(z).chunk(2), 0.05, "paper")
+    assert torch.allclose(objective.loss_from([z]), want)
+    before = head[0].weight.detach().clone()
+    args = TrainingArguments(output_dir=str(tmp_path / "o"), batch_size=4, eval_steps=0, checkpoint_steps=0,
+                             show_progress_bar=False, lr=1e-3)
+    Trainer(model, args, [f"句子{i}号" for i in range(8)], objective=objective).train()
+    assert not torch.equal(head[0].weight, before)
+    assert len(SentenceEncoder.from_pretrained(str(tmp_path / "o")).dense) == 0

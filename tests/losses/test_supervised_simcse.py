@@ -11,12 +11,21 @@ def _cos(a, b):
     return float(torch.dot(a, b) / (a.norm() * b.norm()))
 
 
-def direct(a, p, n, t, w):
+def direct(a, p, n, t, w, margin=None):
     total = 0.0
     for i in range(len(a)):
-        denom = sum(math.exp(_cos(a[i], p[j]) / t) for j in range(len(p)))
-        denom += sum(math.exp(_cos(a[i], n[j]) / t + (w if j == i else 0.0)) for j in range(len(n)))
-        total += -math.log(math.exp(_cos(a[i], p[i]) / t) / denom)
+        own = _cos(a[i], p[i])
+
+        def kept(c, j, is_positive, i=i, own=own):  # the guard: candidates above own - margin left out
+            return margin is None or (is_positive and j == i) or c <= own - margin
+
+        denom = sum(math.exp(_cos(a[i], p[j]) / t) for j in range(len(p)) if kept(_cos(a[i], p[j]), j, True))
+        denom += sum(
+            math.exp(_cos(a[i], n[j]) / t + (w if j == i else 0.0))
+            for j in range(len(n))
+            if kept(_cos(a[i], n[j]), j, False)
+        )
+        total += -math.log(math.exp(own / t) / denom)
     return total / len(a)
 
 
@@ -26,6 +35,16 @@ def test_matches_direct_formula(w):
     a, p, n = (torch.randn(5, 7, dtype=torch.float64) for _ in range(3))
     got = SupervisedSimCSELoss.compute(a, p, n, temperature=0.05, hard_negative_weight=w).item()
     assert got == pytest.approx(direct(a, p, n, 0.05, w), rel=1e-9)
+
+
+@pytest.mark.parametrize("margin", [0.0, 0.3])
+def test_the_false_negative_guard_matches_direct_formula(margin):
+    torch.manual_seed(2)
+    a, p, n = (torch.randn(6, 4, dtype=torch.float64) for _ in range(3))
+    p[1] = p[0] + 0.01 * torch.randn(4, dtype=torch.float64)  # a near-duplicate of row 0's positive
+    got = SupervisedSimCSELoss.compute(a, p, n, 0.05, 0.5, false_negative_margin=margin).item()
+    assert got == pytest.approx(direct(a, p, n, 0.05, 0.5, margin), rel=1e-9)
+    assert got < SupervisedSimCSELoss.compute(a, p, n, 0.05, 0.5).item()  # fewer negatives pushed away
 
 
 def test_hard_negative_weight_raises_the_loss():

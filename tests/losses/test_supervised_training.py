@@ -8,7 +8,7 @@ from simsent.modeling.sentence_encoder import SentenceEncoder
 from simsent.training.arguments import TrainingArguments
 from simsent.training.trainer import Trainer
 
-OBJECTIVES = ["supervised_simcse", "sbert_softmax", "cosent", "simcse_mlm"]
+OBJECTIVES = ["supervised_simcse", "sbert_softmax", "cosent", "angle", "simcse_mlm"]
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)

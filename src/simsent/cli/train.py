@@ -24,6 +24,7 @@ OBJECTIVE_NAMES = (
     "supervised_simcse",
     "sbert_softmax",
     "cosent",
+    "angle",
     "amsoftmax",
     "distill",
 )

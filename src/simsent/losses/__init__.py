@@ -14,6 +14,7 @@ OBJECTIVES: dict[str, str] = {
     "supervised_simcse": "simsent.losses.supervised_simcse:SupervisedSimCSELoss",
     "sbert_softmax": "simsent.losses.sbert_softmax:SoftmaxLoss",
     "cosent": "simsent.losses.cosent:CoSENTLoss",
+    "angle": "simsent.losses.angle:AnglELoss",
     "amsoftmax": "simsent.losses.amsoftmax:AMSoftmaxLoss",
     "distill": "simsent.losses.distill:DistillationLoss",
 }

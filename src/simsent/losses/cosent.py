@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from simsent.losses.base import Objective
+from simsent.losses.functional import rank_loss
 
 
 class CoSENTLoss(Objective):
@@ -43,12 +44,7 @@ class CoSENTLoss(Objective):
     @staticmethod
     def compute(u: torch.Tensor, v: torch.Tensor, labels: torch.Tensor, scale: float = 20.0) -> torch.Tensor:
         """The loss for (N, d) pair sides ``u, v`` and (N,) labels."""
-        s = F.cosine_similarity(u, v, dim=-1) * scale
-        diff = s[None, :] - s[:, None]  # diff[i, j] = s_j - s_i
-        keep = labels[:, None] > labels[None, :]  # y_i > y_j
-        diff = diff.masked_fill(~keep, float("-inf"))
-        zero = torch.zeros(1, device=s.device, dtype=s.dtype)
-        return torch.logsumexp(torch.cat([zero, diff.flatten()]), dim=0)
+        return rank_loss(F.cosine_similarity(u, v, dim=-1) * scale, labels)
 
     def forward(self, features, labels=None):
         u, v = self.embed(features[0]), self.embed(features[1])

@@ -33,3 +33,18 @@ def gather_with_grad(z: torch.Tensor) -> torch.Tensor:
 def cosine_matrix(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Pairwise cosine similarities (len(a), len(b))."""
     return F.normalize(a, dim=-1) @ F.normalize(b, dim=-1).T
+
+
+def rank_loss(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """CoSENT's ranking loss over pair ``scores`` (N,) with gold ``labels`` (N,): every couple with
+    ``y_i > y_j`` should have ``s_i > s_j``; ``log(1 + sum exp(s_j - s_i))`` over those couples.
+
+    Example:
+        >>> round(rank_loss(torch.tensor([2.0, 0.0]), torch.tensor([1.0, 0.0])).item(), 4)  # log(1 + e^-2)
+        0.1269
+    """
+    diff = scores[None, :] - scores[:, None]  # diff[i, j] = s_j - s_i
+    keep = labels[:, None] > labels[None, :]  # y_i > y_j
+    diff = diff.masked_fill(~keep, float("-inf"))
+    zero = torch.zeros(1, device=scores.device, dtype=scores.dtype)
+    return torch.logsumexp(torch.cat([zero, diff.flatten()]), dim=0)

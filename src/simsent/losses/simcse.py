@@ -43,6 +43,8 @@ class UnsupervisedSimCSELoss(Objective):
         model: the :class:`~simsent.SentenceEncoder` being trained.
         temperature: softmax temperature (paper: 0.05).
         variant: ``paper`` or ``symmetric`` (see the module docstring).
+        mlp_head: the SimCSE paper's unsupervised setting: a dense + tanh layer over the pooled vectors
+            during training only (the loss is taken on its outputs; it is not part of the saved model).
 
     Inputs: one text column ``sentence``; no labels.
     """
@@ -52,10 +54,16 @@ class UnsupervisedSimCSELoss(Objective):
     views = 2
     cacheable = True
 
-    def __init__(self, model, temperature: float = 0.05, variant: str = "paper") -> None:
+    def __init__(
+        self, model, temperature: float = 0.05, variant: str = "paper", mlp_head: bool = False
+    ) -> None:
         super().__init__(model)
         self.temperature = temperature
         self.variant = check_variant(variant)
+        self.head: torch.nn.Module = torch.nn.Identity()
+        if mlp_head:
+            dim = model.get_sentence_embedding_dimension()
+            self.head = torch.nn.Sequential(torch.nn.Linear(dim, dim), torch.nn.Tanh())
 
     @staticmethod
     def compute(
@@ -80,6 +88,6 @@ class UnsupervisedSimCSELoss(Objective):
         return self.loss_from([self.embed(features[0])], labels)
 
     def loss_from(self, embeddings, labels=None):
-        z1, z2 = embeddings[0].chunk(2)
+        z1, z2 = self.head(embeddings[0]).chunk(2)
         z1, z2 = gather_with_grad(z1), gather_with_grad(z2)
         return self.compute(z1, z2, self.temperature, self.variant)

@@ -6,6 +6,11 @@ rows* (in-batch negatives plus hard negatives)::
 
     loss_i = -log  e^{s(h_i, h_i+)/t} / sum_j ( e^{s(h_i, h_j+)/t} + a^{[j=i]} e^{s(h_i, h_j-)/t} )
 
+``false_negative_margin`` (off by default) guards against false negatives, as GISTEmbed and
+sentence-transformers' cached losses do with a guide model (here the model itself, without gradient):
+an in-batch positive or hard negative ``c`` of another row with ``s(h_i, c) > s(h_i, h_i+) - margin``
+(a duplicate or paraphrase of the positive) is masked out of row i's denominator instead of pushed away.
+
 ``hard_negative_weight`` is ``w = log a`` as in the SimCSE code (``hard_negative_weight``):
 ``w`` is *added to the logit* of row i's own hard negative (the diagonal of the hard-negative
 block), so ``w = 0`` (default, the paper's a = 1) treats it like any other negative and ``w > 0``
@@ -49,12 +54,18 @@ class SupervisedSimCSELoss(Objective):
     streams = False  # rows without a hard negative draw one from the other rows
 
     def __init__(
-        self, model, temperature: float = 0.05, hard_negative_weight: float = 0.0, seed: int = 42
+        self,
+        model,
+        temperature: float = 0.05,
+        hard_negative_weight: float = 0.0,
+        seed: int = 42,
+        false_negative_margin: float | None = None,
     ) -> None:
         super().__init__(model)
         self.temperature = float(temperature)
         self.hard_negative_weight = float(hard_negative_weight)
         self.seed = seed
+        self.false_negative_margin = None if false_negative_margin is None else float(false_negative_margin)
 
     @classmethod
     def default_kwargs(cls, args) -> dict:
@@ -67,17 +78,20 @@ class SupervisedSimCSELoss(Objective):
         negative: torch.Tensor,
         temperature: float = 0.05,
         hard_negative_weight: float = 0.0,
+        false_negative_margin: float | None = None,
     ) -> torch.Tensor:
         """The loss for (N, d) anchors, positives and hard negatives (row i's target is positive i)."""
         n = anchor.shape[0]
-        pos = cosine_matrix(anchor, positive) / temperature
-        neg = cosine_matrix(anchor, negative) / temperature
+        cos = torch.cat([cosine_matrix(anchor, positive), cosine_matrix(anchor, negative)], dim=1)
+        logits = cos / temperature
         if hard_negative_weight:
-            neg = neg + hard_negative_weight * torch.eye(
-                n, negative.shape[0], device=neg.device, dtype=neg.dtype
-            )
-        logits = torch.cat([pos, neg], dim=1)
-        return F.cross_entropy(logits, torch.arange(n, device=anchor.device))
+            own_negative = torch.eye(n, cos.shape[1] - positive.shape[0], device=cos.device, dtype=cos.dtype)
+            zeros = torch.zeros_like(own_negative)
+            logits = logits + hard_negative_weight * torch.cat([zeros, own_negative], dim=1)
+        target = torch.arange(n, device=anchor.device)
+        if false_negative_margin is not None:
+            logits = logits.masked_fill(false_negatives(cos.detach(), false_negative_margin), float("-inf"))
+        return F.cross_entropy(logits, target)
 
     def expand_rows(self, rows):
         return expand_triplets(rows, seed=self.seed, source=f"{self.name} training data")
@@ -87,4 +101,18 @@ class SupervisedSimCSELoss(Objective):
 
     def loss_from(self, embeddings, labels=None):
         a, p, n = (gather_with_grad(e) for e in embeddings)
-        return self.compute(a, p, n, self.temperature, self.hard_negative_weight)
+        return self.compute(a, p, n, self.temperature, self.hard_negative_weight, self.false_negative_margin)
+
+
+def false_negatives(cos: torch.Tensor, margin: float) -> torch.Tensor:
+    """Mask of the candidates of each row (columns of ``cos``, row i's positive in column i) scoring above
+    its positive minus ``margin``; the positive itself is never masked.
+
+    Example:
+        >>> false_negatives(torch.tensor([[0.8, 0.79, 0.2]]), 0.05).tolist()
+        [[False, True, False]]
+    """
+    own = cos.diagonal().unsqueeze(1)
+    mask = cos > own - margin
+    mask[torch.arange(cos.shape[0]), torch.arange(cos.shape[0])] = False
+    return mask

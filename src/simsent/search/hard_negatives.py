@@ -1,0 +1,83 @@
+"""Hard negatives for (anchor, positive) rows, mined from a user's own unlabelled text with a model.
+
+For each anchor, the corpus is ranked by cosine with the anchor; the negative is the best-ranked
+sentence that is
+
+* at rank ``range_min`` or lower (the very top are often paraphrases of the anchor),
+* within the first ``range_max`` ranks,
+* not the anchor or the positive themselves (after whitespace is stripped), and
+* scored below the positive's cosine minus ``margin`` (a sentence as close to the anchor as its own
+  positive is probably one too: a false negative, not a hard one).
+
+This is what sentence-transformers' ``mine_hard_negatives`` (``range_min`` / ``range_max`` /
+``absolute_margin``, sampling "top") and FlagEmbedding's ``hn_mine`` (a rank range) do. Anchors
+with no candidate left keep ``negative: None`` (supervised SimCSE then borrows another row's positive).
+
+Example:
+    >>> rows = [{"anchor": "花呗怎么还款", "positive": "花呗如何还钱"}]
+    >>> mined, counts = mine_hard_negatives(model, rows, corpus, range_min=2)    # doctest: +SKIP
+    >>> mined[0]["negative"], counts                                             # doctest: +SKIP
+    ('借呗怎么还款', {'rows': 1, 'mined': 1, 'none': 0})
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from simsent.errors import ConfigError
+
+if TYPE_CHECKING:
+    from simsent.modeling.inputs import Embedder
+
+logger = logging.getLogger(__name__)
+
+
+def mine_hard_negatives(
+    model: Embedder,
+    rows: Sequence[dict[str, Any]],
+    corpus: Sequence[str],
+    range_min: int = 3,
+    range_max: int = 50,
+    margin: float = 0.05,
+    batch_size: int = 64,
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """``rows`` with a ``negative`` mined from ``corpus`` by ``model`` (see the module doc), and counts."""
+    if not 0 <= range_min < range_max:
+        raise ConfigError(f"hard negatives: need 0 <= range_min < range_max, got {range_min}, {range_max}")
+    corpus = list(dict.fromkeys(t for t in corpus if t.strip()))
+    if not rows or not corpus:
+        unchanged = [{**r, "negative": r.get("negative")} for r in rows]
+        return unchanged, {"rows": len(rows), "mined": 0, "none": len(rows)}
+    vec = _unit(model.encode(corpus, batch_size=batch_size))
+    anchors = _unit(model.encode([r["anchor"] for r in rows], batch_size=batch_size))
+    positives = _unit(model.encode([r["positive"] for r in rows], batch_size=batch_size))
+    from simsent.search.backends import numpy_search
+
+    scores, ids = numpy_search(vec, anchors, min(range_max, len(corpus)))
+    own = (anchors * positives).sum(axis=1)
+    out, mined = [], 0
+    for i, row in enumerate(rows):
+        taken = {row["anchor"].strip(), row["positive"].strip()}
+        negative = next(
+            (
+                corpus[j]
+                for rank, (s, j) in enumerate(zip(scores[i], ids[i], strict=True))
+                if rank >= range_min and j >= 0 and s < own[i] - margin and corpus[j].strip() not in taken
+            ),
+            None,
+        )
+        mined += negative is not None
+        out.append({**row, "negative": negative})
+    counts = {"rows": len(rows), "mined": mined, "none": len(rows) - mined}
+    logger.info("hard negatives: %d of %d anchors got one (ranks %d-%d, margin %.2f)", mined, len(rows),
+                range_min, range_max, margin)
+    return out, counts
+
+
+def _unit(x: Any) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
