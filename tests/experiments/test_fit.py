@@ -100,7 +100,7 @@ def test_fit_cli_leaderboard_winner_round_trip_and_resume(tiny_bert, fit_files, 
     train, dev = fit_files
     out = str(tmp_path / "best")
     extra = ["--poolings", "cls,mean", "--recipes", "raw,simcse,cosent", "--whiten-dims", "all,8"]
-    extra += ["--min-supervised-pairs", "40", "--max-len", "16"]
+    extra += ["--min-supervised-pairs", "40", "--max-len", "16", "--confidence", "0"]  # the best always wins
     r = _fit(cli, tiny_bert, train, dev, out, *extra)
     assert r.code == 0, r.err
     assert "winner:" in r.out and "estimated" in r.out
@@ -157,7 +157,7 @@ def test_fit_cli_leaderboard_winner_round_trip_and_resume(tiny_bert, fit_files, 
 def test_a_wider_fit_reuses_finished_candidates_and_replaces_the_winner(tiny_bert, fit_files, tmp_path, cli):
     train, dev = fit_files
     out = tmp_path / "best"
-    base = ["--poolings", "cls,mean", "--whiten-dims", "all", "--max-len", "16"]
+    base = ["--poolings", "cls,mean", "--whiten-dims", "all", "--max-len", "16", "--confidence", "0"]
     assert _fit(cli, tiny_bert, train, dev, out, *base, "--recipes", "raw").code == 0
     first = json.loads((out / "leaderboard.json").read_text(encoding="utf-8"))["winner"]
     r = _fit(cli, tiny_bert, train, dev, out, *base, "--recipes", "raw,simcse")
@@ -171,7 +171,35 @@ def test_a_wider_fit_reuses_finished_candidates_and_replaces_the_winner(tiny_ber
         saved["fit"]["recipe"] == result["winner"]["recipe"]
         and saved["pooling"] == result["winner"]["pooling"]
     )
-    assert not (out / "fit-runs" / "best").exists()
+
+
+def test_a_candidate_not_surely_better_than_the_start_leaves_the_start_model(
+    tiny_bert, fit_files, tmp_path, cli
+):
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    train, dev = fit_files
+    out = tmp_path / "best"
+    extra = ["--poolings", "mean,cls", "--recipes", "raw,simcse", "--whiten-dims", "8", "--max-len", "16"]
+    r = _fit(cli, tiny_bert, train, dev, out, *extra, "--confidence", "1")  # no toy candidate is that sure
+    assert r.code == 0, r.err
+    result = json.loads((out / "leaderboard.json").read_text(encoding="utf-8"))
+    board, winner = result["leaderboard"], result["winner"]
+    choice = result["provenance"]["config"]["choice"]
+    start = board[choice["start"]]
+    assert (start["recipe"], start["pooling"]) == ("raw", "mean")  # the given pooling order: mean first
+    assert board[choice["best"]]["selection"] == max(r["selection"] for r in board)
+    assert all(0 <= r["beats_start"] <= 1 for i, r in enumerate(board) if i != choice["start"])
+    assert winner == start and choice["kept_start"] == (choice["best"] != choice["start"])
+    texts = ["今天天气不错", "我想去北京"]
+    np.testing.assert_allclose(
+        SentenceEncoder.load(str(out)).encode(texts),
+        SentenceEncoder.from_pretrained(tiny_bert, pooling="mean", max_len=16).encode(texts),
+        atol=1e-6,
+    )
+    if choice["kept_start"]:
+        assert "the start model was kept" in (out / "leaderboard.md").read_text(encoding="utf-8")
+        assert "the start model was kept" in (out / "README.md").read_text(encoding="utf-8")
 
 
 def test_fit_never_writes_into_a_folder_of_other_files(tiny_bert, fit_files, tmp_path, cli):

@@ -39,7 +39,11 @@ def fit(
     max_minutes: float | None = typer.Option(
         None, help="Time budget: cheap candidates first, the rest left out; rerun to resume."
     ),
-    poolings: str | None = typer.Option(None, help="Poolings to try (default: cls, first_last_avg, mean)."),
+    poolings: str | None = typer.Option(
+        None,
+        help="Poolings to try (default: the model folder's own pooling; for a plain Hugging Face model "
+        "cls, first_last_avg, mean).",
+    ),
     recipes: str = typer.Option(
         ",".join(FitConfig(model="", output="").recipes),
         help=f"Candidate families: {', '.join(FIT_RECIPES)}.",
@@ -56,6 +60,13 @@ def fit(
         _DEFAULTS["max_train_samples"], min=2, help="Seeded subset of the unlabelled text."
     ),
     max_len: int = typer.Option(_DEFAULTS["max_len"], min=2),
+    confidence: float = typer.Option(
+        _DEFAULTS["confidence"],
+        min=0.0,
+        max=1.0,
+        help="A candidate replaces the start model only if it beats it on this share of bootstrap resamples "
+        "of the selection pairs (0: the best selection score always wins).",
+    ),
 ) -> None:
     """Try raw vectors, whitening, SimCSE (+ whitening) and CoSENT over poolings; keep the best honestly."""
     from simsent.cli.common import read_texts

@@ -352,7 +352,7 @@ def _fit_scores(
 
     n_sel = len(splits.selection)
     a, b = (v1, v2) if wm is None else (apply_whitening(v1, *wm), apply_whitening(v2, *wm))
-    sel, _ = _pair_scores(a[:n_sel], b[:n_sel], splits.selection)
+    sel, sel_cos = _pair_scores(a[:n_sel], b[:n_sel], splits.selection)
     rep, cos = _pair_scores(a[n_sel:], b[n_sel:], splits.report)
     ci = spearman_ci(cos, [r["score"] for r in splits.report], seed=cfg.seed)
     return {
@@ -363,6 +363,8 @@ def _fit_scores(
         "selection": sel,
         "report": rep,
         "report_ci": list(ci),
+        # the choice's paired bootstrap resamples these (experiments.choice); not written to the leaderboard
+        "selection_cos": [round(float(c), 6) for c in sel_cos],
     }
 
 

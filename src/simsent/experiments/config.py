@@ -332,6 +332,9 @@ class FitConfig:
     temperature: float = 0.05
     max_minutes: float | None = None
     encode_batch_size: int = 64
+    #: a candidate replaces the start model only when it beats it on this share of bootstrap resamples
+    #: of the selection pairs (:mod:`simsent.experiments.choice`)
+    confidence: float = 0.9
     #: where the pairs and text came from, for the record
     sources: dict[str, Any] = field(default_factory=dict)
 
@@ -351,5 +354,8 @@ class FitConfig:
             "poolings",
             "recipe_settings",
             "sources",
+            "confidence",
         )
-        return settings_hash({**self.to_dict(), "recipes_known": FIT_RECIPES, "data": data_hash}, skip)
+        # cells: 2 = rows carry their selection cosines (older cells cannot be resampled)
+        key = {**self.to_dict(), "recipes_known": FIT_RECIPES, "data": data_hash, "cells": 2}
+        return settings_hash(key, skip)

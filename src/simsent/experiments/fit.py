@@ -28,12 +28,18 @@ DEFAULT_FIT_POOLINGS = ("cls", "first_last_avg", "mean")
 
 
 def _fit_poolings(cfg: Any) -> list[str]:
+    """The poolings to try, the start model's own first: ``cfg.poolings``, else the pooling the model's
+    folder declares (a sentence-transformers or simsent folder), else cls, first_last_avg and mean."""
     from simsent.modeling.pooling import check_pooling
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
-    poolings = list(cfg.poolings or DEFAULT_FIT_POOLINGS)
+    own = declared_pooling(cfg.model)
+    poolings = list(cfg.poolings or ([own] if own else DEFAULT_FIT_POOLINGS))
     for p in poolings:
         check_pooling(p)
+    if own in poolings:
+        poolings.remove(own)
+        poolings.insert(0, own)
     if (
         "pooler" in poolings
         and not SentenceEncoder.from_pretrained(cfg.model, pooling="cls").encoder.has_pooler()
@@ -42,6 +48,16 @@ def _fit_poolings(cfg: Any) -> list[str]:
             "pooling 'pooler' needs a model with a dense+tanh pooler; leave it out of --poolings"
         )
     return poolings
+
+
+def declared_pooling(model: str) -> str | None:
+    """The pooling a local model folder declares (sentence-transformers ``modules.json`` or simsent's
+    config), or None (a plain Hugging Face folder or a hub id: nothing to go by)."""
+    from simsent.modeling.sentence_encoder import SIMSENT_CONFIG, SentenceEncoder
+
+    if not any(os.path.isfile(os.path.join(model, f)) for f in ("modules.json", SIMSENT_CONFIG)):
+        return None
+    return SentenceEncoder.from_pretrained(model).pooling.mode
 
 
 def run_fit(cfg: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -99,8 +115,12 @@ def fit_in_folder(
     for c in outcome.skipped:
         data.notes.append(f"{c.label}: not run, over the time budget (estimated {c.seconds / 60:.1f} min)")
     board = _leaderboard(outcome)
-    _place_winner(cfg.output, keeper.folder)
-    return _write_results(cfg, board, data, poolings, outcome, argv, data_files)
+    winner, sureness = _choose(cfg, board, data, poolings[0])
+    if sureness.get("kept_start"):
+        _save_start(cfg, winner)
+    else:
+        _place_winner(cfg.output, keeper.folder)
+    return _write_results(cfg, board, winner, sureness, data, poolings, outcome, argv, data_files)
 
 
 def _check_fit(cfg: Any) -> list[str]:
@@ -274,29 +294,67 @@ def _leaderboard(outcome: Any) -> list[dict[str, Any]]:
     return board
 
 
-def _place_winner(output: str, best_dir: str) -> None:
-    """Move a new winner's files from ``best_dir`` into ``output`` (the folder is fit's own)."""
+def _choose(cfg: Any, board: list[dict[str, Any]], data: _FitData, start_pooling: str) -> tuple:
+    """The winner and how sure the choice is (:func:`simsent.experiments.choice.choose`): the best
+    selection score, unless it is not surely better than the start model (raw, its own pooling)."""
+    import numpy as np
+
+    from simsent.experiments.choice import choose
+
+    cosines = [np.asarray(r.pop("selection_cos", []), dtype=np.float64) for r in board]
+    start = next(
+        (i for i, r in enumerate(board)
+         if r["family"] == "raw" and r["whiten_dim"] is None and r["pooling"] == start_pooling),
+        None,
+    )
+    if start is None or any(len(c) != len(data.splits.selection) for c in cosines):
+        data.notes.append("the start model (raw) was not scored: the best selection score wins unchecked")
+        return board[0], {}
+    gold = np.asarray([r["score"] for r in data.splits.selection], dtype=np.float64)
+    index, sureness = choose(board, start, cosines, gold, cfg.confidence, cfg.seed)
+    return board[index], sureness
+
+
+def _save_start(cfg: Any, winner: dict[str, Any]) -> None:
+    """Save the start model (raw, the winner's pooling) as fit's result, replacing the best candidate's."""
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    model = SentenceEncoder.from_pretrained(cfg.model, pooling=winner["pooling"], max_len=cfg.max_len)
+    model.extra_config["fit"] = {"recipe": winner["recipe"], "pooling": winner["pooling"], "seed": cfg.seed}
+    folder = os.path.join(cfg.output, FIT_WORK, "start")
+    model.save(folder)
+    _place_winner(cfg.output, folder)
+
+
+def _place_winner(output: str, model_dir: str) -> None:
+    """Copy the winner's files from ``model_dir`` into ``output`` (the folder is fit's own), replacing
+    what was there; ``model_dir`` stays (a later run may choose differently, e.g. with another
+    ``--confidence``)."""
     import shutil
 
-    if os.path.isdir(best_dir):
-        for name in os.listdir(output):
-            old = os.path.join(output, name)
-            if name == FIT_WORK:
-                continue
-            if os.path.isdir(old):
-                shutil.rmtree(old)
-            else:
-                os.remove(old)
-        for name in os.listdir(best_dir):
-            shutil.move(os.path.join(best_dir, name), os.path.join(output, name))
-        shutil.rmtree(best_dir)
-    elif not os.path.isfile(os.path.join(output, "modules.json")):
-        raise ConfigError(f"the winner's saved model is missing from {output}; rerun with a new --output")
+    if not os.path.isdir(model_dir):
+        raise ConfigError(f"the winner's saved model is missing from {model_dir}; rerun with a new --output")
+    for name in os.listdir(output):
+        old = os.path.join(output, name)
+        if name == FIT_WORK:
+            continue
+        if os.path.isdir(old):
+            shutil.rmtree(old)
+        else:
+            os.remove(old)
+    for name in os.listdir(model_dir):
+        src = os.path.join(model_dir, name)
+        if os.path.isdir(src):
+            shutil.copytree(src, os.path.join(output, name))
+        else:
+            shutil.copy2(src, os.path.join(output, name))
 
 
 def _write_results(
     cfg: Any,
     board: list[dict[str, Any]],
+    winner: dict[str, Any],
+    sureness: dict[str, Any],
     data: _FitData,
     poolings: list[str],
     outcome: Any,
@@ -305,12 +363,13 @@ def _write_results(
 ) -> dict[str, Any]:
     """leaderboard.md/.csv/.json/.png and the model card beside the winner; returns the result."""
     from simsent._io import write_text
+    from simsent.experiments.choice import choice_sentence
     from simsent.experiments.plots import plot_leaderboard
     from simsent.experiments.provenance import provenance
     from simsent.experiments.report import leaderboard_csv_rows, leaderboard_markdown, write_result_files
     from simsent.training.card import fit_card
 
-    winner, splits = board[0], data.splits
+    splits = data.splits
     config = cfg.to_dict()
     config.update(
         {
@@ -323,6 +382,7 @@ def _write_results(
                 "report": len(splits.report),
             },
             "unlabelled_sentences": len(data.texts),
+            "choice": sureness,
         }
     )
     prov = provenance(argv or "simsent fit", config, data_files, argv=argv)
@@ -337,7 +397,8 @@ def _write_results(
         prov,
         {"winner": winner, "leaderboard": board},
     )
-    write_text(os.path.join(cfg.output, "README.md"), fit_card(winner, board, prov))
+    how_sure = choice_sentence(board, sureness)
+    write_text(os.path.join(cfg.output, "README.md"), fit_card(winner, board, prov, how_sure))
     return {
         "winner": winner,
         "leaderboard": board,

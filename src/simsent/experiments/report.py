@@ -353,6 +353,8 @@ def leaderboard_markdown(
     board: Sequence[dict[str, Any]], winner: dict[str, Any], prov: dict[str, Any]
 ) -> str:
     """fit's results page: the winner with its honest report score, every candidate, the protocol."""
+    from simsent.experiments.choice import choice_sentence
+
     cfg = prov["config"]
     sizes = cfg.get("split_sizes", {})
     lines = [
@@ -362,6 +364,8 @@ def leaderboard_markdown(
         f"(Spearman {_f(winner['selection'])}); on the held-out report part it scores "
         f"**{_f(winner['report'])}** (95% bootstrap interval {_ci(winner)}). Quote the report figure: the "
         "choice never saw it.",
+        "",
+        choice_sentence(board, cfg.get("choice") or {}),
         "",
         f"- model: `{cfg.get('model')}`; seed {cfg.get('seed')}",
         f"- labelled pairs: {sizes.get('train', 0)} train (CoSENT only), {sizes.get('selection')} selection, "
@@ -379,19 +383,24 @@ def leaderboard_markdown(
     lines += [
         f"- created: {prov['created']}",
         "",
-        "| rank | recipe | pooling | selection | report | report 95% CI | family time (s) |",
-        "|---:|---|---|---:|---:|---|---:|",
+        "| rank | recipe | pooling | selection | beats start | report | report 95% CI | family time (s) |",
+        "|---:|---|---|---:|---:|---:|---|---:|",
     ]
     for i, r in enumerate(board, 1):
+        mark = " **(winner)**" if r is winner else ""
         lines.append(
-            f"| {i} | {r['recipe']} | {r['pooling']} | {_f(r['selection'])} | {_f(r['report'])} | {_ci(r)} | "
-            f"{r.get('seconds', 0.0):.0f} |"
+            f"| {i} | {r['recipe']}{mark} | {r['pooling']} | {_f(r['selection'])} | "
+            f"{_share(r.get('beats_start'))} | {_f(r['report'])} | {_ci(r)} | {r.get('seconds', 0.0):.0f} |"
         )
     lines += ["", "![leaderboard](leaderboard.png)"]
     if prov.get("data_files"):
         lines += ["", "## Data files", "", "| file | sha256 |", "|---|---|"]
         lines += [f"| {p} | `{h}` |" for p, h in prov["data_files"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _share(x: float | None) -> str:
+    return "start" if x is None or x != x else f"{100 * x:.0f}%"
 
 
 def leaderboard_csv_rows(board: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -403,6 +412,7 @@ def leaderboard_csv_rows(board: Sequence[dict[str, Any]]) -> list[dict[str, Any]
             "pooling": r["pooling"],
             "whiten_dim": "" if r["whiten_dim"] is None else r["whiten_dim"],
             "selection_spearman": r["selection"],
+            "beats_start": r.get("beats_start"),
             "report_spearman": r["report"],
             "report_ci_low": (r.get("report_ci") or [None, None])[0],
             "report_ci_high": (r.get("report_ci") or [None, None])[1],

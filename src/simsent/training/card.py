@@ -70,8 +70,11 @@ def model_card(
     return "\n".join(lines)
 
 
-def fit_card(winner: dict[str, Any], board: list[dict[str, Any]], prov: dict[str, Any]) -> str:
-    """The README of a folder written by ``simsent fit``: chosen recipe, alternatives, protocol."""
+def fit_card(
+    winner: dict[str, Any], board: list[dict[str, Any]], prov: dict[str, Any], how_sure: str = ""
+) -> str:
+    """The README of a folder written by ``simsent fit``: chosen recipe, alternatives, protocol, and how
+    sure the choice is (``how_sure``: :func:`simsent.experiments.choice.choice_sentence`)."""
     cfg = prov["config"]
     sizes = cfg.get("split_sizes", {})
     lo, hi = winner.get("report_ci") or (float("nan"), float("nan"))
@@ -89,8 +92,9 @@ def fit_card(winner: dict[str, Any], board: list[dict[str, Any]], prov: dict[str
         f"The labelled pairs were split once (seed {cfg.get('seed')}) into {sizes.get('train', 0)} training "
         f"pairs (CoSENT only), {sizes.get('selection')} selection pairs and {sizes.get('report')} report "
         "pairs. "
-        "Every candidate was scored on the selection part; the best one was kept and scored once on the "
-        "report part.",
+        "Every candidate was scored on the selection part; the best one was kept (unless it was not surely "
+        "better than the start model, which then wins the tie) and scored once on the report part. "
+        + how_sure,
         "",
         "| recipe | pooling | selection | report |",
         "|---|---|---:|---:|",
