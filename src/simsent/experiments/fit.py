@@ -163,13 +163,16 @@ def _fit_data(cfg: Any, texts: Sequence[str], pairs: Sequence[dict[str, Any]]) -
     if len(texts) < 2:
         raise ConfigError("fit needs at least 2 distinct unlabelled training sentences (--train-file)")
     splits = fit_splits(list(pairs), cfg.seed, cfg.report_fraction, cfg.min_supervised_pairs)
+    from simsent.experiments.config import FitRecipe
+
     notes: list[str] = []
     recipes = list(cfg.recipes)
-    if "cosent" in recipes and not splits.train:
-        recipes.remove("cosent")
+    left_out = [r for r in recipes if FitRecipe.named(r).supervised] if not splits.train else []
+    if left_out:
+        recipes = [r for r in recipes if r not in left_out]
         notes.append(
-            f"cosent not tried: {len(dedup(list(pairs)))} labelled pairs, fewer than --min-supervised-pairs "
-            f"{cfg.min_supervised_pairs} needed to split off a training part"
+            f"{', '.join(left_out)} not tried: {len(dedup(list(pairs)))} labelled pairs, fewer than "
+            f"--min-supervised-pairs {cfg.min_supervised_pairs} needed to split off a training part"
         )
     dev_sentences = {s for r in splits.selection + splits.report for s in (r["sentence1"], r["sentence2"])}
     overlap = sum(t in dev_sentences for t in texts)
@@ -270,7 +273,7 @@ def _estimate(costs: Any, family: str, data: _FitData) -> float:
     n_dev = 2 * (len(data.splits.selection) + len(data.splits.report))
     steps = 0
     if recipe.trains:
-        rows = len(data.splits.train) if recipe.objective == "cosent" else len(data.texts)
+        rows = len(data.splits.train) if recipe.supervised else len(data.texts)
         steps = fit_epochs(recipe, rows) * max(1, rows // balanced_batch_size(rows, recipe.batch_size))
         steps = int(steps * recipe.batch_size / 64) or 1
     return costs.seconds(encoded=n_dev + len(data.texts), steps=steps)
