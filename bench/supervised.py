@@ -9,6 +9,10 @@ of ``--max-eval-pairs`` pairs). Each objective starts from the same pretrained m
 * ``sbert_softmax``: 2-class classifier on concat(u, v, |u-v|); STS-B scores binarised at >= 4.
 * ``cosent``: CoSENT (scale 20) on the raw labels (0/1, or 0-5 for STS-B).
 * ``angle``: AnglE (CoSENT + the angle ranking, both scale 20, weights 1) on the same labels.
+* ``simcse+mlp``: the same with the SimCSE paper's training-only MLP head over the pooled vector.
+* ``supervised_simcse+mined``: (anchor, positive) from the positive pairs, the hard negative mined from
+  the train half's sentences by the start model (ranks 3-50, below the positive's cosine - 0.05), with
+  the in-batch false-negative guard (margin 0.05).
 * ``supervised_simcse``: triplets from pairs with a positive label (>= 4 for STS-B) as
   (anchor, positive); the hard negative is a negative partner of the same anchor (label 0; score
   <= 2 for STS-B) when the train half has one, otherwise a seeded random positive of another row
@@ -46,7 +50,10 @@ from simsent.modeling.sentence_encoder import SentenceEncoder
 from simsent.training.arguments import TrainingArguments
 from simsent.training.trainer import Trainer
 
-OBJECTIVES = ("simcse", "sbert_softmax", "cosent", "angle", "supervised_simcse")
+OBJECTIVES = ("simcse", "simcse+mlp", "sbert_softmax", "cosent", "angle", "supervised_simcse",
+              "supervised_simcse+mined")
+#: bench variants of an objective: the objective they train
+VARIANT_OF = {"simcse+mlp": "simcse", "supervised_simcse+mined": "supervised_simcse"}
 
 
 
@@ -54,11 +61,13 @@ def split_halves(rows: list[dict], seed: int) -> tuple[list[dict], list[dict]]:
     return seeded_halves(rows, seed)
 
 
-def training_rows(objective: str, task: str, train: list[dict], args) -> tuple[list, dict, dict]:
+def training_rows(objective: str, task: str, train: list[dict], args, base=None) -> tuple[list, dict, dict]:
     """Rows, objective kwargs and notes for one objective on one task's train half."""
     thr = positive_threshold(task)
-    if objective == "simcse":
-        return list(dict.fromkeys(sentences_of(train))), {}, {}
+    if objective in ("simcse", "simcse+mlp"):
+        return list(dict.fromkeys(sentences_of(train))), {"mlp_head": objective == "simcse+mlp"}, {}
+    if objective == "supervised_simcse+mined":
+        return mined_triplets(task, train, args, base)
     if objective == "sbert_softmax":
         kwargs = {"num_labels": 2}
         if task == "STS-B":
@@ -75,13 +84,28 @@ def training_rows(objective: str, task: str, train: list[dict], args) -> tuple[l
     return expand_triplets(triplets, seed=args.seed), {}, counts
 
 
+def mined_triplets(task: str, train: list[dict], args, base) -> tuple[list, dict, dict]:
+    """(anchor, positive) from the positive pairs, each with a hard negative mined by the start model from
+    the train half's sentences (ranks 3-50, margin 0.05 under the positive), trained with the false-negative
+    guard (margin 0.05)."""
+    from simsent.search.hard_negatives import mine_hard_negatives
+
+    thr = positive_threshold(task)
+    positives = [
+        {"anchor": r["sentence1"], "positive": r["sentence2"]} for r in train if float(r["score"]) >= thr
+    ]
+    positives = sample_rows(positives, args.max_train_samples, args.seed)
+    mined, counts = mine_hard_negatives(base, positives, sentences_of(train))
+    return expand_triplets(mined, seed=args.seed), {"false_negative_margin": 0.05}, counts
+
+
 def run_one(model_path: str, objective: str, rows: list, kwargs: dict, evaluator, args) -> dict:
     model = SentenceEncoder.from_pretrained(model_path, max_len=args.max_len)
     out = tempfile.mkdtemp(prefix=f"bench_sup_{objective}_")
     try:
         targs = TrainingArguments(
             output_dir=out,
-            objective=objective,
+            objective=VARIANT_OF.get(objective, objective),
             epochs=args.epochs,
             batch_size=args.batch_size,
             lr=args.lr,
@@ -149,7 +173,7 @@ def main(argv: list[str] | None = None) -> dict:
             flush=True,
         )
         for obj in objectives:
-            rows, kwargs, counts = training_rows(obj, task, train, args)
+            rows, kwargs, counts = training_rows(obj, task, train, args, base)
             if counts:
                 notes.setdefault(task, {})[obj] = counts
             if not rows:
@@ -243,7 +267,9 @@ def write_results(args, argv, tasks, objectives, results, notes, hashes, total, 
             if r is None:
                 continue
             note = notes.get(task, {}).get(obj, "")
-            if note:
+            if note and "mined" in note:
+                note = f"hard negatives: {note['mined']} mined, {note['none']} random"
+            elif note:
                 note = f"hard negatives: {note['hard_negatives']} data, {note['random_negatives']} random"
             lines.append(
                 f"| {task} | {obj} | {r['train_rows']} | {r['steps']} | {r['train_seconds']:.0f} | {note} |"
