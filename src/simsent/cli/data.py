@@ -40,3 +40,42 @@ def nli_to_triplets(
         f"{counts['skipped_labels']} with an unknown label skipped, {counts['no_negative']} entailment(s) "
         "without a contradiction dropped)"
     )
+
+
+@data_app.command("hard-negatives")
+def hard_negatives(
+    model: str = typer.Argument(..., help="Model folder or hub id that ranks the corpus (the start model)."),
+    pairs: str = typer.Argument(
+        ..., help="Positive pairs: anchor, positive (JSONL query, pos), or sentence1, sentence2, score."
+    ),
+    corpus: str = typer.Argument(..., help="Unlabelled text to mine from: one sentence a line, or a table."),
+    output: str = typer.Argument(..., help="Triplets to write (.jsonl), for --objective supervised_simcse."),
+    range_min: int = typer.Option(3, min=0, help="Skip the top N neighbours (often paraphrases)."),
+    range_max: int = typer.Option(50, min=1, help="Look no further than the top N neighbours."),
+    margin: float = typer.Option(
+        0.05, help="Keep negatives whose cosine to the anchor is below the positive's minus this."
+    ),
+    positive_min: float | None = typer.Option(
+        None, help="With scored pairs: pairs scoring at least this are positives (default: the top score)."
+    ),
+    batch_size: int = typer.Option(64, min=1),
+) -> None:
+    """Mine a hard negative for every (anchor, positive) from your unlabelled text with MODEL (ranks
+    RANGE_MIN..RANGE_MAX, below the positive's cosine minus MARGIN: paraphrases are not negatives)."""
+    import json
+
+    from simsent._io import write_text
+    from simsent.cli.common import load_model, read_texts
+    from simsent.data.triplets import positive_pairs
+    from simsent.search.hard_negatives import mine_hard_negatives
+
+    rows = positive_pairs(require_file(pairs, "PAIRS"), positive_min)
+    texts = read_texts(corpus, "CORPUS")
+    output_file(output, "OUTPUT")
+    found = mine_hard_negatives(load_model(model), rows, texts, range_min, range_max, margin, batch_size)
+    mined, counts = found
+    write_text(output, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in mined))
+    typer.echo(
+        f"wrote {len(mined)} triplets to {output}: {counts['mined']} with a mined hard negative, "
+        f"{counts['none']} without one in range (supervised_simcse gives those another row's positive)"
+    )

@@ -176,3 +176,35 @@ def triplets_from_pairs(
             )
     hard = sum(t["negative"] is not None for t in out)
     return out, {"triplets": len(out), "hard_negatives": hard, "random_negatives": len(out) - hard}
+
+
+def positive_pairs(path: str | os.PathLike, positive_min: float | None = None) -> list[dict[str, Any]]:
+    """``{"anchor", "positive"}`` rows of a file: scored pairs (``.data``, a table or JSONL with
+    ``sentence1, sentence2, score``) scoring at least ``positive_min`` (default: the top score), or rows
+    that name ``anchor, positive`` (JSONL ``query, pos``) as they are.
+
+    Example:
+        >>> positive_pairs("lcqmc_dev.tsv")[0]                                # doctest: +SKIP
+        {'anchor': '花呗怎么还款', 'positive': '花呗如何还钱'}
+    """
+    from simsent.data.readers import read_any, read_pairs
+
+    try:
+        scored = read_pairs(path)
+    except DataError:
+        named = [canonical(r) for r in read_any(path) if isinstance(r, dict)]
+        rows = [{"anchor": r["anchor"], "positive": p} for r in named if "anchor" in r
+                for p in _as_list(r.get("positive"))]
+        if not rows:
+            raise DataError(
+                f"{path}: expected positive pairs: anchor, positive (JSONL query, pos) or sentence1, "
+                "sentence2, score"
+            ) from None
+        return rows
+    top = max(float(r["score"]) for r in scored) if positive_min is None else positive_min
+    rows = [
+        {"anchor": r["sentence1"], "positive": r["sentence2"]} for r in scored if float(r["score"]) >= top
+    ]
+    if not rows:
+        raise DataError(f"{path}: no pair scores at least {top:g}; lower --positive-min")
+    return rows
