@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from simsent.errors import ConfigError
 from simsent.serve.batching import MicroBatcher
 from simsent.serve.metrics import MeasureRequests, Metrics
+from simsent.serve.openai_api import add_openai_routes
 from simsent.serve.routes import Service, add_error_handlers, add_routes
 from simsent.serve.schemas import Limits, request_models
 
@@ -165,4 +166,5 @@ def create_app(
     app.add_middleware(MeasureRequests, metrics=service.metrics)  # outermost: sees 413s too
     add_error_handlers(app)
     add_routes(app, service, request_models(limits))
+    add_openai_routes(app, service, limits)
     return app

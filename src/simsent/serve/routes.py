@@ -70,6 +70,9 @@ def add_error_handlers(app: Any) -> None:
     from fastapi import Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException
+
+    from simsent.serve.openai_api import OPENAI_PREFIX, openai_error
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -79,14 +82,23 @@ def add_error_handlers(app: Any) -> None:
         ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         loc = ".".join(p for p in first["loc"] if p != "body")
-        return JSONResponse(
-            status_code=422,
-            content={"detail": f"{loc}: {first['msg']}" if loc else first["msg"], "errors": errors},
-        )
+        detail = f"{loc}: {first['msg']}" if loc else first["msg"]
+        if request.url.path.startswith(OPENAI_PREFIX):  # OpenAI clients read OpenAI's error shape
+            return openai_error(detail, loc.split(".")[0] or None)
+        return JSONResponse(status_code=422, content={"detail": detail, "errors": errors})
 
     @app.exception_handler(SimsentError)
     async def _user_error(request: Request, exc: SimsentError) -> JSONResponse:
+        if request.url.path.startswith(OPENAI_PREFIX):
+            return openai_error(str(exc))
         return JSONResponse(status_code=400, content={"detail": str(exc)})
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if request.url.path.startswith(OPENAI_PREFIX):
+            return openai_error(str(exc.detail), status=exc.status_code)
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail},
+                            headers=getattr(exc, "headers", None))
 
 
 def add_routes(app: Any, service: Service, api: Any) -> None:

@@ -1,0 +1,110 @@
+"""An OpenAI-compatible ``POST /v1/embeddings``: any OpenAI client (the ``openai`` package, LangChain's
+``OpenAIEmbeddings``, LlamaIndex) can use a simsent server.
+
+Same micro-batching, limits and metrics as ``/embed``; unit vectors as OpenAI returns them.
+``input`` is a string or a list of strings; ``encoding_format`` ``float`` or ``base64`` (little-endian
+float32, as OpenAI); ``dimensions`` keeps the first ``d`` components and re-normalises them (meaningful
+for models trained for truncation, e.g. Matryoshka; any model accepts it). Usage counts the model's
+tokens. Errors have OpenAI's shape: ``{"error": {"message", "type", "param", "code"}}``, status 400.
+
+Example:
+    >>> from openai import OpenAI                                                    # doctest: +SKIP
+    >>> client = OpenAI(base_url="http://localhost:8000/v1", api_key="unused")       # doctest: +SKIP
+    >>> client.embeddings.create(model="simsent", input=["花呗还款"]).data[0].embedding[:2]  # doctest: +SKIP
+"""
+
+# no `from __future__ import annotations`: FastAPI reads the request model from the endpoint's annotation
+import base64
+from typing import Annotated, Any, Literal
+
+import numpy as np
+
+from simsent.serve.schemas import Limits, _not_blank
+
+OPENAI_PREFIX = "/v1/"
+
+
+def openai_request_model(limits: Limits) -> Any:
+    """The body of ``POST /v1/embeddings`` with ``limits`` (extra fields such as ``user`` are ignored)."""
+    from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, StringConstraints
+
+    Text = Annotated[
+        StrictStr, StringConstraints(min_length=1, max_length=limits.max_chars), AfterValidator(_not_blank)
+    ]
+    Texts = Annotated[list[Text], Field(min_length=1, max_length=limits.max_texts)]
+
+    class EmbeddingsRequest(BaseModel):
+        """OpenAI's embeddings request."""
+
+        model_config = ConfigDict(
+            extra="ignore", json_schema_extra={"example": {"model": "simsent", "input": ["今天天气不错"]}}
+        )
+        input: Text | Texts
+        model: StrictStr = "simsent"
+        encoding_format: Literal["float", "base64"] = "float"
+        dimensions: int | None = Field(None, ge=1, strict=True)
+
+    return EmbeddingsRequest
+
+
+def count_tokens(model: Any, texts: list[str]) -> int:
+    """Tokens of ``texts`` for the model (its tokenizer's attention mask; characters without one)."""
+    tokenize = getattr(model, "tokenize", None) or getattr(model, "tokenizer", None)
+    mask = tokenize(texts).get("attention_mask") if callable(tokenize) else None
+    return int(mask.sum()) if mask is not None else sum(len(t) for t in texts)
+
+
+def truncate(vecs: np.ndarray, dimensions: int | None) -> np.ndarray:
+    """The first ``dimensions`` components, re-normalised (all of them when None).
+
+    Example:
+        >>> truncate(np.array([[3.0, 4.0, 12.0]]), 2).tolist()
+        [[0.6, 0.8]]
+    """
+    if dimensions is None:
+        return vecs
+    from simsent.modeling.inputs import unit_rows
+
+    return unit_rows(vecs[:, :dimensions])
+
+
+def encode_item(vec: np.ndarray, encoding_format: str) -> Any:
+    """A vector as OpenAI sends it: a list of floats, or base64 of its little-endian float32 bytes."""
+    if encoding_format == "base64":
+        return base64.b64encode(np.asarray(vec, dtype="<f4").tobytes()).decode("ascii")
+    return [float(x) for x in vec]
+
+
+def openai_error(message: str, param: str | None = None, status: int = 400) -> Any:
+    """A JSON response with OpenAI's error shape."""
+    from fastapi.responses import JSONResponse
+
+    body = {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": None}}
+    return JSONResponse(status_code=status, content=body)
+
+
+def add_openai_routes(app: Any, service: Any, limits: Limits) -> None:
+    """``POST /v1/embeddings`` over ``service`` (a :class:`~simsent.serve.routes.Service`)."""
+    from starlette.concurrency import run_in_threadpool
+
+    Request = openai_request_model(limits)
+
+    @app.post("/v1/embeddings")
+    async def embeddings(req: Request) -> Any:  # type: ignore[valid-type]
+        """OpenAI-compatible embeddings (unit vectors; ``dimensions`` truncates and re-normalises)."""
+        texts = [req.input] if isinstance(req.input, str) else list(req.input)
+        if req.dimensions is not None and req.dimensions > service.dim:
+            return openai_error(
+                f"dimensions {req.dimensions} is more than the model's {service.dim}", "dimensions"
+            )
+        vecs = truncate(await service.encode(texts, True), req.dimensions)
+        tokens = await run_in_threadpool(count_tokens, service.model, texts)
+        return {
+            "object": "list",
+            "data": [
+                {"object": "embedding", "index": i, "embedding": encode_item(v, req.encoding_format)}
+                for i, v in enumerate(vecs)
+            ],
+            "model": req.model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
