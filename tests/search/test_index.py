@@ -51,6 +51,7 @@ def _vectors(n=600, d=16, seed=0):
         ("exact", "numpy", {}),
         ("hnsw", "auto", {}),
         ("ivfpq", "auto", {"refine": 8}),
+        ("binary", "auto", {"rescore": 30}),  # 16 sign bits rank coarsely: a wide first stage
     ],
 )
 def test_backends_find_exact_neighbours(backend, engine, kw):
@@ -113,7 +114,7 @@ def test_missing_faiss_gives_clear_error(monkeypatch):
     assert idx.search(np.eye(4)[:1], k=1).ids == [["0"]]
 
 
-@pytest.mark.parametrize("backend", ["exact", "hnsw", "ivfpq"])
+@pytest.mark.parametrize("backend", ["exact", "hnsw", "ivfpq", "binary"])
 def test_build_save_load_search_texts(model, tmp_path, backend):
     corpus = tmp_path / "faq.jsonl"
     corpus.write_text(
@@ -186,3 +187,16 @@ def test_corpus_formats(tmp_path):
         list(iter_corpus(tmp_path / "d.csv"))
     with pytest.raises(DataError, match="not found"):
         list(iter_corpus(tmp_path / "missing.txt"))
+
+
+def test_binary_index_keeps_32x_smaller_codes_and_memory_maps_its_rescoring_vectors(tmp_path):
+    x = _vectors(300, 64, 3)
+    idx = VectorIndex(64, backend="binary", train_size=100)
+    idx.add(x)
+    idx.save(tmp_path / "b")
+    loaded = VectorIndex.load(tmp_path / "b")
+    assert isinstance(loaded._codes[0], np.memmap) and loaded._codes[0].dtype == np.int8
+    assert loaded._index.code_size * 32 == 64 * 4  # 8 bytes of sign bits per 256-byte float32 vector
+    res = loaded.search(x[:5], k=3)
+    assert [r[0] for r in res.ids] == ["0", "1", "2", "3", "4"]
+    assert np.allclose(res.scores[:, 0], 1.0, atol=0.02)  # the int8 cosine of a vector with itself

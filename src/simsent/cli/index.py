@@ -32,7 +32,9 @@ def index_build(
         ..., "--corpus", "-c", help="One text per line, or .jsonl/.csv with id, text, payload."
     ),
     output: str = typer.Option(..., "--output", "-o", help="Folder for the index (written atomically)."),
-    backend: str = typer.Option("exact", help="exact | hnsw | ivfpq"),
+    backend: str = typer.Option(
+        "exact", help="exact | hnsw | ivfpq | binary (sign bits, 32x smaller; rescored from int8 vectors)."
+    ),
     engine: str = typer.Option("auto", help="auto (faiss when installed) | faiss | numpy (exact only)."),
     batch_size: int = typer.Option(64, min=1, help="Encode batch size."),
     chunk_size: int = typer.Option(4096, min=1, help="Texts read and encoded per chunk."),
@@ -45,6 +47,7 @@ def index_build(
     pq_m: int | None = typer.Option(None, min=1, help="PQ sub-quantisers (must divide the dimension)."),
     nprobe: int = typer.Option(16, min=1, help="IVF cells visited per query."),
     refine: int = typer.Option(0, min=0, help="IVF-PQ: re-rank refine*k candidates exactly (0: off)."),
+    rescore: int = typer.Option(4, min=1, help="binary: re-rank rescore*k Hamming candidates with int8."),
     device: str = device_option(),
     precision: str = precision_option(),
     model_backend: str = model_backend_option(),
@@ -71,6 +74,7 @@ def index_build(
         pq_m=pq_m,
         nprobe=nprobe,
         refine=refine,
+        rescore=rescore,
     )
     with index_lock(output):
         index.save(output)

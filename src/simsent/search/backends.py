@@ -17,7 +17,7 @@ import numpy as np
 
 from simsent.errors import ConfigError
 
-BACKENDS = ("exact", "hnsw", "ivfpq")
+BACKENDS = ("exact", "hnsw", "ivfpq", "binary")
 
 
 def import_faiss(required: bool = True) -> Any:
@@ -60,6 +60,8 @@ def new_faiss_index(
     p = params
     if backend == "exact":
         return faiss.IndexFlatIP(dim)
+    if backend == "binary":  # sign bits, Hamming distance; rescored from int8 vectors (search.quantize)
+        return faiss.IndexBinaryFlat(dim)
     if backend == "hnsw":
         idx = faiss.IndexHNSWFlat(dim, int(p["hnsw_m"]), faiss.METRIC_INNER_PRODUCT)
         idx.hnsw.efConstruction = int(p["ef_construction"])

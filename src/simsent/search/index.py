@@ -7,6 +7,10 @@ Backends:
 ``hnsw``   ``faiss.IndexHNSWFlat`` graph (``hnsw_m``, ``ef_construction``, ``ef_search``)
 ``ivfpq``  ``faiss.IndexIVFPQ`` (``nlist``, ``pq_m``, ``nbits``, ``nprobe``), trained on the first
            ``train_size`` vectors added; ``refine=k`` re-ranks ``k * top-k`` candidates exactly
+``binary`` ``faiss.IndexBinaryFlat`` of sign bits (32x less memory than float32), Hamming search for
+           ``rescore * top-k`` candidates (``rescore``, default 4), re-ranked by the float query against
+           their int8 vectors (:mod:`simsent.search.quantize`; calibrated on the first vectors added,
+           memory-mapped from disk once saved)
 =========  ===============================================================================
 
 The index records the model that built it (path, dimension and a fingerprint of its weights and
@@ -63,6 +67,8 @@ INDEX_JSON = "index.json"
 RECORDS = "records.jsonl"
 FAISS_FILE = "vectors.faiss"
 NUMPY_FILE = "vectors.npy"
+CODES_FILE = "vectors_int8.npy"  # binary backend: the rescoring vectors
+RANGES_FILE = "int8_ranges.npy"
 
 
 # ---------------------------------------------------------------------- results
@@ -125,6 +131,7 @@ class VectorIndex:
         nprobe: int = 16,
         train_size: int | None = None,
         refine: int = 0,
+        rescore: int = 4,
     ) -> None:
         if backend not in BACKENDS:
             raise ConfigError(f"unknown index backend {backend!r}; choose from {', '.join(BACKENDS)}")
@@ -144,6 +151,8 @@ class VectorIndex:
         pq_m = pq_m or default_pq_m(dim)
         if backend == "ivfpq" and dim % pq_m:
             raise ConfigError(f"pq_m={pq_m} must divide the dimension {dim}")
+        if backend == "binary" and dim % 8:
+            raise ConfigError(f"the binary backend needs a dimension divisible by 8, got {dim}")
         self.params: dict[str, Any] = {
             "hnsw_m": hnsw_m,
             "ef_construction": ef_construction,
@@ -154,6 +163,7 @@ class VectorIndex:
             "nprobe": nprobe,
             "train_size": train_size,
             "refine": refine,
+            "rescore": rescore,
         }
         self.ids: list[str] = []
         self.texts: list[str | None] = []
@@ -163,6 +173,8 @@ class VectorIndex:
         self._chunks: list[np.ndarray] = []  # numpy engine storage
         self._pending: list[np.ndarray] = []  # ivfpq vectors waiting for training
         self._expected: int | None = None  # corpus size hint for nlist
+        self._codes: list[np.ndarray] = []  # binary backend: int8 vectors for rescoring
+        self._ranges: np.ndarray | None = None  # binary backend: int8 calibration (2, dim)
         if self.engine == "faiss" and backend != "ivfpq":
             self._index = new_faiss_index(self.backend, self.dim, self.params)
 
@@ -216,6 +228,8 @@ class VectorIndex:
         vectors = unit_rows(vectors)
         if self.engine == "numpy":
             self._chunks.append(vectors)
+        elif self.backend == "binary":
+            self._add_binary(vectors)
         elif self.backend == "ivfpq" and self._index is None:
             self._pending.append(vectors)
             nlist = self.params["nlist"] or default_nlist(self._expected or 65536)
@@ -228,6 +242,37 @@ class VectorIndex:
         self.ids.extend(ids)
         self.texts.extend(texts)
         self.payloads.extend(payloads)
+
+    def _add_binary(self, vectors: np.ndarray) -> None:
+        """Sign bits into the faiss binary index, int8 codes kept for rescoring; the int8 ranges are
+        calibrated on the first ``train_size`` (10,000) vectors, held until then."""
+        from simsent.search.quantize import quantize
+
+        if self._ranges is None:
+            self._pending.append(vectors)
+            if sum(len(c) for c in self._pending) >= (self.params["train_size"] or 10_000):
+                self._calibrate_binary()
+            return
+        self._index.add(quantize(vectors, "ubinary"))
+        self._codes.append(quantize(vectors, "int8", self._ranges))
+
+    def _calibrate_binary(self) -> None:
+        """Calibrate the int8 ranges on the vectors held so far, then add them."""
+        from simsent.search.quantize import int8_ranges
+
+        if self._ranges is not None or not self._pending:
+            return
+        held, self._pending = np.concatenate(self._pending), []
+        self._ranges = int8_ranges(held)
+        self._add_binary(held)
+
+    def _binary_search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        from simsent.search.quantize import quantize, rescore
+
+        if len(self._codes) > 1:
+            self._codes = [np.concatenate(self._codes)]
+        _, candidates = self._index.search(quantize(q, "ubinary"), k * max(1, int(self.params["rescore"])))
+        return rescore(q, candidates.astype(np.int64), self._codes[0], self._ranges, k)
 
     def add_texts(
         self,
@@ -386,11 +431,15 @@ class VectorIndex:
         q = unit_rows(q)
         if self.backend == "ivfpq":
             self._train_pending()
+        if self.backend == "binary":
+            self._calibrate_binary()
         if len(self) == 0:
             scores = np.full((len(q), k), np.nan, dtype=np.float32)
             pos = np.full((len(q), k), -1, dtype=np.int64)
         elif self.engine == "numpy":
             scores, pos = self._numpy_search(q, k)
+        elif self.backend == "binary":
+            scores, pos = self._binary_search(q, k)
         else:
             apply_search_params(self._index, self.backend, self.params)
             scores, pos = self._index.search(q, k)
@@ -436,6 +485,8 @@ class VectorIndex:
         os.makedirs(parent, exist_ok=True)
         if self.backend == "ivfpq":
             self._train_pending()
+        if self.backend == "binary":
+            self._calibrate_binary()
         tmp = temp_dir(parent, "index")
         needed = len(self) * (self.dim * 4 + 64)
         try:
@@ -452,6 +503,12 @@ class VectorIndex:
         if self.engine == "numpy":
             mat = np.concatenate(self._chunks) if self._chunks else np.zeros((0, self.dim), np.float32)
             np.save(os.path.join(tmp, NUMPY_FILE), mat)
+        elif self.backend == "binary":
+            import_faiss().write_index_binary(self._index, os.path.join(tmp, FAISS_FILE))
+            codes = np.concatenate(self._codes) if self._codes else np.zeros((0, self.dim), np.int8)
+            np.save(os.path.join(tmp, CODES_FILE), codes)
+            np.save(os.path.join(tmp, RANGES_FILE), self._ranges if self._ranges is not None else
+                    np.zeros((2, self.dim), np.float32))
         elif self._index is not None:
             import_faiss().write_index(self._index, os.path.join(tmp, FAISS_FILE))
         with open(os.path.join(tmp, RECORDS), "w", encoding="utf-8") as f:
@@ -504,6 +561,13 @@ class VectorIndex:
         )
         if engine == "numpy":
             index._chunks = [np.load(os.path.join(path, NUMPY_FILE), allow_pickle=False)]
+        elif index.backend == "binary":
+            index._index = faiss.read_index_binary(os.path.join(path, FAISS_FILE))
+            index._codes = [np.load(os.path.join(path, CODES_FILE), mmap_mode="r", allow_pickle=False)]
+            index._ranges = np.load(os.path.join(path, RANGES_FILE), allow_pickle=False)
+            if len(index._codes[0]) != index._index.ntotal:
+                n_codes, n_bits = len(index._codes[0]), index._index.ntotal
+                raise DataError(f"{path}: {n_codes} int8 vectors for {n_bits} binary codes; rebuild it")
         elif os.path.isfile(os.path.join(path, FAISS_FILE)):
             index._index = faiss.read_index(os.path.join(path, FAISS_FILE))
         with open(os.path.join(path, RECORDS), encoding="utf-8") as f:
@@ -543,4 +607,5 @@ _PARAM_NAMES = (
     "nprobe",
     "train_size",
     "refine",
+    "rescore",
 )
