@@ -12,7 +12,7 @@ cosine top-10. Each variant's recall@10 is the share of the true top-10 it retur
 Target (issue "corpora of millions"): binary + int8 rescoring retains >= 95% of float32's recall@10 at
 32x less memory for the first stage.
 
-    python bench/quantized_search.py --data-dir ../shared/data/senteval_cn --output results/quantized_search.md
+    python bench/quantized_search.py --data-dir ../shared/data/senteval_cn
 """
 
 from __future__ import annotations
