@@ -39,3 +39,13 @@ def test_the_start_at_the_top_simply_wins():
     gold = rng.normal(size=100)
     winner, info = choose(_board([0.8, 0.7]), 0, [gold, gold + rng.normal(size=100)], gold)
     assert winner == 0 and not info["kept_start"] and info["best_beats_start"] != pytest.approx(1.0)
+
+
+def test_recipes_below_the_start_are_named_worst_first():
+    from simsent.experiments.choice import hurts_sentence
+
+    board = [{"recipe": n, "pooling": "mean", "selection": s} for n, s in
+             [("cosent", 80.0), ("raw", 75.0), ("simcse", 74.0), ("whitening (k=128)", 68.5)]]
+    text = hurts_sentence(board, {"start": 1})
+    assert "whitening (k=128) / mean -6.50, simcse / mean -1.00" in text and "cosent" not in text
+    assert hurts_sentence(board[:2], {"start": 1}) == "" and hurts_sentence(board, {}) == ""

@@ -46,6 +46,7 @@ def demo(
         model=model,
         output=output,
         recipes=["raw", "simcse", "simcse-strong"],
+        poolings=["mean", "cls", "first_last_avg"],  # the model's own (mean) is the start
         whiten_dims=[None, 128],
         seed=seed,
         max_minutes=max_minutes,
@@ -60,22 +61,16 @@ def demo(
             f"report {r['report']:6.2f}"
         )
     lo, hi = w["report_ci"]
-    raw = max((r for r in board if r["recipe"] == "raw"), key=lambda r: r["selection"], default=None)
     typer.echo(
         f"\nwinner: {w['recipe']} with {w['pooling']} pooling; on the {len(pairs) // 2} held-out pairs it "
         f"scores {w['report']:.2f} (95% interval {lo:.2f} – {hi:.2f})."
     )
-    if w["family"] == "raw":
-        typer.echo(
-            "what it means: on this sample no training beat the untrained vectors (with the best "
-            "pooling / whitening); fit keeps the cheap option instead of assuming SimCSE helps."
-        )
-    elif raw is not None:
-        typer.echo(
-            f"what it means: {w['recipe']} beat the best untrained option ({raw['pooling']} pooling, "
-            f"selection {raw['selection']:.2f}) by {w['selection'] - raw['selection']:.2f} points on the "
-            "selection pairs; no recipe wins everywhere, so fit tries them on your data."
-        )
+    from simsent.experiments.choice import choice_sentence, hurts_sentence
+
+    choice = result["provenance"]["config"].get("choice") or {}
+    typer.echo(f"what it means: {choice_sentence(board, choice)} {hurts_sentence(board, choice)}".rstrip())
+    if w["family"] != "raw":
+        typer.echo("no recipe wins everywhere, so fit tries them on your data and keeps one only when sure.")
     typer.echo(
         "with ~100 report pairs the interval is wide: candidates inside it are statistically tied; "
         "more labelled pairs narrow it."

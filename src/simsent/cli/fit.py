@@ -104,6 +104,11 @@ def fit(
         f"winner: {w['recipe']} / {w['pooling']}: selection {w['selection']:.2f}, report {w['report']:.2f} "
         f"(95% CI {lo:.2f} – {hi:.2f}); saved to {output}"
     )
+    from simsent.experiments.choice import choice_sentence, hurts_sentence
+
+    choice = result["provenance"]["config"].get("choice") or {}
+    typer.echo(f"what it means: {choice_sentence(result['leaderboard'], choice)} "
+               f"{hurts_sentence(result['leaderboard'], choice)}".rstrip())
 
 
 def _dev_pairs(dev_file: str | None, dev_task: str | None, data_dir: str | None, dev_split: str) -> tuple:

@@ -101,3 +101,18 @@ def choice_sentence(board: Sequence[dict[str, Any]], choice: dict[str, Any]) -> 
     over = "" if close is None or close != close else f"; the runner-up on {100 * close:.0f}% of them"
     return (f"It beats the start model ({start['recipe']} / {start['pooling']}) on {sure} of bootstrap "
             f"resamples of the selection pairs (needed: {need}){over}.")
+
+
+def hurts_sentence(board: Sequence[dict[str, Any]], choice: dict[str, Any], shown: int = 4) -> str:
+    """The candidates that scored below the start model on the selection pairs, worst first (a recipe that
+    hurts this model on this data, said plainly); empty when none did or the start was not scored."""
+    if not choice:
+        return ""
+    start = board[choice["start"]]["selection"]
+    worse = sorted((r for r in board if r["selection"] < start), key=lambda r: r["selection"])
+    if not worse:
+        return ""
+    named = ", ".join(f"{r['recipe']} / {r['pooling']} {r['selection'] - start:+.2f}" for r in worse[:shown])
+    more = f" and {len(worse) - shown} more" if len(worse) > shown else ""
+    return (f"Below the start model on the selection pairs (Spearman points): {named}{more}: on this data "
+            "these recipes hurt the model you started from.")

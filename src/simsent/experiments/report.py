@@ -353,7 +353,7 @@ def leaderboard_markdown(
     board: Sequence[dict[str, Any]], winner: dict[str, Any], prov: dict[str, Any]
 ) -> str:
     """fit's results page: the winner with its honest report score, every candidate, the protocol."""
-    from simsent.experiments.choice import choice_sentence
+    from simsent.experiments.choice import choice_sentence, hurts_sentence
 
     cfg = prov["config"]
     sizes = cfg.get("split_sizes", {})
@@ -365,7 +365,7 @@ def leaderboard_markdown(
         f"**{_f(winner['report'])}** (95% bootstrap interval {_ci(winner)}). Quote the report figure: the "
         "choice never saw it.",
         "",
-        choice_sentence(board, cfg.get("choice") or {}),
+        f"{choice_sentence(board, cfg.get('choice') or {})} {hurts_sentence(board, cfg.get('choice') or {})}",
         "",
         f"- model: `{cfg.get('model')}`; seed {cfg.get('seed')}",
         f"- labelled pairs: {sizes.get('train', 0)} train (CoSENT only), {sizes.get('selection')} selection, "
