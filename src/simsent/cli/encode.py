@@ -21,7 +21,9 @@ from simsent.cli.common import (
 def encode(
     model: str = typer.Argument(..., help="Model folder or hub id."),
     input: str = typer.Option(..., "--input", "-i", help="One sentence per line (or any reader format)."),
-    output: str = typer.Option(..., "--output", "-o", help="Output .npy file (n, dim) float32."),
+    output: str = typer.Option(
+        ..., "--output", "-o", help="Output .npy file (n, dim); with --shard-rows a folder of shards."
+    ),
     batch_size: int = typer.Option(64, min=1),
     normalize: bool = typer.Option(False, help="L2-normalise the vectors."),
     device: str = device_option(),
@@ -33,8 +35,16 @@ def encode(
         help="float32; int8 (per-dimension ranges calibrated on these vectors, saved beside as "
         "OUTPUT.ranges.npy); or ubinary (sign bits packed 8 to a byte: 32x smaller).",
     ),
+    shard_rows: int | None = typer.Option(
+        None,
+        "--shard-rows",
+        min=1,
+        help="Write OUTPUT as a folder of shards of N rows (unit vectors, shards.json with the model, the "
+        "input's sha256 and each shard's rows and checksum): memory holds one shard, a rerun resumes, "
+        "`simsent index build --from-vectors OUTPUT` indexes them. Reads the input as `index build` does.",
+    ),
 ) -> None:
-    """Encode sentences into a .npy matrix, one row per input sentence."""
+    """Encode sentences into a .npy matrix, one row per input sentence (or a folder of shards)."""
     import numpy as np
 
     from simsent._io import atomic_path
@@ -42,6 +52,9 @@ def encode(
 
     if precision_out not in PRECISIONS:
         raise typer.BadParameter(f"choose from {', '.join(PRECISIONS)}", param_hint="--precision-out")
+    if shard_rows is not None:
+        return _encode_shards(model, input, output, shard_rows, batch_size, device, precision, backend,
+                              precision_out)
     output_file(output, "--output")
     texts = read_texts(input, "--input")
     encoder = ready_model(model, device, precision, backend)
@@ -56,3 +69,16 @@ def encode(
         with atomic_path(f"{output}.ranges.npy") as tmp, open(tmp, "wb") as f:
             np.save(f, ranges)
     typer.echo(f"wrote {vecs.shape[0]} x {vecs.shape[1]} vectors to {output} ({precision_out})")
+
+
+def _encode_shards(model: str, input: str, output: str, shard_rows: int, batch_size: int, device: str,
+                   precision: str, backend: str, precision_out: str) -> None:
+    """``encode --shard-rows``: the corpus into a resumable folder of shards."""
+    from simsent.cli.common import require_file
+    from simsent.search.shards import encode_to_shards
+
+    require_file(input, "--input")
+    encoder = ready_model(model, device, precision, backend)
+    manifest = encode_to_shards(encoder, input, output, shard_rows, batch_size, precision_out)
+    typer.echo(f"wrote {manifest['rows']} vectors in {len(manifest['shards'])} shard(s) to {output} "
+               f"({precision_out})")

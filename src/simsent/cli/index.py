@@ -28,8 +28,14 @@ index_app = typer.Typer(help="Build, extend and query a vector index of a corpus
 @index_app.command("build")
 def index_build(
     model: str = typer.Argument(..., help="Model folder or hub id that encodes the corpus."),
-    corpus: str = typer.Option(
-        ..., "--corpus", "-c", help="One text per line, or .jsonl/.csv with id, text, payload."
+    corpus: str | None = typer.Option(
+        None, "--corpus", "-c", help="One text per line, or .jsonl/.csv with id, text, payload."
+    ),
+    from_vectors: str | None = typer.Option(
+        None,
+        "--from-vectors",
+        help="A folder of shards from `simsent encode --shard-rows` (instead of --corpus): added shard by "
+        "shard, memory bounded by one shard plus the index.",
     ),
     output: str = typer.Option(..., "--output", "-o", help="Folder for the index (written atomically)."),
     backend: str = typer.Option(
@@ -52,30 +58,25 @@ def index_build(
     precision: str = precision_option(),
     model_backend: str = model_backend_option(),
 ) -> None:
-    """Encode a corpus with MODEL in streamed chunks and save a vector index."""
+    """Encode a corpus with MODEL in streamed chunks (or take its shards) and save a vector index."""
+    from simsent.errors import ConfigError
     from simsent.search import VectorIndex
     from simsent.search.index import index_lock
 
-    require_file(corpus, "--corpus")
+    if (corpus is None) == (from_vectors is None):
+        raise ConfigError("give exactly one of --corpus FILE or --from-vectors SHARD_FOLDER")
+    if corpus is not None:
+        require_file(corpus, "--corpus")
     output_dir(output)
     enc = ready_model(model, device, precision, model_backend)
-    index = VectorIndex.build(
-        enc,
-        corpus,
-        backend=backend,
-        model_path=model,
-        batch_size=batch_size,
-        chunk_size=chunk_size,
-        engine=engine,
-        hnsw_m=hnsw_m,
-        ef_construction=ef_construction,
-        ef_search=ef_search,
-        nlist=nlist,
-        pq_m=pq_m,
-        nprobe=nprobe,
-        refine=refine,
-        rescore=rescore,
-    )
+    params = {"engine": engine, "hnsw_m": hnsw_m, "ef_construction": ef_construction, "ef_search": ef_search,
+              "nlist": nlist, "pq_m": pq_m, "nprobe": nprobe, "refine": refine, "rescore": rescore}
+    if from_vectors is not None:
+        index = VectorIndex.from_shards(from_vectors, backend=backend, **params)
+        index.check_model(enc)  # the shards' model must be the one that will encode the queries
+    else:
+        index = VectorIndex.build(enc, corpus, backend=backend, model_path=model, batch_size=batch_size,
+                                  chunk_size=chunk_size, **params)
     with index_lock(output):
         index.save(output)
     typer.echo(f"indexed {len(index)} rows ({index.backend}, {index.dim} dims) -> {output}")

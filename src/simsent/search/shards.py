@@ -1,0 +1,140 @@
+"""A corpus encoded into shards: ``shard-00000.npy``, ... plus ``shards.json`` (the model's identity, the
+input file's sha256, and each shard's row range and checksum), written shard by shard.
+
+Row ``i`` of the corpus (its ``i``-th record, as :func:`~simsent.search.corpus.iter_corpus` reads it)
+is row ``i - start`` of the shard whose range holds it. A rerun skips every shard that is complete
+and whose checksum matches, so an interrupted encode resumes where it stopped; a folder holding shards
+of another model, another input or other settings is refused in one line. Memory holds one shard.
+:meth:`~simsent.search.VectorIndex.from_shards` builds an index from the shards, one at a time.
+
+Example:
+    >>> manifest = encode_to_shards(model, "queries.txt", "runs/vecs", shard_rows=100_000)  # doctest: +SKIP
+    >>> for start, vectors in iter_shards("runs/vecs"): ...                                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from simsent._io import atomic_path, read_json, sha256_file, write_json
+from simsent.errors import DataError
+
+if TYPE_CHECKING:
+    from simsent.modeling.inputs import Embedder
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "shards.json"
+FORMAT = "simsent-shards"
+
+
+def _batches(items: Iterable[Any], n: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while chunk := list(islice(it, n)):
+        yield chunk
+
+
+def shard_settings(model: Embedder, corpus: str, shard_rows: int, precision: str) -> dict[str, Any]:
+    """What a folder's shards must have been made with to be reused."""
+    from simsent.modeling.sentence_encoder import model_identity
+
+    return {
+        "format": FORMAT,
+        "model": model_identity(model),
+        "input": {"path": os.path.abspath(corpus), "sha256": sha256_file(corpus)},
+        "shard_rows": shard_rows,
+        "precision": precision,
+    }
+
+
+def _open_manifest(folder: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """The folder's manifest, checked against ``settings`` (a new one for an empty folder)."""
+    path = os.path.join(folder, MANIFEST)
+    if not os.path.isfile(path):
+        if os.path.isdir(folder) and os.listdir(folder):
+            raise DataError(f"{folder} holds other files and no {MANIFEST}; give an empty or new --output")
+        return {**settings, "shards": [], "complete": False}
+    manifest = read_json(path, what="shard manifest")
+    changed = [k for k in ("model", "input", "shard_rows", "precision") if manifest.get(k) != settings[k]]
+    same_weights = manifest.get("model", {}).get("fingerprint") == settings["model"]["fingerprint"]
+    if "model" in changed and same_weights:  # the path may differ; the weights must not
+        changed.remove("model")
+    if changed:
+        what = {"model": "another model", "input": "another input (or the input changed since)",
+                "shard_rows": "another --shard-rows", "precision": "another --precision-out"}
+        raise DataError(f"{folder} holds shards of {', '.join(what[k] for k in changed)}; use a new --output "
+                        "(or delete the folder to start over)")
+    return manifest
+
+
+def encode_to_shards(
+    model: Embedder,
+    corpus: str,
+    folder: str,
+    shard_rows: int = 100_000,
+    batch_size: int = 64,
+    precision: str = "float32",
+    show_progress_bar: bool = True,
+) -> dict[str, Any]:
+    """Encode ``corpus`` (unit vectors) into shards of ``shard_rows`` rows in ``folder``; resumes."""
+    from simsent._io import check_input_file
+    from simsent.search.corpus import iter_corpus
+    from simsent.search.quantize import int8_ranges, quantize
+
+    corpus = check_input_file(corpus)
+    manifest = _open_manifest(folder, shard_settings(model, corpus, shard_rows, precision))
+    os.makedirs(folder, exist_ok=True)
+    done = {s["index"] for s in manifest["shards"] if _intact(folder, s)}
+    manifest["shards"] = [s for s in manifest["shards"] if s["index"] in done]
+    for i, records in enumerate(_batches(iter_corpus(corpus), shard_rows)):
+        if i in done:
+            continue
+        vecs = model.encode([r["text"] for r in records], batch_size=batch_size, normalize_embeddings=True,
+                            show_progress_bar=show_progress_bar)
+        if precision == "int8" and "int8_ranges" not in manifest:
+            manifest["int8_ranges"] = int8_ranges(vecs).tolist()  # calibrated on the first shard
+        ranges = np.asarray(manifest["int8_ranges"], np.float32) if precision == "int8" else None
+        name = f"shard-{i:05d}.npy"
+        with atomic_path(os.path.join(folder, name)) as tmp, open(tmp, "wb") as f:
+            np.save(f, quantize(vecs, precision, ranges))
+        entry = {"index": i, "file": name, "start": i * shard_rows, "rows": len(records),
+                 "sha256": sha256_file(os.path.join(folder, name))}
+        manifest["shards"] = sorted([*manifest["shards"], entry], key=lambda s: s["index"])
+        write_json(os.path.join(folder, MANIFEST), manifest)
+        logger.info("shard %d: rows %d-%d written", i, entry["start"], entry["start"] + len(records) - 1)
+    manifest["complete"] = True
+    manifest["rows"] = sum(s["rows"] for s in manifest["shards"])
+    write_json(os.path.join(folder, MANIFEST), manifest)
+    return manifest
+
+
+def _intact(folder: str, shard: dict[str, Any]) -> bool:
+    path = os.path.join(folder, shard["file"])
+    return os.path.isfile(path) and sha256_file(path) == shard["sha256"]
+
+
+def read_manifest(folder: str) -> dict[str, Any]:
+    """The manifest of a complete shard folder (a one-line DataError otherwise)."""
+    path = os.path.join(folder, MANIFEST)
+    if not os.path.isfile(path):
+        raise DataError(f"no shards at {folder} (missing {MANIFEST}); write them with `simsent encode "
+                        "--shard-rows N`")
+    manifest = read_json(path, what="shard manifest")
+    if manifest.get("format") != FORMAT or not manifest.get("complete"):
+        raise DataError(f"{folder}: the shards are incomplete; rerun the same `simsent encode` to finish")
+    return manifest
+
+
+def iter_shards(folder: str) -> Iterator[tuple[int, np.ndarray]]:
+    """``(start row, vectors)`` of each shard in order, memory-mapped, each checked against its sha256."""
+    manifest = read_manifest(folder)
+    for shard in manifest["shards"]:
+        if not _intact(folder, shard):
+            raise DataError(f"{folder}/{shard['file']} is missing or changed; rerun `simsent encode` to redo")
+        yield shard["start"], np.load(os.path.join(folder, shard["file"]), mmap_mode="r")

@@ -1,0 +1,88 @@
+"""A corpus encoded into resumable shards, and an index built from them shard by shard."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from simsent.errors import DataError
+from simsent.search import VectorIndex
+from simsent.search.shards import encode_to_shards, iter_shards
+
+TEXTS = [f"{a}{b}" for a in "今天我想北京花呗银行" for b in ["天气不错", "去吃饭", "还款了"]]  # 30 rows
+
+
+@pytest.fixture(scope="module")
+def model(tiny_bert):
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    return SentenceEncoder.load(tiny_bert)
+
+
+def _corpus(tmp_path, texts=TEXTS):
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_shards_hold_every_row_in_order(model, tmp_path):
+    manifest = encode_to_shards(model, _corpus(tmp_path), str(tmp_path / "v"), shard_rows=8,
+                                show_progress_bar=False)
+    assert [s["rows"] for s in manifest["shards"]] == [8, 8, 8, 6] and manifest["rows"] == 30
+    starts, parts = zip(*iter_shards(str(tmp_path / "v")), strict=True)
+    assert starts == (0, 8, 16, 24)
+    want = model.encode(TEXTS, normalize_embeddings=True)
+    np.testing.assert_allclose(np.concatenate(parts), want, atol=1e-5)
+
+
+def test_a_rerun_redoes_only_missing_or_changed_shards(model, tmp_path, monkeypatch):
+    folder = tmp_path / "v"
+    encode_to_shards(model, _corpus(tmp_path), str(folder), shard_rows=8, show_progress_bar=False)
+    before = np.load(folder / "shard-00001.npy")
+    (folder / "shard-00001.npy").write_bytes(b"broken")
+    (folder / "shard-00002.npy").unlink()
+    calls = []
+    encode = model.encode
+    monkeypatch.setattr(model, "encode", lambda texts, **kw: calls.append(len(texts)) or encode(texts, **kw))
+    encode_to_shards(model, _corpus(tmp_path), str(folder), shard_rows=8, show_progress_bar=False)
+    assert calls == [8, 8]  # shards 0 and 3 were intact and kept
+    np.testing.assert_allclose(np.load(folder / "shard-00001.npy"), before, atol=1e-6)
+
+
+def test_shards_of_another_input_or_setting_are_refused(model, tmp_path):
+    folder = str(tmp_path / "v")
+    encode_to_shards(model, _corpus(tmp_path), folder, shard_rows=8, show_progress_bar=False)
+    with pytest.raises(DataError, match="another --shard-rows"):
+        encode_to_shards(model, _corpus(tmp_path), folder, shard_rows=4, show_progress_bar=False)
+    changed = _corpus(tmp_path, TEXTS[:-1])
+    with pytest.raises(DataError, match="another input"):
+        encode_to_shards(model, changed, folder, shard_rows=8, show_progress_bar=False)
+    with pytest.raises(DataError, match="missing or changed"):
+        VectorIndex.from_shards(folder)
+
+
+@pytest.mark.parametrize("precision", ["float32", "int8"])
+def test_an_index_from_shards_finds_what_the_built_index_finds(model, tmp_path, precision):
+    corpus = _corpus(tmp_path)
+    encode_to_shards(model, corpus, str(tmp_path / "v"), shard_rows=5, precision=precision,
+                     show_progress_bar=False)
+    index = VectorIndex.from_shards(str(tmp_path / "v"))
+    built = VectorIndex.build(model, corpus, show_progress_bar=False)
+    assert index.ids == built.ids and index.texts == built.texts and index.model_info == built.model_info
+    got, want = index.search(TEXTS[:6], k=3, model=model), built.search(TEXTS[:6], k=3, model=model)
+    assert [r[0] for r in got.ids] == [r[0] for r in want.ids]
+
+
+def test_encode_and_index_build_through_the_cli(tiny_bert, tmp_path, cli):
+    corpus = _corpus(tmp_path)
+    r = cli("encode", tiny_bert, "--input", corpus, "--output", tmp_path / "v", "--shard-rows", "10")
+    assert r.code == 0 and "30 vectors in 3 shard(s)" in r.out, r.err
+    manifest = json.loads((tmp_path / "v" / "shards.json").read_text(encoding="utf-8"))
+    assert manifest["complete"] and manifest["input"]["path"] == corpus
+    r = cli("index", "build", tiny_bert, "--from-vectors", tmp_path / "v", "--output", tmp_path / "ix")
+    assert r.code == 0 and "indexed 30 rows" in r.out, r.err
+    both = cli("index", "build", tiny_bert, "--from-vectors", tmp_path / "v", "--corpus", corpus,
+               "--output", tmp_path / "ix2")
+    assert both.code == 2 and "exactly one of --corpus" in both.err
