@@ -86,3 +86,45 @@ def test_encode_and_index_build_through_the_cli(tiny_bert, tmp_path, cli):
     both = cli("index", "build", tiny_bert, "--from-vectors", tmp_path / "v", "--corpus", corpus,
                "--output", tmp_path / "ix2")
     assert both.code == 2 and "exactly one of --corpus" in both.err
+
+
+def test_ray_workers_write_the_shards_of_one_process(model, tiny_bert, tmp_path):
+    pytest.importorskip("ray")
+    from simsent.search.ray_encode import ray_encoder
+
+    corpus = _corpus(tmp_path)
+    alone = encode_to_shards(model, corpus, str(tmp_path / "one"), shard_rows=7, show_progress_bar=False)
+    on_ray = ray_encoder(tiny_bert, workers=2)
+    try:
+        spread = encode_to_shards(model, corpus, str(tmp_path / "ray"), shard_rows=7, precision="float32",
+                                  show_progress_bar=False, encode_shards=on_ray)
+    finally:
+        import ray
+
+        ray.shutdown()
+    ranges = [[(s["start"], s["rows"]) for s in m["shards"]] for m in (alone, spread)]
+    assert ranges[0] == ranges[1]
+    a = np.concatenate([v for _, v in iter_shards(str(tmp_path / "one"))])
+    b = np.concatenate([v for _, v in iter_shards(str(tmp_path / "ray"))])
+    np.testing.assert_allclose(b, a, atol=1e-5)
+
+
+def test_a_missing_ray_or_a_dead_address_is_one_line(tiny_bert, tmp_path, cli, monkeypatch):
+    import builtins
+
+    corpus = _corpus(tmp_path)
+    real_import = builtins.__import__
+
+    def no_ray(name, *args, **kwargs):
+        if name == "ray":
+            raise ImportError("No module named 'ray'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    r = cli("encode", tiny_bert, "--input", corpus, "--output", tmp_path / "v", "--workers", "2")
+    assert r.code == 2 and "simsent[ray]" in r.err and len(r.err.strip().splitlines()) == 1
+    monkeypatch.setattr(builtins, "__import__", real_import)
+    pytest.importorskip("ray")
+    r = cli("encode", tiny_bert, "--input", corpus, "--output", tmp_path / "v", "--ray", "127.0.0.1:1")
+    assert r.code == 2 and "cannot reach the Ray cluster at 127.0.0.1:1" in r.err
+    assert not (tmp_path / "v" / "shard-00000.npy").exists()

@@ -184,22 +184,9 @@ def model_backend_option() -> Any:
 
 def ready_model(path: str, device: str, precision: str, backend: str = "torch", **kwargs: Any):
     """Load a model onto ``--device`` with its inference ``--precision`` (both checked first)."""
-    from simsent.errors import ConfigError
-    from simsent.modeling.device import check_precision, resolve_device
-    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.modeling.loading import ready_model as load
 
-    check_precision(precision)
-    if backend == "onnx":  # onnxruntime on the CPU, whatever accelerator the machine has
-        if (device or "auto") not in ("auto", "cpu"):
-            raise ConfigError("--backend onnx runs on the CPU; use --device cpu (or auto)")
-        if precision != "fp32":
-            raise ConfigError("--backend onnx runs the exported graph as it is: leave --precision fp32")
-        return SentenceEncoder.from_pretrained(path, backend="onnx")
-    where = resolve_device(device)
-    check_precision(precision, where)
-    model = SentenceEncoder.from_pretrained(path, backend=backend, **kwargs).to(where)
-    model.precision = precision
-    return model
+    return load(path, device, precision, backend, **kwargs)
 
 
 def read_texts(path: str, option: str) -> list[str]:

@@ -43,6 +43,13 @@ def encode(
         "input's sha256 and each shard's rows and checksum): memory holds one shard, a rerun resumes, "
         "`simsent index build --from-vectors OUTPUT` indexes them. Reads the input as `index build` does.",
     ),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Encode the shards on N Ray workers (a local Ray unless --ray)."
+    ),
+    ray: str | None = typer.Option(
+        None, "--ray", help="Ray cluster address (auto: the cluster this machine is in); needs simsent[ray]."
+    ),
+    gpus_per_worker: float = typer.Option(0.0, "--gpus-per-worker", min=0.0, help="GPUs per Ray worker."),
 ) -> None:
     """Encode sentences into a .npy matrix, one row per input sentence (or a folder of shards)."""
     import numpy as np
@@ -52,9 +59,10 @@ def encode(
 
     if precision_out not in PRECISIONS:
         raise typer.BadParameter(f"choose from {', '.join(PRECISIONS)}", param_hint="--precision-out")
-    if shard_rows is not None:
-        return _encode_shards(model, input, output, shard_rows, batch_size, device, precision, backend,
-                              precision_out)
+    if shard_rows is not None or workers is not None or ray is not None:
+        spread = {"workers": workers or 2, "address": ray, "gpus_per_worker": gpus_per_worker}
+        return _encode_shards(model, input, output, shard_rows or 100_000, batch_size, device, precision,
+                              backend, precision_out, spread if workers or ray else None)
     output_file(output, "--output")
     texts = read_texts(input, "--input")
     encoder = ready_model(model, device, precision, backend)
@@ -72,13 +80,22 @@ def encode(
 
 
 def _encode_shards(model: str, input: str, output: str, shard_rows: int, batch_size: int, device: str,
-                   precision: str, backend: str, precision_out: str) -> None:
-    """``encode --shard-rows``: the corpus into a resumable folder of shards."""
+                   precision: str, backend: str, precision_out: str, spread: dict | None) -> None:
+    """``encode --shard-rows`` (or ``--workers`` / ``--ray``): the corpus into a resumable folder of
+    shards, encoded here or on Ray workers."""
     from simsent.cli.common import require_file
     from simsent.search.shards import encode_to_shards
 
     require_file(input, "--input")
     encoder = ready_model(model, device, precision, backend)
-    manifest = encode_to_shards(encoder, input, output, shard_rows, batch_size, precision_out)
+    on_ray = None
+    if spread is not None:
+        from simsent.search.ray_encode import ray_encoder
+
+        on_ray = ray_encoder(model, device="cpu" if device == "auto" and not spread["gpus_per_worker"]
+                             else device, precision=precision, backend=backend, batch_size=batch_size,
+                             **spread)
+    manifest = encode_to_shards(encoder, input, output, shard_rows, batch_size, precision_out,
+                                encode_shards=on_ray)
     typer.echo(f"wrote {manifest['rows']} vectors in {len(manifest['shards'])} shard(s) to {output} "
                f"({precision_out})")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +73,21 @@ def _open_manifest(folder: str, settings: dict[str, Any]) -> dict[str, Any]:
     return manifest
 
 
+#: ``(shard index, texts) -> (shard index, unit vectors)`` over a stream of shards, in any order
+EncodeShards = Callable[[Iterator[tuple[int, list[str]]]], Iterator[tuple[int, np.ndarray]]]
+
+
+def local_encoder(model: Embedder, batch_size: int = 64, show_progress_bar: bool = True) -> EncodeShards:
+    """Encode the shards one after the other in this process."""
+
+    def run(jobs: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, np.ndarray]]:
+        for i, texts in jobs:
+            yield i, model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                                  show_progress_bar=show_progress_bar)
+
+    return run
+
+
 def encode_to_shards(
     model: Embedder,
     corpus: str,
@@ -81,37 +96,51 @@ def encode_to_shards(
     batch_size: int = 64,
     precision: str = "float32",
     show_progress_bar: bool = True,
+    encode_shards: EncodeShards | None = None,
 ) -> dict[str, Any]:
-    """Encode ``corpus`` (unit vectors) into shards of ``shard_rows`` rows in ``folder``; resumes."""
+    """Encode ``corpus`` (unit vectors) into shards of ``shard_rows`` rows in ``folder``; resumes.
+
+    ``encode_shards`` does the encoding (default: ``model`` in this process; :func:`simsent.search.
+    ray_encode.ray_encoder` spreads the shards over Ray workers); ``model`` names what the shards hold.
+    """
     from simsent._io import check_input_file
     from simsent.search.corpus import iter_corpus
-    from simsent.search.quantize import int8_ranges, quantize
 
     corpus = check_input_file(corpus)
     manifest = _open_manifest(folder, shard_settings(model, corpus, shard_rows, precision))
     os.makedirs(folder, exist_ok=True)
     done = {s["index"] for s in manifest["shards"] if _intact(folder, s)}
     manifest["shards"] = [s for s in manifest["shards"] if s["index"] in done]
-    for i, records in enumerate(_batches(iter_corpus(corpus), shard_rows)):
-        if i in done:
-            continue
-        vecs = model.encode([r["text"] for r in records], batch_size=batch_size, normalize_embeddings=True,
-                            show_progress_bar=show_progress_bar)
-        if precision == "int8" and "int8_ranges" not in manifest:
-            manifest["int8_ranges"] = int8_ranges(vecs).tolist()  # calibrated on the first shard
-        ranges = np.asarray(manifest["int8_ranges"], np.float32) if precision == "int8" else None
-        name = f"shard-{i:05d}.npy"
-        with atomic_path(os.path.join(folder, name)) as tmp, open(tmp, "wb") as f:
-            np.save(f, quantize(vecs, precision, ranges))
-        entry = {"index": i, "file": name, "start": i * shard_rows, "rows": len(records),
-                 "sha256": sha256_file(os.path.join(folder, name))}
-        manifest["shards"] = sorted([*manifest["shards"], entry], key=lambda s: s["index"])
-        write_json(os.path.join(folder, MANIFEST), manifest)
-        logger.info("shard %d: rows %d-%d written", i, entry["start"], entry["start"] + len(records) - 1)
+    jobs = (
+        (i, [r["text"] for r in records])
+        for i, records in enumerate(_batches(iter_corpus(corpus), shard_rows))
+        if i not in done
+    )
+    encode_shards = encode_shards or local_encoder(model, batch_size, show_progress_bar)
+    for i, vecs in encode_shards(jobs):
+        _write_shard(folder, manifest, i, vecs, shard_rows, precision)
     manifest["complete"] = True
     manifest["rows"] = sum(s["rows"] for s in manifest["shards"])
     write_json(os.path.join(folder, MANIFEST), manifest)
     return manifest
+
+
+def _write_shard(folder: str, manifest: dict[str, Any], i: int, vecs: np.ndarray, shard_rows: int,
+                 precision: str) -> None:
+    """Shard ``i`` written atomically, then recorded in the manifest (written atomically too)."""
+    from simsent.search.quantize import int8_ranges, quantize
+
+    if precision == "int8" and "int8_ranges" not in manifest:
+        manifest["int8_ranges"] = int8_ranges(vecs).tolist()  # calibrated on the first shard
+    ranges = np.asarray(manifest["int8_ranges"], np.float32) if precision == "int8" else None
+    name = f"shard-{i:05d}.npy"
+    with atomic_path(os.path.join(folder, name)) as tmp, open(tmp, "wb") as f:
+        np.save(f, quantize(vecs, precision, ranges))
+    entry = {"index": i, "file": name, "start": i * shard_rows, "rows": len(vecs),
+             "sha256": sha256_file(os.path.join(folder, name))}
+    manifest["shards"] = sorted([*manifest["shards"], entry], key=lambda s: s["index"])
+    write_json(os.path.join(folder, MANIFEST), manifest)
+    logger.info("shard %d: rows %d-%d written", i, entry["start"], entry["start"] + len(vecs) - 1)
 
 
 def _intact(folder: str, shard: dict[str, Any]) -> bool:
