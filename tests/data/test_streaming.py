@@ -164,3 +164,23 @@ def test_streaming_refuses_what_needs_every_row_in_memory(tiny_bert, tmp_path, c
     textcnn = cli(*base[:2], "textcnn", *base[3:])
     assert textcnn.code == 2 and "TextCNN" in textcnn.err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_file_over_the_size_limit_is_streamed_unless_told_not_to(
+    tiny_bert, tmp_path, cli, monkeypatch, caplog
+):
+    import simsent._constants
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(ROWS), encoding="utf-8")
+    monkeypatch.setattr(simsent._constants, "STREAMING_AUTO_BYTES", 100)
+    base = ["train", "--model", tiny_bert, "--train-file", corpus, "--batch-size", "8", "--max-steps", "2",
+            "--eval-steps", "0", "--data-workers", "0"]
+    with caplog.at_level(logging.INFO):
+        r = cli(*base, "--output", tmp_path / "a")
+    assert r.code == 0, r.err
+    assert "is over 1 GiB: streamed" in caplog.text and "trained 2 steps" in r.out
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert cli(*base, "--output", tmp_path / "b", "--no-streaming").code == 0
+    assert "streamed" not in caplog.text
