@@ -91,10 +91,16 @@ def cli(capsys):
     def run(*argv: object) -> CliResult:
         capsys.readouterr()  # drop what earlier steps printed
         code = 0
+        forced = os.environ.get("SIMSENT_ENCODING")  # --encoding sets it for the process: keep it to this run
         try:
             main([str(a) for a in argv])
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            if forced is None:
+                os.environ.pop("SIMSENT_ENCODING", None)
+            else:
+                os.environ["SIMSENT_ENCODING"] = forced
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 
