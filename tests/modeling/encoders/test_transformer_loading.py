@@ -78,6 +78,23 @@ def test_a_checkpoint_without_pooler_weights_offers_no_pooler(tiny_bert, tmp_pat
         SentenceEncoder.load(path, pooling="pooler")
 
 
+def test_a_placeholder_pooler_is_not_offered(tiny_bert, tmp_path):
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    def identity_pooler(path):
+        state = load_file(path / "model.safetensors")
+        dim = state["pooler.dense.weight"].shape[0]
+        state["pooler.dense.weight"], state["pooler.dense.bias"] = torch.eye(dim), torch.zeros(dim)
+        save_file(state, path / "model.safetensors")
+
+    path = _variant(tiny_bert, tmp_path, identity_pooler)
+    assert SentenceEncoder.load(path).encode("今天").shape == (32,)
+    with pytest.raises(Exception, match="needs a model with a trained dense"):
+        SentenceEncoder.load(path, pooling="pooler")
+    assert SentenceEncoder.load(tiny_bert, pooling="pooler").encoder.has_pooler()  # a trained one stays
+
+
 def test_a_checkpoint_with_a_pretraining_head_loads(tmp_path, make_tiny_bert):
     from transformers import BertConfig, BertForMaskedLM
 

@@ -118,6 +118,18 @@ def quiet_transformers():
         hf_logging.set_verbosity(level)
 
 
+def _placeholder_pooler(model: PreTrainedModel) -> bool:
+    """True for a pooler whose dense layer is exactly the identity with a zero bias: a stand-in written by a
+    conversion (e.g. an e5 checkpoint without one), not a trained pooler."""
+    dense = getattr(getattr(model, "pooler", None), "dense", None)
+    weight, bias = getattr(dense, "weight", None), getattr(dense, "bias", None)
+    if weight is None or weight.ndim != 2 or weight.shape[0] != weight.shape[1]:
+        return False
+    with torch.no_grad():
+        identity = torch.equal(weight, torch.eye(weight.shape[0], dtype=weight.dtype, device=weight.device))
+        return identity and (bias is None or not bool(bias.any()))
+
+
 def check_loading_info(model: PreTrainedModel, info: dict[str, Any], path: str) -> None:
     """Refuse a checkpoint that does not hold exactly the model's weights (a ``config.json`` of another
     layer count or family); heads of the checkpoint (``cls.``, ``lm_head.``) are fine, and a missing
@@ -128,6 +140,10 @@ def check_loading_info(model: PreTrainedModel, info: dict[str, Any], path: str) 
         logger.info("%s has no pooler weights: pooling 'pooler' is not offered", path)
         model.pooler = None
         missing = []
+    if _placeholder_pooler(model):  # kept (and saved as it was), but not offered for pooling
+        logger.info("%s: its pooler is a placeholder (identity weights, zero bias): pooling 'pooler' is not "
+                    "offered", path)
+        model.simsent_placeholder_pooler = True
     unexpected = sorted(k for k in info.get("unexpected_keys") or [] if k.split(".", 1)[0] in own_children)
     mismatched = sorted(str(k[0] if isinstance(k, tuple) else k) for k in info.get("mismatched_keys") or [])
     problems = [
@@ -273,7 +289,9 @@ class TransformerEncoder(EncoderModule):
         return int(self.model.config.hidden_size)
 
     def has_pooler(self) -> bool:
-        return getattr(self.model, "pooler", None) is not None
+        """A trained dense+tanh pooler (not a missing one, nor a placeholder written by a conversion)."""
+        pooler = getattr(self.model, "pooler", None)
+        return pooler is not None and not getattr(self.model, "simsent_placeholder_pooler", False)
 
     def set_dropout(self, p: float) -> None:
         super().set_dropout(p)
