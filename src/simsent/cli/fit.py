@@ -95,8 +95,14 @@ def fit(
             "dev_split": dev_split,
         },
     )
-    argv = invoked_as()
-    result = run_fit(cfg, texts, pairs, argv=argv, echo=typer.echo, data_files=files)
+    result = run_fit(cfg, texts, pairs, argv=invoked_as(), echo=typer.echo, data_files=files)
+    _say_result(result, output)
+
+
+def _say_result(result: dict, output: str) -> None:
+    """The leaderboard, the winner with its held-out score, and what the choice means."""
+    from simsent.experiments.choice import choice_sentence, hurts_sentence
+
     w = result["winner"]
     lo, hi = w["report_ci"]
     typer.echo(result["markdown"].split("\n![leaderboard]")[0])
@@ -104,8 +110,6 @@ def fit(
         f"winner: {w['recipe']} / {w['pooling']}: selection {w['selection']:.2f}, report {w['report']:.2f} "
         f"(95% CI {lo:.2f} – {hi:.2f}); saved to {output}"
     )
-    from simsent.experiments.choice import choice_sentence, hurts_sentence
-
     choice = result["provenance"]["config"].get("choice") or {}
     typer.echo(f"what it means: {choice_sentence(result['leaderboard'], choice)} "
                f"{hurts_sentence(result['leaderboard'], choice)}".rstrip())
