@@ -81,20 +81,9 @@ def fit(
     output_dir(output)
     dims = [None if d == "all" else split_ints(d, "--whiten-dims")[0] for d in split_list(whiten_dims)]
     options = {k: v for k, v in locals().items() if k in _DEFAULTS or k in ("model", "output")}
-    cfg = FitConfig(
-        **{
-            **options,
-            "poolings": split_list(poolings) if poolings else None,
-            "recipes": split_list(recipes),
-            "whiten_dims": dims,
-        },
-        sources={
-            "train_file": train_file,
-            "dev_file": dev_file,
-            "dev_task": dev_task,
-            "dev_split": dev_split,
-        },
-    )
+    lists = {"poolings": split_list(poolings) if poolings else None, "recipes": split_list(recipes)}
+    sources = {"train_file": train_file, "dev_file": dev_file, "dev_task": dev_task, "dev_split": dev_split}
+    cfg = FitConfig(**{**options, **lists, "whiten_dims": dims}, sources=sources)
     result = run_fit(cfg, texts, pairs, argv=invoked_as(), echo=typer.echo, data_files=files)
     _say_result(result, output)
 
