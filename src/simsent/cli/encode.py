@@ -84,13 +84,13 @@ def _encode_shards(model: str, input: str, output: str, shard_rows: int, batch_s
     """``encode --shard-rows`` (or ``--workers`` / ``--ray``): the corpus into a resumable folder of
     shards, encoded here or on Ray workers."""
     from simsent.cli.common import require_file
-    from simsent.search.shards import encode_to_shards
+    from simsent.scale.shards import encode_to_shards
 
     require_file(input, "--input")
     encoder = ready_model(model, device, precision, backend)
     on_ray = None
     if spread is not None:
-        from simsent.search.ray_encode import ray_encoder
+        from simsent.scale.ray_encode import ray_encoder
 
         on_ray = ray_encoder(model, device="cpu" if device == "auto" and not spread["gpus_per_worker"]
                              else device, precision=precision, backend=backend, batch_size=batch_size,

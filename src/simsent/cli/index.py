@@ -72,7 +72,9 @@ def index_build(
     params = {"engine": engine, "hnsw_m": hnsw_m, "ef_construction": ef_construction, "ef_search": ef_search,
               "nlist": nlist, "pq_m": pq_m, "nprobe": nprobe, "refine": refine, "rescore": rescore}
     if from_vectors is not None:
-        index = VectorIndex.from_shards(from_vectors, backend=backend, **params)
+        from simsent.scale.index_build import index_from_shards
+
+        index = index_from_shards(from_vectors, backend=backend, **params)
         index.check_model(enc)  # the shards' model must be the one that will encode the queries
     else:
         index = VectorIndex.build(enc, corpus, backend=backend, model_path=model, batch_size=batch_size,

@@ -274,7 +274,11 @@ class VectorIndex:
         _, candidates = self._index.search(quantize(q, "ubinary"), k * max(1, int(self.params["rescore"])))
         return rescore(q, candidates.astype(np.int64), self._codes[0], self._ranges, k)
 
-    def _add_records(self, vectors: np.ndarray, records: Sequence[dict[str, Any]]) -> None:
+    def expect_rows(self, n: int) -> None:
+        """Tell the index how many rows will come (IVF sizes its cells from it)."""
+        self._expected = n
+
+    def add_records(self, vectors: np.ndarray, records: Sequence[dict[str, Any]]) -> None:
         """Add ``vectors`` with their corpus records (an id of None gets the running position)."""
         start = len(self.ids)
         self.add(
@@ -283,42 +287,6 @@ class VectorIndex:
             texts=[r["text"] for r in records],
             payloads=[r.get("payload") for r in records],
         )
-
-    @classmethod
-    def from_shards(cls, folder: str | os.PathLike, backend: str = "exact", **params: Any) -> VectorIndex:
-        """An index of the vectors written by :func:`simsent.search.shards.encode_to_shards`, added shard by
-        shard in row order with their records re-read from the input (which must not have changed).
-
-        Memory holds the index and one shard (float32 or int8 shards; int8 ones are dequantised).
-        """
-        from itertools import islice
-
-        from simsent._io import sha256_file
-        from simsent.search.corpus import iter_corpus
-        from simsent.search.quantize import dequantize_int8
-        from simsent.search.shards import iter_shards, read_manifest
-
-        folder = os.fspath(folder)
-        manifest = read_manifest(folder)
-        if manifest["precision"] not in ("float32", "int8"):
-            raise ConfigError(
-                f"{folder} holds {manifest['precision']} shards; an index needs float32 or int8 ones"
-            )
-        corpus = manifest["input"]["path"]
-        if not os.path.isfile(corpus) or sha256_file(corpus) != manifest["input"]["sha256"]:
-            raise DataError(f"{corpus}, the input of the shards in {folder}, is missing or changed since; "
-                            "encode it again")
-        index = cls(manifest["model"]["dim"], backend=backend, model_info=manifest["model"], **params)
-        index._expected = manifest["rows"]
-        ranges = np.asarray(manifest.get("int8_ranges", []), np.float32)
-        records = iter_corpus(corpus)
-        for _, shard in iter_shards(folder):
-            vecs = dequantize_int8(shard, ranges) if manifest["precision"] == "int8" else np.asarray(shard)
-            index._add_records(vecs, list(islice(records, len(shard))))
-        if backend == "ivfpq":
-            index._train_pending()
-        logger.info("indexed %d rows from the shards in %s", len(index), folder)
-        return index
 
     def add_texts(
         self,
@@ -366,7 +334,7 @@ class VectorIndex:
                 show_progress_bar=False,
                 normalize_embeddings=True,
             )
-            self._add_records(vecs, chunk)
+            self.add_records(vecs, chunk)
             added += len(chunk)
             bar.update(len(chunk))
             chunk.clear()

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from simsent.errors import DataError
+from simsent.scale.index_build import index_from_shards
+from simsent.scale.shards import encode_to_shards, iter_shards
 from simsent.search import VectorIndex
-from simsent.search.shards import encode_to_shards, iter_shards
 
 TEXTS = [f"{a}{b}" for a in "今天我想北京花呗银行" for b in ["天气不错", "去吃饭", "还款了"]]  # 30 rows
 
@@ -60,7 +61,7 @@ def test_shards_of_another_input_or_setting_are_refused(model, tmp_path):
     with pytest.raises(DataError, match="another input"):
         encode_to_shards(model, changed, folder, shard_rows=8, show_progress_bar=False)
     with pytest.raises(DataError, match="missing or changed"):
-        VectorIndex.from_shards(folder)
+        index_from_shards(folder)
 
 
 @pytest.mark.parametrize("precision", ["float32", "int8"])
@@ -68,7 +69,7 @@ def test_an_index_from_shards_finds_what_the_built_index_finds(model, tmp_path, 
     corpus = _corpus(tmp_path)
     encode_to_shards(model, corpus, str(tmp_path / "v"), shard_rows=5, precision=precision,
                      show_progress_bar=False)
-    index = VectorIndex.from_shards(str(tmp_path / "v"))
+    index = index_from_shards(str(tmp_path / "v"))
     built = VectorIndex.build(model, corpus, show_progress_bar=False)
     assert index.ids == built.ids and index.texts == built.texts and index.model_info == built.model_info
     got, want = index.search(TEXTS[:6], k=3, model=model), built.search(TEXTS[:6], k=3, model=model)
@@ -90,7 +91,7 @@ def test_encode_and_index_build_through_the_cli(tiny_bert, tmp_path, cli):
 
 def test_ray_workers_write_the_shards_of_one_process(model, tiny_bert, tmp_path):
     pytest.importorskip("ray")
-    from simsent.search.ray_encode import ray_encoder
+    from simsent.scale.ray_encode import ray_encoder
 
     corpus = _corpus(tmp_path)
     alone = encode_to_shards(model, corpus, str(tmp_path / "one"), shard_rows=7, show_progress_bar=False)

@@ -5,7 +5,7 @@ Row ``i`` of the corpus (its ``i``-th record, as :func:`~simsent.search.corpus.i
 is row ``i - start`` of the shard whose range holds it. A rerun skips every shard that is complete
 and whose checksum matches, so an interrupted encode resumes where it stopped; a folder holding shards
 of another model, another input or other settings is refused in one line. Memory holds one shard.
-:meth:`~simsent.search.VectorIndex.from_shards` builds an index from the shards, one at a time.
+:func:`~simsent.scale.index_build.index_from_shards` builds an index from the shards, one at a time.
 
 Example:
     >>> manifest = encode_to_shards(model, "queries.txt", "runs/vecs", shard_rows=100_000)  # doctest: +SKIP
@@ -100,7 +100,7 @@ def encode_to_shards(
 ) -> dict[str, Any]:
     """Encode ``corpus`` (unit vectors) into shards of ``shard_rows`` rows in ``folder``; resumes.
 
-    ``encode_shards`` does the encoding (default: ``model`` in this process; :func:`simsent.search.
+    ``encode_shards`` does the encoding (default: ``model`` in this process; :func:`simsent.scale.
     ray_encode.ray_encoder` spreads the shards over Ray workers); ``model`` names what the shards hold.
     """
     from simsent._io import check_input_file

@@ -90,7 +90,7 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
 def ray_encoder(model: str, workers: int = 2, address: str | None = None, device: str = "cpu",
                 precision: str = "fp32", backend: str = "torch", batch_size: int = 64,
                 gpus_per_worker: float = 0.0) -> Any:
-    """An ``EncodeShards`` (see :mod:`simsent.search.shards`) running on ``workers`` Ray actors."""
+    """An ``EncodeShards`` (see :mod:`simsent.scale.shards`) running on ``workers`` Ray actors."""
     ray = start_ray(address, workers)
     actor = ray.remote(num_cpus=1, num_gpus=gpus_per_worker, max_restarts=2, max_task_retries=2)(ShardWorker)
     pool = [actor.remote(model, device, precision, backend, batch_size) for _ in range(workers)]
