@@ -204,10 +204,11 @@ def _vs_start(per_task: dict, unseen: dict) -> list[str]:
             f"| {task} | {w['recipe']} / {w['pooling']} | {sure} | {w['report']:.2f} | {start_report} | "
             f"{u['pairs']} | {u['fit']:.2f} | {u['raw']:.2f} | {gains[-1]:+.2f} |"
         )
+    seen = [g for g in gains if g == g]  # a task whose valid pairs all went to fit has no never-seen ones
     lines += [
         "",
-        f"Mean gain over the start model on never-seen pairs: **{np.mean(gains):+.2f}** Spearman points "
-        f"(worst task {min(gains):+.2f}).",
+        f"Mean gain over the start model on never-seen pairs: **{np.mean(seen):+.2f}** Spearman points over "
+        f"the {len(seen)} task(s) that have such pairs (worst {min(seen):+.2f}).",
         "",
     ]
     return lines
