@@ -193,7 +193,7 @@ def test_one_distinct_sentence_cannot_train(tiny_bert, tmp_path):
 
 def test_a_failed_run_leaves_no_empty_output_folder(tiny_bert, tmp_path, monkeypatch):
     trainer = Trainer(SentenceEncoder.from_pretrained(tiny_bert), _args(tmp_path), SENTS)
-    monkeypatch.setattr(trainer, "_loader", lambda **kw: (_ for _ in ()).throw(RuntimeError("boom")))
+    monkeypatch.setattr(trainer, "_loader", lambda *a, **kw: (_ for _ in ()).throw(RuntimeError("boom")))
     with pytest.raises(RuntimeError, match="boom"):
         trainer.train()
     assert not (tmp_path / "out").exists()

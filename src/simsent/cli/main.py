@@ -141,11 +141,12 @@ def utf8_arguments(argv: list[str]) -> list[str]:
 
 
 def _error(line: str) -> None:
-    """Print an error line once: launched as several processes (torchrun / accelerate), by the first."""
+    """Print an error line; launched as several processes (torchrun / accelerate), the others' lines
+    say their rank (an error every process meets is raised by the first one only)."""
     import os
 
-    if os.environ.get("RANK", "0") == "0":
-        typer.echo(line, err=True)
+    rank = os.environ.get("RANK", "0")
+    typer.echo(line if rank == "0" else f"[rank {rank}] {line}", err=True)
 
 
 def main(argv: list[str] | None = None) -> None:

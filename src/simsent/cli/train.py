@@ -242,6 +242,8 @@ def _training_arguments(options: dict[str, Any]) -> TrainingArguments:
     resolve_device(options["device"])  # an unknown or absent device fails before any loading
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if args.batch_size % world:
+        if os.environ.get("RANK", "0") != "0":
+            raise SystemExit(2)  # every process meets it: the first one says it
         raise ConfigError(
             f"--batch-size {args.batch_size} does not split over the {world} launched processes; give a "
             "multiple of the process count"

@@ -7,11 +7,11 @@ candidates with the float query against their int8 vectors restores most of floa
 
 Example:
     >>> vecs = np.array([[0.5, -1.0, 0.25, 0.0, 1.0, -0.5, 0.1, -0.1]], dtype=np.float32)
-    >>> quantize(vecs, "ubinary").tolist()
-    [[169]]
+    >>> quantize(vecs, "ubinary").tolist()  # signs + - + - + - + -: 0b10101010
+    [[170]]
     >>> ranges = int8_ranges(np.array([[-1.0, 0.0], [1.0, 2.0]]))
-    >>> quantize(np.array([[0.0, 2.0]]), "int8", ranges).tolist()
-    [[0, 127]]
+    >>> quantize(np.array([[-1.0, 2.0]]), "int8", ranges).tolist()  # each range's ends
+    [[-128, 127]]
 """
 
 from __future__ import annotations

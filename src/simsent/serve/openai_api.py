@@ -58,8 +58,8 @@ def truncate(vecs: np.ndarray, dimensions: int | None) -> np.ndarray:
     """The first ``dimensions`` components, re-normalised (all of them when None).
 
     Example:
-        >>> truncate(np.array([[3.0, 4.0, 12.0]]), 2).tolist()
-        [[0.6, 0.8]]
+        >>> [round(float(x), 4) for x in truncate(np.array([[3.0, 4.0, 12.0]]), 2)[0]]
+        [0.6, 0.8]
     """
     if dimensions is None:
         return vecs
