@@ -128,6 +128,7 @@ class Trainer:
         self.best_score = -math.inf
         self.global_step = 0
         self._key: dict[str, Any] | None = None
+        self._last_rng_step = -1
 
     # ------------------------------------------------------------------ pieces
     def _training_rows(self, train_rows: Sequence[Any] | StreamingRows) -> Sequence[Any]:
@@ -234,8 +235,22 @@ class Trainer:
 
         return make_accelerator(self.args.device, self.args.precision)
 
-    def _rank_rng_file(self, accelerator: Any) -> str:
-        return os.path.join(self.args.output_dir, CHECKPOINT, f"rng-{accelerator.process_index}.pt")
+    def _rank_rng_file(self, accelerator: Any, step: int) -> str:
+        """This process's random state at ``step`` (one file per step written, so that the first process's
+        state file, written last, always finds the others' files of its own step)."""
+        return os.path.join(self.args.output_dir, CHECKPOINT, f"rng-{accelerator.process_index}-{step}.pt")
+
+    def _save_rank_rng(self, accelerator: Any, rng: Any) -> None:
+        """Write this process's random state for the current step; keep the previous step's file (the state
+        file may still name it) and remove older ones."""
+        import glob
+
+        save_checkpoint(self._rank_rng_file(accelerator, self.global_step), {"rng": rng})
+        keep = {self._rank_rng_file(accelerator, s) for s in (self.global_step, self._last_rng_step)}
+        pattern = os.path.join(self.args.output_dir, CHECKPOINT, f"rng-{accelerator.process_index}-*.pt")
+        for old in set(glob.glob(pattern)) - keep:
+            os.remove(old)
+        self._last_rng_step = self.global_step
 
     def _checkpoint_file(self) -> str:
         return os.path.join(self.args.output_dir, CHECKPOINT, CHECKPOINT_STATE)
@@ -273,13 +288,19 @@ class Trainer:
         if saved is not None:
             check_same_run(saved, current, self._checkpoint_file())
 
-    def _save_checkpoint(self, accelerator, epoch: int, step_in_epoch: int, rng: Any = None) -> None:
+    def _save_checkpoint(
+        self, accelerator, epoch: int, step_in_epoch: int, rng: Any = None, together: bool = True
+    ) -> None:
         """Model, optimiser, schedule, random states and progress in one weights-only file (written by the
-        first process; each other process keeps its random state beside it)."""
+        first process; each other process keeps its random state beside it). ``together`` (every process
+        at the same step): the first process writes its file only once the others have written theirs,
+        so a kill in between never pairs a new state with an older random state."""
         objective = accelerator.unwrap_model(self._prepared["objective"])
         if not accelerator.is_main_process:
-            own = rng if rng is not None else rng_state()
-            save_checkpoint(self._rank_rng_file(accelerator), {"rng": own})
+            self._save_rank_rng(accelerator, rng if rng is not None else rng_state())
+        if together:
+            accelerator.wait_for_everyone()
+        if not accelerator.is_main_process:
             return
         save_checkpoint(
             self._checkpoint_file(),
@@ -325,10 +346,13 @@ class Trainer:
         if accelerator.is_main_process:
             set_rng_state(state["rng"])
             return
-        own = load_checkpoint(self._rank_rng_file(accelerator))
+        self._last_rng_step = state["global_step"]
+        own = load_checkpoint(self._rank_rng_file(accelerator, state["global_step"]))
         if own is not None:
             set_rng_state(own["rng"])
         else:
+            logger.warning("process %d has no random state at step %d: seeded anew (dropout masks differ "
+                           "from the interrupted run's)", accelerator.process_index, state["global_step"])
             set_seed(self.args.seed + 1000 * accelerator.process_index + state["global_step"])
 
     # ------------------------------------------------------------------ loop
@@ -375,7 +399,8 @@ class Trainer:
                 if self.args.checkpoints:
                     logger.warning("training interrupted at step %d; writing checkpoint", self.global_step)
                     rng = progress.step_rng if progress.mid_step else None
-                    self._save_checkpoint(accelerator, progress.epoch, progress.step_in_epoch, rng=rng)
+                    self._save_checkpoint(accelerator, progress.epoch, progress.step_in_epoch, rng=rng,
+                                          together=False)  # a crash may be one process's alone
                 raise
             finally:
                 run.restore_eager()
