@@ -121,3 +121,51 @@ def model_label(model: str | None) -> str:
     import os
 
     return os.path.basename(os.path.normpath(model)) if model else "all-MiniLM-L6-v2"
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def run_measured(argv: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Run ``argv``; its peak RSS, the peak RSS sum of it and its descendants (MiB) and the wall time."""
+    import subprocess
+    import time
+
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    main_peak = tree_peak = 0
+    while proc.poll() is None:
+        main = _rss_kib(proc.pid)
+        tree, todo = main, _children(proc.pid)
+        while todo:
+            pid = todo.pop()
+            tree += _rss_kib(pid)
+            todo += _children(pid)
+        main_peak, tree_peak = max(main_peak, main), max(tree_peak, tree)
+        time.sleep(0.05)
+    out = proc.stdout.read() if proc.stdout else ""
+    if proc.returncode:
+        import shlex
+
+        raise SystemExit(f"failed ({proc.returncode}): {shlex.join(argv)}\n{out[-3000:]}")
+    return {
+        "main_mib": main_peak / 1024,
+        "tree_mib": tree_peak / 1024,
+        "seconds": time.perf_counter() - start,
+    }

@@ -19,12 +19,10 @@ import argparse
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import tempfile
-import time
 
-from _common import data_hashes_line, model_label, shared_texts, write_report
+from _common import data_hashes_line, model_label, run_measured, shared_texts, write_report
 
 
 def make_file(path: str, texts: list[str], n: int) -> None:
@@ -33,49 +31,6 @@ def make_file(path: str, texts: list[str], n: int) -> None:
         for i in range(n):
             rnd, j = divmod(i, len(texts))
             f.write(f"{texts[j]}{rnd if rnd else ''}\n")
-
-
-def _rss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(c) for c in f.read().split()]
-    except OSError:
-        return []
-
-
-def run_measured(argv: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Run ``argv``; its peak RSS, the peak RSS sum of it and its descendants (MiB) and the wall time."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    main_peak = tree_peak = 0
-    while proc.poll() is None:
-        main = _rss_kib(proc.pid)
-        tree, todo = main, _children(proc.pid)
-        while todo:
-            pid = todo.pop()
-            tree += _rss_kib(pid)
-            todo += _children(pid)
-        main_peak, tree_peak = max(main_peak, main), max(tree_peak, tree)
-        time.sleep(0.05)
-    out = proc.stdout.read() if proc.stdout else ""
-    if proc.returncode:
-        raise SystemExit(f"failed ({proc.returncode}): {shlex.join(argv)}\n{out[-3000:]}")
-    return {
-        "main_mib": main_peak / 1024,
-        "tree_mib": tree_peak / 1024,
-        "seconds": time.perf_counter() - start,
-    }
 
 
 def main() -> None:
