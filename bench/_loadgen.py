@@ -49,7 +49,9 @@ async def run(
 
     if urlsplit(url).hostname not in ("127.0.0.1", "localhost"):
         raise SystemExit("the load generator only talks to 127.0.0.1")
-    bodies = [json.dumps({"texts": [t]}, ensure_ascii=False).encode() for t in texts]
+    openai = urlsplit(url).path.endswith("/v1/embeddings")  # OpenAI's body: {"model", "input"}
+    payloads = [{"model": "simsent", "input": t} if openai else {"texts": [t]} for t in texts]
+    bodies = [json.dumps(p, ensure_ascii=False).encode() for p in payloads]
     out: dict = {"latencies": [], "errors": 0}
     connector = aiohttp.TCPConnector(limit=clients, force_close=False)
     async with aiohttp.ClientSession(connector=connector) as session:

@@ -40,11 +40,11 @@ def serving(model_dir: str, batch: int, threads: int, backend: str, wait_ms: flo
     return simsent_server(args, threads)
 
 
-def load(url: str, texts_file: str, clients: int, seconds: float) -> dict:
-    """req/s and p50/p99 of POST /embed (one text each): ``_loadgen.py`` in its own process, 2 s of
+def load(url: str, texts_file: str, clients: int, seconds: float, route: str = "/embed") -> dict:
+    """req/s and p50/p99 of POST ``route`` (one text each): ``_loadgen.py`` in its own process, 2 s of
     warm-up load, then ``seconds`` measured."""
     gen = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_loadgen.py")
-    args = [url + "/embed", "--texts", texts_file, "--clients", str(clients), "--warmup", "2"]
+    args = [url + route, "--texts", texts_file, "--clients", str(clients), "--warmup", "2"]
     done = subprocess.run(
         [sys.executable, gen, *args, "--seconds", str(seconds)], check=True, capture_output=True, text=True
     )
