@@ -142,13 +142,20 @@ def main() -> None:
     with open(history, encoding="utf-8") as f:
         invocations = [line.strip() for line in f if line.strip()]
     raw = next(r["spearman"]["mean"] for r in result["rows"] if r["objective"] == "raw")
-    lines = [
-        "# The small-sample study (STS-B, all-MiniLM-L6-v2)",
-        "",
+    from _common import model_label
+
+    why = (
         "Why this model: it is the one pretrained transformer installable here (no model hub); it is an "
         "English sentence model whose tokenizer splits Chinese into characters, so its untrained STS-B "
         "score is low and SimCSE has room to move it. The numbers describe SimCSE on this start, not on a "
-        "Chinese BERT.",
+        "Chinese BERT."
+        if a.model is None
+        else "Start model: a Chinese-capable encoder that was already trained contrastively."
+    )
+    lines = [
+        f"# The small-sample study (STS-B, start model {model_label(a.model)})",
+        "",
+        why,
         "",
         f"- invocations (each resumes the cells of the ones before from `{cfg.output}/state.jsonl`; other "
         "jobs on the 2-core machine change cell times, not Spearman):",
