@@ -46,22 +46,24 @@ LINES_SHOWN = 5
 
 class LineCounts:
     """Kept and skipped lines of one file: the first :data:`LINES_SHOWN` skipped lines are logged with
-    their number and reason, the rest only counted (:meth:`report` gives the total).
+    their number and reason, the rest only counted (:meth:`report` gives the total). ``quiet``: count
+    without logging (a file read again after a pass that reported it).
 
     Example:
         >>> counts = LineCounts("x.tsv")
         >>> counts.skip(3, "expected 3 fields"); counts.kept = 1; counts.report()
     """
 
-    def __init__(self, path: str = "") -> None:
+    def __init__(self, path: str = "", quiet: bool = False) -> None:
         self.path = path
+        self.quiet = quiet
         self.kept = 0
         self.skipped = 0
         self.first: list[int] = []
 
     def skip(self, lineno: int, reason: object) -> None:
         self.skipped += 1
-        if len(self.first) < LINES_SHOWN:
+        if len(self.first) < LINES_SHOWN and not self.quiet:
             self.first.append(lineno)
             logger.warning("%s:%d: malformed line skipped (%s)", self.path, lineno, reason)
 
@@ -153,7 +155,7 @@ def _sentence_lines(lines: Iterable[str], counts: LineCounts) -> Iterator[str]:
             continue
         counts.kept += 1
         yield text
-    if blank:
+    if blank and not counts.quiet:
         logger.info("%s: ignored %d blank line(s)", counts.path, blank)
 
 
@@ -250,11 +252,8 @@ def read_any(source: Any) -> list[dict[str, Any]] | list[str]:
         return [dict(r) for r in source.to_list()]
     if isinstance(source, (list, tuple)):
         return list(source)
-    path = os.fspath(source)
-    if path.endswith(".data"):
-        return read_senteval(path)
-    if path.endswith((".csv", ".tsv", ".tab")):
-        return read_table(path)
-    if path.endswith((".jsonl", ".json")):
-        return read_jsonl(path)
-    return read_sentences(path)
+    path = check_input_file(source)
+    counts = LineCounts(path)
+    rows = list(iter_file_rows(path, counts))
+    counts.report()
+    return rows

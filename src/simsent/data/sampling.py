@@ -49,6 +49,24 @@ def sample_rows(rows: Sequence[T], max_samples: int | None, seed: int, dedup_row
     return seeded_subset(rows, max_samples, seed)
 
 
+def check_distinct(distinct: int, source: str = "the training data") -> None:
+    """A one-line DataError when ``source`` holds fewer than 2 distinct rows (nothing to compare).
+
+    Example:
+        >>> check_distinct(1, "s.txt")
+        Traceback (most recent call last):
+        ...
+        simsent.errors.DataError: nothing to learn from: s.txt holds 1 distinct row(s), ...
+    """
+    if distinct < 2:
+        from simsent.errors import DataError
+
+        raise DataError(
+            f"nothing to learn from: {source} holds {distinct} distinct row(s), and contrastive and pair "
+            "objectives learn by comparing at least 2; give more training text"
+        )
+
+
 def seeded_halves(rows: Sequence[Any], seed: int) -> tuple[list[Any], list[Any]]:
     """Shuffle ``rows`` with ``seed`` and cut them in two halves (the first gets the smaller half)."""
     rows = list(rows)

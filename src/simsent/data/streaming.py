@@ -28,12 +28,13 @@ import logging
 import os
 import random
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from simsent.errors import ConfigError, DataError
+from simsent.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -87,65 +88,44 @@ class StreamingRows:
         self.count = 0
         self.prepare: Prepare | None = None
 
-    def _raw_rows(self, counts: Any = None) -> Iterator[Any]:
-        from simsent.data.readers import LineCounts, iter_file_rows
+    def _shaped_blocks(self, counts: Any) -> Iterator[list[dict[str, Any]]]:
+        """The first ``max_rows`` rows of the file, shaped by ``prepare`` in blocks of :data:`SHAPE_BLOCK`."""
+        from simsent.data.readers import iter_file_rows
 
-        counts = counts if counts is not None else LineCounts(self.path)
-        for n, row in enumerate(iter_file_rows(self.path, counts, self.encoding)):
-            if self.max_rows is not None and n >= self.max_rows:
-                return
-            yield row
-
-    def rows(self) -> Iterator[dict[str, Any]]:
-        """The rows shaped for the objective, in file order (read lazily, shaped in blocks)."""
         if self.prepare is None:
             raise RuntimeError("scan() the rows first")
-        block: list[Any] = []
-        for row in self._raw_rows(_QuietCounts(self.path)):
-            block.append(row)
-            if len(block) == SHAPE_BLOCK:
-                yield from self.prepare(block)
-                block = []
-        if block:
-            yield from self.prepare(block)
+        rows = islice(iter_file_rows(self.path, counts, self.encoding), self.max_rows)
+        while block := list(islice(rows, SHAPE_BLOCK)):
+            yield self.prepare(block)
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """The rows shaped for the objective, in file order (read lazily; the scan reported bad lines)."""
+        from simsent.data.readers import LineCounts
+
+        for block in self._shaped_blocks(LineCounts(self.path, quiet=True)):
+            yield from block
 
     def scan(self, prepare: Prepare) -> None:
         """One pass over the file: count the rows, report malformed lines (file and line number), shape every
         row for the objective (a one-line error otherwise) and refuse data with fewer than 2 distinct rows."""
         from simsent.data.readers import LineCounts
+        from simsent.data.sampling import check_distinct
 
         counts = LineCounts(self.path)
         self.prepare = prepare
         distinct: set[str] = set()
         self.count = 0
-        block: list[Any] = []
-        for row in self._raw_rows(counts):
-            block.append(row)
-            if len(block) == SHAPE_BLOCK:
-                self._count_block(block, distinct)
-                block = []
-        self._count_block(block, distinct)
+        for block in self._shaped_blocks(counts):
+            self.count += len(block)
+            if len(distinct) < 2:
+                distinct.update(json.dumps(r, sort_keys=True, ensure_ascii=False, default=str) for r in block)
         counts.report()
         if self.max_rows is not None and self.count < self.max_rows:
             raise ConfigError(
                 f"--max-train-samples {self.max_rows} is more than the {self.count} rows of {self.path}; "
                 "give a smaller number or leave it out"
             )
-        if len(distinct) < 2:
-            raise DataError(
-                f"nothing to learn from: {self.path} holds {len(distinct)} distinct row(s), and contrastive "
-                "and pair objectives learn by comparing at least 2; give more training text"
-            )
-
-    def _count_block(self, block: list[Any], distinct: set[str]) -> None:
-        if not block:
-            return
-        shaped = self.prepare(block) if self.prepare else block
-        self.count += len(shaped)
-        for row in shaped:
-            if len(distinct) >= 2:
-                break
-            distinct.add(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str))
+        check_distinct(len(distinct), self.path)
 
     def __len__(self) -> int:
         return self.count
@@ -164,17 +144,6 @@ class StreamingRows:
         """Batches for one process: its shard of every global batch of ``batch_size`` rows."""
         batches = _ShardedBatches(self, collate, batch_size, seed, rank, world)
         return StreamingLoader(batches, self.workers, pin_memory)
-
-
-class _QuietCounts:
-    """Line counts for the epochs' reads: the scan already reported the malformed lines."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.kept = 0
-
-    def skip(self, lineno: int, reason: object) -> None:
-        pass
 
 
 class _ShardedBatches(IterableDataset):

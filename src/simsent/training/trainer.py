@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 from simsent._io import write_json
 from simsent.data.collator import TextBatchCollator
 from simsent.data.pretokenized import PretokenizedTexts
-from simsent.data.sampling import sample_rows
+from simsent.data.sampling import check_distinct, sample_rows
 from simsent.data.streaming import StreamingRows, check_streamable, to_device
 from simsent.errors import ConfigError, DataError
 from simsent.losses import Objective, objective_class
@@ -128,7 +128,6 @@ class Trainer:
         self.best_score = -math.inf
         self.global_step = 0
         self._key: dict[str, Any] | None = None
-        self._last_rng_step = -1
 
     # ------------------------------------------------------------------ pieces
     def _training_rows(self, train_rows: Sequence[Any] | StreamingRows) -> Sequence[Any]:
@@ -144,12 +143,7 @@ class Trainer:
                            args.dedup)
         if not rows:
             raise DataError("no training rows")
-        distinct = {json.dumps(row, sort_keys=True, ensure_ascii=False, default=str) for row in rows}
-        if len(distinct) < 2:
-            raise DataError(
-                f"nothing to learn from: the training data holds {len(distinct)} distinct row(s), and "
-                "contrastive and pair objectives learn by comparing at least 2; give more training text"
-            )
+        check_distinct(len({json.dumps(r, sort_keys=True, ensure_ascii=False, default=str) for r in rows}))
         return rows
 
     @property
@@ -241,16 +235,15 @@ class Trainer:
         return os.path.join(self.args.output_dir, CHECKPOINT, f"rng-{accelerator.process_index}-{step}.pt")
 
     def _save_rank_rng(self, accelerator: Any, rng: Any) -> None:
-        """Write this process's random state for the current step; keep the previous step's file (the state
-        file may still name it) and remove older ones."""
+        """Write this process's random state for the current step; keep the previous step's file too (the
+        state file may still name it) and remove older ones."""
         import glob
 
         save_checkpoint(self._rank_rng_file(accelerator, self.global_step), {"rng": rng})
-        keep = {self._rank_rng_file(accelerator, s) for s in (self.global_step, self._last_rng_step)}
         pattern = os.path.join(self.args.output_dir, CHECKPOINT, f"rng-{accelerator.process_index}-*.pt")
-        for old in set(glob.glob(pattern)) - keep:
+        by_step = sorted(glob.glob(pattern), key=lambda f: int(f.rsplit("-", 1)[1].split(".")[0]))
+        for old in by_step[:-2]:
             os.remove(old)
-        self._last_rng_step = self.global_step
 
     def _checkpoint_file(self) -> str:
         return os.path.join(self.args.output_dir, CHECKPOINT, CHECKPOINT_STATE)
@@ -346,7 +339,6 @@ class Trainer:
         if accelerator.is_main_process:
             set_rng_state(state["rng"])
             return
-        self._last_rng_step = state["global_step"]
         own = load_checkpoint(self._rank_rng_file(accelerator, state["global_step"]))
         if own is not None:
             set_rng_state(own["rng"])
