@@ -68,9 +68,8 @@ def choose(
     sp = bootstrap_spearman(dict(enumerate(cosines)), gold, seed=seed)
     for i, row in enumerate(board):
         row["beats_start"] = math.nan if i == start else float(np.mean(sp[i] > sp[start]))
-    top = 0
-    runner_up = next((i for i in range(len(board)) if i != top), None)
-    over_next = math.nan if runner_up is None else float(np.mean(sp[top] > sp[runner_up]))
+    top, runner_up = 0, 1  # the board is sorted: the best selection score first
+    over_next = float(np.mean(sp[top] > sp[runner_up])) if len(board) > 1 else math.nan
     sure = start == top or board[top]["beats_start"] >= confidence
     winner = top if sure else start
     return winner, {
