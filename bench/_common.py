@@ -142,24 +142,40 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def run_measured(argv: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Run ``argv``; its peak RSS, the peak RSS sum of it and its descendants (MiB) and the wall time."""
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def run_measured(argv: list[str], env: dict[str, str], watch: str | None = None) -> dict[str, float]:
+    """Run ``argv``; its peak RSS, the peak RSS sum of it and its descendants (MiB) and the wall time;
+    with ``watch``, also the peak RSS of any one descendant whose command line holds it (``watch_mib``)."""
     import subprocess
+    import tempfile
     import time
 
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    main_peak = tree_peak = 0
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - not a pipe: a long run's progress bars would fill one
+    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    main_peak = tree_peak = watch_peak = 0
     while proc.poll() is None:
         main = _rss_kib(proc.pid)
         tree, todo = main, _children(proc.pid)
         while todo:
             pid = todo.pop()
-            tree += _rss_kib(pid)
+            rss = _rss_kib(pid)
+            tree += rss
+            if watch and watch in _cmdline(pid):
+                watch_peak = max(watch_peak, rss)
             todo += _children(pid)
         main_peak, tree_peak = max(main_peak, main), max(tree_peak, tree)
         time.sleep(0.05)
-    out = proc.stdout.read() if proc.stdout else ""
+    log.seek(0)
+    out = log.read()
+    log.close()
     if proc.returncode:
         import shlex
 
@@ -167,6 +183,7 @@ def run_measured(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     return {
         "main_mib": main_peak / 1024,
         "tree_mib": tree_peak / 1024,
+        "watch_mib": watch_peak / 1024,
         "seconds": time.perf_counter() - start,
     }
 

@@ -10,6 +10,8 @@ of ``--max-eval-pairs`` pairs). Each objective starts from the same pretrained m
 * ``cosent``: CoSENT (scale 20) on the raw labels (0/1, or 0-5 for STS-B).
 * ``angle``: AnglE (CoSENT + the angle ranking, both scale 20, weights 1) on the same labels.
 * ``simcse+mlp``: the same with the SimCSE paper's training-only MLP head over the pooled vector.
+* ``ct``: Contrastive Tension with in-batch negatives (scale 20) on the same sentences: the model and a
+  trained twin copy of it encode each sentence once; the model is kept.
 * ``supervised_simcse+mined``: (anchor, positive) from the positive pairs, the hard negative mined from
   the train half's sentences by the start model (ranks 3-50, below the positive's cosine - 0.05), with
   the in-batch false-negative guard (margin 0.05).
@@ -51,7 +53,7 @@ from simsent.modeling.sentence_encoder import SentenceEncoder
 from simsent.training.arguments import TrainingArguments
 from simsent.training.trainer import Trainer
 
-OBJECTIVES = ("simcse", "simcse+mlp", "sbert_softmax", "cosent", "angle", "supervised_simcse",
+OBJECTIVES = ("simcse", "simcse+mlp", "ct", "sbert_softmax", "cosent", "angle", "supervised_simcse",
               "supervised_simcse+mined")
 #: bench variants of an objective: the objective they train
 VARIANT_OF = {"simcse+mlp": "simcse", "supervised_simcse+mined": "supervised_simcse"}
@@ -67,6 +69,8 @@ def training_rows(objective: str, task: str, train: list[dict], args, base=None)
     thr = positive_threshold(task)
     if objective in ("simcse", "simcse+mlp"):
         return list(dict.fromkeys(sentences_of(train))), {"mlp_head": objective == "simcse+mlp"}, {}
+    if objective == "ct":
+        return list(dict.fromkeys(sentences_of(train))), {"scale": 20.0}, {}
     if objective == "supervised_simcse+mined":
         return mined_triplets(task, train, args, base)
     if objective == "sbert_softmax":
@@ -222,6 +226,9 @@ def write_results(args, argv, tasks, objectives, results, notes, hashes, total, 
         f"{args.epochs} epoch, batch {args.batch_size}, lr {args.lr}, AdamW, no warm-up, seed {args.seed}.",
         "- simcse: unsupervised SimCSE (paper variant, t=0.05, the model's dropout 0.1) on the unique "
         "sentences of the train half.",
+        "- ct: Contrastive Tension with in-batch negatives (scale 20, both directions) on the same "
+        "sentences; the model and its twin (a copy at the start, trained too, then dropped) encode each "
+        "sentence once.",
         "- sbert_softmax: 2 classes over concat(u, v, |u-v|); STS-B labels binarised at score >= 4; the "
         "classifier is discarded.",
         "- cosent: CoSENT, scale 20, raw labels (0/1; 0-5 for STS-B).",

@@ -110,6 +110,27 @@ def test_ray_workers_write_the_shards_of_one_process(model, tiny_bert, tmp_path)
     np.testing.assert_allclose(b, a, atol=1e-5)
 
 
+def test_index_build_encodes_on_ray_workers_and_builds_in_one_command(model, tiny_bert, tmp_path, cli):
+    pytest.importorskip("ray")
+    import ray
+
+    corpus = _corpus(tmp_path)
+    try:
+        r = cli("index", "build", tiny_bert, "--corpus", corpus, "--output", tmp_path / "ix",
+                "--workers", "2", "--shard-rows", "8")
+    finally:
+        ray.shutdown()
+    assert r.code == 0 and "indexed 30 rows" in r.out, r.err
+    assert json.loads((tmp_path / "ix.shards" / "shards.json").read_text(encoding="utf-8"))["complete"]
+    got = VectorIndex.load(tmp_path / "ix").search(TEXTS[:6], k=3, model=model)
+    want = VectorIndex.build(model, corpus, show_progress_bar=False).search(TEXTS[:6], k=3, model=model)
+    assert got.ids == want.ids
+    np.testing.assert_allclose(got.scores, want.scores, atol=1e-5)
+    both = cli("index", "build", tiny_bert, "--from-vectors", tmp_path / "ix.shards", "--output",
+               tmp_path / "ix2", "--workers", "2")
+    assert both.code == 2 and "encoded already" in both.err
+
+
 def test_a_missing_ray_or_a_dead_address_is_one_line(tiny_bert, tmp_path, cli, monkeypatch):
     import builtins
 

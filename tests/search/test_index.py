@@ -200,3 +200,53 @@ def test_binary_index_keeps_32x_smaller_codes_and_memory_maps_its_rescoring_vect
     res = loaded.search(x[:5], k=3)
     assert [r[0] for r in res.ids] == ["0", "1", "2", "3", "4"]
     assert np.allclose(res.scores[:, 0], 1.0, atol=0.02)  # the int8 cosine of a vector with itself
+
+
+def test_binary_index_rescored_with_float32_gives_exact_scores_for_its_candidates(tmp_path):
+    x = _vectors(300, 64, 4)
+    idx = VectorIndex(64, backend="binary", rescore=100, rescore_with="float32")  # every row a candidate
+    idx.add(x)
+    idx.save(tmp_path / "f")
+    assert not (tmp_path / "f" / "int8_ranges.npy").exists()
+    loaded = VectorIndex.load(tmp_path / "f")
+    assert isinstance(loaded._codes[0], np.memmap) and loaded._codes[0].dtype == np.float32
+    exact = VectorIndex(64)
+    exact.add(x)
+    q = _vectors(7, 64, 5)
+    got, want = loaded.search(q, k=3), exact.search(q, k=3)
+    assert got.ids == want.ids
+    np.testing.assert_allclose(got.scores, want.scores, atol=1e-5)
+    with pytest.raises(ConfigError, match="rescore_with"):
+        VectorIndex(64, backend="binary", rescore_with="int4")
+
+
+def test_mean_thresholds_keep_the_bits_of_vectors_that_share_a_direction(tmp_path):
+    rng = np.random.default_rng(6)
+    x = 3.0 * np.ones(64, np.float32) + rng.standard_normal((2000, 64)).astype(np.float32)  # all in one cone
+    q = x[:50] + 0.3 * rng.standard_normal((50, 64)).astype(np.float32)
+    truth = VectorIndex(64)
+    truth.add(x)
+    want = truth.search(q, k=10).positions
+
+    def found(threshold):
+        idx = VectorIndex(64, backend="binary", rescore=4, binary_threshold=threshold, train_size=500)
+        idx.add(x)
+        idx.save(tmp_path / threshold)
+        got = VectorIndex.load(tmp_path / threshold).search(q, k=10).positions
+        return np.mean([len(set(a) & set(b)) / 10 for a, b in zip(got, want, strict=True)])
+
+    assert found("mean") > found("zero") + 0.2  # plain signs of a shifted cloud are nearly all 1
+
+
+def test_a_binary_index_written_before_thresholds_loads_with_plain_signs(tmp_path):
+    x = _vectors(300, 64, 7)
+    idx = VectorIndex(64, backend="binary", binary_threshold="zero", train_size=100)
+    idx.add(x)
+    idx.save(tmp_path / "old")
+    cfg = json.loads((tmp_path / "old" / "index.json").read_text(encoding="utf-8"))
+    del cfg["params"]["binary_threshold"]
+    (tmp_path / "old" / "index.json").write_text(json.dumps(cfg), encoding="utf-8")
+    (tmp_path / "old" / "vectors_binary_thresholds.npy").unlink()
+    old = VectorIndex.load(tmp_path / "old")
+    assert old.params["binary_threshold"] == "zero" and not old._thresholds.any()
+    assert old.search(x[:5], k=1).positions[:, 0].tolist() == [0, 1, 2, 3, 4]

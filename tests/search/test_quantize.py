@@ -35,6 +35,9 @@ def test_rescoring_puts_the_true_neighbour_first():
     candidates = np.array([[5, 3, 7, -1], [9, 8, 1, 2]])
     scores, pos = rescore(x[[7, 1]], candidates, codes, ranges, k=2)
     assert pos[:, 0].tolist() == [7, 1] and np.allclose(scores[:, 0], 1.0, atol=0.02)
+    scores, pos = rescore(x[[7, 1]], candidates, x, None, k=4)  # float32 vectors: exact cosines
+    np.testing.assert_allclose(scores[1], np.sort(x[[9, 8, 1, 2]] @ x[1])[::-1], atol=1e-6)
+    assert pos[0, 3] == -1 and np.isnan(scores[0, 3])
 
 
 def test_bad_precisions_are_refused():

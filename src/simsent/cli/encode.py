@@ -16,6 +16,7 @@ from simsent.cli.common import (
     read_texts,
     ready_model,
 )
+from simsent.scale.pipeline import Spread
 
 
 def encode(
@@ -60,9 +61,9 @@ def encode(
     if precision_out not in PRECISIONS:
         raise typer.BadParameter(f"choose from {', '.join(PRECISIONS)}", param_hint="--precision-out")
     if shard_rows is not None or workers is not None or ray is not None:
-        spread = {"workers": workers or 2, "address": ray, "gpus_per_worker": gpus_per_worker}
+        spread = Spread(workers or 0, ray, gpus_per_worker)
         return _encode_shards(model, input, output, shard_rows or 100_000, batch_size, device, precision,
-                              backend, precision_out, spread if workers or ray else None)
+                              backend, precision_out, spread)
     output_file(output, "--output")
     texts = read_texts(input, "--input")
     encoder = ready_model(model, device, precision, backend)
@@ -80,22 +81,15 @@ def encode(
 
 
 def _encode_shards(model: str, input: str, output: str, shard_rows: int, batch_size: int, device: str,
-                   precision: str, backend: str, precision_out: str, spread: dict | None) -> None:
+                   precision: str, backend: str, precision_out: str, spread: Spread) -> None:
     """``encode --shard-rows`` (or ``--workers`` / ``--ray``): the corpus into a resumable folder of
     shards, encoded here or on Ray workers."""
     from simsent.cli.common import require_file
-    from simsent.scale.shards import encode_to_shards
+    from simsent.scale.pipeline import shard_corpus
 
     require_file(input, "--input")
-    encoder = ready_model(model, device, precision, backend)
-    on_ray = None
-    if spread is not None:
-        from simsent.scale.ray_encode import ray_encoder
-
-        on_ray = ray_encoder(model, device="cpu" if device == "auto" and not spread["gpus_per_worker"]
-                             else device, precision=precision, backend=backend, batch_size=batch_size,
-                             **spread)
-    manifest = encode_to_shards(encoder, input, output, shard_rows, batch_size, precision_out,
-                                encode_shards=on_ray)
+    manifest, _ = shard_corpus(model, input, output, shard_rows=shard_rows, batch_size=batch_size,
+                               device=device, precision=precision, backend=backend,
+                               precision_out=precision_out, spread=spread)
     typer.echo(f"wrote {manifest['rows']} vectors in {len(manifest['shards'])} shard(s) to {output} "
                f"({precision_out})")

@@ -15,6 +15,7 @@ OBJECTIVES: dict[str, str] = {
     "sbert_softmax": "simsent.losses.sbert_softmax:SoftmaxLoss",
     "cosent": "simsent.losses.cosent:CoSENTLoss",
     "angle": "simsent.losses.angle:AnglELoss",
+    "ct": "simsent.losses.contrastive_tension:ContrastiveTensionLoss",
     "amsoftmax": "simsent.losses.amsoftmax:AMSoftmaxLoss",
     "distill": "simsent.losses.distill:DistillationLoss",
 }

@@ -8,9 +8,12 @@ Backends:
 ``ivfpq``  ``faiss.IndexIVFPQ`` (``nlist``, ``pq_m``, ``nbits``, ``nprobe``), trained on the first
            ``train_size`` vectors added; ``refine=k`` re-ranks ``k * top-k`` candidates exactly
 ``binary`` ``faiss.IndexBinaryFlat`` of sign bits (32x less memory than float32), Hamming search for
-           ``rescore * top-k`` candidates (``rescore``, default 4), re-ranked by the float query against
-           their int8 vectors (:mod:`simsent.search.quantize`; calibrated on the first vectors added,
-           memory-mapped from disk once saved)
+           ``rescore * top-k`` candidates (``rescore``, default 10), re-ranked by the float query against
+           their int8 vectors (:mod:`simsent.search.quantize`) or, with ``rescore_with="float32"``,
+           their float32 vectors; either is memory-mapped from disk once saved. The bits are signs
+           about the corpus mean per dimension (``binary_threshold="mean"``; ``"zero"``: plain signs,
+           as sentence-transformers' ``quantize_embeddings``); the mean and the int8 ranges are
+           calibrated on the first ``train_size`` (10,000) vectors added
 =========  ===============================================================================
 
 The index records the model that built it (path, dimension and a fingerprint of its weights and
@@ -67,8 +70,12 @@ INDEX_JSON = "index.json"
 RECORDS = "records.jsonl"
 FAISS_FILE = "vectors.faiss"
 NUMPY_FILE = "vectors.npy"
-CODES_FILE = "vectors_int8.npy"  # binary backend: the rescoring vectors
+CODES_FILE = "vectors_int8.npy"  # binary backend: the rescoring vectors (int8)
+FLOAT_CODES_FILE = "vectors_float32.npy"  # binary backend: the rescoring vectors (float32)
+RESCORE_PRECISIONS = ("int8", "float32")
 RANGES_FILE = "int8_ranges.npy"
+THRESHOLDS_FILE = "vectors_binary_thresholds.npy"
+BINARY_THRESHOLDS = ("mean", "zero")
 
 
 # ---------------------------------------------------------------------- results
@@ -131,7 +138,9 @@ class VectorIndex:
         nprobe: int = 16,
         train_size: int | None = None,
         refine: int = 0,
-        rescore: int = 4,
+        rescore: int = 10,
+        rescore_with: str = "int8",
+        binary_threshold: str = "mean",
     ) -> None:
         if backend not in BACKENDS:
             raise ConfigError(f"unknown index backend {backend!r}; choose from {', '.join(BACKENDS)}")
@@ -153,6 +162,10 @@ class VectorIndex:
             raise ConfigError(f"pq_m={pq_m} must divide the dimension {dim}")
         if backend == "binary" and dim % 8:
             raise ConfigError(f"the binary backend needs a dimension divisible by 8, got {dim}")
+        if rescore_with not in RESCORE_PRECISIONS:
+            raise ConfigError(f"rescore_with must be int8 or float32, got {rescore_with!r}")
+        if binary_threshold not in BINARY_THRESHOLDS:
+            raise ConfigError(f"binary_threshold must be mean or zero, got {binary_threshold!r}")
         self.params: dict[str, Any] = {
             "hnsw_m": hnsw_m,
             "ef_construction": ef_construction,
@@ -164,6 +177,8 @@ class VectorIndex:
             "train_size": train_size,
             "refine": refine,
             "rescore": rescore,
+            "rescore_with": rescore_with,
+            "binary_threshold": binary_threshold,
         }
         self.ids: list[str] = []
         self.texts: list[str | None] = []
@@ -173,8 +188,9 @@ class VectorIndex:
         self._chunks: list[np.ndarray] = []  # numpy engine storage
         self._pending: list[np.ndarray] = []  # ivfpq vectors waiting for training
         self._expected: int | None = None  # corpus size hint for nlist
-        self._codes: list[np.ndarray] = []  # binary backend: int8 vectors for rescoring
+        self._codes: list[np.ndarray] = []  # binary backend: int8 (or float32) vectors for rescoring
         self._ranges: np.ndarray | None = None  # binary backend: int8 calibration (2, dim)
+        self._thresholds: np.ndarray | None = None  # binary backend: where each dimension's bit flips
         if self.engine == "faiss" and backend != "ivfpq":
             self._index = new_faiss_index(self.backend, self.dim, self.params)
 
@@ -244,26 +260,33 @@ class VectorIndex:
         self.payloads.extend(payloads)
 
     def _add_binary(self, vectors: np.ndarray) -> None:
-        """Sign bits into the faiss binary index, int8 codes kept for rescoring; the int8 ranges are
-        calibrated on the first ``train_size`` (10,000) vectors, held until then."""
+        """Sign bits into the faiss binary index, the rescoring vectors (int8 codes or float32) kept
+        beside; vectors are held until ``train_size`` (10,000) of them calibrate the bits' thresholds
+        and the int8 ranges."""
         from simsent.search.quantize import quantize
 
-        if self._ranges is None:
+        if self._thresholds is None:
             self._pending.append(vectors)
             if sum(len(c) for c in self._pending) >= (self.params["train_size"] or 10_000):
                 self._calibrate_binary()
             return
-        self._index.add(quantize(vectors, "ubinary"))
-        self._codes.append(quantize(vectors, "int8", self._ranges))
+        self._index.add(quantize(vectors - self._thresholds, "ubinary"))
+        if self.params["rescore_with"] == "float32":
+            self._codes.append(vectors)
+        else:
+            self._codes.append(quantize(vectors, "int8", self._ranges))
 
     def _calibrate_binary(self) -> None:
-        """Calibrate the int8 ranges on the vectors held so far, then add them."""
+        """Calibrate the thresholds (and int8 ranges) on the vectors held so far, then add them."""
         from simsent.search.quantize import int8_ranges
 
-        if self._ranges is not None or not self._pending:
+        if self._thresholds is not None or not self._pending:
             return
         held, self._pending = np.concatenate(self._pending), []
-        self._ranges = int8_ranges(held)
+        mean = self.params["binary_threshold"] == "mean"
+        self._thresholds = held.mean(axis=0) if mean else np.zeros(self.dim, np.float32)
+        if self.params["rescore_with"] == "int8":
+            self._ranges = int8_ranges(held)
         self._add_binary(held)
 
     def _binary_search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -271,7 +294,8 @@ class VectorIndex:
 
         if len(self._codes) > 1:
             self._codes = [np.concatenate(self._codes)]
-        _, candidates = self._index.search(quantize(q, "ubinary"), k * max(1, int(self.params["rescore"])))
+        bits = quantize(q - self._thresholds, "ubinary")
+        _, candidates = self._index.search(bits, k * max(1, int(self.params["rescore"])))
         return rescore(q, candidates.astype(np.int64), self._codes[0], self._ranges, k)
 
     def expect_rows(self, n: int) -> None:
@@ -513,10 +537,15 @@ class VectorIndex:
             np.save(os.path.join(tmp, NUMPY_FILE), mat)
         elif self.backend == "binary":
             import_faiss().write_index_binary(self._index, os.path.join(tmp, FAISS_FILE))
-            codes = np.concatenate(self._codes) if self._codes else np.zeros((0, self.dim), np.int8)
-            np.save(os.path.join(tmp, CODES_FILE), codes)
-            np.save(os.path.join(tmp, RANGES_FILE), self._ranges if self._ranges is not None else
-                    np.zeros((2, self.dim), np.float32))
+            as_float = self.params["rescore_with"] == "float32"
+            empty = np.zeros((0, self.dim), np.float32 if as_float else np.int8)
+            codes = np.concatenate(self._codes) if self._codes else empty
+            np.save(os.path.join(tmp, FLOAT_CODES_FILE if as_float else CODES_FILE), codes)
+            if not as_float:
+                np.save(os.path.join(tmp, RANGES_FILE), self._ranges if self._ranges is not None else
+                        np.zeros((2, self.dim), np.float32))
+            thresholds = self._thresholds if self._thresholds is not None else np.zeros(self.dim, np.float32)
+            np.save(os.path.join(tmp, THRESHOLDS_FILE), thresholds)
         elif self._index is not None:
             import_faiss().write_index(self._index, os.path.join(tmp, FAISS_FILE))
         with open(os.path.join(tmp, RECORDS), "w", encoding="utf-8") as f:
@@ -559,7 +588,7 @@ class VectorIndex:
             raise DataError(f"{cfg_file} is not a simsent index")
         engine = cfg.get("engine", "faiss")
         faiss = import_faiss(required=engine == "faiss")
-        params = dict(cfg.get("params", {}))
+        params = {"binary_threshold": "zero", **cfg.get("params", {})}  # indexes written before the mean
         index = cls(
             cfg["dim"],
             backend=cfg["backend"],
@@ -571,11 +600,17 @@ class VectorIndex:
             index._chunks = [np.load(os.path.join(path, NUMPY_FILE), allow_pickle=False)]
         elif index.backend == "binary":
             index._index = faiss.read_index_binary(os.path.join(path, FAISS_FILE))
-            index._codes = [np.load(os.path.join(path, CODES_FILE), mmap_mode="r", allow_pickle=False)]
-            index._ranges = np.load(os.path.join(path, RANGES_FILE), allow_pickle=False)
+            as_float = index.params["rescore_with"] == "float32"
+            codes = os.path.join(path, FLOAT_CODES_FILE if as_float else CODES_FILE)
+            index._codes = [np.load(codes, mmap_mode="r", allow_pickle=False)]
+            if not as_float:
+                index._ranges = np.load(os.path.join(path, RANGES_FILE), allow_pickle=False)
+            thresholds = os.path.join(path, THRESHOLDS_FILE)
+            index._thresholds = (np.load(thresholds, allow_pickle=False) if os.path.isfile(thresholds)
+                                 else np.zeros(index.dim, np.float32))
             if len(index._codes[0]) != index._index.ntotal:
                 n_codes, n_bits = len(index._codes[0]), index._index.ntotal
-                raise DataError(f"{path}: {n_codes} int8 vectors for {n_bits} binary codes; rebuild it")
+                raise DataError(f"{path}: {n_codes} rescoring vectors for {n_bits} binary codes; rebuild it")
         elif os.path.isfile(os.path.join(path, FAISS_FILE)):
             index._index = faiss.read_index(os.path.join(path, FAISS_FILE))
         with open(os.path.join(path, RECORDS), encoding="utf-8") as f:
@@ -616,4 +651,6 @@ _PARAM_NAMES = (
     "train_size",
     "refine",
     "rescore",
+    "rescore_with",
+    "binary_threshold",
 )

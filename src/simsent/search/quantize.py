@@ -55,10 +55,11 @@ def dequantize_int8(codes: np.ndarray, ranges: np.ndarray) -> np.ndarray:
     return (np.asarray(codes, dtype=np.float32) + 128.0) * steps + low
 
 
-def rescore(queries: np.ndarray, candidates: np.ndarray, codes: np.ndarray, ranges: np.ndarray,
+def rescore(queries: np.ndarray, candidates: np.ndarray, codes: np.ndarray, ranges: np.ndarray | None,
             k: int) -> tuple[np.ndarray, np.ndarray]:
     """Re-rank each query's ``candidates`` (positions into ``codes``, -1 = none) by the cosine of the
-    float query with the candidates' dequantised int8 vectors; the top ``k`` (scores, positions).
+    float query with the candidates' dequantised int8 vectors (float32 ``codes`` when ``ranges`` is
+    None); the top ``k`` (scores, positions).
 
     ``codes`` may be a memory-mapped array: only the candidates' rows are read.
     """
@@ -70,7 +71,8 @@ def rescore(queries: np.ndarray, candidates: np.ndarray, codes: np.ndarray, rang
         if not len(cand):
             continue
         order = np.argsort(cand)  # read the memory-mapped rows in file order
-        vecs = dequantize_int8(codes[cand[order]], ranges)
+        rows = codes[cand[order]]
+        vecs = np.asarray(rows, np.float32) if ranges is None else dequantize_int8(rows, ranges)
         s = (vecs @ q) / np.maximum(np.linalg.norm(vecs, axis=1), 1e-12)
         best = np.argsort(-s, kind="stable")[:k]
         scores[i, : len(best)] = s[best]
