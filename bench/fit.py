@@ -37,6 +37,7 @@ def main() -> None:
     ap.add_argument("--output", default="results/fit.md")
     ap.add_argument("--company", default="none", help="other jobs on the machine during the run")
     ap.add_argument("--recipes", default=None, help="fit's candidate families (default: fit's own)")
+    ap.add_argument("--folds", type=int, default=3, help="fit's cross-fitting folds (1: one selection part)")
     ap.add_argument("--max-unseen", type=int, default=2000, help="valid pairs never given to fit, scored")
     a = ap.parse_args()
     from simsent.data.sampling import seeded_subset
@@ -65,6 +66,7 @@ def main() -> None:
             seed=a.seed,
             max_minutes=a.minutes_per_task,
             max_train_samples=a.max_texts,
+            folds=a.folds,
             sources={"task": task},
             **recipes,
         )
@@ -92,7 +94,10 @@ def main() -> None:
         f"- command: `python {' '.join(sys.argv)}` ({(time.perf_counter() - t0) / 60:.1f} min)",
         f"- protocol: inductive; unlabelled text {a.max_texts} sentences max (train split, else a seeded "
         f"half of valid, minus evaluated sentences); {a.max_pairs} labelled valid pairs max per task, split "
-        f"by `fit` (seed {a.seed}) into CoSENT-train 40% / selection 30% / report 30%",
+        f"by `fit` (seed {a.seed}) into "
+        + ("CoSENT-train 40% / selection 30% / report 30%" if a.folds == 1 else
+           f"selection 70% ({a.folds}-fold cross-fitted: supervised candidates are scored on each fold by a "
+           "copy trained on the others, then trained on all 70%) / report 30%"),
         f"- budget: {a.minutes_per_task:g} min per task (cheapest candidates first; what did not fit is "
         "named in each leaderboard)",
         f"- other jobs on the 2-core machine during the run: {a.company}",

@@ -49,6 +49,12 @@ def corpus_vectors(model: str, texts: list[str], work: str, threads: int) -> np.
     return vecs
 
 
+def shard_vectors(folder: str) -> np.ndarray:
+    from simsent.scale.shards import iter_shards
+
+    return np.concatenate([np.asarray(v, np.float32) for _, v in iter_shards(folder)])
+
+
 def recall(found: np.ndarray, corpus: np.ndarray, queries: np.ndarray, kth: np.ndarray) -> float:
     """Tie-aware recall@k: the share of the k returned rows whose exact float32 cosine reaches the true
     k-th neighbour's (less 1e-5). Identical vectors (many sentences encode alike) make "which rows are
@@ -76,9 +82,11 @@ def measure(corpus: np.ndarray, queries: np.ndarray, k: int, rescores: list[int]
     _, found = numpy_search(approx / np.linalg.norm(approx, axis=1, keepdims=True), queries, k)
     rows.append({"variant": "int8 exact", "recall": recall(found, corpus, queries, kth), "bytes": d,
                  "ms": 1000 * (time.perf_counter() - start) / len(queries)})
-    variants = [(1, "int8")] + [(r, w) for w in ("int8", "float32") for r in rescores]
-    for r, with_ in variants:
-        index = VectorIndex(d, backend="binary", rescore=r, rescore_with=with_, train_size=len(corpus))
+    variants = [(1, "int8", "mean")] + [(r, w, "mean") for w in ("int8", "float32") for r in rescores]
+    variants.append((max(rescores), "int8", "zero"))
+    for r, with_, threshold in variants:
+        index = VectorIndex(d, backend="binary", rescore=r, rescore_with=with_, binary_threshold=threshold,
+                            train_size=min(len(corpus), 100_000))
         index.add(corpus)
         folder = os.path.join(work, "binary-index")
         index.save(folder)
@@ -87,6 +95,7 @@ def measure(corpus: np.ndarray, queries: np.ndarray, k: int, rescores: list[int]
         res = index.search(queries, k=k)
         ms = 1000 * (time.perf_counter() - start) / len(queries)
         name = "binary (Hamming only)" if r == 1 else f"binary + {with_} rescore x{r}"
+        name += ", plain signs" if threshold == "zero" else ""
         rows.append({"variant": name, "recall": recall(res.positions, corpus, queries, kth), "bytes": d // 8,
                      "ms": ms, "disk_bytes": d * (4 if with_ == "float32" else 1)})
     return rows
@@ -102,12 +111,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "simsent-quantized-bench"))
     ap.add_argument("--output", default="results/quantized_search.md")
+    ap.add_argument("--vectors", default=None,
+                    help="a shard folder (`encode --shard-rows`) to search instead of the tasks' text")
     ap.add_argument("--company", default="none")
     a = ap.parse_args()
     model = start_model(a.model)
     os.makedirs(a.work, exist_ok=True)
     texts, files = shared_texts(a.data_dir)
-    vecs = corpus_vectors(model, texts, a.work, a.threads)
+    vecs = shard_vectors(a.vectors) if a.vectors else corpus_vectors(model, texts, a.work, a.threads)
     order = np.random.default_rng(a.seed).permutation(len(vecs))
     queries, corpus = vecs[order[: a.queries]], vecs[order[a.queries :]]
     rows = measure(corpus, queries, 10, [int(x) for x in a.rescore.split(",")], a.work)
@@ -115,18 +126,23 @@ def main() -> None:
         f"# Quantised vectors: recall@10 against exact float32 ({model_label(a.model)}, "
         f"{len(corpus):,} x {corpus.shape[1]})",
         "",
+        f"float32 vectors of this corpus: {len(corpus) * corpus.shape[1] * 4 / 2**20:,.0f} MiB in RAM; the "
+        f"binary codes: {len(corpus) * corpus.shape[1] / 8 / 2**20:,.0f} MiB.",
+        "",
         "| variant | recall@10 | first-stage bytes / vector in RAM | rescoring bytes / vector on disk | "
         "ms / query |",
         "|---|---:|---:|---:|---:|",
     ]
+    source = (f"the {len(vecs):,} vectors of the shards in `{a.vectors}`" if a.vectors else
+              f"the {len(texts):,} distinct sentences of the shared tasks' splits")
     for r in rows:
         ms = "-" if r["ms"] != r["ms"] else f"{r['ms']:.2f}"
         disk = r["disk_bytes"] if "disk_bytes" in r and not r["variant"].endswith("only)") else "-"
         lines.append(f"| {r['variant']} | {r['recall']:.3f} | {r['bytes']} | {disk} | {ms} |")
     lines += [
         "",
-        f"- Corpus: the {len(texts):,} distinct sentences of the shared tasks' splits, {a.queries} held out "
-        f"(seed {a.seed}) as queries; ground truth: exact float32 cosine top-10, tie-aware (an answer "
+        f"- Corpus: {source}, {a.queries} held out (seed {a.seed}) as queries; ground truth: exact float32 "
+        "cosine top-10, tie-aware (an answer "
         "counts if its float32 cosine reaches the 10th neighbour's, less 1e-5). Binary variants keep the "
         "int8 (1 byte per dimension) or float32 (4 bytes) vectors for rescoring on disk, memory-mapped.",
         f"- Command: `python {shlex.join(sys.argv)}`",

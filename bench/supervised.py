@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 def write_results(args, argv, tasks, objectives, results, notes, hashes, total, quiet=False) -> None:
     cols = ["baseline", *objectives]
-    cmd = "flock /tmp/simsent-cpu.lock python bench/supervised.py " + " ".join(
+    cmd = "python bench/supervised.py " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
     given = getattr(args, "model_given", args.model)

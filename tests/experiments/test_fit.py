@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 
@@ -52,6 +53,46 @@ def test_splits_are_disjoint_seeded_and_train_only_with_enough_pairs():
     assert (len(small.train), len(small.selection), len(small.report)) == (0, 70, 30)
     with pytest.raises(Exception, match="at least 4 labelled"):
         fit_splits(pairs[:3], seed=1)
+
+
+def test_cross_fitted_splits_merge_train_and_selection_and_keep_the_report_part():
+    pairs = _pairs(500)
+    one = fit_splits(pairs, seed=1, min_supervised_pairs=400)
+    cross = fit_splits(pairs, seed=1, min_supervised_pairs=400, folds=3)
+    assert cross.cross_fitted and cross.report == one.report
+    assert cross.train == cross.selection == one.train + one.selection
+    held = [cross.fold(f)[1] for f in range(3)]
+    assert sorted(i for h in held for i in h) == list(range(350))  # each pair in exactly one fold
+    train0, held0 = cross.fold(0)
+    assert len(train0) + len(held0) == 350
+    assert not {id(r) for r in train0} & {id(cross.selection[i]) for i in held0}
+    few = fit_splits(pairs[:100], seed=1, min_supervised_pairs=400, folds=3)
+    assert not few.cross_fitted and not few.train  # no supervised candidate: nothing to cross-fit
+
+
+def test_a_supervised_family_is_scored_out_of_fold_then_trained_on_every_pair(tiny_bert, monkeypatch):
+    from simsent.experiments import cells
+    from simsent.experiments.config import FitConfig
+
+    pairs = _pairs(60)
+    splits = fit_splits(pairs, seed=3, min_supervised_pairs=40, folds=3)
+    seen = []
+    train = cells._fit_train
+    monkeypatch.setattr(cells, "_fit_train", lambda cfg, fam, pool, texts, rows: seen.append(rows) or
+                        train(cfg, fam, pool, texts, rows))
+    cfg = FitConfig(model=tiny_bert, output="unused", whiten_dims=[], max_len=16)
+    texts = list(dict.fromkeys(s for p in pairs for s in (p["sentence1"], p["sentence2"])))
+    cell = cells.run_fit_family(cfg, "cosent", "mean", texts, splits, lambda score, save: False)
+    assert seen[0] == splits.train
+    assert [len(r) for r in seen[1:]] == [len(splits.fold(f)[0]) for f in range(3)]
+    for f, rows in enumerate(seen[1:]):
+        held = {id(splits.selection[i]) for i in splits.fold(f)[1]}
+        assert not held & {id(r) for r in rows}  # no copy scores a pair it trained on
+    row = cell["rows"][0]
+    assert len(row["selection_cos"]) == len(splits.selection) and not math.isnan(row["selection"])
+    seen.clear()
+    ct = cells.run_fit_family(cfg, "ct", "mean", texts, splits, lambda score, save: False)
+    assert len(seen) == 1 and ct["train_steps"] > 0  # unlabelled: one copy, every selection pair scored
 
 
 def test_runner_budget_stops_between_cells_and_resumes(tmp_path):
@@ -124,7 +165,9 @@ def test_fit_cli_leaderboard_winner_round_trip_and_resume(tiny_bert, fit_files, 
     assert {r["recipe"] for r in board} >= {"raw", "whitening (k=8)", "simcse + whitening (k=8)", "cosent"}
     assert winner == board[0] and winner["selection"] == max(r["selection"] for r in board)
     sizes = result["provenance"]["config"]["split_sizes"]
-    assert sizes == {"train": 24, "selection": 18, "report": 18}
+    assert {k: sizes[k] for k in ("train", "selection", "report", "folds")} == {
+        "train": 42, "selection": 42, "report": 18, "folds": 3}  # cross-fitted: train and selection merged
+    assert "3-fold cross-fitted" in sizes["description"]
     with open(os.path.join(out, "README.md"), encoding="utf-8") as f:
         card = f.read()
     assert winner["recipe"] in card and "report part" in card

@@ -212,13 +212,6 @@ def run_sweep_cell(
     }
 
 
-def _pair_scores(v1: np.ndarray, v2: np.ndarray, rows: list[dict[str, Any]]) -> tuple[float, np.ndarray]:
-    from simsent.evaluation.sts import correlation_metrics, cosine_scores
-
-    cos = cosine_scores(v1, v2)
-    return correlation_metrics(cos, [r["score"] for r in rows])["spearman"], cos
-
-
 def fit_epochs(recipe: FitRecipe, n_rows: int) -> int:
     """Epochs of a fit recipe on ``n_rows``: its ``epochs``, raised to reach ``min_steps`` (capped).
 
@@ -248,13 +241,26 @@ def run_fit_family(
 
     ``keep_if_best(score, save)`` is called with the family's best selection score; it calls
     ``save(folder)`` when that beats every candidate so far, so the winner is on disk at the end.
+    Cross-fitted splits score a supervised family's selection pairs out of fold
+    (:func:`_out_of_fold_cosines`).
     """
     from simsent.adapt.whitening import whitening_layer
 
     start = time.perf_counter()
-    model, steps, epochs = _fit_train(cfg, family, pooling, texts, splits)
-    variants, v1, v2 = _fit_variants(cfg, model, family, texts, splits)
-    rows_out = [_fit_scores(cfg, family, pooling, name, k, wm, v1, v2, splits) for name, k, wm in variants]
+    model, steps, epochs = _fit_train(cfg, family, pooling, texts, splits.train)
+    cross = splits.cross_fitted and FitRecipe.named(family).supervised
+    dev = splits.report if cross else splits.selection + splits.report
+    variants, v1, v2 = _fit_variants(cfg, model, family, texts, dev)
+    n_sel = 0 if cross else len(splits.selection)
+    if cross:
+        sel_cos = _out_of_fold_cosines(cfg, family, pooling, texts, splits)
+    else:
+        sel_cos = [_variant_cosines(v1[:n_sel], v2[:n_sel], wm) for _, _, wm in variants]
+    rows_out = [
+        _fit_scores(cfg, family, pooling, name, k, sel_cos[i], _variant_cosines(v1[n_sel:], v2[n_sel:], wm),
+                    splits)
+        for i, (name, k, wm) in enumerate(variants)
+    ]
     best_i = max(range(len(rows_out)), key=lambda i: nan_low(rows_out[i]["selection"]))
 
     def save(path: str) -> None:
@@ -281,9 +287,9 @@ def run_fit_family(
     }
 
 
-def _fit_train(cfg: FitConfig, family: str, pooling: str, texts: list[str], splits: FitSplits) -> tuple:
-    """The start model with ``pooling``, trained by the family's recipe (not for ``raw``); with its steps
-    and epochs."""
+def _fit_train(cfg: FitConfig, family: str, pooling: str, texts: list[str], pairs: list[dict]) -> tuple:
+    """The start model with ``pooling``, trained by the family's recipe (not for ``raw``) on ``pairs``
+    (supervised) or ``texts``; with its steps and epochs."""
     from simsent.modeling.sentence_encoder import SentenceEncoder
     from simsent.training.seed import set_seed
 
@@ -294,7 +300,7 @@ def _fit_train(cfg: FitConfig, family: str, pooling: str, texts: list[str], spli
     )
     if not recipe.trains:
         return model, 0, 0
-    rows = splits.train if recipe.supervised else texts
+    rows = pairs if recipe.supervised else texts
     epochs = fit_epochs(recipe, len(rows))
     steps = train_in_place(
         model,
@@ -311,14 +317,14 @@ def _fit_train(cfg: FitConfig, family: str, pooling: str, texts: list[str], spli
 
 
 def _fit_variants(
-    cfg: FitConfig, model: SentenceEncoder, family: str, texts: list[str], splits: FitSplits
+    cfg: FitConfig, model: SentenceEncoder, family: str, texts: list[str], pairs: list[dict]
 ) -> tuple:
-    """The family's variants ``(name, whitening k, (W, mu) | None)`` and the dev pairs' vectors."""
+    """The family's variants ``(name, whitening k, (W, mu) | None)`` and the vectors of ``pairs``."""
     from simsent.adapt.whitening import fit_whitening
 
     normalize, model.normalize = model.normalize, False  # whitening sees what its layer will receive
     try:
-        v1, v2 = pair_vectors(model, splits.selection + splits.report, cfg.encode_batch_size, np.float64)
+        v1, v2 = pair_vectors(model, pairs, cfg.encode_batch_size, np.float64)
         dims = [k for k in cfg.whiten_dims if k is None or k < v1.shape[1]]
         corpus = (
             np.asarray(model.encode(texts, batch_size=cfg.encode_batch_size), dtype=np.float64)
@@ -335,26 +341,48 @@ def _fit_variants(
     return variants, v1, v2
 
 
+def _variant_cosines(v1: np.ndarray, v2: np.ndarray, wm: Any) -> np.ndarray:
+    """The cosines of paired vectors, whitened first when ``wm`` is ``(W, mu)``."""
+    from simsent.adapt.whitening import apply_whitening
+    from simsent.evaluation.sts import cosine_scores
+
+    if wm is not None:
+        v1, v2 = apply_whitening(v1, *wm), apply_whitening(v2, *wm)
+    return cosine_scores(v1, v2)
+
+
+def _out_of_fold_cosines(
+    cfg: FitConfig, family: str, pooling: str, texts: list[str], splits: FitSplits
+) -> list[np.ndarray]:
+    """Each variant's cosines of the selection pairs, pair i scored by a copy of the family trained on
+    the folds without i (its whitening fitted on that copy's vectors)."""
+    cos: list[np.ndarray] = []
+    for f in range(splits.folds):
+        train, held = splits.fold(f)
+        model, _, _ = _fit_train(cfg, family, pooling, texts, train)
+        variants, v1, v2 = _fit_variants(cfg, model, family, texts, [splits.selection[i] for i in held])
+        cos = cos or [np.zeros(len(splits.selection)) for _ in variants]
+        for j, (_, _, wm) in enumerate(variants):
+            cos[j][held] = _variant_cosines(v1, v2, wm)
+    return cos
+
+
 def _fit_scores(
     cfg: FitConfig,
     family: str,
     pooling: str,
     name: str,
     k: int | None,
-    wm: Any,
-    v1: np.ndarray,
-    v2: np.ndarray,
+    sel_cos: np.ndarray,
+    rep_cos: np.ndarray,
     splits: FitSplits,
 ) -> dict[str, Any]:
     """One variant's selection and report Spearman (and the report's bootstrap interval)."""
-    from simsent.adapt.whitening import apply_whitening
-    from simsent.evaluation.sts import spearman_ci
+    from simsent.evaluation.sts import correlation_metrics, spearman_ci
 
-    n_sel = len(splits.selection)
-    a, b = (v1, v2) if wm is None else (apply_whitening(v1, *wm), apply_whitening(v2, *wm))
-    sel, sel_cos = _pair_scores(a[:n_sel], b[:n_sel], splits.selection)
-    rep, cos = _pair_scores(a[n_sel:], b[n_sel:], splits.report)
-    ci = spearman_ci(cos, [r["score"] for r in splits.report], seed=cfg.seed)
+    sel = correlation_metrics(sel_cos, [r["score"] for r in splits.selection])["spearman"]
+    rep = correlation_metrics(rep_cos, [r["score"] for r in splits.report])["spearman"]
+    ci = spearman_ci(rep_cos, [r["score"] for r in splits.report], seed=cfg.seed)
     return {
         "recipe": name,
         "family": family,

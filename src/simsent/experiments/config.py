@@ -276,6 +276,8 @@ FIT_RECIPES: dict[str, dict[str, Any]] = {
     },
     "cosent": {"objective": "cosent", "lr": 2e-5, "dropout": None, "epochs": 4, "batch_size": 32},
     "angle": {"objective": "angle", "lr": 2e-5, "dropout": None, "epochs": 4, "batch_size": 32},
+    # Contrastive Tension (in-batch negatives): unlabelled text, a trained twin copy of the model
+    "ct": {"objective": "ct", "lr": 3e-5, "dropout": 0.1, "epochs": 1, "batch_size": 64},
 }
 
 
@@ -335,6 +337,9 @@ class FitConfig:
     report_fraction: float = 0.5
     #: with at least this many labelled pairs, 40% of them train a CoSENT candidate
     min_supervised_pairs: int = 400
+    #: cross-fitting folds: supervised candidates are scored out of fold on the train and selection
+    #: pairs together (1: train on one part, choose on another)
+    folds: int = 3
     max_train_samples: int | None = 10000
     max_len: int = DEFAULT_MAX_LEN
     temperature: float = 0.05

@@ -94,10 +94,7 @@ def fit_in_folder(
     data = _fit_data(cfg, texts, pairs)
     for n in data.notes:
         echo(f"note: {n}")
-    echo(
-        f"{len(data.texts)} unlabelled sentences; labelled pairs: {len(data.splits.train)} train (CoSENT), "
-        f"{len(data.splits.selection)} selection, {len(data.splits.report)} report"
-    )
+    echo(f"{len(data.texts)} unlabelled sentences; labelled pairs: {data.splits.describe()}")
     work = os.path.join(cfg.output, FIT_WORK)
     key = cfg.cell_key(_data_hash(data.texts, pairs))
     done = load_state(work, key)
@@ -162,7 +159,7 @@ def _fit_data(cfg: Any, texts: Sequence[str], pairs: Sequence[dict[str, Any]]) -
     texts = seeded_subset(list(dict.fromkeys(t for t in texts if t.strip())), cfg.max_train_samples, cfg.seed)
     if len(texts) < 2:
         raise ConfigError("fit needs at least 2 distinct unlabelled training sentences (--train-file)")
-    splits = fit_splits(list(pairs), cfg.seed, cfg.report_fraction, cfg.min_supervised_pairs)
+    splits = fit_splits(list(pairs), cfg.seed, cfg.report_fraction, cfg.min_supervised_pairs, cfg.folds)
     from simsent.experiments.config import FitRecipe
 
     notes: list[str] = []
@@ -271,12 +268,14 @@ def _estimate(costs: Any, family: str, data: _FitData) -> float:
         return 0.0
     recipe = FitRecipe.named(family)
     n_dev = 2 * (len(data.splits.selection) + len(data.splits.report))
+    copies = data.splits.folds + 1 if recipe.supervised and data.splits.cross_fitted else 1
     steps = 0
     if recipe.trains:
         rows = len(data.splits.train) if recipe.supervised else len(data.texts)
         steps = fit_epochs(recipe, rows) * max(1, rows // balanced_batch_size(rows, recipe.batch_size))
-        steps = int(steps * recipe.batch_size / 64) or 1
-    return costs.seconds(encoded=n_dev + len(data.texts), steps=steps)
+        # cross-fitted: k copies on (k-1)/k of the pairs, then one on all of them: k times the steps
+        steps = int(steps * recipe.batch_size / 64 * (data.splits.folds if copies > 1 else 1)) or 1
+    return costs.seconds(encoded=n_dev + copies * len(data.texts), steps=steps)
 
 
 def _describe(cell: dict[str, Any]) -> str:
@@ -383,6 +382,8 @@ def _write_results(
                 "train": len(splits.train),
                 "selection": len(splits.selection),
                 "report": len(splits.report),
+                "folds": splits.folds,
+                "description": splits.describe(),
             },
             "unlabelled_sentences": len(data.texts),
             "choice": sureness,

@@ -149,25 +149,55 @@ def sweep_data(cfg: Any, task: str, seed: int, data_dir: str, extra_texts: list[
 
 @dataclass
 class FitSplits:
-    """fit's labelled pairs, split once by seed: CoSENT trains on ``train`` (may be empty), the winner is
-    chosen on ``selection`` and its score reported on ``report``; no pair is in two parts."""
+    """fit's labelled pairs, split once by seed: the winner is chosen on ``selection`` and its score
+    reported on ``report``, which no candidate sees. Supervised candidates train on ``train`` (may be
+    empty). With ``folds`` > 1 (cross-fitting), ``train`` and ``selection`` are the same pairs: a
+    supervised candidate is scored on fold f by a copy trained on the other folds (pair i is in fold
+    ``i % folds``), then trained on all of them for the report and the saved model; candidates that use
+    no labels are scored on every selection pair directly."""
 
     train: list[dict[str, Any]]
     selection: list[dict[str, Any]]
     report: list[dict[str, Any]]
+    folds: int = 1
+
+    @property
+    def cross_fitted(self) -> bool:
+        return self.folds > 1 and bool(self.train)
+
+    def fold(self, f: int) -> tuple[list[dict[str, Any]], list[int]]:
+        """The training pairs of fold ``f`` (every selection pair outside it) and its positions."""
+        held = [i for i in range(len(self.selection)) if i % self.folds == f]
+        return [r for i, r in enumerate(self.selection) if i % self.folds != f], held
+
+    def describe(self) -> str:
+        """The split in one phrase, for the console and the leaderboard."""
+        if self.cross_fitted:
+            return (f"{len(self.selection)} selection ({self.folds}-fold cross-fitted: a supervised "
+                    "candidate is scored on each fold by a copy trained on the others, then trained on all), "
+                    f"{len(self.report)} report")
+        return (f"{len(self.train)} train (supervised only), {len(self.selection)} selection, "
+                f"{len(self.report)} report")
 
 
 def fit_splits(
-    pairs: list[dict[str, Any]], seed: int, report_fraction: float = 0.5, min_supervised_pairs: int = 400
+    pairs: list[dict[str, Any]],
+    seed: int,
+    report_fraction: float = 0.5,
+    min_supervised_pairs: int = 400,
+    folds: int = 1,
 ) -> FitSplits:
     """Split ``pairs`` (deduplicated) into train (40% when there are ``min_supervised_pairs``), selection
-    and report parts.
+    and report parts; with ``folds`` > 1 and a train part, train and selection are merged (cross-fitting).
 
     Example:
         >>> rows = [{"sentence1": str(i), "sentence2": "x", "score": i % 2} for i in range(10)]
         >>> s = fit_splits(rows, seed=0)
         >>> len(s.train), len(s.selection), len(s.report)
         (0, 5, 5)
+        >>> s = fit_splits(rows, seed=0, min_supervised_pairs=10, folds=3)
+        >>> len(s.train), len(s.selection), len(s.report), s.cross_fitted
+        (7, 7, 3, True)
     """
     from simsent.data.sampling import dedup
 
@@ -180,7 +210,11 @@ def fit_splits(
         raise ConfigError(
             f"fit needs at least 4 labelled dev pairs (to choose on some, report on others), got {len(order)}"
         )
-    splits = FitSplits(train, rest[:n_sel], rest[n_sel:])
+    if folds > 1 and train:
+        pool = train + rest[:n_sel]
+        splits = FitSplits(pool, pool, rest[n_sel:], folds)
+    else:
+        splits = FitSplits(train, rest[:n_sel], rest[n_sel:])
     check_rankable(splits.selection, "selection")
     check_rankable(splits.report, "report")
     return splits

@@ -349,6 +349,14 @@ def _ci(r: dict[str, Any]) -> str:
     return f"{_f(lo)} – {_f(hi)}"
 
 
+def _split_phrase(sizes: dict[str, Any]) -> str:
+    """How fit split the labelled pairs (results written before cross-fitting have no description)."""
+    return sizes.get("description") or (
+        f"{sizes.get('train', 0)} train (supervised only), {sizes.get('selection')} selection, "
+        f"{sizes.get('report')} report"
+    )
+
+
 def leaderboard_markdown(
     board: Sequence[dict[str, Any]], winner: dict[str, Any], prov: dict[str, Any]
 ) -> str:
@@ -368,8 +376,7 @@ def leaderboard_markdown(
         f"{choice_sentence(board, cfg.get('choice') or {})} {hurts_sentence(board, cfg.get('choice') or {})}",
         "",
         f"- model: `{cfg.get('model')}`; seed {cfg.get('seed')}",
-        f"- labelled pairs: {sizes.get('train', 0)} train (CoSENT only), {sizes.get('selection')} selection, "
-        f"{sizes.get('report')} report (seeded split, no pair in two parts); "
+        f"- labelled pairs: {_split_phrase(sizes)} (seeded split; no candidate sees the report part); "
         f"{cfg.get('unlabelled_sentences')} unlabelled sentences for SimCSE and whitening",
         f"- candidates: {', '.join(cfg.get('recipes_used', []))} x poolings "
         f"{', '.join(cfg.get('poolings_used', []))}, "
