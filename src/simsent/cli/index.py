@@ -84,8 +84,6 @@ def index_build(
     """Encode a corpus with MODEL in streamed chunks (or take its shards) and save a vector index."""
     from simsent.errors import ConfigError
     from simsent.scale.pipeline import Spread
-    from simsent.search import VectorIndex
-    from simsent.search.index import index_lock
 
     if (corpus is None) == (from_vectors is None):
         raise ConfigError("give exactly one of --corpus FILE or --from-vectors SHARD_FOLDER")
@@ -106,6 +104,15 @@ def index_build(
     params = {"engine": engine, "hnsw_m": hnsw_m, "ef_construction": ef_construction, "ef_search": ef_search,
               "nlist": nlist, "pq_m": pq_m, "nprobe": nprobe, "refine": refine, "rescore": rescore,
               "rescore_with": rescore_with, "binary_threshold": binary_threshold}
+    _build_and_save(enc, model, corpus, from_vectors, output, backend, params, batch_size, chunk_size)
+
+
+def _build_and_save(enc, model: str, corpus: str | None, from_vectors: str | None, output: str, backend: str,
+                    params: dict, batch_size: int, chunk_size: int) -> None:
+    """The index of ``corpus`` (encoded here) or of the shards in ``from_vectors``, saved under its lock."""
+    from simsent.search import VectorIndex
+    from simsent.search.index import index_lock
+
     if from_vectors is not None:
         from simsent.scale.index_build import index_from_shards
 
