@@ -41,8 +41,10 @@ class ShardWorker:
     """One Ray actor: the model, loaded once, encoding whole shards to unit vectors."""
 
     def __init__(self, model: str, device: str, precision: str, backend: str, batch_size: int) -> None:
+        from simsent._memory import bound_heap
         from simsent.modeling.loading import ready_model
 
+        bound_heap()  # memory stays that of one shard (simsent._memory)
         self.model = ready_model(model, device, precision, backend)
         self.batch_size = batch_size
 
@@ -50,8 +52,12 @@ class ShardWorker:
         return int(self.model.get_sentence_embedding_dimension())
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        return self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+        from simsent._memory import trim_heap
+
+        vecs = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
                                  show_progress_bar=False)
+        trim_heap()  # the shard's freed tensors go back to the OS (see simsent._memory)
+        return vecs
 
 
 def start_ray(address: str | None, workers: int) -> Any:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simsent._io import atomic_path, read_json, sha256_file, write_json
+from simsent._memory import bound_heap, trim_heap
 from simsent.errors import DataError
 
 if TYPE_CHECKING:
@@ -117,8 +118,11 @@ def encode_to_shards(
         if i not in done
     )
     encode_shards = encode_shards or local_encoder(model, batch_size, show_progress_bar)
+    bound_heap()  # see simsent._memory: otherwise freed activations stay resident, shard after shard
     for i, vecs in encode_shards(jobs):
         _write_shard(folder, manifest, i, vecs, shard_rows, precision)
+        del vecs
+        trim_heap()  # a shard's freed tensors go back to the OS: memory stays that of one shard
     manifest["complete"] = True
     manifest["rows"] = sum(s["rows"] for s in manifest["shards"])
     write_json(os.path.join(folder, MANIFEST), manifest)
