@@ -25,6 +25,7 @@ OBJECTIVE_NAMES = (
     "sbert_softmax",
     "cosent",
     "angle",
+    "ct",
     "amsoftmax",
     "distill",
 )
