@@ -37,7 +37,7 @@ def main() -> None:
     ap.add_argument("--output", default="results/fit.md")
     ap.add_argument("--company", default="none", help="other jobs on the machine during the run")
     ap.add_argument("--recipes", default=None, help="fit's candidate families (default: fit's own)")
-    ap.add_argument("--folds", type=int, default=3, help="fit's cross-fitting folds (1: one selection part)")
+    ap.add_argument("--folds", type=int, default=1, help="fit's cross-fitting folds (1: one selection part)")
     ap.add_argument("--max-unseen", type=int, default=2000, help="valid pairs never given to fit, scored")
     a = ap.parse_args()
     from simsent.data.sampling import seeded_subset
@@ -198,7 +198,8 @@ def _vs_start(per_task: dict, unseen: dict) -> list[str]:
     gains = []
     for task, res in per_task.items():
         w, u = res["winner"], unseen[task]
-        sure = "start kept" if u["kept_start"] else ("-" if u["sure"] is None else f"{100 * u['sure']:.0f}%")
+        sure = ("start kept" if u["kept_start"] else "-" if u["sure"] is None else
+                "start is best" if u["sure"] != u["sure"] else f"{100 * u['sure']:.0f}%")
         gains.append(u["fit"] - u["raw"])
         start_report = "-" if u["start_report"] is None else f"{u['start_report']:.2f}"
         lines.append(

@@ -142,6 +142,7 @@ def test_fit_cli_leaderboard_winner_round_trip_and_resume(tiny_bert, fit_files, 
     out = str(tmp_path / "best")
     extra = ["--poolings", "cls,mean", "--recipes", "raw,simcse,cosent", "--whiten-dims", "all,8"]
     extra += ["--min-supervised-pairs", "40", "--max-len", "16", "--confidence", "0"]  # the best always wins
+    extra += ["--folds", "3"]
     r = _fit(cli, tiny_bert, train, dev, out, *extra)
     assert r.code == 0, r.err
     assert "winner:" in r.out and "estimated" in r.out

@@ -58,8 +58,8 @@ def fit(
     ),
     folds: int = typer.Option(
         _DEFAULTS["folds"], min=1, help="Cross-fitting: supervised candidates are scored on each of N folds "
-        "of the non-report pairs by a copy trained on the others, so every such pair chooses (1: a 40% train "
-        "part and a separate selection part)."
+        "of the non-report pairs by a copy trained on the others, so every such pair chooses; each trains "
+        "N+1 times (1: a 40% train part and a separate selection part)."
     ),
     max_train_samples: int | None = typer.Option(
         _DEFAULTS["max_train_samples"], min=2, help="Seeded subset of the unlabelled text."
