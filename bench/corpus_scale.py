@@ -204,12 +204,15 @@ def readings(a: argparse.Namespace, sizes: list[int], rows: dict) -> list[str]:
                    f"the one-process run {m1 / m0:.2f}x.")
     ix = rows[f"{big:,}: index build --from-vectors"]
     base = rows[f"{small:,}: index build --from-vectors"] if big != small else None
-    shard = a.shard_rows * 384 * 4 / 2**20
     if base is not None:
+        from simsent.scale.shards import read_manifest
+
+        dim = read_manifest(os.path.join(a.work, f"one-{big}"))["model"]["dim"]
+        shard = a.shard_rows * dim * 4 / 2**20
         grew, index_grew = ix["main_mib"] - base["main_mib"], ix["index_mib"] - base["index_mib"]
         out.append(f"- index build --from-vectors: peak RSS grew {grew:.0f} MiB from {small:,} to {big:,} "
                    f"rows while the saved index grew {index_grew:.0f} MiB (one shard: {shard:.0f} MiB of "
-                   "float32 x 384); the rest is the records (ids, texts) held with the index.")
+                   f"float32 x {dim}); the rest is the records (ids, texts) held with the index.")
     out.append("- The killed worker's shard was retried by Ray (actor restart + task retry); the driver "
                "writes each shard once, by index.")
     return out

@@ -248,17 +248,16 @@ def run_fit_family(
 
     start = time.perf_counter()
     model, steps, epochs = _fit_train(cfg, family, pooling, texts, splits.train)
-    cross = splits.cross_fitted and FitRecipe.named(family).supervised
-    dev = splits.report if cross else splits.selection + splits.report
-    variants, v1, v2 = _fit_variants(cfg, model, family, texts, dev)
-    n_sel = 0 if cross else len(splits.selection)
-    if cross:
+    if splits.cross_fitted and FitRecipe.named(family).supervised:
+        variants, r1, r2 = _fit_variants(cfg, model, family, texts, splits.report)
         sel_cos = _out_of_fold_cosines(cfg, family, pooling, texts, splits)
     else:
-        sel_cos = [_variant_cosines(v1[:n_sel], v2[:n_sel], wm) for _, _, wm in variants]
+        n = len(splits.selection)
+        variants, v1, v2 = _fit_variants(cfg, model, family, texts, splits.selection + splits.report)
+        sel_cos = [_variant_cosines(v1[:n], v2[:n], wm) for _, _, wm in variants]
+        r1, r2 = v1[n:], v2[n:]
     rows_out = [
-        _fit_scores(cfg, family, pooling, name, k, sel_cos[i], _variant_cosines(v1[n_sel:], v2[n_sel:], wm),
-                    splits)
+        _fit_scores(cfg, family, pooling, name, k, sel_cos[i], _variant_cosines(r1, r2, wm), splits)
         for i, (name, k, wm) in enumerate(variants)
     ]
     best_i = max(range(len(rows_out)), key=lambda i: nan_low(rows_out[i]["selection"]))

@@ -268,13 +268,16 @@ def _estimate(costs: Any, family: str, data: _FitData) -> float:
         return 0.0
     recipe = FitRecipe.named(family)
     n_dev = 2 * (len(data.splits.selection) + len(data.splits.report))
-    copies = data.splits.folds + 1 if recipe.supervised and data.splits.cross_fitted else 1
+    # cross-fitted: k copies on (k-1)/k of the pairs, then one on all of them: k times the steps, and
+    # k + 1 encodes of the text for whitening
+    cross = recipe.supervised and data.splits.cross_fitted
+    folds = data.splits.folds if cross else 1
     steps = 0
     if recipe.trains:
         rows = len(data.splits.train) if recipe.supervised else len(data.texts)
         steps = fit_epochs(recipe, rows) * max(1, rows // balanced_batch_size(rows, recipe.batch_size))
-        # cross-fitted: k copies on (k-1)/k of the pairs, then one on all of them: k times the steps
-        steps = int(steps * recipe.batch_size / 64 * (data.splits.folds if copies > 1 else 1)) or 1
+        steps = int(steps * recipe.batch_size / 64 * folds) or 1
+    copies = folds + 1 if cross else 1
     return costs.seconds(encoded=n_dev + copies * len(data.texts), steps=steps)
 
 
