@@ -308,3 +308,30 @@ def test_fit_refuses_dev_pairs_that_cannot_rank(tiny_bert, fit_files, tmp_path, 
     r = cli("fit", "--model", tiny_bert, "--train-file", train, "--dev-file", dev, "--output", tmp_path / "o")
     assert r.code == 2 and msg in r.err, r.err
     assert not (tmp_path / "o" / "fit-runs").exists()
+
+
+def test_audit_pairs_are_scored_for_every_candidate_and_never_chosen_on(tiny_bert, tmp_path):
+    from simsent.evaluation.sts import STSEvaluator
+    from simsent.experiments.config import FitConfig
+    from simsent.experiments.fit import run_fit
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    pairs, audit = _pairs(60, seed=3), _pairs(30, seed=11)
+    texts = list(dict.fromkeys(s for p in pairs for s in (p["sentence1"], p["sentence2"])))
+
+    def fit(out, **kw):
+        cfg = FitConfig(model=tiny_bert, output=str(out), recipes=["raw"], poolings=["mean", "cls"],
+                        whiten_dims=[None, 8], max_len=16)
+        return run_fit(cfg, texts, pairs, echo=lambda _m: None, **kw)
+
+    plain, audited = fit(tmp_path / "plain"), fit(tmp_path / "audited", audit_pairs=audit)
+    assert [(r["recipe"], r["pooling"], r["selection"], r["report"]) for r in plain["leaderboard"]] == [
+        (r["recipe"], r["pooling"], r["selection"], r["report"]) for r in audited["leaderboard"]
+    ]  # the audit part changes no score and no choice
+    assert plain["winner"]["recipe"] == audited["winner"]["recipe"] and "audit" not in plain["winner"]
+    raw_mean = next(r for r in audited["leaderboard"] if r["recipe"] == "raw" and r["pooling"] == "mean")
+    direct = STSEvaluator(audit, "audit")(SentenceEncoder.from_pretrained(tiny_bert, pooling="mean", max_len=16))
+    assert raw_mean["audit"] == pytest.approx(direct["spearman"], abs=1e-6)
+    assert all(not math.isnan(r["audit"]) for r in audited["leaderboard"])
+    with pytest.raises(Exception, match="audit pairs are also dev pairs"):
+        fit(tmp_path / "overlap", audit_pairs=pairs[:2])

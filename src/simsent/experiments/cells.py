@@ -248,16 +248,17 @@ def run_fit_family(
 
     start = time.perf_counter()
     model, steps, epochs = _fit_train(cfg, family, pooling, texts, splits.train)
+    held_out = splits.report + splits.audit  # scored, never chosen on
     if splits.cross_fitted and FitRecipe.named(family).supervised:
-        variants, r1, r2 = _fit_variants(cfg, model, family, texts, splits.report)
+        variants, h1, h2 = _fit_variants(cfg, model, family, texts, held_out)
         sel_cos = _out_of_fold_cosines(cfg, family, pooling, texts, splits)
     else:
         n = len(splits.selection)
-        variants, v1, v2 = _fit_variants(cfg, model, family, texts, splits.selection + splits.report)
+        variants, v1, v2 = _fit_variants(cfg, model, family, texts, splits.selection + held_out)
         sel_cos = [_variant_cosines(v1[:n], v2[:n], wm) for _, _, wm in variants]
-        r1, r2 = v1[n:], v2[n:]
+        h1, h2 = v1[n:], v2[n:]
     rows_out = [
-        _fit_scores(cfg, family, pooling, name, k, sel_cos[i], _variant_cosines(r1, r2, wm), splits)
+        _fit_scores(cfg, family, pooling, name, k, sel_cos[i], _variant_cosines(h1, h2, wm), splits)
         for i, (name, k, wm) in enumerate(variants)
     ]
     best_i = max(range(len(rows_out)), key=lambda i: nan_low(rows_out[i]["selection"]))
@@ -373,15 +374,20 @@ def _fit_scores(
     name: str,
     k: int | None,
     sel_cos: np.ndarray,
-    rep_cos: np.ndarray,
+    held_cos: np.ndarray,
     splits: FitSplits,
 ) -> dict[str, Any]:
-    """One variant's selection and report Spearman (and the report's bootstrap interval)."""
+    """One variant's selection and report Spearman (and the report's bootstrap interval); ``held_cos``
+    are the cosines of the report pairs, then of the audit pairs (whose Spearman is added when any)."""
     from simsent.evaluation.sts import correlation_metrics, spearman_ci
 
+    rep_cos, audit_cos = held_cos[: len(splits.report)], held_cos[len(splits.report):]
     sel = correlation_metrics(sel_cos, [r["score"] for r in splits.selection])["spearman"]
     rep = correlation_metrics(rep_cos, [r["score"] for r in splits.report])["spearman"]
     ci = spearman_ci(rep_cos, [r["score"] for r in splits.report], seed=cfg.seed)
+    audit = {}
+    if splits.audit:
+        audit = {"audit": correlation_metrics(audit_cos, [r["score"] for r in splits.audit])["spearman"]}
     return {
         "recipe": name,
         "family": family,
@@ -390,6 +396,7 @@ def _fit_scores(
         "selection": sel,
         "report": rep,
         "report_ci": list(ci),
+        **audit,
         # the choice's paired bootstrap resamples these (experiments.choice); not written to the leaderboard
         "selection_cos": [round(float(c), 6) for c in sel_cos],
     }

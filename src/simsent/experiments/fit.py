@@ -75,6 +75,7 @@ def fit_in_folder(
     argv: str | None = None,
     echo: Callable[[str], None] = print,
     data_files: Sequence[str] = (),
+    audit_pairs: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """Choose the best sentence encoder for ``pairs`` honestly and save it in ``cfg.output``.
 
@@ -82,7 +83,8 @@ def fit_in_folder(
     one cell runner, cheapest first, within ``cfg.max_minutes``; every family is scored with and without
     whitening on the selection part; the winner (best selection score) is reported on the report part
     and saved as a sentence-transformers folder with ``leaderboard.md/.csv/.json``, ``leaderboard.png``
-    and a model card.
+    and a model card. ``audit_pairs`` (a benchmark's pairs disjoint from ``pairs``) are scored for every
+    candidate, as ``audit`` in its leaderboard row, and never used for choosing.
 
     Example:
         >>> run_fit(FitConfig(model="m", output="runs/best"), sentences, labelled_pairs)  # doctest: +SKIP
@@ -92,11 +94,12 @@ def fit_in_folder(
     started = time.perf_counter()  # the budget counts from here: timing the model is part of it
     poolings = _check_fit(cfg)
     data = _fit_data(cfg, texts, pairs)
+    data.splits.audit = _audit_part(pairs, audit_pairs)
     for n in data.notes:
         echo(f"note: {n}")
     echo(f"{len(data.texts)} unlabelled sentences; labelled pairs: {data.splits.describe()}")
     work = os.path.join(cfg.output, FIT_WORK)
-    key = cfg.cell_key(_data_hash(data.texts, pairs))
+    key = cfg.cell_key(_data_hash(data.texts, [*pairs, *data.splits.audit]))
     done = load_state(work, key)
     keeper = _BestKeeper(os.path.join(work, "best"), done)
     outcome = run_study(
@@ -138,6 +141,16 @@ def _check_fit(cfg: Any) -> list[str]:
             f"--output {cfg.output} is a folder with other files; give a new folder (or a fit folder)"
         )
     return _fit_poolings(cfg)
+
+
+def _audit_part(pairs: Sequence[dict[str, Any]], audit: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The audit pairs as given (scored like an evaluator would score them); refused when one is also a
+    dev pair (fit would have seen it)."""
+    seen = {(r["sentence1"], r["sentence2"]) for r in pairs}
+    shared = sum((r["sentence1"], r["sentence2"]) in seen for r in audit)
+    if shared:
+        raise ConfigError(f"{shared} audit pairs are also dev pairs; audit pairs must be ones fit never sees")
+    return list(audit)
 
 
 @dataclass

@@ -154,12 +154,14 @@ class FitSplits:
     empty). With ``folds`` > 1 (cross-fitting), ``train`` and ``selection`` are the same pairs: a
     supervised candidate is scored on fold f by a copy trained on the other folds (pair i is in fold
     ``i % folds``), then trained on all of them for the report and the saved model; candidates that use
-    no labels are scored on every selection pair directly."""
+    no labels are scored on every selection pair directly. ``audit`` pairs (a benchmark's, optional) are
+    scored for every candidate like the report part and never used for choosing."""
 
     train: list[dict[str, Any]]
     selection: list[dict[str, Any]]
     report: list[dict[str, Any]]
     folds: int = 1
+    audit: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def cross_fitted(self) -> bool:

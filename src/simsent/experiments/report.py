@@ -424,6 +424,7 @@ def leaderboard_csv_rows(board: Sequence[dict[str, Any]]) -> list[dict[str, Any]
             "report_ci_low": (r.get("report_ci") or [None, None])[0],
             "report_ci_high": (r.get("report_ci") or [None, None])[1],
             "family_seconds": round(r.get("seconds", 0.0), 2),
+            **({"audit_spearman": r["audit"]} if "audit" in r else {}),
         }
         for i, r in enumerate(board, 1)
     ]
