@@ -330,8 +330,44 @@ def test_audit_pairs_are_scored_for_every_candidate_and_never_chosen_on(tiny_ber
     ]  # the audit part changes no score and no choice
     assert plain["winner"]["recipe"] == audited["winner"]["recipe"] and "audit" not in plain["winner"]
     raw_mean = next(r for r in audited["leaderboard"] if r["recipe"] == "raw" and r["pooling"] == "mean")
-    direct = STSEvaluator(audit, "audit")(SentenceEncoder.from_pretrained(tiny_bert, pooling="mean", max_len=16))
+    start = SentenceEncoder.from_pretrained(tiny_bert, pooling="mean", max_len=16)
+    direct = STSEvaluator(audit, "audit")(start)
     assert raw_mean["audit"] == pytest.approx(direct["spearman"], abs=1e-6)
     assert all(not math.isnan(r["audit"]) for r in audited["leaderboard"])
     with pytest.raises(Exception, match="audit pairs are also dev pairs"):
         fit(tmp_path / "overlap", audit_pairs=pairs[:2])
+
+
+def test_refit_retrains_a_supervised_winner_on_train_and_selection_and_saves_it(
+    tiny_bert, tmp_path, monkeypatch
+):
+    from simsent.evaluation.sts import STSEvaluator
+    from simsent.experiments import cells
+    from simsent.experiments.config import FitConfig
+    from simsent.experiments.fit import run_fit
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    pairs, audit = _pairs(60, seed=3), _pairs(20, seed=11)
+    texts = list(dict.fromkeys(s for p in pairs for s in (p["sentence1"], p["sentence2"])))
+    trained = []
+    train = cells._fit_train
+    monkeypatch.setattr(cells, "_fit_train", lambda cfg, fam, pool, texts, rows: trained.append(rows) or
+                        train(cfg, fam, pool, texts, rows))
+
+    def fit(out, **kw):
+        cfg = FitConfig(model=tiny_bert, output=str(out), recipes=["cosent"], poolings=["mean"],
+                        whiten_dims=[None, 8], max_len=16, min_supervised_pairs=40, refit=True, **kw)
+        return run_fit(cfg, texts, pairs, echo=lambda _m: None, audit_pairs=audit)
+
+    result = fit(tmp_path / "refit")
+    splits = fit_splits(pairs, seed=42, min_supervised_pairs=40)
+    assert trained[-1] == splits.train + splits.selection  # the refit saw train and selection ...
+    refit = result["winner"]["refit"]
+    assert refit["pairs"] == len(splits.train) + len(splits.selection)
+    reported = STSEvaluator(splits.report, "report")(SentenceEncoder.load(str(tmp_path / "refit")))
+    assert refit["report"] == pytest.approx(reported["spearman"], abs=1e-3)  # ... and is the saved model
+    assert not math.isnan(refit["audit"])
+    assert "retrained on" in (tmp_path / "refit" / "README.md").read_text(encoding="utf-8")
+    trained.clear()
+    cross = fit(tmp_path / "cross", folds=3)
+    assert "refit" not in cross["winner"] and len(trained) == 4  # cross-fitting trained on both already

@@ -61,6 +61,10 @@ def fit(
         "of the non-report pairs by a copy trained on the others, so every such pair chooses; each trains "
         "N+1 times (1: a 40% train part and a separate selection part)."
     ),
+    refit: bool = typer.Option(
+        _DEFAULTS["refit"], "--refit/--no-refit", help="Retrain a supervised winner on the train and "
+        "selection pairs together before saving it; the report part scores the retrained model."
+    ),
     max_train_samples: int | None = typer.Option(
         _DEFAULTS["max_train_samples"], min=2, help="Seeded subset of the unlabelled text."
     ),
@@ -104,6 +108,10 @@ def _say_result(result: dict, output: str) -> None:
         f"winner: {w['recipe']} / {w['pooling']}: selection {w['selection']:.2f}, report {w['report']:.2f} "
         f"(95% CI {lo:.2f} – {hi:.2f}); saved to {output}"
     )
+    if w.get("refit"):
+        r = w["refit"]
+        typer.echo(f"saved model: retrained on {r['pairs']} pairs, report {r['report']:.2f} "
+                   f"(95% CI {r['report_ci'][0]:.2f} – {r['report_ci'][1]:.2f})")
     choice = result["provenance"]["config"].get("choice") or {}
     typer.echo(f"what it means: {choice_sentence(result['leaderboard'], choice)} "
                f"{hurts_sentence(result['leaderboard'], choice)}".rstrip())

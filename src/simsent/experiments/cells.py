@@ -7,6 +7,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 import shutil
 import tempfile
@@ -244,7 +245,6 @@ def run_fit_family(
     Cross-fitted splits score a supervised family's selection pairs out of fold
     (:func:`_out_of_fold_cosines`).
     """
-    from simsent.adapt.whitening import whitening_layer
 
     start = time.perf_counter()
     model, steps, epochs = _fit_train(cfg, family, pooling, texts, splits.train)
@@ -262,19 +262,7 @@ def run_fit_family(
         for i, (name, k, wm) in enumerate(variants)
     ]
     best_i = max(range(len(rows_out)), key=lambda i: nan_low(rows_out[i]["selection"]))
-
-    def save(path: str) -> None:
-        wm = variants[best_i][2]
-        if wm is not None:
-            model.dense.append(whitening_layer(*wm).to(model.device))
-            model.extra_config["whitening"] = {"dim": int(wm[0].shape[1]), "corpus_sentences": len(texts)}
-        model.extra_config["fit"] = {
-            "recipe": rows_out[best_i]["recipe"],
-            "pooling": pooling,
-            "seed": cfg.seed,
-        }
-        model.save(path)
-
+    save = functools.partial(_save_variant, cfg, model, variants[best_i][2], rows_out[best_i], len(texts))
     saved = keep_if_best(nan_low(rows_out[best_i]["selection"]), save)
     return {
         "family": family,
@@ -285,6 +273,40 @@ def run_fit_family(
         "epochs": epochs,
         "seconds": time.perf_counter() - start,
     }
+
+
+def _save_variant(
+    cfg: FitConfig, model: SentenceEncoder, wm: Any, row: dict[str, Any], corpus_size: int, path: str
+) -> None:
+    """Save ``model`` with the whitening ``wm`` (``(W, mu)`` or None) as a Dense layer, and fit's record
+    of the recipe in its config."""
+    from simsent.adapt.whitening import whitening_layer
+
+    if wm is not None:
+        model.dense.append(whitening_layer(*wm).to(model.device))
+        model.extra_config["whitening"] = {"dim": int(wm[0].shape[1]), "corpus_sentences": corpus_size}
+    model.extra_config["fit"] = {"recipe": row["recipe"], "pooling": row["pooling"], "seed": cfg.seed}
+    model.save(path)
+
+
+def refit_winner(
+    cfg: FitConfig, winner: dict[str, Any], texts: list[str], splits: FitSplits, path: str
+) -> dict[str, Any]:
+    """Retrain the winner's family on the train and selection pairs together, whiten it as the winner
+    was, save it in ``path`` and score it on the report (and audit) pairs, which it never saw.
+
+    Example:
+        >>> refit_winner(cfg, board[0], texts, splits, "runs/best/fit-runs/refit")  # doctest: +SKIP
+        {'pairs': 700, 'report': 72.9, 'report_ci': [67.4, 77.6], 'seconds': 130.2}
+    """
+    start = time.perf_counter()
+    pairs = splits.train + splits.selection
+    model, steps, _ = _fit_train(cfg, winner["family"], winner["pooling"], texts, pairs)
+    variants, h1, h2 = _fit_variants(cfg, model, winner["family"], texts, splits.report + splits.audit)
+    wm = next(w for _, k, w in variants if k == winner["whiten_dim"])
+    scores = _held_out_scores(cfg, _variant_cosines(h1, h2, wm), splits)
+    _save_variant(cfg, model, wm, winner, len(texts), path)
+    return {"pairs": len(pairs), **scores, "train_steps": steps, "seconds": time.perf_counter() - start}
 
 
 def _fit_train(cfg: FitConfig, family: str, pooling: str, texts: list[str], pairs: list[dict]) -> tuple:
@@ -377,29 +399,35 @@ def _fit_scores(
     held_cos: np.ndarray,
     splits: FitSplits,
 ) -> dict[str, Any]:
-    """One variant's selection and report Spearman (and the report's bootstrap interval); ``held_cos``
-    are the cosines of the report pairs, then of the audit pairs (whose Spearman is added when any)."""
-    from simsent.evaluation.sts import correlation_metrics, spearman_ci
+    """One variant's selection Spearman and its held-out scores (:func:`_held_out_scores`)."""
+    from simsent.evaluation.sts import correlation_metrics
 
-    rep_cos, audit_cos = held_cos[: len(splits.report)], held_cos[len(splits.report):]
-    sel = correlation_metrics(sel_cos, [r["score"] for r in splits.selection])["spearman"]
-    rep = correlation_metrics(rep_cos, [r["score"] for r in splits.report])["spearman"]
-    ci = spearman_ci(rep_cos, [r["score"] for r in splits.report], seed=cfg.seed)
-    audit = {}
-    if splits.audit:
-        audit = {"audit": correlation_metrics(audit_cos, [r["score"] for r in splits.audit])["spearman"]}
     return {
         "recipe": name,
         "family": family,
         "pooling": pooling,
         "whiten_dim": k,
-        "selection": sel,
-        "report": rep,
-        "report_ci": list(ci),
-        **audit,
+        "selection": correlation_metrics(sel_cos, [r["score"] for r in splits.selection])["spearman"],
+        **_held_out_scores(cfg, held_cos, splits),
         # the choice's paired bootstrap resamples these (experiments.choice); not written to the leaderboard
         "selection_cos": [round(float(c), 6) for c in sel_cos],
     }
+
+
+def _held_out_scores(cfg: FitConfig, held_cos: np.ndarray, splits: FitSplits) -> dict[str, Any]:
+    """The report Spearman with its bootstrap interval, and the audit Spearman when there are audit
+    pairs; ``held_cos`` are the cosines of the report pairs, then of the audit pairs."""
+    from simsent.evaluation.sts import correlation_metrics, spearman_ci
+
+    rep_cos, audit_cos = held_cos[: len(splits.report)], held_cos[len(splits.report):]
+    gold = [r["score"] for r in splits.report]
+    out = {
+        "report": correlation_metrics(rep_cos, gold)["spearman"],
+        "report_ci": list(spearman_ci(rep_cos, gold, seed=cfg.seed)),
+    }
+    if splits.audit:
+        out["audit"] = correlation_metrics(audit_cos, [r["score"] for r in splits.audit])["spearman"]
+    return out
 
 
 def nan_low(x: float | None) -> float:

@@ -341,6 +341,9 @@ class FitConfig:
     #: pairs together (1: train on one part, choose on another). Each supervised candidate then trains
     #: folds + 1 times: with an 8-minute budget it priced CoSENT out (results/fit_e5_folds3.md)
     folds: int = 1
+    #: retrain a supervised winner on the train and selection pairs together before saving it (its
+    #: report score is then the retrained model's); cross-fitting already trains on both
+    refit: bool = False
     max_train_samples: int | None = 10000
     max_len: int = DEFAULT_MAX_LEN
     temperature: float = 0.05
@@ -369,6 +372,7 @@ class FitConfig:
             "recipe_settings",
             "sources",
             "confidence",
+            "refit",
         )
         # cells: 2 = rows carry their selection cosines (older cells cannot be resampled)
         key = {**self.to_dict(), "recipes_known": FIT_RECIPES, "data": data_hash, "cells": 2}

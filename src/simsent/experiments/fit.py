@@ -118,6 +118,8 @@ def fit_in_folder(
     winner, sureness = _choose(cfg, board, data, poolings[0])
     if sureness.get("kept_start"):
         _save_start(cfg, winner)
+    elif _refits(cfg, winner, data):
+        winner["refit"] = _refit(cfg, winner, data, os.path.join(work, "refit"), echo)
     else:
         _place_winner(cfg.output, keeper.folder)
     return _write_results(cfg, board, winner, sureness, data, poolings, outcome, argv, data_files)
@@ -331,6 +333,29 @@ def _choose(cfg: Any, board: list[dict[str, Any]], data: _FitData, start_pooling
     gold = np.asarray([r["score"] for r in data.splits.selection], dtype=np.float64)
     index, sureness = choose(board, start, cosines, gold, cfg.confidence, cfg.seed)
     return board[index], sureness
+
+
+def _refits(cfg: Any, winner: dict[str, Any], data: _FitData) -> bool:
+    """Whether the winner is retrained on the train and selection pairs before it is saved (``--refit``:
+    a supervised winner of a split that was not cross-fitted, which trained on both already)."""
+    from simsent.experiments.config import FitRecipe
+
+    return cfg.refit and FitRecipe.named(winner["family"]).supervised and not data.splits.cross_fitted
+
+
+def _refit(
+    cfg: Any, winner: dict[str, Any], data: _FitData, folder: str, echo: Callable[[str], None]
+) -> dict[str, Any]:
+    """Retrain the winner on every non-report pair, save it as fit's result; its held-out scores."""
+    from simsent.experiments.cells import refit_winner
+
+    n = len(data.splits.train) + len(data.splits.selection)
+    echo(f"refit: {winner['recipe']} / {winner['pooling']} once more on {n} pairs (train + selection)")
+    done = refit_winner(cfg, winner, data.texts, data.splits, folder)
+    _place_winner(cfg.output, folder)
+    echo(f"refit: report {done['report']:.2f} (was {winner['report']:.2f} trained on "
+         f"{len(data.splits.train)} pairs; {done['seconds']:.0f} s)")
+    return done
 
 
 def _save_start(cfg: Any, winner: dict[str, Any]) -> None:

@@ -372,6 +372,7 @@ def leaderboard_markdown(
         f"(Spearman {_f(winner['selection'])}); on the held-out report part it scores "
         f"**{_f(winner['report'])}** (95% bootstrap interval {_ci(winner)}). Quote the report figure: the "
         "choice never saw it.",
+        *_refit_lines(winner),
         "",
         f"{choice_sentence(board, cfg.get('choice') or {})} {hurts_sentence(board, cfg.get('choice') or {})}",
         "",
@@ -404,6 +405,20 @@ def leaderboard_markdown(
         lines += ["", "## Data files", "", "| file | sha256 |", "|---|---|"]
         lines += [f"| {p} | `{h}` |" for p, h in prov["data_files"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _refit_lines(winner: dict[str, Any]) -> list[str]:
+    """The retrained winner's figure (``--refit``), when fit saved one: it is the one to quote."""
+    refit = winner.get("refit")
+    if not refit:
+        return []
+    return [
+        "",
+        f"**Saved model: the same recipe retrained on {refit['pairs']} pairs** (train + selection; "
+        f"`--refit`). On the report part it scores **{_f(refit['report'])}** (95% bootstrap interval "
+        f"{_ci(refit)}): quote this figure for the saved model. The table ranks the candidates as they "
+        "were chosen.",
+    ]
 
 
 def _share(x: float | None) -> str:

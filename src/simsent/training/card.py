@@ -77,14 +77,17 @@ def fit_card(
     sure the choice is (``how_sure``: :func:`simsent.experiments.choice.choice_sentence`)."""
     cfg = prov["config"]
     sizes = cfg.get("split_sizes", {})
-    lo, hi = winner.get("report_ci") or (float("nan"), float("nan"))
+    saved = winner.get("refit") or winner  # the retrained winner (--refit) is what the folder holds
+    lo, hi = saved.get("report_ci") or (float("nan"), float("nan"))
+    retrained = f" It was retrained on {saved['pairs']} pairs (train + selection) after the choice." if (
+        saved is not winner) else ""
     lines = _card_top(
         "simsent-fit",
         "simsent fit model",
         f"Chosen by `simsent fit` from `{cfg.get('model')}`: **{winner['recipe']}**, pooling "
-        f"**{winner['pooling']}**.\n\nSpearman x 100 on held-out labelled pairs (report part, "
-        f"{sizes.get('report')} pairs, never used to choose): **{winner['report']:.2f}** (95% bootstrap "
-        f"interval {lo:.2f} – {hi:.2f}).",
+        f"**{winner['pooling']}**.{retrained}\n\nSpearman x 100 on held-out labelled pairs (report part, "
+        f"{sizes.get('report')} pairs, never used to choose or train): **{saved['report']:.2f}** (95% "
+        f"bootstrap interval {lo:.2f} – {hi:.2f}).",
     )
     lines += [
         "## How it was chosen",
