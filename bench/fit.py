@@ -171,8 +171,35 @@ def _unseen_regret(per_task: dict) -> list[str]:
         )
     if not regrets:
         return []
+    chosen = [max(r["audit"] for r in res["leaderboard"] if _has(r, "audit")) - res["winner"]["audit"]
+              for res in per_task.values() if _has(res["winner"], "audit")]
+    before = (f" As chosen, before `--refit` retrained the supervised winners: {np.mean(chosen):.2f}."
+              if any(res["winner"].get("refit") for res in per_task.values()) else "")
     return [*lines, "", f"Mean regret on never-seen pairs: **{np.mean(regrets):.2f}** Spearman points over "
-            f"{len(regrets)} task(s) (best candidate's score minus fit's choice's).", ""]
+            f"{len(regrets)} task(s) (best candidate's score minus fit's saved model's).{before}", "",
+            *_refit_effect(per_task)]
+
+
+def _refit_effect(per_task: dict) -> list[str]:
+    """What ``--refit`` did, task by task: the retrained winner against the same recipe as it was chosen
+    (trained on the train part only), on the report part and on the never-seen pairs."""
+    rows = [(t, res["winner"]) for t, res in per_task.items() if res["winner"].get("refit")]
+    if not rows:
+        return []
+    lines = [
+        "`--refit` (the same choice, retrained on train + selection before saving) against the chosen "
+        "candidate as it was scored (train part only):",
+        "",
+        "| task | recipe | pairs | report: chosen | report: retrained | never-seen: chosen | "
+        "never-seen: retrained |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for task, w in rows:
+        r = w["refit"]
+        audit = (f"{w['audit']:.2f} | {r['audit']:.2f}" if _has(w, "audit") and _has(r, "audit") else "- | -")
+        lines.append(f"| {task} | {w['recipe']} / {w['pooling']} | {r['pairs']} | {w['report']:.2f} | "
+                     f"{r['report']:.2f} | {audit} |")
+    return [*lines, ""]
 
 
 def _saved(winner: dict) -> dict:
