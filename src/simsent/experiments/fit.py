@@ -282,7 +282,7 @@ def _estimate(costs: Any, family: str, data: _FitData) -> float:
     if costs is None:
         return 0.0
     recipe = FitRecipe.named(family)
-    n_dev = 2 * (len(data.splits.selection) + len(data.splits.report))
+    n_dev = 2 * (len(data.splits.selection) + len(data.splits.report) + len(data.splits.audit))
     # cross-fitted: k copies on (k-1)/k of the pairs, then one on all of them: k times the steps, and
     # k + 1 encodes of the text for whitening
     cross = recipe.supervised and data.splits.cross_fitted

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -206,7 +207,8 @@ def run_cells(
         elapsed = time.perf_counter() - start
         need = p.seconds * ratios.scale(p.kind)
         if budget is not None and elapsed + need > budget:
-            skipped = list(todo[i:])
+            # with the corrected estimates, which are what the budget was compared with
+            skipped = [dataclasses.replace(q, seconds=q.seconds * ratios.scale(q.kind)) for q in todo[i:]]
             echo(
                 f"time budget: stopping before {p.label} (estimated {need / 60:.1f} min, "
                 f"{max(0.0, budget - elapsed) / 60:.1f} min left); {len(skipped)} cells not run"
