@@ -38,8 +38,9 @@ def main() -> None:
     ap.add_argument("--company", default="none", help="other jobs on the machine during the run")
     ap.add_argument("--recipes", default=None, help="fit's candidate families (default: fit's own)")
     ap.add_argument("--folds", type=int, default=1, help="fit's cross-fitting folds (1: one selection part)")
-    ap.add_argument("--refit", action="store_true", help="fit --refit: a supervised winner is retrained on "
-                    "train + selection before it is saved and scored")
+    ap.add_argument("--refit", action=argparse.BooleanOptionalAction, default=True,
+                    help="fit's --refit (its default): a supervised winner is retrained on train + selection "
+                    "before it is saved and scored")
     ap.add_argument("--max-unseen", type=int, default=2000, help="valid pairs never given to fit, scored")
     a = ap.parse_args()
     from simsent.data.sampling import seeded_subset

@@ -270,8 +270,18 @@ def _plan(
         plan,
         f"{len(plan)} candidate families ({', '.join(data.recipes)} x {', '.join(poolings)}), "
         f"{len(plan) - len(todo)} already done; estimated {sum(c.seconds for c in todo) / 60:.1f} min"
-        f"{budget} ({costs.describe(64)})",
+        f"{budget}{_refit_phrase(cfg, data)} ({costs.describe(64)})",
     )
+
+
+def _refit_phrase(cfg: Any, data: _FitData) -> str:
+    """What ``--refit`` adds to the estimate: one more training of a supervised winner, after the budget."""
+    from simsent.experiments.config import FitRecipe
+
+    supervised = any(FitRecipe.named(r).supervised for r in data.recipes)
+    if not cfg.refit or data.splits.cross_fitted or not supervised:
+        return ""
+    return ", plus one retraining if a supervised candidate wins (--refit)"
 
 
 def _estimate(costs: Any, family: str, data: _FitData) -> float:
