@@ -7,6 +7,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import shutil
@@ -245,7 +246,6 @@ def run_fit_family(
     Cross-fitted splits score a supervised family's selection pairs out of fold
     (:func:`_out_of_fold_cosines`).
     """
-
     start = time.perf_counter()
     model, steps, epochs = _fit_train(cfg, family, pooling, texts, splits.train)
     held_out = splits.report + splits.audit  # scored, never chosen on
@@ -302,7 +302,9 @@ def refit_winner(
     start = time.perf_counter()
     pairs = splits.train + splits.selection
     model, steps, _ = _fit_train(cfg, winner["family"], winner["pooling"], texts, pairs)
-    variants, h1, h2 = _fit_variants(cfg, model, winner["family"], texts, splits.report + splits.audit)
+    # an unwhitened winner needs no whitening variants, so the unlabelled corpus is not encoded for them
+    needs = cfg if winner["whiten_dim"] is not None else dataclasses.replace(cfg, whiten_dims=[])
+    variants, h1, h2 = _fit_variants(needs, model, winner["family"], texts, splits.report + splits.audit)
     wm = next(w for _, k, w in variants if k == winner["whiten_dim"])
     scores = _held_out_scores(cfg, _variant_cosines(h1, h2, wm), splits)
     _save_variant(cfg, model, wm, winner, len(texts), path)

@@ -276,10 +276,7 @@ def _plan(
 
 def _refit_phrase(cfg: Any, data: _FitData) -> str:
     """What ``--refit`` adds to the estimate: one more training of a supervised winner, after the budget."""
-    from simsent.experiments.config import FitRecipe
-
-    supervised = any(FitRecipe.named(r).supervised for r in data.recipes)
-    if not cfg.refit or data.splits.cross_fitted or not supervised:
+    if not any(_refits(cfg, {"family": r}, data) for r in data.recipes):
         return ""
     return ", plus one retraining if a supervised candidate wins (--refit)"
 
