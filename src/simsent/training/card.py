@@ -92,9 +92,7 @@ def fit_card(
     lines += [
         "## How it was chosen",
         "",
-        f"The labelled pairs were split once (seed {cfg.get('seed')}) into {sizes.get('train', 0)} training "
-        f"pairs (CoSENT only), {sizes.get('selection')} selection pairs and {sizes.get('report')} report "
-        "pairs. "
+        f"The labelled pairs were split once (seed {cfg.get('seed')}): {sizes.get('description')}. "
         "Every candidate was scored on the selection part; the best one was kept (unless it was not surely "
         "better than the start model, which then wins the tie) and scored once on the report part. "
         + how_sure,
