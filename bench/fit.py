@@ -21,6 +21,8 @@ import time
 
 import numpy as np
 
+from simsent.experiments.fit_card import saved_figures
+
 TASKS = ("ATEC", "BQ", "LCQMC", "PAWSX", "STS-B")
 
 
@@ -124,10 +126,11 @@ def main() -> None:
         oracle = max(board, key=lambda r: r["report"])
         same = (oracle["recipe"], oracle["pooling"]) == (w["recipe"], w["pooling"])
         matches += same
-        regrets.append(oracle["report"] - _saved(w)["report"])
-        lo, hi = _saved(w)["report_ci"]
+        saved = saved_figures(w)
+        regrets.append(oracle["report"] - saved["report"])
+        lo, hi = saved["report_ci"]
         lines.append(
-            f"| {task} | {w['recipe']} / {w['pooling']} ({w['selection']:.2f}) | {_saved(w)['report']:.2f} "
+            f"| {task} | {w['recipe']} / {w['pooling']} ({w['selection']:.2f}) | {saved['report']:.2f} "
             f"[{lo:.1f}, {hi:.1f}] | {oracle['recipe']} / {oracle['pooling']} | {oracle['report']:.2f} | "
             f"{'yes' if same else 'no'} | {regrets[-1]:.2f} |"
         )
@@ -165,10 +168,11 @@ def _unseen_regret(per_task: dict) -> list[str]:
         if not scored:
             continue
         oracle = max(scored, key=lambda r: r["audit"])
-        regrets.append(oracle["audit"] - _saved(w)["audit"])
+        regrets.append(oracle["audit"] - saved_figures(w)["audit"])
         chosen.append(oracle["audit"] - w["audit"])
         lines.append(
-            f"| {task} | {w['recipe']} / {w['pooling']} | {_saved(w)['audit']:.2f} | {oracle['recipe']} / "
+            f"| {task} | {w['recipe']} / {w['pooling']} | {saved_figures(w)['audit']:.2f} | "
+            f"{oracle['recipe']} / "
             f"{oracle['pooling']} | {oracle['audit']:.2f} | {regrets[-1]:.2f} |"
         )
     if not regrets:
@@ -202,11 +206,6 @@ def _refit_effect(per_task: dict) -> list[str]:
     return [*lines, ""]
 
 
-def _saved(winner: dict) -> dict:
-    """The figures of the model fit saved: the retrained winner's (``--refit``) when there is one."""
-    return winner.get("refit") or winner
-
-
 def _has(row: dict, key: str) -> bool:
     """Whether ``row`` has a defined (not NaN) figure under ``key``."""
     return key in row and row[key] == row[key]
@@ -222,7 +221,7 @@ def _fixed_table(per_task: dict, key: str, where: str) -> list[str]:
     if not fixed:
         return []
     n = len(per_task)
-    saved = {t: _saved(res["winner"]) for t, res in per_task.items()}
+    saved = {t: saved_figures(res["winner"]) for t, res in per_task.items()}
     fit_row = {t: w[key] for t, w in saved.items() if _has(w, key)}
     lines = [
         f"## Every fixed recipe, {where} (mean over the tasks where it ran)",
@@ -289,7 +288,7 @@ def _vs_start(per_task: dict, unseen: dict) -> list[str]:
         gains.append(u["fit"] - u["raw"])
         start_report = "-" if u["start_report"] is None else f"{u['start_report']:.2f}"
         lines.append(
-            f"| {task} | {w['recipe']} / {w['pooling']} | {sure} | {_saved(w)['report']:.2f} | "
+            f"| {task} | {w['recipe']} / {w['pooling']} | {sure} | {saved_figures(w)['report']:.2f} | "
             f"{start_report} | "
             f"{u['pairs']} | {u['fit']:.2f} | {u['raw']:.2f} | {gains[-1]:+.2f} |"
         )

@@ -30,7 +30,7 @@ def test_a_surely_better_candidate_wins_and_a_lucky_one_leaves_the_start():
     assert not info["kept_start"]
     board = _board([0.51, 0.5])
     winner, info = choose(board, 1, [lucky, start], gold)
-    assert winner == 1 and info["kept_start"] and board[0]["beats_start"] < 0.9
+    assert winner == 1 and info["kept_start"] and board[0]["beats_start"] < 0.9 and info["pairs"] == 300
     assert choose(_board([0.51, 0.5]), 1, [lucky, start], gold, confidence=0.0)[0] == 0
 
 
@@ -49,3 +49,16 @@ def test_recipes_below_the_start_are_named_worst_first():
     text = hurts_sentence(board, {"start": 1})
     assert "whitening (k=128) / mean -6.50, simcse / mean -1.00" in text and "cosent" not in text
     assert hurts_sentence(board[:2], {"start": 1}) == "" and hurts_sentence(board, {}) == ""
+
+
+def test_a_kept_start_says_on_how_many_pairs_and_what_would_change_it():
+    from simsent.experiments.choice import choice_sentence
+
+    board = _board([0.51, 0.5])
+    board[0]["beats_start"] = 0.56
+    info = {"best": 0, "start": 1, "kept_start": True, "best_beats_start": 0.56, "confidence": 0.9,
+            "pairs": 300}
+    text = choice_sentence(board, info)
+    assert "beat the start model on only 56%" in text and "(needed: 90%)" in text
+    assert "the start model was kept: on these 300 selection pairs" in text
+    assert "More labelled pairs" in text and "--confidence" in text

@@ -79,6 +79,7 @@ def choose(
         "best_beats_start": board[top]["beats_start"],
         "winner_beats_runner_up": over_next if winner == top else math.nan,
         "kept_start": winner == start and top != start,
+        "pairs": len(gold),
     }
 
 
@@ -93,9 +94,12 @@ def choice_sentence(board: Sequence[dict[str, Any]], choice: dict[str, Any]) -> 
         return f"The start model ({start['recipe']} / {start['pooling']}) scored best on the selection part."
     sure = f"{100 * choice['best_beats_start']:.0f}%"
     if choice["kept_start"]:
+        on = f"these {choice['pairs']} selection pairs" if choice.get("pairs") else "this data"
         return (f"The best candidate, {best['recipe']} / {best['pooling']}, beat the start model on only "
                 f"{sure} of bootstrap resamples of the selection pairs (needed: {need}), so the start model "
-                "was kept: on this data no recipe was surely better than the model you started from.")
+                f"was kept: on {on} no recipe was surely better than the model you started from. More "
+                "labelled pairs make the comparison surer; a lower --confidence takes the best candidate at "
+                "the risk of a model worse than the start.")
     close = choice.get("winner_beats_runner_up")
     over = "" if close is None or close != close else f"; the runner-up on {100 * close:.0f}% of them"
     return (f"It beats the start model ({start['recipe']} / {start['pooling']}) on {sure} of bootstrap "

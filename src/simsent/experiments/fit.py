@@ -414,10 +414,10 @@ def _write_results(
     """leaderboard.md/.csv/.json/.png and the model card beside the winner; returns the result."""
     from simsent._io import write_text
     from simsent.experiments.choice import choice_sentence
+    from simsent.experiments.fit_card import fit_card
     from simsent.experiments.plots import plot_leaderboard
     from simsent.experiments.provenance import provenance
     from simsent.experiments.report import leaderboard_csv_rows, leaderboard_markdown, write_result_files
-    from simsent.training.card import fit_card
 
     splits = data.splits
     config = cfg.to_dict()

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
 
-def _card_top(tag: str, title: str, summary: str) -> list[str]:
+def card_top(tag: str, title: str, summary: str) -> list[str]:
     """The YAML header, title, summary and the loading snippet every simsent card starts with."""
     return [
         "---",
@@ -38,7 +38,7 @@ def model_card(
 ) -> str:
     """Markdown text with the base model, pooling, training config and dev scores."""
     cfg = model.config_dict()
-    lines = _card_top(
+    lines = card_top(
         "simcse",
         "simsent model",
         f"Trained with simsent, objective `{args.objective}`, pooling `{cfg['pooling']}`, "
@@ -67,45 +67,4 @@ def model_card(
         "```",
         "",
     ]
-    return "\n".join(lines)
-
-
-def fit_card(
-    winner: dict[str, Any], board: list[dict[str, Any]], prov: dict[str, Any], how_sure: str = ""
-) -> str:
-    """The README of a folder written by ``simsent fit``: chosen recipe, alternatives, protocol, and how
-    sure the choice is (``how_sure``: :func:`simsent.experiments.choice.choice_sentence`)."""
-    cfg = prov["config"]
-    sizes = cfg.get("split_sizes", {})
-    saved = winner.get("refit") or winner  # the retrained winner (--refit) is what the folder holds
-    lo, hi = saved.get("report_ci") or (float("nan"), float("nan"))
-    retrained = f" It was retrained on {saved['pairs']} pairs (train + selection) after the choice." if (
-        saved is not winner) else ""
-    lines = _card_top(
-        "simsent-fit",
-        "simsent fit model",
-        f"Chosen by `simsent fit` from `{cfg.get('model')}`: **{winner['recipe']}**, pooling "
-        f"**{winner['pooling']}**.{retrained}\n\nSpearman x 100 on held-out labelled pairs (report part, "
-        f"{sizes.get('report')} pairs, never used to choose or train): **{saved['report']:.2f}** (95% "
-        f"bootstrap interval {lo:.2f} – {hi:.2f}).",
-    )
-    lines += [
-        "## How it was chosen",
-        "",
-        f"The labelled pairs were split once (seed {cfg.get('seed')}): {sizes.get('description')}. "
-        "Every candidate was scored on the selection part; the best one was kept (unless it was not surely "
-        "better than the start model, which then wins the tie) and scored once on the report part. "
-        + how_sure,
-        "",
-        "| recipe | pooling | selection | report |",
-        "|---|---|---:|---:|",
-    ]
-    lines += [
-        f"| {r['recipe']} | {r['pooling']} | {r['selection']:.2f} | {r['report']:.2f} |" for r in board[:10]
-    ]
-    if len(board) > 10:
-        lines.append(f"| ... {len(board) - 10} more in leaderboard.md | | | |")
-    for note in cfg.get("notes", []):
-        lines += ["", f"Note: {note}"]
-    lines.append("")
     return "\n".join(lines)

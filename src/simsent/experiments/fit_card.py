@@ -1,0 +1,64 @@
+"""The README of a folder written by ``simsent fit``, and the figures of the model that folder holds.
+
+Example:
+    >>> saved_figures({"report": 70.0, "refit": {"report": 72.5, "pairs": 700}})["report"]
+    72.5
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simsent.training.card import card_top
+
+
+def saved_figures(winner: dict[str, Any]) -> dict[str, Any]:
+    """The held-out figures of the model fit saved: the retrained winner's (``--refit``) when there is
+    one, else the winner's as chosen.
+
+    Example:
+        >>> saved_figures({"report": 70.0})["report"]
+        70.0
+    """
+    return winner.get("refit") or winner
+
+
+def fit_card(
+    winner: dict[str, Any], board: list[dict[str, Any]], prov: dict[str, Any], how_sure: str = ""
+) -> str:
+    """The README of a folder written by ``simsent fit``: chosen recipe, alternatives, protocol, and how
+    sure the choice is (``how_sure``: :func:`simsent.experiments.choice.choice_sentence`)."""
+    cfg = prov["config"]
+    sizes = cfg.get("split_sizes", {})
+    saved = saved_figures(winner)
+    lo, hi = saved.get("report_ci") or (float("nan"), float("nan"))
+    retrained = f" It was retrained on {saved['pairs']} pairs (train + selection) after the choice." if (
+        saved is not winner) else ""
+    lines = card_top(
+        "simsent-fit",
+        "simsent fit model",
+        f"Chosen by `simsent fit` from `{cfg.get('model')}`: **{winner['recipe']}**, pooling "
+        f"**{winner['pooling']}**.{retrained}\n\nSpearman x 100 on held-out labelled pairs (report part, "
+        f"{sizes.get('report')} pairs, never used to choose or train): **{saved['report']:.2f}** (95% "
+        f"bootstrap interval {lo:.2f} – {hi:.2f}).",
+    )
+    lines += [
+        "## How it was chosen",
+        "",
+        f"The labelled pairs were split once (seed {cfg.get('seed')}): {sizes.get('description')}. "
+        "Every candidate was scored on the selection part; the best one was kept (unless it was not surely "
+        "better than the start model, which then wins the tie) and scored once on the report part. "
+        + how_sure,
+        "",
+        "| recipe | pooling | selection | report |",
+        "|---|---|---:|---:|",
+    ]
+    lines += [
+        f"| {r['recipe']} | {r['pooling']} | {r['selection']:.2f} | {r['report']:.2f} |" for r in board[:10]
+    ]
+    if len(board) > 10:
+        lines.append(f"| ... {len(board) - 10} more in leaderboard.md | | | |")
+    for note in cfg.get("notes", []):
+        lines += ["", f"Note: {note}"]
+    lines.append("")
+    return "\n".join(lines)
