@@ -96,7 +96,8 @@ def main() -> None:
         shutil.rmtree(out, ignore_errors=True)  # the winning models are not part of the results
 
     lines = [
-        f"# simsent fit vs fixed recipes (start model {model_label(a.model)}, five tasks)",
+        f"# simsent fit vs fixed recipes (start model {model_label(a.model)}, "
+        f"{'five tasks' if len(per_task) == len(TASKS) else ', '.join(per_task)})",
         "",
         f"- command: `python {' '.join(sys.argv)}` ({(time.perf_counter() - t0) / 60:.1f} min)",
         f"- protocol: inductive; unlabelled text {a.max_texts} sentences max (train split, else a seeded "
