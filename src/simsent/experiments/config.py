@@ -339,7 +339,8 @@ class FitConfig:
     min_supervised_pairs: int = 400
     #: cross-fitting folds: supervised candidates are scored out of fold on the train and selection
     #: pairs together (1: train on one part, choose on another). Each supervised candidate then trains
-    #: folds + 1 times: with an 8-minute budget it priced CoSENT out (results/fit_e5_folds3.md)
+    #: folds + 1 times: with an 8-minute budget it priced CoSENT out (results/fit_e5_folds3.md); with
+    #: 25 minutes it still kept the start on ATEC (results/fit_e5_atec_folds3.md)
     folds: int = 1
     #: retrain a supervised winner on the train and selection pairs together before saving it (its
     #: report score is then the retrained model's); cross-fitting already trains on both. Measured on
