@@ -169,12 +169,12 @@ def _unseen_regret(per_task: dict) -> list[str]:
         if not scored:
             continue
         oracle = max(scored, key=lambda r: r["audit"])
-        regrets.append(oracle["audit"] - saved_figures(w)["audit"])
+        fit_audit = saved_figures(w)["audit"]
+        regrets.append(oracle["audit"] - fit_audit)
         chosen.append(oracle["audit"] - w["audit"])
         lines.append(
-            f"| {task} | {w['recipe']} / {w['pooling']} | {saved_figures(w)['audit']:.2f} | "
-            f"{oracle['recipe']} / "
-            f"{oracle['pooling']} | {oracle['audit']:.2f} | {regrets[-1]:.2f} |"
+            f"| {task} | {w['recipe']} / {w['pooling']} | {fit_audit:.2f} | "
+            f"{oracle['recipe']} / {oracle['pooling']} | {oracle['audit']:.2f} | {regrets[-1]:.2f} |"
         )
     if not regrets:
         return []
