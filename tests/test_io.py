@@ -131,11 +131,65 @@ def test_a_locked_output_is_refused_at_once(tmp_path):
         pass
 
 
-def test_library_write_failures_reported_as_runtime_errors_are_one_line(tmp_path):
+def test_library_write_failures_reported_as_runtime_errors_are_one_line(tmp_path, monkeypatch):
     # torch.save's stream writer and faiss.write_index raise RuntimeError, not OSError, on a full disk
+    monkeypatch.setattr(_io, "_free_bytes", lambda where: 0)  # the disk is full
     for message in ("[enforce fail at inline_container.cc:672] . unexpected pos 704 vs 598",
                     "Error in faiss::FileIOWriter: write error in x: No space left on device"):
         with pytest.raises(DataError, match="no space left on device"), _io.write_guard(tmp_path / "m"):
             raise RuntimeError(message)
     with pytest.raises(RuntimeError, match="other"), _io.write_guard(tmp_path / "m"):
         raise RuntimeError("other")
+
+
+SAFETENSORS = "Error while serializing: I/O error: {} (os error {})"
+
+
+@pytest.mark.parametrize(
+    "error,words",
+    [
+        (Exception(SAFETENSORS.format("No space left on device", 28)), "no space left.*512 bytes free there"),
+        (Exception(SAFETENSORS.format("File too large", 27)), "file too large"),
+        (OSError("9600 requested and 5088 written"), "no space left.*512 bytes free there"),  # numpy
+        (OSError(errno.EDQUOT, "Disk quota exceeded"), "disk quota exceeded.*512 bytes free there"),
+        (RuntimeError("PytorchStreamWriter failed writing file data/0: file write failed"), "no space left"),
+    ],
+    ids=["safetensors-enospc", "safetensors-efbig", "numpy-short", "edquot", "torch-short"],
+)
+def test_every_writer_s_words_for_a_failed_write_are_one_line(tmp_path, monkeypatch, error, words):
+    monkeypatch.setattr(_io, "_free_bytes", lambda where: 512)  # 512 bytes left
+    guard = _io.write_guard(tmp_path / "m")
+    with pytest.raises(DataError, match=rf"cannot write .*m: {words}") as info, guard:
+        raise error
+    assert "\n" not in str(info.value)
+
+
+def test_a_short_write_with_room_left_is_named_as_such(tmp_path):
+    with pytest.raises(DataError, match="write was cut short .*free there"), _io.write_guard(tmp_path / "m"):
+        raise OSError("9600 requested and 5088 written")  # e.g. over ulimit -f
+
+
+def test_a_save_inside_another_names_the_outer_path(tmp_path):
+    outer = _io.write_guard(tmp_path / "final")
+    with pytest.raises(DataError, match=r"cannot write .*/final: no space"), outer, \
+            _io.write_guard(tmp_path / ".tmp-export-1/inner"):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_the_lock_file_goes_with_the_lock_even_when_the_block_fails(tmp_path):
+    with pytest.raises(ZeroDivisionError), _io.folder_lock(tmp_path / "out", "train"):
+        assert (tmp_path / "out.lock").exists()
+        raise ZeroDivisionError
+    assert not (tmp_path / "out.lock").exists()
+
+
+def test_strict_json_has_null_where_python_would_write_nan(tmp_path):
+    import json
+
+    import numpy as np
+
+    result = {"spearman": float("nan"), "v": np.float32(0.5), "a": np.array([np.inf])}
+    _io.write_json(tmp_path / "r.json", result)
+    text = (tmp_path / "r.json").read_text(encoding="utf-8")
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"spearman": None, "v": 0.5, "a": [None]}

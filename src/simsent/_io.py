@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import contextvars
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -116,10 +118,35 @@ def remove_stale_temp_dirs(parent: str) -> None:
                 shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
 
 
-#: errno values of a write that failed for lack of space or a broken disk
+def remove_empty_dirs(path: str | os.PathLike, keep_top: bool = False) -> None:
+    """Remove ``path`` (unless ``keep_top``) and the folders under it that hold nothing (what a run that
+    failed before writing anything leaves); folders with a file anywhere below them stay.
+
+    Example:
+        >>> remove_empty_dirs("runs/failed")      # doctest: +SKIP
+    """
+    path = os.fspath(path)
+    if not os.path.isdir(path) or os.path.islink(path):
+        return
+    for root, _dirs, _files in os.walk(path, topdown=False):
+        if keep_top and os.path.samefile(root, path):
+            continue
+        with contextlib.suppress(OSError):
+            os.rmdir(root)  # fails, as it should, on a folder that is not empty
+
+
+#: errno values of a write that failed for lack of space or a broken disk ("short": a write the writer
+#: reports as cut short without saying why, as numpy and torch do)
 WRITE_FAULTS = {"ENOSPC": "no space left on device", "EDQUOT": "disk quota exceeded",
                 "EIO": "input/output error (the disk failed)", "EROFS": "read-only file system",
-                "EFBIG": "file too large for this file system"}
+                "EFBIG": "file too large for this file system (or over the file-size limit, ulimit -f)",
+                "short": "the write was cut short (a full disk, a file-size limit or a failing disk)"}
+#: how writers that do not raise an OSError name the same faults (safetensors and onnx give the OS's words)
+_FAULT_WORDS = {"No space left on device": "ENOSPC", "Disk quota exceeded": "EDQUOT",
+                "File too large": "EFBIG", "Read-only file system": "EROFS", "Input/output error": "EIO"}
+#: numpy ("9600 requested and 5088 written"), torch.save (a short write in its zip writer) and faiss
+_SHORT_WRITE = re.compile(r"\d+ requested and \d+ written|inline_container\.cc|PytorchStreamWriter failed|"
+                          r"write error in ")
 
 
 def _size(n: float) -> str:
@@ -130,7 +157,44 @@ def _size(n: float) -> str:
     return f"{n:.1f} GB"
 
 
-def write_fault_message(exc: OSError, path: str, needed: int | None = None) -> str | None:
+def _free_bytes(path: str) -> int | None:
+    with contextlib.suppress(OSError):
+        return shutil.disk_usage(path).free
+    return None
+
+
+def write_fault_kind(exc: BaseException, where: str = ".") -> str | None:
+    """The key of :data:`WRITE_FAULTS` for a write that failed for lack of space or a broken disk, in any
+    writer's words (an ``OSError``, safetensors' ``SafetensorError``, numpy's short write, torch, faiss,
+    onnx); ``None`` for any other error. A short write is called ``ENOSPC`` when ``where`` has no room left.
+
+    Example:
+        >>> write_fault_kind(OSError(28, "No space left on device"))
+        'ENOSPC'
+        >>> write_fault_kind(Exception("I/O error: File too large (os error 27)"))
+        'EFBIG'
+        >>> write_fault_kind(ValueError("bad value")) is None
+        True
+    """
+    import errno
+
+    name = errno.errorcode.get(exc.errno or -1) if isinstance(exc, OSError) else None
+    if name in WRITE_FAULTS:
+        return name
+    text = str(exc)
+    code = re.search(r"os error (\d+)", text)
+    if code and errno.errorcode.get(int(code.group(1))) in WRITE_FAULTS:
+        return errno.errorcode[int(code.group(1))]
+    for words, name in _FAULT_WORDS.items():
+        if words in text:
+            return name
+    if _SHORT_WRITE.search(text):
+        free = _free_bytes(where)
+        return "ENOSPC" if free is not None and free < (1 << 20) else "short"
+    return None
+
+
+def write_fault_message(exc: BaseException, path: str, needed: int | None = None) -> str | None:
     """One line for a write that failed for lack of space or a broken disk (``None``: another error).
 
     Example:
@@ -138,91 +202,124 @@ def write_fault_message(exc: OSError, path: str, needed: int | None = None) -> s
         >>> write_fault_message(OSError(errno.ENOSPC, "x"), "/tmp/m", needed=2048)[:40]
         'cannot write /tmp/m: no space left on de'
     """
-    import errno
-
-    name = errno.errorcode.get(exc.errno or -1)
-    if name not in WRITE_FAULTS:
-        return None
     where = os.path.dirname(os.path.abspath(path)) or "."
+    name = write_fault_kind(exc, where)
+    if name is None:
+        return None
     detail = ""
-    if name in ("ENOSPC", "EDQUOT"):
-        with contextlib.suppress(OSError):
-            detail = f" ({_size(shutil.disk_usage(where).free)} free there"
-            detail += f", about {_size(needed)} needed)" if needed else ")"
-    return (f"cannot write {path}: {WRITE_FAULTS[name]}{detail}; nothing was replaced there: "
+    free = _free_bytes(where) if name in ("ENOSPC", "EDQUOT", "short") else None
+    if free is not None:
+        detail = f" ({_size(free)} free there" + (f", about {_size(needed)} needed)" if needed else ")")
+    return (f"cannot write {path}: {WRITE_FAULTS[name]}{detail}; the previous output, if any, is kept: "
             "free some space or write elsewhere")
+
+
+#: the outermost :func:`write_guard` in force: a save nested in another (a model folder written inside an
+#: export's temporary folder) reports the path the user asked for, not the temporary one
+_GUARDED: contextvars.ContextVar[tuple[str, int | None] | None] = contextvars.ContextVar(
+    "write_guard", default=None
+)
 
 
 @contextlib.contextmanager
 def write_guard(path: str | os.PathLike, needed: int | None = None) -> Iterator[None]:
-    """Turn a disk-full / disk-error ``OSError`` inside the block into a one-line DataError naming
-    ``path`` and the space ``needed`` (bytes, when known)."""
-    import errno
+    """Turn a failed write inside the block (disk full, quota, read-only, a broken disk or a file-size
+    limit, whoever the writer is) into a one-line :class:`~simsent.errors.WriteFault` naming ``path``
+    and the space ``needed`` (bytes, when known); any other error passes through. Inside another guard,
+    the outer one's path and space are named."""
+    from simsent.errors import SimsentError, WriteFault
 
-    from simsent.errors import DataError
-
+    outer = _GUARDED.get()
+    token = _GUARDED.set(outer or (os.fspath(path), needed))
     try:
         yield
-    except OSError as exc:
-        message = write_fault_message(exc, os.fspath(path), needed)
+    except SimsentError:
+        raise
+    except Exception as exc:
+        where, size = outer or (os.fspath(path), needed)
+        message = write_fault_message(exc, where, size)
         if message is None:
             raise
-        raise DataError(message) from exc
-    except RuntimeError as exc:  # faiss and torch.save report a failed write this way
-        if not any(sign in str(exc) for sign in _RUNTIME_WRITE_FAULTS):
-            raise
-        full = OSError(errno.ENOSPC, str(exc))
-        raise DataError(write_fault_message(full, os.fspath(path), needed)) from exc
-
-
-#: what faiss ("write error ... No space left") and torch.save ("inline_container.cc", a short write) say
-#: when a write fails
-_RUNTIME_WRITE_FAULTS = ("No space left on device", "inline_container.cc", "PytorchStreamWriter failed")
+        raise WriteFault(message) from exc
+    finally:
+        _GUARDED.reset(token)
 
 
 @contextlib.contextmanager
 def folder_lock(path: str | os.PathLike, what: str, wait: float | None = None) -> Iterator[None]:
-    """Hold the advisory lock ``<path>.lock`` of an output folder. With ``wait=None`` a folder another
-    process holds is a one-line DataError at once (two ``train`` runs into one ``--output``); else wait
-    up to ``wait`` seconds (writers of one index take turns).
+    """Hold the advisory lock ``<path>.lock`` of an output folder; the lock file is removed when the block
+    ends, whether it succeeded or failed. With ``wait=None`` a folder another process holds is a one-line
+    DataError at once (two ``train`` runs into one ``--output``); else wait up to ``wait`` seconds
+    (writers of one index take turns).
 
     Example:
         >>> with folder_lock("runs/stsb", "train"):               # doctest: +SKIP
         ...     trainer.train()
     """
-    from filelock import FileLock, Timeout
-
     from simsent.errors import DataError
 
     path = os.path.abspath(os.fspath(path))
+    lock_file = path + ".lock"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        open(path + ".lock", "a").close()  # filelock would retry an unwritable place until the timeout
-    except OSError as exc:
-        raise DataError(f"cannot write the lock {path}.lock: {exc.strerror or exc}") from exc
-    lock = FileLock(path + ".lock")
-    try:
-        lock.acquire(timeout=0)
-    except Timeout as exc:
+        fd = _take_lock(lock_file, wait)
+    except TimeoutError as exc:
         if wait is None:
             raise DataError(
-                f"{path} is in use by another {what} run (lock {path}.lock); wait for it to end or choose "
+                f"{path} is in use by another {what} run (lock {lock_file}); wait for it to end or choose "
                 "another output"
             ) from exc
-        logger.info("another process is writing %s; waiting for it", path)
-        try:
-            lock.acquire(timeout=wait)
-        except Timeout as exc2:
-            raise DataError(f"{path} stayed locked by another writer for {wait:.0f} s; try again") from exc2
+        raise DataError(f"{path} stayed locked by another writer for {wait:.0f} s; try again") from exc
+    except OSError as exc:
+        raise DataError(write_fault_message(exc, lock_file)
+                        or f"cannot write the lock {lock_file}: {exc.strerror or exc}") from exc
     try:
         yield
     finally:
-        lock.release()
+        _drop_lock(lock_file, fd)
+
+
+def _take_lock(lock_file: str, wait: float | None) -> int:
+    """An open descriptor holding an exclusive ``flock`` on ``lock_file`` (created if needed); TimeoutError
+    after ``wait`` seconds (``None``: do not wait). A file its holder removed while this process waited is
+    not a lock any more: the lock is taken again on the file now at that path."""
+    import fcntl
+    import time
+
+    deadline = time.monotonic() + (wait or 0)
+    told = False
+    while True:
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            if time.monotonic() >= deadline:
+                raise TimeoutError(lock_file) from None
+            if not told:
+                logger.info("another process is writing %s; waiting for it", lock_file[: -len(".lock")])
+                told = True
+            time.sleep(0.05)
+            continue
+        try:
+            if os.stat(lock_file).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the holder removed this file as we took it: take the one at the path now
+
+
+def _drop_lock(lock_file: str, fd: int) -> None:
+    """Remove ``lock_file`` while still holding it (a waiter then retries on a new file), then release."""
+    with contextlib.suppress(OSError):
+        os.remove(lock_file)
+    os.close(fd)
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[str]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename.
+def atomic_path(path: str | os.PathLike, needed: int | None = None) -> Iterator[str]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename. A failed
+    write (a full disk) is a one-line DataError naming ``path`` and the ``needed`` bytes, when known.
 
     Example:
         >>> with atomic_path("out.json") as tmp:                    # doctest: +SKIP
@@ -234,14 +331,14 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
     os.close(fd)
     usual_mode(tmp)
-    try:
-        with write_guard(path):
+    with write_guard(path, needed):  # outside the clean-up, so that the free space it names is true
+        try:
             yield tmp
             os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            raise
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
@@ -250,9 +347,32 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         f.write(text)
 
 
+def json_ready(obj: Any) -> Any:
+    """``obj`` with numpy values as Python ones and NaN / infinities as ``None``, so that it is strict JSON
+    (``NaN`` is not JSON: most readers other than Python's refuse it).
+
+    Example:
+        >>> json_ready({"spearman": float("nan"), "n": [1.5, float("inf")]})
+        {'spearman': None, 'n': [1.5, None]}
+    """
+    import math
+
+    if isinstance(obj, dict):
+        return {k: json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v) for v in obj]
+    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):  # numpy scalars and arrays
+        return json_ready(obj.tolist())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
 def write_json(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> None:
-    """Write ``obj`` as UTF-8 JSON (non-ASCII kept readable) to ``path`` atomically."""
-    write_text(path, json.dumps(obj, indent=indent, ensure_ascii=False, default=float) + "\n")
+    """Write ``obj`` as strict UTF-8 JSON (non-ASCII kept readable; NaN written as null, see
+    :func:`json_ready`) to ``path`` atomically."""
+    text = json.dumps(json_ready(obj), indent=indent, ensure_ascii=False, default=float, allow_nan=False)
+    write_text(path, text + "\n")
 
 
 def read_json(path: str | os.PathLike, what: str = "file") -> Any:

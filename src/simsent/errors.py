@@ -18,6 +18,10 @@ class DataError(SimsentError, ValueError):
     """Bad or missing input data (file, column, line)."""
 
 
+class WriteFault(DataError):
+    """A write that failed for lack of space or a broken disk (see :func:`simsent._io.write_guard`)."""
+
+
 class ModelLoadError(SimsentError):
     """A model that cannot be found or loaded (offline, wrong path, wrong format)."""
 

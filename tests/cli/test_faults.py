@@ -143,6 +143,20 @@ def test_a_checkpoint_of_other_settings_is_refused(tiny_bert, corpus, tmp_path, 
     assert cli(*_train_argv(tiny_bert, corpus, cut), "--batch-size", "8", "--no-resume").code == 0
 
 
+@pytest.mark.parametrize("streamed", [False, True], ids=["in-memory", "streamed"])
+def test_a_checkpoint_of_another_dropout_is_refused(tiny_bert, corpus, tmp_path, cli, streamed):
+    cut = tmp_path / "cut"
+    stream = ["--streaming"] if streamed else []
+    _interrupt([*_train_argv(tiny_bert, corpus, cut), *stream], cut / "checkpoint-last" / "state.pt",
+               signal.SIGKILL)
+    r = cli(*_train_argv(tiny_bert, corpus, cut), *stream, "--dropout", "0.3")
+    assert r.code == 2 and "dropout 0.1 -> 0.3" in r.err and "--no-resume" in r.err, r.err
+    r = cli(*_train_argv(tiny_bert, corpus, cut), *stream, "--forward-chunk-size", "2")
+    assert r.code == 2 and "forward_chunk_size None -> 2" in r.err, r.err
+    r = cli(*_train_argv(tiny_bert, corpus, cut), *stream, "--eval-steps", "5")  # does not change the run
+    assert r.code == 0, r.err
+
+
 class _Exploit:
     """Unpickling this calls ``Path.touch`` on a marker: it proves whether a loader ran code."""
 
@@ -249,3 +263,74 @@ def test_max_len_is_clamped_to_the_position_table(make_tiny_bert, tmp_path, cli)
     trained = SentenceEncoder.load(str(tmp_path / "out"))
     assert trained.encoder.max_len == 24  # the saved model records the clamped value
     assert trained.encode(["今天" * 400]).shape == (1, 32)
+
+
+def _small_disk_works() -> bool:
+    try:
+        probe = subprocess.run(["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
+                               capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+def _run_out_of_space(argv: list[str], folder: Path, fault: str) -> subprocess.CompletedProcess:
+    """``simsent argv`` writing into ``folder``, a 64 KiB file system of its own (``enospc``: a tmpfs in a
+    private mount namespace), or with files capped at 64 KiB (``efbig``: ulimit -f)."""
+    import resource
+
+    folder.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "simsent.cli.main", *argv]
+    if fault == "enospc":
+        if not _small_disk_works():
+            pytest.skip("unshare cannot mount a small tmpfs here (no user namespaces); the efbig case runs")
+        cmd = ["unshare", "-rm", "sh", "-c", 'mount -t tmpfs -o size=64k tmpfs "$0" && exec "$@"',
+               str(folder), *cmd]
+
+    def limit() -> None:
+        if fault == "efbig":
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write then fails with EFBIG
+            resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 10, 64 << 10))
+
+    return subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=300, preexec_fn=limit)
+
+
+def _disk_full_cases(tiny_bert: str, corpus: Path, out: Path) -> dict[str, list[str]]:
+    return {
+        "train": _train_argv(tiny_bert, corpus, out / "model"),
+        "export": ["export", tiny_bert, "--output", str(out / "model"), "--quantize", "int8"],
+        "encode npy": ["encode", tiny_bert, "--input", str(corpus), "--output", str(out / "v.npy")],
+        "encode shards": ["encode", tiny_bert, "--input", str(corpus), "--output", str(out / "model"),
+                          "--shard-rows", "600"],
+        "index build": ["index", "build", tiny_bert, "--corpus", str(corpus), "--output", str(out / "model"),
+                        "--backend", "binary"],
+    }
+
+
+@pytest.mark.parametrize("fault", ["enospc", "efbig"])
+@pytest.mark.parametrize("command", ["train", "export", "encode npy", "encode shards", "index build"])
+def test_a_full_disk_is_one_line_and_leaves_nothing_behind(tiny_bert, tmp_path, command, fault):
+    big = tmp_path / "big.txt"  # 3,000 rows: 384 KB of vectors (96 KB as int8), more than the 64 KiB allowed
+    big.write_text("".join(f"{SENTS[i % len(SENTS)]}{i}\n" for i in range(3000)), encoding="utf-8")
+    out = tmp_path / "disk"
+    r = _run_out_of_space(_disk_full_cases(tiny_bert, big, out)[command], out, fault)
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert len(errors) == 1 and f"cannot write {out}/" in errors[0], r.stderr[-600:]
+    words = {"enospc": "no space left on device", "efbig": "file too large"}[fault]
+    assert words in errors[0] or "cut short" in errors[0], errors[0]
+    if fault == "efbig":  # the tmpfs is gone with its namespace; a capped write leaves what it left here
+        left = [p.name for p in out.iterdir()]
+        assert not [n for n in left if n.endswith(".lock") or n.startswith(".")], left
+        assert command.startswith("encode shards") or not left, left
+
+
+def test_a_full_disk_keeps_the_previous_model(tiny_bert, corpus, tmp_path, cli):
+    out = tmp_path / "disk"
+    argv = _train_argv(tiny_bert, corpus, out / "model")
+    assert cli(*argv, "--no-resume").code == 0
+    before = _weights(out / "model")
+    r = _run_out_of_space([*argv, "--no-resume", "--lr", "1e-2"], out, "efbig")
+    assert r.returncode == 2 and ("file too large" in r.stderr or "cut short" in r.stderr), r.stderr[-600:]
+    _assert_same(before, _weights(out / "model"))
+    assert sorted(p.name for p in out.iterdir()) == ["model"]

@@ -150,3 +150,51 @@ def test_a_missing_ray_or_a_dead_address_is_one_line(tiny_bert, tmp_path, cli, m
     r = cli("encode", tiny_bert, "--input", corpus, "--output", tmp_path / "v", "--ray", "127.0.0.1:1")
     assert r.code == 2 and "cannot reach the Ray cluster at 127.0.0.1:1" in r.err
     assert not (tmp_path / "v" / "shard-00000.npy").exists()
+
+
+class _Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs (not even ``except Exception``)."""
+
+
+def test_a_rerun_killed_after_one_shard_never_leaves_a_complete_manifest(model, tiny_bert, tmp_path, cli):
+    folder = tmp_path / "v"
+    corpus = _corpus(tmp_path)
+    encode_to_shards(model, corpus, str(folder), shard_rows=8, show_progress_bar=False)
+    for i in (1, 2, 3):
+        (folder / f"shard-{i:05d}.npy").unlink()
+
+    def killed_after_one(jobs):
+        from simsent.scale.shards import local_encoder
+
+        for i, vecs in local_encoder(model, show_progress_bar=False)(jobs):
+            yield i, vecs
+            raise _Killed  # after shard 1 is rewritten and recorded
+
+    with pytest.raises(_Killed):
+        encode_to_shards(model, corpus, str(folder), shard_rows=8, show_progress_bar=False,
+                         encode_shards=killed_after_one)
+    manifest = json.loads((folder / "shards.json").read_text(encoding="utf-8"))
+    assert manifest["complete"] is False and [s["index"] for s in manifest["shards"]] == [0, 1]
+    r = cli("index", "build", tiny_bert, "--from-vectors", folder, "--output", tmp_path / "ix")
+    assert r.code == 2 and "incomplete" in r.err
+    assert not (tmp_path / "ix").exists()
+
+
+def test_a_manifest_that_claims_more_than_its_shards_is_refused_naming_the_rows(model, tiny_bert, tmp_path,
+                                                                                     cli):
+    folder = tmp_path / "v"
+    encode_to_shards(model, _corpus(tmp_path), str(folder), shard_rows=8, show_progress_bar=False)
+    path = folder / "shards.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    gap = {**manifest, "shards": [s for s in manifest["shards"] if s["index"] != 1]}
+    path.write_text(json.dumps(gap), encoding="utf-8")
+    r = cli("index", "build", tiny_bert, "--from-vectors", folder, "--output", tmp_path / "ix")
+    assert r.code == 2 and "rows 8-15 have no shard" in r.err, r.err
+    # a manifest of an older simsent (no input_rows) that lost its last shard: the input tells
+    tail = {k: v for k, v in manifest.items() if k != "input_rows"}
+    tail["shards"] = manifest["shards"][:-1]
+    tail["rows"] = 24
+    path.write_text(json.dumps(tail), encoding="utf-8")
+    r = cli("index", "build", tiny_bert, "--from-vectors", folder, "--output", tmp_path / "ix")
+    assert r.code == 2 and "rows 24-29" in r.err and "have no shard" in r.err, r.err
+    assert not (tmp_path / "ix").exists()

@@ -44,3 +44,33 @@ def test_holds_only_what_the_trainer_reads():
     names = set(TrainingArguments().to_dict())
     unused = {"max_len", "dropout", "pooling", "dev_task", "dev_split", "data_dir", "max_eval_pairs"}
     assert not names & unused
+
+
+def test_a_new_field_is_in_the_resume_key_unless_it_says_it_does_not_change_the_run(tiny_bert, tmp_path):
+    from dataclasses import dataclass, field
+
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.arguments import SAME_RUN
+    from simsent.training.trainer import Trainer
+
+    @dataclass
+    class WithNewFields(TrainingArguments):
+        new_knob: float = 0.5
+        new_report_every: int = field(default=1, metadata=SAME_RUN)
+
+    args = WithNewFields(output_dir=str(tmp_path / "o"), show_progress_bar=False)
+    key = Trainer(SentenceEncoder.from_pretrained(tiny_bert, dropout=0.2), args, ["a", "b"])._resume_key()
+    assert key["new_knob"] == 0.5 and "new_report_every" not in key
+    assert key["dropout"] == 0.2 and "logging_steps" not in key and key["lr"] == args.lr
+
+
+def test_a_checkpoint_of_an_older_key_resumes_checking_what_it_recorded(caplog):
+    from simsent.training.checkpoint import check_same_run
+
+    current = {"lr": 1e-5, "dropout": 0.1, "key_version": 2}
+    check_same_run({"lr": 1e-5}, current, "ck")  # written before dropout was recorded: resumes
+    assert "did not record dropout, key_version" in caplog.text
+    with pytest.raises(ConfigError, match="lr 3e-05 -> 1e-05"):
+        check_same_run({"lr": 3e-5}, current, "ck")
+    with pytest.raises(ConfigError, match="dropout 0.3 -> 0.1"):
+        check_same_run({"lr": 1e-5, "dropout": 0.3, "key_version": 2}, current, "ck")

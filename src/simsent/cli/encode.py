@@ -72,7 +72,8 @@ def encode(
     )
     ranges = int8_ranges(vecs) if precision_out == "int8" else None
     out = quantize(vecs, precision_out, ranges)
-    with atomic_path(output) as tmp, open(tmp, "wb") as f:  # exactly this path (np.save would add .npy)
+    # exactly this path (np.save would add .npy)
+    with atomic_path(output, out.nbytes) as tmp, open(tmp, "wb") as f:
         np.save(f, out)
     if ranges is not None:
         with atomic_path(f"{output}.ranges.npy") as tmp, open(tmp, "wb") as f:

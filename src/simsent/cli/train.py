@@ -194,7 +194,7 @@ def train(
     torch_compile: Compile = _DEFAULTS["torch_compile"],
 ) -> None:
     """Train a sentence encoder (unsupervised SimCSE by default)."""
-    from simsent._io import folder_lock
+    from simsent._io import folder_lock, remove_empty_dirs
     from simsent.evaluation.sts import STSEvaluator
     from simsent.training.trainer import Trainer
 
@@ -211,8 +211,14 @@ def train(
     trainer = Trainer(encoder, args, rows, evaluator=evaluator)
     first = int(os.environ.get("RANK", "0")) == 0  # launched as several processes: the first one locks
     lock = folder_lock(output, "train") if first else contextlib.nullcontext()
-    with lock:  # a second run into the same --output is refused at once
-        result = trainer.train()
+    existed = os.path.isdir(output)
+    try:
+        with lock:  # a second run into the same --output is refused at once
+            result = trainer.train()
+    except BaseException:
+        if first:  # a run that failed before writing anything leaves no folder it made
+            remove_empty_dirs(output, keep_top=existed)
+        raise
     if not first:
         return
     msg = (

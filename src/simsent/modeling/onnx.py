@@ -19,6 +19,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
+import shutil
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -91,17 +93,36 @@ def export_onnx(
     model: torch.nn.Module, output: str, opset: int = 17, quantize: str | None = None
 ) -> dict[str, Any]:
     """Save ``model`` to ``output`` with its pipeline as ONNX (fp32, and int8 when asked); returns the
-    ``onnx`` record written into ``simsent_config.json``."""
+    ``onnx`` record written into ``simsent_config.json``. The folder is written beside ``output`` and
+    renamed into place: a failed export (a full disk) leaves the previous ``output`` as it was."""
+    from simsent._io import replace_dir, temp_dir, write_guard
+
     if quantize not in (None, *QUANTIZATIONS):
         raise ConfigError(f"unknown --quantize {quantize!r}; choose {', '.join(QUANTIZATIONS)}")
     _onnxruntime()
     model = model.cpu().eval()
-    model.save(output)
+    output = os.path.abspath(output)
+    os.makedirs(os.path.dirname(output), exist_ok=True)
+    tmp = temp_dir(os.path.dirname(output), "export")
+    needed = sum(p.numel() * p.element_size() for p in model.state_dict().values()) * (3 if quantize else 2)
+    with write_guard(output, needed):  # outside the clean-up, so that the free space it names is true
+        try:
+            record = _export_into(model, tmp, opset, quantize)
+            # keep what else lives in the folder (a checkpoint, plots), drop stale module folders
+            replace_dir(tmp, output, carry_over=lambda name: not re.match(r"^\d+_", name))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    logger.info("exported %s to %s", record["file"], output)
+    return record
+
+
+def _export_into(model: torch.nn.Module, folder: str, opset: int, quantize: str | None) -> dict[str, Any]:
+    """The model folder, its ONNX graph(s) under ``onnx/`` and their record in ``simsent_config.json``."""
+    model.save(folder)
     sample = model.tokenize(["今天天气不错", "你好"])
     names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in sample]
-    folder = os.path.join(output, ONNX_DIR)
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, FP32_FILE)
+    os.makedirs(os.path.join(folder, ONNX_DIR), exist_ok=True)
+    path = os.path.join(folder, ONNX_DIR, FP32_FILE)
     dynamic = {n: {0: "batch", 1: "tokens"} for n in names}
     dynamic["sentence_embedding"] = {0: "batch"}
     with torch.no_grad(), eager_attention(model):
@@ -119,15 +140,32 @@ def export_onnx(
     if quantize == "int8":
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(path, os.path.join(folder, INT8_FILE), weight_type=QuantType.QInt8, per_channel=True)
+        with _root_logger_quiet():
+            quantize_dynamic(path, os.path.join(folder, ONNX_DIR, INT8_FILE), weight_type=QuantType.QInt8,
+                             per_channel=True)
         record["file"] = f"{ONNX_DIR}/{INT8_FILE}"
         record["quantized"] = "int8"
-    cfg_file = os.path.join(output, "simsent_config.json")
+    cfg_file = os.path.join(folder, "simsent_config.json")
     cfg = read_json(cfg_file, what="model config")
     cfg["onnx"] = record
     write_json(cfg_file, cfg)
-    logger.info("exported %s to %s", record["file"], output)
     return record
+
+
+@contextlib.contextmanager
+def _root_logger_quiet() -> Iterator[None]:
+    """Drop the INFO lines onnxruntime's quantiser logs through the root logger (``logging.info``) while
+    the block runs; warnings and errors still show."""
+
+    def below_warning_from_root(record: logging.LogRecord) -> bool:
+        return record.name != "root" or record.levelno >= logging.WARNING
+
+    root = logging.getLogger()
+    root.addFilter(below_warning_from_root)
+    try:
+        yield
+    finally:
+        root.removeFilter(below_warning_from_root)
 
 
 def has_onnx(path: str) -> bool:

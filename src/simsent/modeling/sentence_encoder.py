@@ -502,6 +502,32 @@ def model_fingerprint(model: Embedder, sample: int = 4096) -> str:
     return h.hexdigest()
 
 
+def dropout_rate(model: Any) -> float | list[float] | None:
+    """The dropout probability of a model's layers (a sorted list when they differ; ``None``: none).
+
+    Counts every ``nn.Dropout`` and the float rates that attention implementations read instead.
+
+    Example:
+        >>> import torch
+        >>> dropout_rate(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout(0.1)))
+        0.1
+    """
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        return None
+    rates = set()
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            rates.add(round(float(module.p), 6))
+        for attr in ("dropout_prob", "attention_dropout"):
+            if isinstance(getattr(module, attr, None), float):
+                rates.add(round(getattr(module, attr), 6))
+    if not rates:
+        return None
+    return rates.pop() if len(rates) == 1 else sorted(rates)
+
+
 def model_identity(model: Embedder, path: str | None = None) -> dict[str, Any]:
     """``{"path", "fingerprint", "dim"}`` of a model; ``path`` defaults to where it was loaded from."""
     if path is None:

@@ -194,11 +194,11 @@ def write_sentence_transformers_folder(
     os.makedirs(parent, exist_ok=True)
     tmp = temp_dir(parent, "save")
     needed = sum(p.numel() * p.element_size() for p in model.state_dict().values())
-    try:
-        with write_guard(path, needed):
+    with write_guard(path, needed):  # outside the clean-up, so that the free space it names is true
+        try:
             _write_folder(model, tmp, model_card)
             # keep what else lives in the folder (checkpoint, history, plots), drop stale module folders
             replace_dir(tmp, path, carry_over=lambda name: not re.match(r"^\d+_", name))
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise

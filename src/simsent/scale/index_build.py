@@ -42,8 +42,16 @@ def index_from_shards(folder: str | os.PathLike, backend: str = "exact", **param
     index.expect_rows(manifest["rows"])
     ranges = np.asarray(manifest.get("int8_ranges", []), np.float32)
     records = iter_corpus(corpus)
-    for _, shard in iter_shards(folder):
+    for start, shard in iter_shards(folder, manifest):
+        texts = list(islice(records, len(shard)))
+        if len(texts) < len(shard):
+            raise DataError(f"{corpus} has {start + len(texts)} rows, the shards in {folder} more; encode it "
+                            "again")
         vecs = dequantize_int8(shard, ranges) if manifest["precision"] == "int8" else np.asarray(shard)
-        index.add_records(vecs, list(islice(records, len(shard))))
+        index.add_records(vecs, texts)
+    left = sum(1 for _ in records)
+    if left:
+        raise DataError(f"{folder}: rows {len(index)}-{len(index) + left - 1} of {corpus} have no shard; "
+                        "rerun the same `simsent encode` to finish")
     logger.info("indexed %d rows from the shards in %s", len(index), folder)
     return index

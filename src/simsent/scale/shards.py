@@ -112,9 +112,14 @@ def encode_to_shards(
     os.makedirs(folder, exist_ok=True)
     done = {s["index"] for s in manifest["shards"] if _intact(folder, s)}
     manifest["shards"] = [s for s in manifest["shards"] if s["index"] in done]
+    for key in ("rows", "input_rows"):
+        manifest.pop(key, None)
+    manifest["complete"] = False  # on disk before any shard is rewritten: a kill never leaves "complete"
+    write_json(os.path.join(folder, MANIFEST), manifest)
+    counted = [0]
     jobs = (
         (i, [r["text"] for r in records])
-        for i, records in enumerate(_batches(iter_corpus(corpus), shard_rows))
+        for i, records in enumerate(_batches(_counting(iter_corpus(corpus), counted), shard_rows))
         if i not in done
     )
     encode_shards = encode_shards or local_encoder(model, batch_size, show_progress_bar)
@@ -123,10 +128,48 @@ def encode_to_shards(
         _write_shard(folder, manifest, i, vecs, shard_rows, precision)
         del vecs
         trim_heap()  # a shard's freed tensors go back to the OS: memory stays that of one shard
+    manifest["input_rows"] = counted[0]
+    check_coverage(folder, manifest)  # every shard on disk, as recorded, covering every input row
+    manifest["rows"] = counted[0]
     manifest["complete"] = True
-    manifest["rows"] = sum(s["rows"] for s in manifest["shards"])
     write_json(os.path.join(folder, MANIFEST), manifest)
     return manifest
+
+
+def _counting(items: Iterable[Any], counter: list[int]) -> Iterator[Any]:
+    for item in items:
+        counter[0] += 1
+        yield item
+
+
+def check_coverage(folder: str, manifest: dict[str, Any]) -> None:
+    """Refuse (one-line DataError naming the first missing rows) a manifest whose shards do not cover rows
+    ``0 .. input_rows - 1`` exactly, each shard where its index puts it and of its recorded size, or
+    whose files are missing or changed.
+
+    Example:
+        >>> check_coverage("vecs", {"shard_rows": 2, "input_rows": 4, "shards": [
+        ...     {"index": 0, "file": "a", "start": 0, "rows": 2, "sha256": ""}]})
+        Traceback (most recent call last):
+        ...
+        simsent.errors.DataError: vecs: rows 2-3 have no shard; rerun the same `simsent encode` to finish
+    """
+    expected, step = 0, manifest["shard_rows"]
+    for shard in sorted(manifest["shards"], key=lambda s: s["index"]):
+        start, rows = shard["start"], shard["rows"]
+        if start != expected or start != shard["index"] * step or not 0 < rows <= step:
+            first = min(start, expected)
+            raise DataError(f"{folder}: rows {first}-{max(start, expected + 1) - 1} have no shard (or an "
+                            "overlapping one); rerun the same `simsent encode` to finish")
+        expected = start + rows
+    total = manifest.get("input_rows", manifest.get("rows"))
+    if total is None or expected != total:
+        known = total is not None and expected < total
+        missing = f"rows {expected}-{total - 1}" if known else "the row count"
+        raise DataError(f"{folder}: {missing} have no shard; rerun the same `simsent encode` to finish")
+    for shard in manifest["shards"]:
+        if not _intact(folder, shard):
+            raise DataError(f"{folder}/{shard['file']} is missing or changed; rerun `simsent encode` to redo")
 
 
 def _write_shard(folder: str, manifest: dict[str, Any], i: int, vecs: np.ndarray, shard_rows: int,
@@ -138,8 +181,9 @@ def _write_shard(folder: str, manifest: dict[str, Any], i: int, vecs: np.ndarray
         manifest["int8_ranges"] = int8_ranges(vecs).tolist()  # calibrated on the first shard
     ranges = np.asarray(manifest["int8_ranges"], np.float32) if precision == "int8" else None
     name = f"shard-{i:05d}.npy"
-    with atomic_path(os.path.join(folder, name)) as tmp, open(tmp, "wb") as f:
-        np.save(f, quantize(vecs, precision, ranges))
+    data = quantize(vecs, precision, ranges)
+    with atomic_path(os.path.join(folder, name), data.nbytes) as tmp, open(tmp, "wb") as f:
+        np.save(f, data)
     entry = {"index": i, "file": name, "start": i * shard_rows, "rows": len(vecs),
              "sha256": sha256_file(os.path.join(folder, name))}
     manifest["shards"] = sorted([*manifest["shards"], entry], key=lambda s: s["index"])
@@ -161,13 +205,13 @@ def read_manifest(folder: str) -> dict[str, Any]:
     manifest = read_json(path, what="shard manifest")
     if manifest.get("format") != FORMAT or not manifest.get("complete"):
         raise DataError(f"{folder}: the shards are incomplete; rerun the same `simsent encode` to finish")
+    check_coverage(folder, manifest)
     return manifest
 
 
-def iter_shards(folder: str) -> Iterator[tuple[int, np.ndarray]]:
-    """``(start row, vectors)`` of each shard in order, memory-mapped, each checked against its sha256."""
-    manifest = read_manifest(folder)
-    for shard in manifest["shards"]:
-        if not _intact(folder, shard):
-            raise DataError(f"{folder}/{shard['file']} is missing or changed; rerun `simsent encode` to redo")
+def iter_shards(folder: str, manifest: dict[str, Any] | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """``(start row, vectors)`` of each shard in order, memory-mapped; ``manifest``: the folder's, as
+    :func:`read_manifest` gave it (read and checked here when not given)."""
+    manifest = manifest or read_manifest(folder)
+    for shard in sorted(manifest["shards"], key=lambda s: s["index"]):
         yield shard["start"], np.load(os.path.join(folder, shard["file"]), mmap_mode="r")

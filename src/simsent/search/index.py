@@ -521,13 +521,13 @@ class VectorIndex:
             self._calibrate_binary()
         tmp = temp_dir(parent, "index")
         needed = len(self) * (self.dim * 4 + 64)
-        try:
-            with write_guard(path, needed):
+        with write_guard(path, needed):  # outside the clean-up, so that the free space it names is true
+            try:
                 self._write_files(tmp)
                 replace_dir(tmp, path)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
         logger.info("saved index of %d rows to %s", len(self), path)
 
     def _write_files(self, tmp: str) -> None:

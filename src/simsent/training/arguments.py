@@ -16,6 +16,12 @@ from typing import Any
 
 from simsent._constants import PRECISIONS
 
+#: field metadata of a setting that does not change the training trajectory (where it writes, how often
+#: it logs, evaluates or checkpoints, how the rows are read, the device): a checkpoint resumes under
+#: another value. Every other field is part of the resume key (:meth:`TrainingArguments.run_settings`),
+#: so that a new field is checked on resume unless it says otherwise.
+SAME_RUN = {"changes_run": False}
+
 
 @dataclass
 class TrainingArguments:
@@ -27,7 +33,7 @@ class TrainingArguments:
     """
 
     #: folder that receives the trained model (the best dev checkpoint when a dev task is set)
-    output_dir: str = "runs/simsent"
+    output_dir: str = field(default="runs/simsent", metadata=SAME_RUN)
     #: training objective, see ``simsent.losses.OBJECTIVES``
     objective: str = "simcse"
     #: unsupervised SimCSE variant: ``paper`` (N-1 negatives) or ``symmetric`` (2N-2, both directions)
@@ -55,18 +61,18 @@ class TrainingArguments:
     #: drop duplicate training rows before sampling
     dedup: bool = False
     #: evaluate (and keep the best model) every this many steps; 0 evaluates only at the end
-    eval_steps: int = 125
+    eval_steps: int = field(default=125, metadata=SAME_RUN)
     #: write a resumable checkpoint every this many steps (0: only at the end of each epoch)
-    checkpoint_steps: int = 250
+    checkpoint_steps: int = field(default=250, metadata=SAME_RUN)
     #: write resumable checkpoints (experiment cells that retrain from scratch turn them off)
-    checkpoints: bool = True
+    checkpoints: bool = field(default=True, metadata=SAME_RUN)
     #: resume from ``<output_dir>/checkpoint-last`` when it exists
-    resume: bool = True
+    resume: bool = field(default=True, metadata=SAME_RUN)
     #: resume a checkpoint written under another process count (the batches are the same global
     #: batches; the dropout masks of the processes are drawn anew)
-    allow_world_size_change: bool = False
+    allow_world_size_change: bool = field(default=False, metadata=SAME_RUN)
     #: log the running loss every this many steps
-    logging_steps: int = 10
+    logging_steps: int = field(default=10, metadata=SAME_RUN)
     #: rows per encoder call inside a batch: the rows are sorted by length, encoded this many at a time
     #: with trailing padding cut off, and put back in order (same embeddings, gradients and in-batch
     #: negatives, far fewer padded tokens). None = 16 on CPU (about 2.5x faster SimCSE training than
@@ -89,16 +95,16 @@ class TrainingArguments:
     #: rows held by the streaming shuffle buffer (the order within about this many rows is random)
     shuffle_buffer: int = 10000
     #: DataLoader worker processes that read and tokenise a streamed file (0: the training process)
-    data_workers: int = 1
+    data_workers: int = field(default=1, metadata=SAME_RUN)
     #: numeric precision of training: fp32, or bf16 / fp16 autocast (mixed precision; fp16 needs CUDA)
     precision: str = "fp32"
     #: device: auto (the first CUDA device when there is one, else CPU), cpu, cuda, cuda:N or mps
-    device: str = "auto"
+    device: str = field(default="auto", metadata=SAME_RUN)
     #: torch.compile the encoder while training: off, default, reduce-overhead (CUDA graphs) or
     #: max-autotune; the saved model is the same eager model either way
-    torch_compile: str = "off"
+    torch_compile: str = field(default="off", metadata=SAME_RUN)
     #: show a tqdm progress bar
-    show_progress_bar: bool = True
+    show_progress_bar: bool = field(default=True, metadata=SAME_RUN)
     #: extra keyword arguments for the objective (e.g. {"scale": 20.0} for CoSENT)
     objective_kwargs: dict[str, Any] = field(default_factory=dict)
 
@@ -135,6 +141,21 @@ class TrainingArguments:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def run_settings(self) -> dict[str, Any]:
+        """The settings a checkpoint must have been written with to be resumed: every field but those
+        marked :data:`SAME_RUN`.
+
+        Example:
+            >>> settings = TrainingArguments(lr=1e-5, logging_steps=1).run_settings()
+            >>> settings["lr"], "logging_steps" in settings
+            (1e-05, False)
+        """
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.metadata.get("changes_run", True)
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainingArguments:

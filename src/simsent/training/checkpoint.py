@@ -47,7 +47,11 @@ def check_same_run(saved: dict[str, Any], current: dict[str, Any], path: str) ->
     """
     from simsent.errors import ConfigError
 
-    changed = [k for k in current if saved.get(k) != current[k]]
+    unrecorded = [k for k in current if k not in saved] if "key_version" not in saved else []
+    if unrecorded:
+        logger.warning("%s was written by an older simsent that did not record %s; resuming without "
+                       "checking them", path, ", ".join(unrecorded))
+    changed = [k for k in current if k not in unrecorded and saved.get(k) != current[k]]
     if changed:
         what = ", ".join(
             f"{k} {saved.get(k)!r} -> {current[k]!r}" if k not in ("model", "data") else f"another {k}"

@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: 2: every run setting and the dropout (1: a hand-kept list of settings, no dropout)
+RESUME_KEY_VERSION = 2
+
 CHECKPOINT = "checkpoint-last"
 CHECKPOINT_STATE = "state.pt"
 #: default rows per encoder call on CPU (length-sorted, trailing padding trimmed): with 1 torch thread,
@@ -249,28 +252,28 @@ class Trainer:
         return os.path.join(self.args.output_dir, CHECKPOINT, CHECKPOINT_STATE)
 
     def _resume_key(self) -> dict[str, Any]:
-        """What a checkpoint must match to be resumed: the starting model, the data and every setting
-        that changes the trajectory (a changed batch size must not resume silently). Computed once."""
+        """What a checkpoint must match to be resumed: the starting model and its dropout, the data, the
+        process count and every training setting that changes the trajectory (all of
+        :meth:`TrainingArguments.run_settings`: a field added there is checked without a word here).
+        Computed once, before any checkpoint is loaded."""
         if self._key is None:
             import hashlib
             import json
 
-            from simsent.modeling.sentence_encoder import model_fingerprint
+            from simsent.modeling.sentence_encoder import dropout_rate, model_fingerprint
 
-            keep = ("objective", "simcse_variant", "temperature", "epochs", "batch_size", "lr",
-                    "warmup_ratio", "weight_decay", "max_grad_norm", "seed", "max_train_samples", "dedup",
-                    "max_steps", "precision", "objective_kwargs", "cache_chunk")
-            world = int(os.environ.get("WORLD_SIZE", "1"))
             if self._streaming:
                 data = f"streamed:{self.rows.fingerprint()}"
             else:
                 rows = json.dumps(self.rows, sort_keys=True, ensure_ascii=False, default=str).encode()
                 data = hashlib.sha256(rows).hexdigest()[:16]
             self._key = {
-                **{k: getattr(self.args, k) for k in keep},
-                "model": model_fingerprint(self.model),  # taken before any checkpoint is loaded
+                **self.args.run_settings(),
+                "model": model_fingerprint(self.model),
+                "dropout": dropout_rate(self.model),  # a model setting the weights do not show
                 "data": data,
-                "world_size": world,  # another process count would not resume the same run
+                "world_size": int(os.environ.get("WORLD_SIZE", "1")),  # another count: another run
+                "key_version": RESUME_KEY_VERSION,
             }
         return self._key
 
@@ -384,20 +387,34 @@ class Trainer:
         with StepBoundaryInterrupt() as interrupt:  # a second Ctrl-C cannot cut the checkpoint below
             try:
                 self._run_epochs(accelerator, run, progress, bar, interrupt)
-            except BaseException:
-                # Ctrl-C (taken at a step boundary) or a crash: keep what we have so `train` can resume; a
-                # step that failed half-way is redone from its start (same random state) on resume
+            except BaseException as exc:
                 bar.close()
                 if self.args.checkpoints:
-                    logger.warning("training interrupted at step %d; writing checkpoint", self.global_step)
-                    rng = progress.step_rng if progress.mid_step else None
-                    self._save_checkpoint(accelerator, progress.epoch, progress.step_in_epoch, rng=rng,
-                                          together=False)  # a crash may be one process's alone
+                    self._checkpoint_after_stop(accelerator, progress, exc)
                 raise
             finally:
                 run.restore_eager()
         bar.close()
         return self._finish(progress.seen, time.perf_counter() - progress.start)
+
+    def _checkpoint_after_stop(self, accelerator: Any, progress: _Progress, exc: BaseException) -> None:
+        """Ctrl-C (taken at a step boundary) or a crash: keep what we have so `train` can resume (a step
+        that failed half-way is redone from its start, same random state, on resume). A checkpoint that
+        cannot be written either (the disk that failed the run is full) is said, and the first error
+        stands."""
+        from simsent.errors import WriteFault
+
+        if isinstance(exc, WriteFault):
+            return  # the disk that failed would fail the checkpoint too; the last one written stays
+        why = "Ctrl-C" if isinstance(exc, KeyboardInterrupt) else type(exc).__name__
+        logger.warning("training stopped at step %d (%s); writing a checkpoint to resume from",
+                       self.global_step, why)
+        rng = progress.step_rng if progress.mid_step else None
+        try:
+            self._save_checkpoint(accelerator, progress.epoch, progress.step_in_epoch, rng=rng,
+                                  together=False)  # a crash may be one process's alone
+        except Exception as err:
+            logger.warning("no checkpoint written: %s", err)
 
     def _prepare(self, accelerator: Any) -> _Run:
         """Model on the device, texts tokenised, optimiser and schedule, forward policy, compile,
