@@ -463,7 +463,11 @@ def _forced_encoding(path: str, forced: str) -> str:
         codecs.lookup(forced)
     except LookupError as exc:
         raise DataError(f"unknown encoding {forced!r} (--encoding); try utf-8 or gb18030") from exc
-    bad, nul = _scan(path, forced)
+    try:
+        bad, nul = _scan(path, forced)
+    except UnicodeError as exc:  # the codec itself refuses (UTF-16 or UTF-32 without a BOM)
+        hint = " (no BOM: say utf-16-le or utf-16-be)" if "BOM" in str(exc) else ""
+        raise DataError(f"{path}: cannot be read as {forced} (--encoding): {exc}{hint}") from exc
     if bad is not None:
         raise DataError(f"{path}: not {forced} (--encoding): undecodable byte at offset {bad}")
     if nul is not None and not forced.lower().replace("-", "").startswith("utf16"):

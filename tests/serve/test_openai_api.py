@@ -64,3 +64,29 @@ def test_the_openai_client_gets_the_vectors_of_simsent_encode(server, model_dir)
         np.testing.assert_allclose(got, want, atol=1e-5)
     with pytest.raises(openai.BadRequestError, match="dimensions"):
         client.embeddings.create(model="simsent", input=TEXTS, dimensions=999)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "words"),
+    [
+        ([], "at least 1 item"),
+        (["a"] * 5, "at most 4 items"),
+        (["今天", "  "], "input.1: text is blank"),
+        ("   ", "input.0: text is blank"),
+        (["x" * 21], "at most 20 characters"),
+    ],
+    ids=["empty", "too-many", "blank-in-list", "blank-string", "too-long"],
+)
+def test_each_bad_input_is_named_by_what_is_wrong_with_it(server, inputs, words):
+    r = server.post("/v1/embeddings", json={"model": "m", "input": inputs})
+    message = r.json()["error"]["message"]
+    assert r.status_code == 400 and words in message and "valid string" not in message, message
+
+
+def test_a_body_over_the_limit_gets_openai_s_error_shape(server):
+    r = server.post("/v1/embeddings", content=b"{" + b" " * (2 << 20) + b"}",
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    err = r.json()["error"]
+    assert err["type"] == "invalid_request_error" and "request body over" in err["message"]
+    assert server.post("/embed", content=b" " * (2 << 20)).json()["detail"].startswith("request body over")

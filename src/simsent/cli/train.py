@@ -195,6 +195,7 @@ def train(
 ) -> None:
     """Train a sentence encoder (unsupervised SimCSE by default)."""
     from simsent._io import folder_lock, remove_empty_dirs
+    from simsent.errors import DataError
     from simsent.evaluation.sts import STSEvaluator
     from simsent.training.trainer import Trainer
 
@@ -203,6 +204,12 @@ def train(
     evaluator = None
     if dev_task:
         evaluator = STSEvaluator.from_task(dev_task, dev_split, data_dir, max_eval_pairs, seed)
+        labels = {r["score"] for r in evaluator.rows}
+        if len(labels) < 2:
+            label = labels.pop()
+            raise DataError(f"--dev-task {dev_task}: every label of its {dev_split} split is {label!r}, "
+                            "so its Spearman is undefined and no checkpoint can be chosen on it; give a dev "
+                            "split with varied labels, or no --dev-task")
     rows = _training_data(options, args)
     encoder = _start_model(options, rows)
     import contextlib

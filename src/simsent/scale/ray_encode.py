@@ -88,9 +88,36 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
         return
     host, _, port = address.split("://", 1)[-1].rpartition(":")
     try:
-        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout).close()
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout) as conn:
+            speaks_grpc = _answers_http2(conn)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot reach the Ray cluster at {address} ({exc}); check --ray") from exc
+    if not speaks_grpc:  # Ray would retry its gRPC calls there for minutes
+        raise ConfigError(
+            f"{address} answers but is not a Ray cluster (it does not speak gRPC); give the address "
+            "`ray start --head` printed (HOST:6379, or ray://HOST:10001), or auto"
+        )
+
+
+#: an HTTP/2 client's first bytes: the connection preface, then an empty SETTINGS frame
+_HTTP2_HELLO = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+
+
+def _answers_http2(conn: Any) -> bool:
+    """Whether the server on ``conn`` answers an HTTP/2 preface with a SETTINGS frame, as every gRPC server
+    (Ray's GCS and its client server among them) does at once; an HTTP/1 server, a database or silence
+    does not."""
+    try:
+        conn.sendall(_HTTP2_HELLO)
+        head = b""
+        while len(head) < 9:
+            block = conn.recv(9 - len(head))
+            if not block:
+                break
+            head += block
+    except OSError:  # socket.timeout is an OSError
+        return False
+    return len(head) == 9 and head[3] == 0x04  # frame type 4: SETTINGS
 
 
 def ray_encoder(model: str, workers: int = 2, address: str | None = None, device: str = "cpu",

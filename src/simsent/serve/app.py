@@ -54,8 +54,12 @@ class BodyLimit:
         self.app = app
         self.max_bytes = int(max_bytes)
 
-    async def _reject(self, send: Any, status: int = 413, detail: str | None = None) -> None:
-        body = json.dumps({"detail": detail or f"request body over {self.max_bytes} bytes"}).encode()
+    async def _reject(self, scope: Any, send: Any, status: int = 413, detail: str | None = None) -> None:
+        from simsent.serve.openai_api import OPENAI_PREFIX, openai_error_body
+
+        detail = detail or f"request body over {self.max_bytes} bytes (--max-body-bytes)"
+        openai = str(scope.get("path", "")).startswith(OPENAI_PREFIX)  # OpenAI clients read OpenAI's shape
+        body = json.dumps(openai_error_body(detail) if openai else {"detail": detail}).encode()
         await send(
             {
                 "type": "http.response.start",
@@ -77,10 +81,10 @@ class BodyLimit:
             try:
                 too_big = int(length) > self.max_bytes
             except ValueError:
-                await self._reject(send, 400, "invalid Content-Length")
+                await self._reject(scope, send, 400, "invalid Content-Length")
                 return
             if too_big:
-                await self._reject(send)
+                await self._reject(scope, send)
                 return
         if length is None:  # streamed (chunked) body: read it here, up to the limit, then replay it
             body, more = b"", True
@@ -91,7 +95,7 @@ class BodyLimit:
                 body += message.get("body", b"")
                 more = message.get("more_body", False)
                 if len(body) > self.max_bytes:
-                    await self._reject(send)
+                    await self._reject(scope, send)
                     return
             sent = False
 

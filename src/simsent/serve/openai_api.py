@@ -26,12 +26,30 @@ OPENAI_PREFIX = "/v1/"
 
 def openai_request_model(limits: Limits) -> Any:
     """The body of ``POST /v1/embeddings`` with ``limits`` (extra fields such as ``user`` are ignored)."""
-    from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, StringConstraints
+    from pydantic import (
+        AfterValidator,
+        BaseModel,
+        BeforeValidator,
+        ConfigDict,
+        Field,
+        StrictStr,
+        StringConstraints,
+        WithJsonSchema,
+    )
 
     Text = Annotated[
         StrictStr, StringConstraints(min_length=1, max_length=limits.max_chars), AfterValidator(_not_blank)
     ]
-    Texts = Annotated[list[Text], Field(min_length=1, max_length=limits.max_texts)]
+    text_schema = {"type": "string", "minLength": 1, "maxLength": limits.max_chars}
+    # one text is a list of one, so that every error is about the list or one of its items (validated as a
+    # union, an empty list was answered "Input should be a valid string", the error of the other branch)
+    Texts = Annotated[
+        list[Text],
+        Field(min_length=1, max_length=limits.max_texts),
+        BeforeValidator(lambda value: [value] if isinstance(value, str) else value),
+        WithJsonSchema({"anyOf": [text_schema, {"type": "array", "items": text_schema, "minItems": 1,
+                                                "maxItems": limits.max_texts}]}),
+    ]
 
     class EmbeddingsRequest(BaseModel):
         """OpenAI's embeddings request."""
@@ -39,7 +57,7 @@ def openai_request_model(limits: Limits) -> Any:
         model_config = ConfigDict(
             extra="ignore", json_schema_extra={"example": {"model": "simsent", "input": ["今天天气不错"]}}
         )
-        input: Text | Texts
+        input: Texts
         model: StrictStr = "simsent"
         encoding_format: Literal["float", "base64"] = "float"
         dimensions: int | None = Field(None, ge=1, strict=True)
@@ -75,12 +93,21 @@ def encode_item(vec: np.ndarray, encoding_format: str) -> Any:
     return [float(x) for x in vec]
 
 
+def openai_error_body(message: str, param: str | None = None) -> dict[str, Any]:
+    """OpenAI's error shape.
+
+    Example:
+        >>> openai_error_body("input: blank", "input")["error"]["type"]
+        'invalid_request_error'
+    """
+    return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": None}}
+
+
 def openai_error(message: str, param: str | None = None, status: int = 400) -> Any:
     """A JSON response with OpenAI's error shape."""
     from fastapi.responses import JSONResponse
 
-    body = {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": None}}
-    return JSONResponse(status_code=status, content=body)
+    return JSONResponse(status_code=status, content=openai_error_body(message, param))
 
 
 def add_openai_routes(app: Any, service: Any, limits: Limits) -> None:
@@ -92,7 +119,7 @@ def add_openai_routes(app: Any, service: Any, limits: Limits) -> None:
     @app.post("/v1/embeddings")
     async def embeddings(req: Request) -> Any:  # type: ignore[valid-type]
         """OpenAI-compatible embeddings (unit vectors; ``dimensions`` truncates and re-normalises)."""
-        texts = [req.input] if isinstance(req.input, str) else list(req.input)
+        texts = list(req.input)
         if req.dimensions is not None and req.dimensions > service.dim:
             return openai_error(
                 f"dimensions {req.dimensions} is more than the model's {service.dim}", "dimensions"

@@ -77,7 +77,8 @@ def add_error_handlers(app: Any) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": e.get("type")}
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": _plain(str(e.get("msg", ""))),
+             "type": e.get("type")}
             for e in exc.errors()
         ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
@@ -99,6 +100,16 @@ def add_error_handlers(app: Any) -> None:
             return openai_error(str(exc.detail), status=exc.status_code)
         return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail},
                             headers=getattr(exc, "headers", None))
+
+
+def _plain(message: str) -> str:
+    """pydantic's message without its ``Value error, `` prefix (the reason is the validator's own words).
+
+    Example:
+        >>> _plain("Value error, text is blank")
+        'text is blank'
+    """
+    return message.removeprefix("Value error, ")
 
 
 def add_routes(app: Any, service: Service, api: Any) -> None:

@@ -52,6 +52,51 @@ def make_accelerator(device_spec: str | None, precision: str, seedable_sampler: 
     )
 
 
+def processes_asked_by_launcher(cmdline: Sequence[str] | None = None) -> int | None:
+    """How many processes the ``accelerate launch`` that started this one asked for (``--num_processes``),
+    read from the parent's command line (Linux); ``None`` when the parent is not ``accelerate launch`` or
+    does not say.
+
+    ``accelerate launch --cpu --num_processes 2`` starts a single process (its simple launcher; see
+    huggingface/accelerate#2741): the trainer compares this with the processes it really has.
+
+    Example:
+        >>> processes_asked_by_launcher(["python", "accelerate", "launch", "--cpu", "--num_processes", "2"])
+        2
+        >>> processes_asked_by_launcher(["python", "train.py"]) is None
+        True
+    """
+    import os
+
+    if cmdline is None:
+        try:
+            with open(f"/proc/{os.getppid()}/cmdline", "rb") as f:
+                cmdline = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+        except OSError:
+            return None
+    if "launch" not in cmdline or not any(os.path.basename(a).startswith("accelerate") for a in cmdline):
+        return None
+    for i, arg in enumerate(cmdline):
+        value = arg.split("=", 1)[1] if arg.startswith("--num_processes=") else None
+        if arg == "--num_processes" and i + 1 < len(cmdline):
+            value = cmdline[i + 1]
+        if value is not None and value.isdigit():
+            return int(value)
+    return None
+
+
+def log_process_count(accelerator: Any, logger: Any) -> None:
+    """Say how many processes train, and warn when the launcher asked for more than started."""
+    logger.info("%d process(es) on %s", accelerator.num_processes, accelerator.device)
+    asked = processes_asked_by_launcher()
+    if asked is not None and asked > accelerator.num_processes:
+        logger.warning(
+            "accelerate launch asked for %d processes but %d started (its --cpu launcher runs one); on CPUs "
+            "launch with: torchrun --nproc_per_node %d -m simsent.cli.main train ...",
+            asked, accelerator.num_processes, asked,
+        )
+
+
 def sum_gradients(accelerator: Any, params: Sequence[torch.nn.Parameter]) -> None:
     """Add up every parameter's gradient across processes (a cached step's chunks bypass DDP's sync)."""
     if accelerator.num_processes == 1:

@@ -37,7 +37,7 @@ from simsent.losses import Objective, objective_class
 from simsent.training.arguments import TrainingArguments
 from simsent.training.checkpoint import StepBoundaryInterrupt, load_checkpoint, save_checkpoint
 from simsent.training.compile import compile_encoder
-from simsent.training.loop import apply_update
+from simsent.training.loop import apply_update, log_process_count
 from simsent.training.schedule import LinearSchedule, linear_scheduler, make_optimizer
 from simsent.training.seed import rng_state, set_rng_state, set_seed
 
@@ -429,6 +429,9 @@ class Trainer:
         tokenize_seconds = time.perf_counter() - tokenize_start  # counted in the training time
         steps_per_epoch = len(train_loader)
         total_steps = max(1, steps_per_epoch * args.epochs)
+        if args.max_steps and args.max_steps > total_steps:
+            logger.warning("--max-steps %d: %d epoch(s) of this data give %d steps, so %d are run (raise "
+                           "--epochs to run more)", args.max_steps, args.epochs, total_steps, total_steps)
         total_steps = min(total_steps, args.max_steps or total_steps)
         params = [p for p in self.objective.parameters() if p.requires_grad]
         optimizer = make_optimizer(params, args.lr, args.weight_decay)
@@ -452,6 +455,8 @@ class Trainer:
         logger.info(
             "training %d rows, %d steps/epoch, %d epoch(s)", len(self.rows), steps_per_epoch, args.epochs
         )
+        if self._main:
+            log_process_count(accelerator, logger)
         return _Run(objective, optimizer, scheduler, train_loader, params, total_steps, start_epoch, skip,
                     tokenize_seconds, restore_eager)
 
@@ -577,7 +582,8 @@ class Trainer:
     def _eval_and_keep_best_main(self) -> None:
         metrics = self.evaluate()
         score = metrics.get(self.primary, float("nan"))
-        logger.info("step %d: %s", self.global_step, {k: round(v, 4) for k, v in metrics.items()})
+        shown = {k: round(v, 4) if isinstance(v, (int, float)) else v for k, v in metrics.items()}
+        logger.info("step %d: %s", self.global_step, shown)
         if not math.isnan(score) and self._is_better(score):
             self.best_score = score
             self._save_model(metrics)

@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -59,14 +60,44 @@ def position_limit(config: Any) -> int | None:
 
 
 def _load_error(name: str, exc: Exception) -> ModelLoadError:
+    import pickle
+
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    if isinstance(exc, pickle.UnpicklingError) and "Weights only load failed" in text:
+        unsupported = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+        what = f" (it holds {unsupported.group(1)})" if unsupported else ""
+        return ModelLoadError(
+            f"cannot load model {name!r}: its weights are a pickle that loads only by running code{what}; "
+            "simsent runs none: save them as model.safetensors on a machine you trust, or get a safetensors "
+            "copy"
+        )
     hint = (
         "it is not a local folder and this machine cannot download it; pass a local model directory"
         if not os.path.isdir(name)
         else "the folder does not hold a Hugging Face model (config.json, weights, tokenizer)"
     )
-    return ModelLoadError(
-        f"cannot load model {name!r}: {hint} ({type(exc).__name__}: {str(exc).splitlines()[0]})"
-    )
+    return ModelLoadError(f"cannot load model {name!r}: {hint} ({type(exc).__name__}: {first[:300]})")
+
+
+def check_encoder_family(path: str) -> None:
+    """Refuse a folder whose ``config.json`` names an encoder-decoder family (T5, BART, ...): simsent
+    encodes with encoder-only transformers (BERT, RoBERTa, XLM-R, ELECTRA, ...) and decoders."""
+    from transformers.models.auto import modeling_auto
+
+    cfg_file = os.path.join(path, "config.json")
+    if not os.path.isfile(cfg_file):
+        return
+    try:
+        with open(cfg_file, encoding="utf-8-sig") as f:
+            model_type = json.load(f).get("model_type")
+    except (OSError, ValueError, AttributeError):
+        return  # AutoConfig says what is wrong with the file
+    if model_type in getattr(modeling_auto, "MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES", {}):
+        raise ModelLoadError(
+            f"{path} is a {model_type} model (encoder-decoder); simsent takes encoder models such as BERT, "
+            "RoBERTa, XLM-R or ELECTRA"
+        )
 
 
 #: files of which a tokenizer folder holds at least one
@@ -243,6 +274,7 @@ class TransformerEncoder(EncoderModule):
             raise ModelLoadError(f"model folder not found: {name_or_path}")
         if os.path.isdir(name_or_path):
             check_tokenizer_files(name_or_path)
+            check_encoder_family(name_or_path)
         try:
             config = AutoConfig.from_pretrained(name_or_path)
             check_architecture(config, name_or_path)
@@ -257,7 +289,9 @@ class TransformerEncoder(EncoderModule):
                     name_or_path, config=config, output_loading_info=True, ignore_mismatched_sizes=True,
                     **model_kwargs,
                 )
-        except (OSError, ValueError) as exc:
+        except ModelLoadError:
+            raise
+        except Exception as exc:  # transformers and torch fail in their own ways (pickles, config checks)
             raise _load_error(name_or_path, exc) from exc
         check_loading_info(model, info, name_or_path)
         check_tokenizer_fits(model, tokenizer, name_or_path)
