@@ -137,3 +137,22 @@ def test_sweep_cli_end_to_end_resume_budget_and_plots(tiny_bert, data_dir, tmp_p
 def test_sweep_bad_input_is_one_line(tiny_bert, data_dir, tmp_path, cli, extra, msg):
     r = cli("sweep", "--model", tiny_bert, "--data-dir", data_dir, "--output", str(tmp_path / "o"), *extra)
     assert r.code == 2 and msg in r.err and len(r.err.strip().splitlines()) == 1
+
+
+def test_a_dash_in_the_sweep_table_says_why():
+    from simsent.experiments.report import summarize_sweep, sweep_markdown
+
+    nan = float("nan")
+    cells = [
+        {"task": "STS-B", "objective": "simcse", "size": 10, "epochs": 1, "seed": 1,
+         "metrics": {"spearman": nan, "undefined": "every label is 3"}},
+        {"task": "STS-B", "objective": "simcse", "size": 20, "epochs": 1, "seed": 1,
+         "metrics": {"spearman": 0.5}},
+        {"task": "STS-B", "objective": "simcse", "size": 20, "epochs": 2, "seed": 1,
+         "metrics": {"spearman": 0.6}},
+    ]
+    prov = {"config": {}, "versions": {}, "command": "simsent sweep", "created": "now", "data_files": {}}
+    page = sweep_markdown(summarize_sweep(cells), prov, [])
+    assert "| 10 | - | - |" in page
+    assert "`-` at N=10, 1 ep: Spearman undefined (every label is 3)" in page
+    assert "not run (the time budget ended first" in page  # N=10 at 2 epochs

@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -91,3 +93,21 @@ def test_minilm_matches_sentence_transformers(minilm_path, tmp_path):
     np.testing.assert_allclose(
         model.encode(TEXTS), SentenceTransformer(str(tmp_path / "m")).encode(TEXTS), atol=1e-5
     )
+
+
+def test_a_folder_this_account_may_not_read_is_said_so(tiny_bert, tmp_path, monkeypatch):
+    import shutil
+
+    from simsent.errors import ModelLoadError
+
+    locked = tmp_path / "locked"
+    shutil.copytree(tiny_bert, locked)
+    locked.chmod(0)
+    try:
+        if os.geteuid() == 0:  # root reads everything: let the access check see what another account would
+            real = os.access
+            monkeypatch.setattr(os, "access", lambda p, mode: real(p, mode) and os.fspath(p) != str(locked))
+        with pytest.raises(ModelLoadError, match="permission denied: cannot read the model folder"):
+            SentenceEncoder.from_pretrained(str(locked))
+    finally:
+        locked.chmod(0o755)

@@ -129,7 +129,7 @@ def build_student(
         if init and getattr(getattr(teacher, "encoder", None), "kind", None) == "transformer":
             opts["teacher"] = teacher.encoder
         return build_textcnn_model(corpus_texts, max_len=max_len, **opts)
-    return SentenceEncoder.from_pretrained(student, max_len=max_len)
+    return SentenceEncoder.from_pretrained(student, max_len=max_len, backend="torch")
 
 
 def add_projection(model: SentenceEncoder, target_dim: int) -> bool:

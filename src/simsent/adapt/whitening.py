@@ -124,8 +124,9 @@ def whiten_model(
         >>> model = whiten_model(model, sentences, dim=256)         # doctest: +SKIP
     """
     texts = [t for t in corpus_texts if isinstance(t, str) and t.strip()]
-    if len(texts) < 2:
-        raise DataError(f"whitening corpus needs at least 2 sentences, got {len(texts)}")
+    if len(set(texts)) < 2:
+        raise DataError(f"whitening needs at least 2 distinct sentences; the corpus has {len(texts)} "
+                        f"sentence(s), {len(set(texts))} distinct")
     normalize, model.normalize = model.normalize, False  # fit on what the new layer will receive
     try:
         vecs = np.asarray(model.encode(texts, batch_size=batch_size, convert_to_numpy=True), dtype=np.float64)

@@ -311,7 +311,8 @@ def _start_model(options: dict[str, Any], rows: Any) -> Any:
             encoder = SentenceEncoder(encoder.encoder, pooling=pooling)
     else:
         encoder = SentenceEncoder.from_pretrained(
-            options["model"], pooling=pooling, max_len=max_len, dropout=dropout, jieba=jieba or None
+            options["model"], pooling=pooling, max_len=max_len, dropout=dropout, jieba=jieba or None,
+            backend="torch",
         )
     if options["freeze_encoder"]:
         from simsent.modeling.dense import add_trainable_head

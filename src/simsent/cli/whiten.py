@@ -37,13 +37,19 @@ def whiten(
     """Fit BERT-whitening on a corpus; save MODEL with it as a Dense layer (SentenceTransformer too)."""
     from simsent.adapt.whitening import whiten_model
     from simsent.data.sampling import sample_rows
+    from simsent.errors import DataError
     from simsent.modeling.device import resolve_device
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
     output_dir(output)
-    texts = list(dict.fromkeys(read_texts(corpus, "--corpus")))
+    lines = read_texts(corpus, "--corpus")
+    texts = list(dict.fromkeys(lines))
+    if len(texts) < 2:
+        raise DataError(f"whitening needs at least 2 distinct sentences; {corpus} has {len(lines)} line(s), "
+                        f"{len(texts)} distinct (--corpus)")
     texts = sample_rows(texts, max_sentences, seed)
-    enc = SentenceEncoder.from_pretrained(model, pooling=pooling, max_len=max_len).to(resolve_device(device))
+    enc = SentenceEncoder.from_pretrained(model, pooling=pooling, max_len=max_len, backend="torch")
+    enc = enc.to(resolve_device(device))
     whiten_model(enc, texts, dim=dim, eps=eps, batch_size=batch_size)
     enc.extra_config["whitening"]["corpus"] = corpus
     enc.save(output)

@@ -105,20 +105,24 @@ class StreamingRows:
         for block in self._shaped_blocks(LineCounts(self.path, quiet=True)):
             yield from block
 
-    def scan(self, prepare: Prepare) -> None:
+    def scan(self, prepare: Prepare, label_column: str | None = None) -> None:
         """One pass over the file: count the rows, report malformed lines (file and line number), shape every
-        row for the objective (a one-line error otherwise) and refuse data with fewer than 2 distinct rows."""
+        row for the objective (a one-line error otherwise) and refuse data with fewer than 2 distinct rows.
+        With ``label_column``, :attr:`labels` holds up to two of its distinct values."""
         from simsent.data.readers import LineCounts
         from simsent.data.sampling import check_distinct
 
         counts = LineCounts(self.path)
         self.prepare = prepare
         distinct: set[str] = set()
+        self.labels: set[Any] = set()
         self.count = 0
         for block in self._shaped_blocks(counts):
             self.count += len(block)
             if len(distinct) < 2:
                 distinct.update(json.dumps(r, sort_keys=True, ensure_ascii=False, default=str) for r in block)
+            if label_column is not None and len(self.labels) < 2:
+                self.labels.update(r[label_column] for r in block)
         counts.report()
         if self.max_rows is not None and self.count < self.max_rows:
             raise ConfigError(

@@ -57,7 +57,7 @@ def declared_pooling(model: str) -> str | None:
 
     if not any(os.path.isfile(os.path.join(model, f)) for f in ("modules.json", SIMSENT_CONFIG)):
         return None
-    return SentenceEncoder.from_pretrained(model).pooling.mode
+    return SentenceEncoder.from_pretrained(model, backend="torch").pooling.mode
 
 
 def run_fit(cfg: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:

@@ -264,6 +264,7 @@ def summarize_sweep(cells: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 "epochs": epochs,
                 "seeds": sorted(c["seed"] for c in mine),
                 "spearman": _stats([c["metrics"]["spearman"] for c in mine]),
+                "undefined": sorted({c["metrics"].get("undefined") for c in mine} - {None}),
                 "train_rows": max(c.get("train_rows", 0) for c in mine),
                 "seconds": float(np.mean([c.get("seconds", 0.0) for c in mine])),
             }
@@ -318,12 +319,29 @@ def sweep_markdown(rows: Sequence[dict[str, Any]], prov: dict[str, Any], plots: 
             for n in sorted({r["size"] for r in mine}):
                 cells = [_pm(by[(n, e)]["spearman"]) if (n, e) in by else "-" for e in epochs]
                 lines.append(f"| {n} | " + " | ".join(cells) + " |")
+            lines += _dash_notes(mine, by, epochs)
     if plots:
         lines += ["", "## Plots", ""]
         lines += [f"![{os.path.basename(p)}]({os.path.basename(p)})" for p in plots]
     lines += ["", "## Data files", "", "| file | sha256 |", "|---|---|"]
     lines += [f"| {p} | `{h}` |" for p, h in prov["data_files"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _dash_notes(
+    mine: Sequence[dict[str, Any]], by: dict[tuple, dict[str, Any]], epochs: Sequence[int]
+) -> list[str]:
+    """Why a cell of a sweep table shows ``-``: its Spearman is undefined (with the evaluator's reason), or it
+    was not run (the time budget ended first)."""
+    notes = [
+        f"- `-` at N={r['size']}, {r['epochs']} ep: Spearman undefined "
+        f"({'; '.join(r.get('undefined', [])) or 'no value'})"
+        for r in mine if r["spearman"]["n"] == 0
+    ]
+    sizes = sorted({r["size"] for r in mine})
+    if any((n, e) not in by for n in sizes for e in epochs):
+        notes.append("- `-` where a cell is missing: not run (the time budget ended first; rerun to resume)")
+    return ["", *notes] if notes else []
 
 
 def sweep_csv_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

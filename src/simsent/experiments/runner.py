@@ -114,7 +114,7 @@ def measure_costs(
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
     t0 = time.perf_counter()
-    model = SentenceEncoder.from_pretrained(model_name, **model_kwargs)
+    model = SentenceEncoder.from_pretrained(model_name, backend="torch", **model_kwargs)
     load_s = time.perf_counter() - t0
     sample = list(texts)[: max(2, encode_batch_size)]
     model.encode(sample[:4])

@@ -43,6 +43,7 @@ class AnglELoss(Objective):
     name = "angle"
     text_columns = ("sentence1", "sentence2")
     label_column = "score"
+    needs_varied_labels = True
 
     def __init__(
         self, model, scale: float = 20.0, cosine_weight: float = 1.0, angle_weight: float = 1.0

@@ -44,6 +44,9 @@ class Objective(nn.Module):
     #: whether :meth:`prepare_rows` shapes each row on its own, so that a file can be streamed
     #: (:mod:`simsent.data.streaming`); False where rows are built from the whole data set
     streams: bool = True
+    #: whether the loss learns only from differences between labels (an order of scores, or classes):
+    #: training data whose labels are all equal teaches it nothing and is refused
+    needs_varied_labels: bool = False
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
@@ -87,6 +90,26 @@ class Objective(nn.Module):
     def check_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Objective-specific checks of the shaped rows (default: unchanged)."""
         return rows
+
+    @classmethod
+    def check_label_variety(cls, labels: set[Any], source: str = "the training data") -> None:
+        """A one-line DataError when :attr:`needs_varied_labels` and ``labels`` (the distinct labels seen)
+        hold fewer than two values.
+
+        Example:
+            >>> from simsent.losses.cosent import CoSENTLoss
+            >>> CoSENTLoss.check_label_variety({1.0}, "pairs.tsv")
+            Traceback (most recent call last):
+            ...
+            simsent.errors.DataError: every score in pairs.tsv is 1.0: cosent learns from differences ...
+        """
+        if cls.needs_varied_labels and len(labels) < 2:
+            from simsent.errors import DataError
+
+            only = f" is {next(iter(labels))!r}" if labels else " is missing"
+            raise DataError(f"every {cls.label_column} in {source}{only}: {cls.name} learns from differences "
+                            f"between labels, so it would learn nothing; give pairs with different "
+                            f"{cls.label_column}s (or use simcse on the sentences)")
 
     def prepare_rows(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
         """Training rows shaped to :attr:`text_columns` (+ :attr:`label_column`): the one shaping path.

@@ -36,6 +36,7 @@ class CoSENTLoss(Objective):
     name = "cosent"
     text_columns = ("sentence1", "sentence2")
     label_column = "score"
+    needs_varied_labels = True
 
     def __init__(self, model, scale: float = 20.0) -> None:
         super().__init__(model)

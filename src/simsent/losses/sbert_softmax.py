@@ -43,6 +43,7 @@ class SoftmaxLoss(Objective):
     name = "sbert_softmax"
     text_columns = ("sentence1", "sentence2")
     label_column = "score"
+    needs_varied_labels = True
     label_dtype = "long"
 
     def __init__(self, model, num_labels: int = 2, label_threshold: float | None = None) -> None:

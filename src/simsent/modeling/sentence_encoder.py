@@ -131,6 +131,22 @@ def autocast(device: torch.device, precision: str) -> Any:
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 
+def check_readable_folder(path: str) -> None:
+    """A one-line ModelLoadError when ``path`` is a model folder this account may not read (or lies under
+    one); without it, a locked folder looked like one without a tokenizer, or like no folder at all."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except PermissionError as exc:
+        raise ModelLoadError(f"permission denied: {path} (a folder on the way cannot be read)") from exc
+    except OSError:
+        return  # not there: a hub id, or the loader says it is missing
+    if stat.S_ISDIR(mode) and not os.access(path, os.R_OK | os.X_OK):
+        raise ModelLoadError(f"permission denied: cannot read the model folder {path}; ask its owner for "
+                             "read access or copy it")
+
+
 def _onnx_only(path: str) -> bool:
     """A folder with an ONNX export (``onnx/model.onnx``) but no torch weights of its own."""
     if not os.path.isfile(os.path.join(path, "onnx", "model.onnx")):
@@ -236,10 +252,17 @@ class SentenceEncoder(nn.Module):
         name_or_path = os.fspath(name_or_path)
         if backend not in (None, "torch", "onnx"):
             raise ConfigError(f"unknown backend {backend!r}; use torch or onnx")
-        if backend == "onnx" or (backend is None and _onnx_only(name_or_path)):
+        check_readable_folder(name_or_path)
+        onnx_only = os.path.isdir(name_or_path) and _onnx_only(name_or_path)
+        if backend == "onnx" or (backend is None and onnx_only):
             from simsent.modeling.onnx import OnnxSentenceEncoder
 
             return OnnxSentenceEncoder(name_or_path, file_name=file_name)
+        if onnx_only:
+            raise ModelLoadError(
+                f"{name_or_path} holds an ONNX graph and no torch weights: encode, eval, serve and index "
+                "take it with --backend onnx; training, whitening and fit need its model.safetensors"
+            )
         try:
             return cls._from_pretrained(name_or_path, pooling, max_len, dropout, jieba)
         except (SimsentError, ImportError):

@@ -140,12 +140,15 @@ class Trainer:
         if isinstance(train_rows, StreamingRows):
             check_streamable(self.objective, args.dedup)
             train_rows.max_rows = args.max_train_samples
-            train_rows.scan(self.objective.prepare_rows)
+            train_rows.scan(self.objective.prepare_rows, self.objective.label_column)
+            self.objective.check_label_variety(train_rows.labels, train_rows.path)
             return train_rows
         rows = sample_rows(self.objective.prepare_rows(train_rows), args.max_train_samples, args.seed,
                            args.dedup)
         if not rows:
             raise DataError("no training rows")
+        if self.objective.needs_varied_labels:
+            self.objective.check_label_variety({r[self.objective.label_column] for r in rows})
         check_distinct(len({json.dumps(r, sort_keys=True, ensure_ascii=False, default=str) for r in rows}))
         return rows
 
