@@ -12,11 +12,9 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
 import platform
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,24 +48,16 @@ def main() -> None:
     sock, port = cases_mod.busy_port()
     cases = cases_mod.build_cases(work / "w", tiny, port=port)
     exe = shutil.which("simsent") or f"{sys.executable} -m simsent.cli.main"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
     def run(case):
         start = time.perf_counter()
-        proc = subprocess.run(
-            [*shlex.split(exe), *case.argv],
-            capture_output=True,
-            text=True,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            timeout=600,
-        )
-        problem = cases_mod.judge(case, proc.returncode, proc.stdout, proc.stderr)
-        errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+        code, out, err = cases_mod.run_console(case)
+        problem = cases_mod.judge(case, code, out, err)
+        errors = [line for line in err.splitlines() if line.startswith("error:")]
         return {
             "case": case.name,
             "expect": case.expect,
-            "exit": proc.returncode,
+            "exit": code,
             "clean": problem is None,
             "problem": problem,
             "error_line": errors[-1] if errors else "",
@@ -91,7 +81,7 @@ def main() -> None:
         "",
         f"- command: `{command}` ({args.jobs} cases at a time; `{exe} ...` per case, a fresh process each)",
         f"- simsent {__version__}, Python {platform.python_version()}, {platform.platform()}",
-        f"- cases: `tests/cli/bad_input_cases.py` and `bad_input_cases_r2.py` (the same matrix "
+        f"- cases: `tests/cli/bad_input_cases.py`, `bad_input_cases_r2.py` and `_r3.py` (the same matrix "
         f"`tests/cli/test_bad_inputs.py` runs in-process); inputs are generated (no public data); "
         f"{seconds:.0f} s in all",
         "- input classes: missing, empty, blank, folder, malformed lines, GB18030, UTF-8 BOM, NUL (binary), "
@@ -105,7 +95,12 @@ def main() -> None:
         " undecidable, a forced encoding that does not fit, NUL after 64 KiB, a quote in a TSV, 20,000 "
         "malformed lines (log stays short), nan/inf labels, a null seed label, constant labels (undefined"
         " Spearman), unrankable fit dev files, one distinct training sentence, a TextCNN with cls "
-        "pooling, GBK and undecodable arguments, faiss noise, permissions of a trained folder",
+        "pooling, GBK and undecodable arguments, faiss noise, permissions of a trained folder. Round 3: "
+        "a shard folder whose manifest claims a missing shard, a resume under another --dropout (after "
+        "kill -9), train / export / encode / shards / binary index over a file-size limit (ulimit -f, "
+        "EFBIG), UTF-16 without a BOM, a T5 config, weights pickled with code, an ONNX-only folder, constant "
+        "dev labels, --max-steps beyond the data, equal labels for cosent / angle / softmax (streamed too), "
+        "identical whitening lines, a --ray address that is not Ray, strict JSON, the quantiser's logging",
         "",
         "| # | case | expected | exit | clean | error line (or problem) |",
         "|---:|---|---|---:|---|---|",

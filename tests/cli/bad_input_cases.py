@@ -44,6 +44,8 @@ class Case:
     expect: str
     check: Callable[[str, str], None] | None = None
     tags: list[str] = field(default_factory=list)
+    #: run as a fresh process whose files may not grow past this many bytes (``ulimit -f``: EFBIG)
+    file_size_limit: int | None = None
 
 
 def _sentences(n: int, seed: int = 0) -> list[str]:
@@ -182,8 +184,8 @@ def build_cases(work: Path, tiny_bert: str, port: int | None = None) -> list[Cas
         "16",
     ]
 
-    def add(name, argv, expect, check=None):
-        cases.append(Case(name, [str(a) for a in argv], expect, check))
+    def add(name, argv, expect, check=None, limit=None):
+        cases.append(Case(name, [str(a) for a in argv], expect, check, file_size_limit=limit))
 
     def wrote(path):
         def check(_out, _err):
@@ -714,24 +716,31 @@ def build_cases(work: Path, tiny_bert: str, port: int | None = None) -> list[Cas
         add("serve port in use", ["serve", m["model"], "--port", str(port)], ERROR)
     add("serve broken model", ["serve", m["corrupt_config"]], ERROR)
     add("serve --port -1", ["serve", m["model"], "--port", "-1"], ERROR)
-    for case in _round2().round2_cases(work / "round2", tiny_bert, f, m["model"], _sentences(24), fast_train):
+    sents = _sentences(24)
+    for case in _sibling("r2").round2_cases(work / "round2", tiny_bert, f, m["model"], sents, fast_train):
+        add(*case)
+    for case in _sibling("r3").round3_cases(work / "round3", f, m["model"], sents, fast_train, port):
         add(*case)
     return cases
 
 
-def _round2():
-    """``bad_input_cases_r2`` beside this file (both are loaded by path, not as a package)."""
+def _sibling(round_name: str):
+    """``bad_input_cases_<round_name>`` beside this file (loaded by path, not as a package)."""
     import importlib.util
     import sys
 
-    if "bad_input_cases_r2" not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            "bad_input_cases_r2", Path(__file__).with_name("bad_input_cases_r2.py")
-        )
+    name = f"bad_input_cases_{round_name}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
         module = importlib.util.module_from_spec(spec)
-        sys.modules["bad_input_cases_r2"] = module
+        sys.modules[name] = module
         spec.loader.exec_module(module)
-    return sys.modules["bad_input_cases_r2"]
+    return sys.modules[name]
+
+
+def run_console(case: Case) -> tuple[int, str, str]:
+    """``simsent`` with the case's arguments as a fresh process (under its file-size limit, if any)."""
+    return _sibling("r3").run_console(case.argv, case.file_size_limit)
 
 
 def _copy_index(index: str, work: Path, tag: str) -> str:

@@ -232,6 +232,9 @@ def train(
         f"trained {result['global_step']} steps in {result['train_seconds']:.0f}s "
         f"({result['sentences_per_second']:.1f} sentences/s); model saved to {output}"
     )
+    if max_steps and result["global_step"] < max_steps:
+        msg += (f"\n--max-steps {max_steps} was not reached: {epochs} epoch(s) of this data give "
+                f"{result['global_step']} steps; raise --epochs to train longer")
     if evaluator is not None:
         first = result["history"][0].get("spearman") if result["history"] else float("nan")
         msg += f"\n{dev_task} spearman: before {first:.2f}, best {result['best_score']:.2f}"
