@@ -162,3 +162,28 @@ def test_serve_command_starts_and_answers(model_dir):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_eval_queries_in_a_faq_base(tiny_bert, tmp_path, cli):
+    import json
+
+    queries = tmp_path / "q.tsv"
+    queries.write_text("花呗怎么还款\t花呗如何还款\n额度怎么提高\t怎样提高额度\n花呗怎么还款\t还款方式\n",
+                       encoding="utf-8")
+    faq = tmp_path / "faq.txt"
+    faq.write_text("花呗如何还款\n怎样提高额度\n银行卡密码修改\n今天天气不错\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    r = cli("eval", tiny_bert, "--queries", queries, "--corpus", faq, "--output", out)
+    assert r.code == 0, r.err
+    assert "| queries | corpus | R@1 | R@5 | R@10 | mrr@10 | ndcg@10 |" in r.out
+    got = json.loads(out.read_text(encoding="utf-8"))
+    assert "tasks" not in got  # only the retrieval was asked for
+    m = got["retrieval"]
+    assert m["queries"] == 2 and m["corpus"] == 5  # '还款方式' added to the FAQ base
+    assert 0 <= m["recall@1"] <= m["recall@5"] <= 100 and m["corpus_file"] == str(faq)
+    r = cli("eval", tiny_bert, "--corpus", faq)
+    assert r.code == 2 and "give --queries" in r.err
+    empty = tmp_path / "none.tsv"
+    empty.write_text("问题\t问题\n", encoding="utf-8")
+    r = cli("eval", tiny_bert, "--queries", empty)
+    assert r.code == 2 and "no query with a positive" in r.err

@@ -78,3 +78,21 @@ def test_evaluator_with_real_tiny_model(tiny_bert):
     ]
     m = RetrievalEvaluator.from_pairs(rows)(SentenceEncoder.load(tiny_bert))
     assert set(m) >= {"recall@1", "recall@5", "recall@10", "mrr"} and 0 <= m["mrr"] <= 100
+
+
+def test_mrr_at_10_and_ndcg_at_10_against_the_formulas():
+    from simsent.data.retrieval import RetrievalData
+
+    # one query, 12 documents on a circle: the k-th document is the k-th most similar
+    angles = np.linspace(0.0, 1.5, 12)
+    table = {"q": [1.0, 0.0], **{f"d{k}": [np.cos(a), np.sin(a)] for k, a in enumerate(angles)}}
+    corpus = {str(k): f"d{k}" for k in range(12)}
+    for gold, rr10, ndcg in (
+        ({"2", "5"}, 1 / 3, (1 / np.log2(4) + 1 / np.log2(7)) / (1 / np.log2(2) + 1 / np.log2(3))),
+        ({"11"}, 0.0, 0.0),  # rank 12: outside both cut-offs
+    ):
+        ev = RetrievalEvaluator(RetrievalData(["q"], [gold], corpus))
+        m = ev(FakeModel(table))
+        assert m["mrr@10"] == pytest.approx(100 * rr10) and m["ndcg@10"] == pytest.approx(100 * ndcg)
+        per = ev.per_query(FakeModel(table))
+        assert per["mrr@10"].shape == (1,) and per["recall@10"][0] == (rr10 > 0)

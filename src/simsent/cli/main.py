@@ -28,6 +28,7 @@ from simsent.cli import (
     export,
     fit,
     index,
+    merge,
     mine,
     pretrain,
     serve,
@@ -101,6 +102,7 @@ app.command("serve")(serve.serve)
 app.command("pretrain", context_settings={"allow_extra_args": True})(pretrain.pretrain)
 app.command("distill")(distill.distill)
 app.command("export")(export.export)
+app.command("merge")(merge.merge)
 app.command("sweep")(sweep.sweep)
 app.command("fit")(fit.fit)
 app.command("demo")(demo.demo)

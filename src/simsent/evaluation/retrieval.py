@@ -13,18 +13,22 @@ Example:
     (['怎么还款'], [{'1'}], 4)
     >>> ev = RetrievalEvaluator(data, name="LCQMC")                       # doctest: +SKIP
     >>> ev(model)                                                          # doctest: +SKIP
-    {'recall@1': 61.2, 'recall@5': 80.3, 'recall@10': 85.9, 'mrr': 69.8, 'queries': 4402, 'corpus': 17143}
+    {'recall@1': 61.2, 'recall@5': 80.3, 'recall@10': 85.9, 'mrr@10': 69.1, 'ndcg@10': 72.4, 'mrr': 69.8,
+     'queries': 4402, 'corpus': 17143}
+
+:func:`simsent.data.retrieval.retrieval_data` builds the same task from a user's queries file and FAQ
+base. :meth:`RetrievalEvaluator.per_query` gives each query's figures, for paired comparisons.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from simsent.data.retrieval import RetrievalData
 from simsent.errors import DataError
 
 if TYPE_CHECKING:
@@ -33,13 +37,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class RetrievalData:
-    """Queries, their gold corpus ids, and the corpus (id -> text)."""
-
-    queries: list[str]
-    gold: list[set[str]]
-    corpus: dict[str, str]
+#: the figures of one query that :class:`RetrievalEvaluator` averages (x100), besides Recall@k
+PER_QUERY = ("mrr@10", "ndcg@10", "mrr")
 
 
 def retrieval_metrics(
@@ -126,7 +125,9 @@ class RetrievalEvaluator:
     ) -> RetrievalEvaluator:
         return cls(retrieval_from_pairs(rows, positive_threshold), **kwargs)
 
-    def __call__(self, model: Embedder) -> dict[str, float]:
+    def gold_ranks(self, model: Embedder) -> list[np.ndarray]:
+        """For each query, the 1-based ranks of its gold documents in the corpus, sorted (exact cosine; a
+        document scored the same as a gold one does not push it down; the query's own text is skipped)."""
         import torch
 
         ids = list(self.data.corpus)
@@ -138,20 +139,45 @@ class RetrievalEvaluator:
         qry = torch.as_tensor(
             np.asarray(model.encode(self.data.queries, batch_size=self.batch_size, normalize_embeddings=True))
         )
-        gold_pos = [{pos_of_text[self.data.corpus[g]] for g in gs} for gs in self.data.gold]
-        ranks = np.zeros(len(qry), dtype=np.int64)
+        gold_pos = [sorted({pos_of_text[self.data.corpus[g]] for g in gs}) for gs in self.data.gold]
+        ranks: list[np.ndarray] = []
         for start in range(0, len(qry), 256):
             sims = qry[start : start + 256] @ doc.T
             for j in range(sims.shape[0]):
                 i = start + j
                 if self.exclude_self and self.data.queries[i] in pos_of_text:
                     sims[j, pos_of_text[self.data.queries[i]]] = -float("inf")
-                best_gold = max(float(sims[j, g]) for g in gold_pos[i])
-                ranks[i] = int((sims[j] > best_gold).sum()) + 1
-        hits = {k: float((ranks <= k).mean() * 100) for k in self.ks}
-        out: dict[str, float] = {f"recall@{k}": hits[k] for k in self.ks}
-        out["mrr"] = float((1.0 / ranks).mean() * 100)
-        out["queries"] = len(qry)
-        out["corpus"] = len(ids)
+                gold_sims = sims[j, gold_pos[i]]
+                ranks.append(np.sort((sims[j][None, :] > gold_sims[:, None]).sum(dim=1).numpy() + 1))
+        return ranks
+
+    def per_query(self, model: Embedder) -> dict[str, np.ndarray]:
+        """Each query's hit at every k (0/1), reciprocal rank within 10 (``mrr@10``), nDCG@10 over its gold
+        documents (binary relevance) and reciprocal rank (``mrr``, no cut-off)."""
+        ranks = self.gold_ranks(model)
+        best = np.array([r.min() for r in ranks])
+        out = {f"recall@{k}": (best <= k).astype(float) for k in self.ks}
+        out["mrr@10"] = np.where(best <= 10, 1.0 / best, 0.0)
+        out["ndcg@10"] = np.array([_ndcg_at_10(r) for r in ranks])
+        out["mrr"] = 1.0 / best
+        return out
+
+    def __call__(self, model: Embedder) -> dict[str, float]:
+        scores = self.per_query(model)
+        out: dict[str, float] = {name: float(v.mean() * 100) for name, v in scores.items()}
+        out["queries"] = len(self.data.queries)
+        out["corpus"] = len(self.data.corpus)
         logger.info("%s: %s", self.name, {k: round(v, 2) for k, v in out.items()})
         return out
+
+
+def _ndcg_at_10(ranks: np.ndarray) -> float:
+    """nDCG@10 of one query whose gold documents sit at ``ranks`` (binary relevance).
+
+    Example:
+        >>> round(_ndcg_at_10(np.array([1, 3])), 4), _ndcg_at_10(np.array([11]))
+        (0.9197, 0.0)
+    """
+    dcg = float(sum(1.0 / np.log2(r + 1) for r in ranks if r <= 10))
+    ideal = float(sum(1.0 / np.log2(i + 2) for i in range(min(len(ranks), 10))))
+    return dcg / ideal

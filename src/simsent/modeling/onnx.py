@@ -154,18 +154,22 @@ def _export_into(model: torch.nn.Module, folder: str, opset: int, quantize: str 
 
 @contextlib.contextmanager
 def _root_logger_quiet() -> Iterator[None]:
-    """Drop the INFO lines onnxruntime's quantiser logs through the root logger (``logging.info``) while
-    the block runs; warnings and errors still show."""
+    """While the block runs, what onnxruntime's quantiser logs through the root logger (``logging.info``,
+    and a warning advising pre-processing on every call) is said through this module's logger at DEBUG
+    instead (``simsent -v`` shows it)."""
 
-    def below_warning_from_root(record: logging.LogRecord) -> bool:
-        return record.name != "root" or record.levelno >= logging.WARNING
+    def through_our_logger(record: logging.LogRecord) -> bool:
+        if record.name != "root":
+            return True
+        logger.debug("onnxruntime quantiser: %s", record.getMessage())
+        return False
 
     root = logging.getLogger()
-    root.addFilter(below_warning_from_root)
+    root.addFilter(through_our_logger)
     try:
         yield
     finally:
-        root.removeFilter(below_warning_from_root)
+        root.removeFilter(through_our_logger)
 
 
 def has_onnx(path: str) -> bool:
