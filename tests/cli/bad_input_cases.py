@@ -719,6 +719,7 @@ def build_cases(work: Path, tiny_bert: str, port: int | None = None) -> list[Cas
     sents = _sentences(24)
     for case in _sibling("r2").round2_cases(work / "round2", tiny_bert, f, m["model"], sents, fast_train):
         add(*case)
+    f["data_dir_constant"] = _sibling("r2").write_constant_sts(work / "round3", sents)
     for case in _sibling("r3").round3_cases(work / "round3", f, m["model"], sents, fast_train, port):
         add(*case)
     return cases

@@ -156,13 +156,18 @@ def write_inputs(work: Path, sents: list[str]) -> dict[str, str]:
         ).encode(),
     )
     put("one_sentence.txt", ((sents[0] + "\n") * 20).encode())
+    f["data_dir_constant"] = write_constant_sts(work, sents)
+    return f
+
+
+def write_constant_sts(work: Path, sents: list[str]) -> str:
+    """A data dir whose STS-B valid split has one label (3) on every pair: an undefined Spearman."""
     data = work / "senteval_constant" / "STS-B"
     data.mkdir(parents=True, exist_ok=True)
     (data / "STS-B.valid.data").write_text(
         "".join(f"{a}\t{b}\t3\n" for a, b in zip(sents, sents[1:], strict=False)), encoding="utf-8"
     )
-    f["data_dir_constant"] = str(work / "senteval_constant")
-    return f
+    return str(work / "senteval_constant")
 
 
 def _vectors_match_sentence_transformers(model: str, npy: str, texts_file: str) -> Callable[[str, str], None]:

@@ -109,12 +109,6 @@ def _inputs(work: Path, sents: list[str]) -> dict[str, str]:
     put("pairs_equal.data", equal.encode())
     put("identical.txt", ((sents[0] + "\n") * 30).encode())
     put("big.txt", "".join(f"{sents[i % len(sents)]}{i}\n" for i in range(3000)).encode())
-    data = work / "senteval_constant" / "STS-B"
-    data.mkdir(parents=True, exist_ok=True)
-    (data / "STS-B.valid.data").write_text(
-        "".join(f"{a}\t{b}\t3\n" for a, b in zip(sents, sents[1:], strict=False)), encoding="utf-8"
-    )
-    f["data_dir_constant"] = str(work / "senteval_constant")
     return f
 
 
@@ -152,7 +146,8 @@ def _killed_training(argv: list[str], checkpoint: Path) -> None:
 def round3_cases(
     work: Path, f: dict[str, str], good_model: str, sents: list[str], fast: list[str], port: int | None
 ) -> list[tuple]:
-    """(name, argv, expect, check, file_size_limit) of round 3 (``fast``: the short-training options)."""
+    """(name, argv, expect, check, file_size_limit) of round 3 (``fast``: the short-training options;
+    ``f`` holds ``data_dir_constant``, a data dir whose STS-B labels are all one value)."""
     work.mkdir(parents=True, exist_ok=True)
     f = {**f, **_inputs(work, sents)}
     m = _models(work, good_model)
