@@ -194,39 +194,15 @@ def train(
     torch_compile: Compile = _DEFAULTS["torch_compile"],
 ) -> None:
     """Train a sentence encoder (unsupervised SimCSE by default)."""
-    from simsent._io import folder_lock, remove_empty_dirs
-    from simsent.errors import DataError
-    from simsent.evaluation.sts import STSEvaluator
     from simsent.training.trainer import Trainer
 
     options = dict(locals())
     args = _training_arguments(options)
-    evaluator = None
-    if dev_task:
-        evaluator = STSEvaluator.from_task(dev_task, dev_split, data_dir, max_eval_pairs, seed)
-        labels = {r["score"] for r in evaluator.rows}
-        if len(labels) < 2:
-            label = labels.pop()
-            raise DataError(f"--dev-task {dev_task}: every label of its {dev_split} split is {label!r}, "
-                            "so its Spearman is undefined and no checkpoint can be chosen on it; give a dev "
-                            "split with varied labels, or no --dev-task")
+    evaluator = _dev_evaluator(dev_task, dev_split, data_dir, max_eval_pairs, seed)
     rows = _training_data(options, args)
     encoder = _start_model(options, rows)
-    import contextlib
-    import os
-
-    trainer = Trainer(encoder, args, rows, evaluator=evaluator)
-    first = int(os.environ.get("RANK", "0")) == 0  # launched as several processes: the first one locks
-    lock = folder_lock(output, "train") if first else contextlib.nullcontext()
-    existed = os.path.isdir(output)
-    try:
-        with lock:  # a second run into the same --output is refused at once
-            result = trainer.train()
-    except BaseException:
-        if first:  # a run that failed before writing anything leaves no folder it made
-            remove_empty_dirs(output, keep_top=existed)
-        raise
-    if not first:
+    result = _train_locked(Trainer(encoder, args, rows, evaluator=evaluator), output)
+    if result is None:  # not the first of several processes
         return
     msg = (
         f"trained {result['global_step']} steps in {result['train_seconds']:.0f}s "
@@ -239,6 +215,45 @@ def train(
         first = result["history"][0].get("spearman") if result["history"] else float("nan")
         msg += f"\n{dev_task} spearman: before {first:.2f}, best {result['best_score']:.2f}"
     typer.echo(msg)
+
+
+def _dev_evaluator(dev_task: str | None, split: str, data_dir: str | None, max_pairs: int | None,
+                   seed: int) -> Any:
+    """The dev task's evaluator (None without --dev-task); one whose labels are all one value is refused:
+    its Spearman is undefined, so no checkpoint could be chosen on it."""
+    from simsent.errors import DataError
+    from simsent.evaluation.sts import STSEvaluator
+
+    if not dev_task:
+        return None
+    evaluator = STSEvaluator.from_task(dev_task, split, data_dir, max_pairs, seed)
+    labels = {r["score"] for r in evaluator.rows}
+    if len(labels) < 2:
+        raise DataError(f"--dev-task {dev_task}: every label of its {split} split is {labels.pop()!r}, so "
+                        "its Spearman is undefined and no checkpoint can be chosen on it; give a dev split "
+                        "with varied labels, or no --dev-task")
+    return evaluator
+
+
+def _train_locked(trainer: Any, output: str) -> dict[str, Any] | None:
+    """Run ``trainer`` holding the output's lock (the first of several processes takes it; the others get
+    None back). A run that fails before writing anything leaves no folder it made."""
+    import contextlib
+    import os
+
+    from simsent._io import folder_lock, remove_empty_dirs
+
+    first = int(os.environ.get("RANK", "0")) == 0
+    lock = folder_lock(output, "train") if first else contextlib.nullcontext()
+    existed = os.path.isdir(output)
+    try:
+        with lock:  # a second run into the same --output is refused at once
+            result = trainer.train()
+    except BaseException:
+        if first:
+            remove_empty_dirs(output, keep_top=existed)
+        raise
+    return result if first else None
 
 
 def _training_arguments(options: dict[str, Any]) -> TrainingArguments:
