@@ -229,14 +229,13 @@ def write_guard(path: str | os.PathLike, needed: int | None = None) -> Iterator[
     the outer one's path and space are named."""
     from simsent.errors import SimsentError, WriteFault
 
-    outer = _GUARDED.get()
-    token = _GUARDED.set(outer or (os.fspath(path), needed))
+    where, size = _GUARDED.get() or (os.fspath(path), needed)
+    token = _GUARDED.set((where, size))
     try:
         yield
     except SimsentError:
         raise
     except Exception as exc:
-        where, size = outer or (os.fspath(path), needed)
         message = write_fault_message(exc, where, size)
         if message is None:
             raise

@@ -37,10 +37,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-#: the figures of one query that :class:`RetrievalEvaluator` averages (x100), besides Recall@k
-PER_QUERY = ("mrr@10", "ndcg@10", "mrr")
-
-
 def retrieval_metrics(
     ranked: Sequence[Sequence[Any]], gold: Sequence[set[Any] | Any], ks: Sequence[int] = (1, 5, 10)
 ) -> dict[str, float]:

@@ -537,13 +537,15 @@ def dropout_rate(model: Any) -> float | list[float] | None:
     """
     import torch
 
+    from simsent.modeling.encoders.transformer import FLOAT_DROPOUT_ATTRS
+
     if not isinstance(model, torch.nn.Module):
         return None
     rates = set()
     for module in model.modules():
         if isinstance(module, torch.nn.Dropout):
             rates.add(round(float(module.p), 6))
-        for attr in ("dropout_prob", "attention_dropout"):
+        for attr in FLOAT_DROPOUT_ATTRS:
             if isinstance(getattr(module, attr, None), float):
                 rates.add(round(getattr(module, attr), 6))
     if not rates:

@@ -38,6 +38,9 @@ DROPOUT_KEYS = (
     "activation_dropout",
 )
 SIMSENT_ENCODER_CONFIG = "simsent_encoder.json"
+#: attributes of attention modules that hold a dropout rate as a float instead of an nn.Dropout
+FLOAT_DROPOUT_ATTRS = ("dropout_prob", "attention_dropout")
+
 #: architectures whose position ids start after the padding index (RoBERTa: pad_token_id + 1)
 PADDING_OFFSET_MODELS = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "longformer", "mpnet",
                          "data2vec-text", "ibert", "luke"}
@@ -334,7 +337,7 @@ class TransformerEncoder(EncoderModule):
                 setattr(self.model.config, key, float(p))
         # attention implementations that read a float attribute instead of an nn.Dropout
         for module in self.model.modules():
-            for attr in ("dropout_prob", "attention_dropout"):
+            for attr in FLOAT_DROPOUT_ATTRS:
                 if isinstance(getattr(module, attr, None), float):
                     setattr(module, attr, float(p))
 
