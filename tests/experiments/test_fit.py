@@ -71,15 +71,15 @@ def test_cross_fitted_splits_merge_train_and_selection_and_keep_the_report_part(
 
 
 def test_a_supervised_family_is_scored_out_of_fold_then_trained_on_every_pair(tiny_bert, monkeypatch):
-    from simsent.experiments import cells
+    from simsent.experiments import fit_cells as cells
     from simsent.experiments.config import FitConfig
 
     pairs = _pairs(60)
     splits = fit_splits(pairs, seed=3, min_supervised_pairs=40, folds=3)
     seen = []
     train = cells._fit_train
-    monkeypatch.setattr(cells, "_fit_train", lambda cfg, fam, pool, texts, rows: seen.append(rows) or
-                        train(cfg, fam, pool, texts, rows))
+    monkeypatch.setattr(cells, "_fit_train", lambda cfg, fam, pool, texts, rows, judge=None:
+                        seen.append(rows) or train(cfg, fam, pool, texts, rows, judge))
     cfg = FitConfig(model=tiny_bert, output="unused", whiten_dims=[], max_len=16)
     texts = list(dict.fromkeys(s for p in pairs for s in (p["sentence1"], p["sentence2"])))
     cell = cells.run_fit_family(cfg, "cosent", "mean", texts, splits, lambda score, save: False)
@@ -89,7 +89,7 @@ def test_a_supervised_family_is_scored_out_of_fold_then_trained_on_every_pair(ti
         held = {id(splits.selection[i]) for i in splits.fold(f)[1]}
         assert not held & {id(r) for r in rows}  # no copy scores a pair it trained on
     row = cell["rows"][0]
-    assert len(row["selection_cos"]) == len(splits.selection) and not math.isnan(row["selection"])
+    assert len(row["selection_items"]) == len(splits.selection) and not math.isnan(row["selection"])
     seen.clear()
     ct = cells.run_fit_family(cfg, "ct", "mean", texts, splits, lambda score, save: False)
     assert len(seen) == 1 and ct["train_steps"] > 0  # unlabelled: one copy, every selection pair scored
@@ -159,7 +159,7 @@ def test_fit_cli_leaderboard_winner_round_trip_and_resume(tiny_bert, fit_files, 
         result = json.load(f)
     board, winner = result["leaderboard"], result["winner"]
     # 3 families x 2 poolings x (unwhitened + k=all + k=8)
-    assert len(board) == 3 * 2 * 3
+    assert len(board) == 3 * 2 * 3 + 2  # + simcse merged with the start, on each pooling
     assert {(r["family"], r["pooling"]) for r in board} == {
         (f, p) for f in ("raw", "simcse", "cosent") for p in ("cls", "mean")
     }
@@ -208,7 +208,7 @@ def test_a_wider_fit_reuses_finished_candidates_and_replaces_the_winner(tiny_ber
     assert r.code == 0, r.err
     assert "2 already done" in r.out  # the raw families are not recomputed
     result = json.loads((out / "leaderboard.json").read_text(encoding="utf-8"))
-    assert len(result["leaderboard"]) == 2 * 2 * 2 and result["winner"] == result["leaderboard"][0]
+    assert len(result["leaderboard"]) == 2 * 2 * 2 + 2 and result["winner"] == result["leaderboard"][0]
     assert result["winner"]["selection"] >= first["selection"]
     saved = json.loads((out / "simsent_config.json").read_text(encoding="utf-8"))
     assert (
@@ -342,7 +342,7 @@ def test_refit_retrains_a_supervised_winner_on_train_and_selection_and_saves_it(
     tiny_bert, tmp_path, monkeypatch
 ):
     from simsent.evaluation.sts import STSEvaluator
-    from simsent.experiments import cells
+    from simsent.experiments import fit_cells as cells
     from simsent.experiments.config import FitConfig
     from simsent.experiments.fit import run_fit
     from simsent.modeling.sentence_encoder import SentenceEncoder
@@ -351,8 +351,8 @@ def test_refit_retrains_a_supervised_winner_on_train_and_selection_and_saves_it(
     texts = list(dict.fromkeys(s for p in pairs for s in (p["sentence1"], p["sentence2"])))
     trained = []
     train = cells._fit_train
-    monkeypatch.setattr(cells, "_fit_train", lambda cfg, fam, pool, texts, rows: trained.append(rows) or
-                        train(cfg, fam, pool, texts, rows))
+    monkeypatch.setattr(cells, "_fit_train", lambda cfg, fam, pool, texts, rows, judge=None:
+                        trained.append(rows) or train(cfg, fam, pool, texts, rows, judge))
 
     def fit(out, **kw):
         cfg = FitConfig(model=tiny_bert, output=str(out), recipes=["cosent"], poolings=["mean"],

@@ -88,6 +88,26 @@ def split_ints(spec: str, option: str) -> list[int]:
     return list(dict.fromkeys(out))
 
 
+def split_floats(spec: str, option: str, low: float, high: float) -> list[float]:
+    """``"0.25,0.5"`` -> ``[0.25, 0.5]`` (each once, each in [low, high]); ``""`` -> ``[]``; or a one-line
+    error naming ``option``.
+
+    Example:
+        >>> split_floats("0.5, 0.25", "--merge-weights", 0, 1)
+        [0.5, 0.25]
+    """
+    out = []
+    for item in split_list(spec):
+        try:
+            value = float(item)
+        except ValueError:
+            raise ConfigError(f"{option} takes comma-separated numbers, got {item!r}") from None
+        if not low <= value <= high:
+            raise ConfigError(f"{option}: {item} is outside [{low:g}, {high:g}]")
+        out.append(value)
+    return list(dict.fromkeys(out))
+
+
 def load_model(path: str, backend: str = "torch"):
     """A :class:`~simsent.SentenceEncoder` (its ONNX twin with ``backend="onnx"``) from a folder or hub id."""
     from simsent.modeling.sentence_encoder import SentenceEncoder

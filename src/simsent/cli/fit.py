@@ -3,6 +3,7 @@
 Example:
     $ simsent fit --model bert-base-chinese --train-file my_queries.txt --dev-file my_pairs.tsv \\
         --output runs/best --max-minutes 30
+    $ simsent fit --model e5-small-ml-zh --dev-file faq_queries.tsv --corpus faq.txt --output runs/faq
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import typer
 
 from simsent.cli.common import defaults_of, invoked_as, output_dir, require_file, split_ints, split_list
-from simsent.experiments.config import FIT_RECIPES, FitConfig
+from simsent.experiments.config import FIT_RECIPES, PAIR_FIT_RECIPES, RETRIEVAL_FIT_RECIPES, FitConfig
+from simsent.experiments.judges import METRICS
 
 _DEFAULTS = defaults_of(FitConfig)
 
@@ -21,10 +23,19 @@ def fit(
         None,
         "--train-file",
         "-t",
-        help="Unlabelled in-domain text (.txt one a line, or any pair/table file).",
+        help="Unlabelled in-domain text (.txt one a line, or any pair/table file). With FAQ queries it is "
+        "optional (default: the corpus).",
     ),
     dev_file: str | None = typer.Option(
-        None, help="Labelled pairs (text_a, text_b, score) to choose and report on: .tsv/.csv/.jsonl/.data."
+        None, help="Labelled data to choose and report on: scored pairs (text_a, text_b, score), or FAQ "
+        'queries (query<TAB>positive lines, or JSONL {"query", "pos", "neg"}), chosen by its shape.'
+    ),
+    corpus: str | None = typer.Option(
+        None, help="FAQ base the queries are searched in (one text a line, or .jsonl/.csv with id and text). "
+        "Default: every distinct text of the queries file. Makes scored pairs count as queries."
+    ),
+    metric: str | None = typer.Option(
+        None, help=f"What chooses: {', '.join(METRICS)} (default: spearman on pairs, mrr@10 on queries)."
     ),
     dev_task: str | None = typer.Option(
         None, help="Or a task's labelled pairs (ATEC, BQ, LCQMC, PAWSX, STS-B)."
@@ -44,9 +55,15 @@ def fit(
         help="Poolings to try (default: the model folder's own pooling; for a plain Hugging Face model "
         "cls, first_last_avg, mean).",
     ),
-    recipes: str = typer.Option(
-        ",".join(FitConfig(model="", output="").recipes),
-        help=f"Candidate families: {', '.join(FIT_RECIPES)}.",
+    recipes: str | None = typer.Option(
+        None,
+        help=f"Candidate families: {', '.join(FIT_RECIPES)} (default: {','.join(PAIR_FIT_RECIPES)} on "
+        f"pairs, {','.join(RETRIEVAL_FIT_RECIPES)} on queries).",
+    ),
+    merge_weights: str = typer.Option(
+        ",".join(map(str, FitConfig(model="", output="").merge_weights)),
+        help="Every trained candidate is also scored merged with the start model, (1-a)*start + a*tuned, "
+        "for each a here ('' for none)."
     ),
     whiten_dims: str = typer.Option("all,256,128", help="Whitening dimensions k tried on every candidate."),
     seed: int = typer.Option(_DEFAULTS["seed"], help="Seed of the split and of training."),
@@ -73,28 +90,51 @@ def fit(
         _DEFAULTS["confidence"],
         min=0.0,
         max=1.0,
-        help="A candidate replaces the start model only if it beats it on this share of bootstrap resamples "
-        "of the selection pairs (0: the best selection score always wins).",
+        help="How sure the choice must be: the share of bootstrap resamples of the selection part that "
+        "the rule asks for (0: the best selection score always wins).",
+    ),
+    choice_rule: str = typer.Option(
+        _DEFAULTS["choice_rule"], help="max-stat: the best candidate's gain must clear a bound for the best "
+        "of all candidates; split: picked on half the selection part, tested on the other; best: tested "
+        "on the items that picked it (ignores how many candidates were tried)."
+    ),
+    hard_negative_margin: float = typer.Option(
+        _DEFAULTS["hard_negative_margin"], min=0.0, max=2.0, help="mnrl-hard: a mined negative scores at "
+        "least this much below the query's positive (cosine), else it is probably a false negative."
     ),
 ) -> None:
-    """Try raw vectors, whitening, SimCSE (+ whitening) and CoSENT over poolings; keep the best honestly."""
-    from simsent.cli.common import read_texts
-    from simsent.errors import ConfigError
+    """Try raw vectors, whitening, SimCSE, CoSENT, MNRL (+ hard negatives) and merges with the start model
+    over poolings, on scored pairs or FAQ queries; keep the best honestly."""
+    from simsent.cli.common import split_floats
     from simsent.experiments.fit import run_fit
 
-    pairs, files = _dev_pairs(dev_file, dev_task, data_dir, dev_split)
-    if train_file is None:
-        raise ConfigError("--train-file is required: unlabelled in-domain sentences for SimCSE and whitening")
-    texts = read_texts(train_file, "--train-file")
-    files.append(train_file)
+    dev, files = _dev_data(dev_file, dev_task, data_dir, dev_split, corpus, metric)
+    texts = _unlabelled(train_file, dev, files)
     output_dir(output)
     dims = [None if d == "all" else split_ints(d, "--whiten-dims")[0] for d in split_list(whiten_dims)]
     options = {k: v for k, v in locals().items() if k in _DEFAULTS or k in ("model", "output")}
-    lists = {"poolings": split_list(poolings) if poolings else None, "recipes": split_list(recipes)}
-    sources = {"train_file": train_file, "dev_file": dev_file, "dev_task": dev_task, "dev_split": dev_split}
+    lists = {"poolings": split_list(poolings) if poolings else None,
+             "recipes": split_list(recipes) if recipes else None,
+             "merge_weights": split_floats(merge_weights, "--merge-weights", 0.0, 1.0)}
+    sources = {"train_file": train_file, "dev_file": dev_file, "dev_task": dev_task, "dev_split": dev_split,
+               "corpus": corpus}
     cfg = FitConfig(**{**options, **lists, "whiten_dims": dims}, sources=sources)
-    result = run_fit(cfg, texts, pairs, argv=invoked_as(), echo=typer.echo, data_files=files)
+    result = run_fit(cfg, texts, dev, argv=invoked_as(), echo=typer.echo, data_files=files)
     _say_result(result, output)
+
+
+def _unlabelled(train_file: str | None, dev: object, files: list[str]) -> list[str]:
+    """``--train-file``'s texts; without it, none for FAQ queries (fit uses the corpus), else an error."""
+    from simsent.cli.common import read_texts
+    from simsent.errors import ConfigError
+    from simsent.experiments.fit import FaqDev
+
+    if train_file is None:
+        if isinstance(dev, FaqDev):
+            return []
+        raise ConfigError("--train-file is required: unlabelled in-domain sentences for SimCSE and whitening")
+    files.append(train_file)
+    return read_texts(train_file, "--train-file")
 
 
 def _say_result(result: dict, output: str) -> None:
@@ -103,30 +143,57 @@ def _say_result(result: dict, output: str) -> None:
 
     w = result["winner"]
     lo, hi = w["report_ci"]
+    config = result["provenance"]["config"]
+    label, items = config.get("metric_label", "Spearman"), config.get("items", "pairs")
     typer.echo(result["markdown"].split("\n![leaderboard]")[0])
     typer.echo(
-        f"winner: {w['recipe']} / {w['pooling']}: selection {w['selection']:.2f}, report {w['report']:.2f} "
-        f"(95% CI {lo:.2f} – {hi:.2f}); saved to {output}"
+        f"winner: {w['recipe']} / {w['pooling']}: selection {label} {w['selection']:.2f}, report "
+        f"{w['report']:.2f} (95% CI {lo:.2f} – {hi:.2f}); saved to {output}"
     )
     if w.get("refit"):
         r = w["refit"]
-        typer.echo(f"saved model: retrained on {r['pairs']} pairs, report {r['report']:.2f} "
+        typer.echo(f"saved model: retrained on {r['items']} {items}, report {r['report']:.2f} "
                    f"(95% CI {r['report_ci'][0]:.2f} – {r['report_ci'][1]:.2f})")
     choice = result["provenance"]["config"].get("choice") or {}
     typer.echo(f"what it means: {choice_sentence(result['leaderboard'], choice)} "
                f"{hurts_sentence(result['leaderboard'], choice)}".rstrip())
 
 
-def _dev_pairs(dev_file: str | None, dev_task: str | None, data_dir: str | None, dev_split: str) -> tuple:
-    """The labelled pairs of ``--dev-file`` or of ``--dev-task`` (exactly one), and the files read."""
+def _dev_data(dev_file: str | None, dev_task: str | None, data_dir: str | None, dev_split: str,
+              corpus: str | None, metric: str | None) -> tuple:
+    """The labelled data of ``--dev-file`` or ``--dev-task`` (exactly one) and the files read: scored
+    pairs, or a :class:`~simsent.experiments.fit.FaqDev` when the file is queries-shaped, a ``--corpus``
+    is given or ``--metric`` is a retrieval metric (scored pairs then give queries and negatives)."""
     from simsent.data.readers import read_pairs
+    from simsent.data.retrieval import is_queries_file, queries_from_pairs, read_queries
     from simsent.errors import ConfigError
+    from simsent.experiments.fit import FaqDev
+    from simsent.experiments.judges import check_metric
 
     if (dev_file is None) == (dev_task is None):
         raise ConfigError("give exactly one of --dev-file FILE or --dev-task TASK (with --data-dir)")
+    retrieval = corpus is not None or (metric is not None and check_metric(metric) != "spearman")
+    texts = _corpus_texts(corpus) if corpus is not None else None
+    files = [corpus] if corpus is not None else []
     if dev_file is not None:
-        return read_pairs(require_file(dev_file, "--dev-file")), [dev_file]
-    from simsent.data.tasks import load_task, resolve_data_dir, task_file
+        require_file(dev_file, "--dev-file")
+        if is_queries_file(dev_file):
+            return FaqDev.of(read_queries(dev_file), texts), [dev_file, *files]
+        if not retrieval:
+            return read_pairs(dev_file), [dev_file]
+        return FaqDev.of(read_queries(dev_file), texts), [dev_file, *files]
+    from simsent.data.tasks import load_task, positive_threshold, resolve_data_dir, task_file
 
     d = resolve_data_dir(data_dir)
-    return load_task(dev_task, dev_split, d), [task_file(d, dev_task, dev_split)]
+    pairs = load_task(dev_task, dev_split, d)
+    files = [task_file(d, dev_task, dev_split), *files]
+    if not retrieval:
+        return pairs, files
+    return FaqDev.of(queries_from_pairs(pairs, positive_threshold(dev_task)), texts, dev_task), files
+
+
+def _corpus_texts(path: str) -> list[str]:
+    """The FAQ base's texts, read as ``index build`` reads a corpus."""
+    from simsent.search.corpus import iter_corpus
+
+    return [r["text"] for r in iter_corpus(require_file(path, "--corpus"))]

@@ -144,36 +144,89 @@ def _merged(rows: Iterable[QueryRow]) -> tuple[dict[str, QueryRow], dict[str, in
     return merged, counts
 
 
+def faq_rows(rows: Sequence[QueryRow], corpus: Sequence[str] | None = None,
+             source: str = "the queries") -> tuple[list[QueryRow], list[str], dict[str, int]]:
+    """The queries that have a positive (duplicates merged), the corpus texts (``corpus``: the FAQ base's
+    texts, every positive missing from it added; ``None``: every distinct text of ``rows``), and the
+    counts of what was merged, dropped, skipped and added (each also logged). See the module docstring.
+
+    Example:
+        >>> kept, texts, counts = faq_rows([QueryRow("a", ["b"]), QueryRow("c", [])], corpus=["d"])
+        >>> [r.query for r in kept], texts, counts["queries without a positive skipped"]
+        (['a'], ['d', 'b'], 1)
+    """
+    merged, counts = _merged(rows)
+    if corpus is not None:
+        texts = list(dict.fromkeys(t for t in corpus if t.strip()))
+        if not texts:
+            raise DataError("the corpus (--corpus) holds no text")
+    else:
+        texts = list(dict.fromkeys(t for r in merged.values() for t in (r.query, *r.positives, *r.negatives)))
+    known = set(texts)
+    kept = [r for r in merged.values() if r.positives]
+    counts["queries without a positive skipped"] = len(merged) - len(kept)
+    added = [p for p in dict.fromkeys(p for r in kept for p in r.positives) if p not in known]
+    counts["positives missing from the corpus added to it"] = len(added)
+    for what, n in counts.items():
+        if n:
+            logger.warning("%s: %d %s", source, n, what)
+    if not kept:
+        raise DataError(f"{source}: no query with a positive to evaluate (every query lacked one, or its "
+                        "only positive was the query itself)")
+    return kept, texts + added, counts
+
+
 def retrieval_data(rows: Sequence[QueryRow], corpus: Sequence[str] | None = None,
                    source: str = "the queries") -> RetrievalData:
     """Queries and their gold ids in a corpus (``corpus``: the FAQ base's texts; ``None``: every distinct
     text of ``rows``). See the module docstring for what is added, merged, dropped and refused."""
-    merged, counts = _merged(rows)
-    texts = list(dict.fromkeys(t for t in (corpus or []) if t.strip())) if corpus is not None else []
-    if corpus is not None and not texts:
-        raise DataError("the corpus (--corpus) holds no text")
-    if corpus is None:
-        texts = list(dict.fromkeys(t for r in merged.values() for t in (r.query, *r.positives, *r.negatives)))
+    kept, texts, _ = faq_rows(rows, corpus, source)
     ids = {t: str(i) for i, t in enumerate(texts)}
-    added = 0
-    queries, gold = [], []
-    for row in merged.values():
-        if not row.positives:
-            counts.setdefault("queries without a positive skipped", 0)
-            counts["queries without a positive skipped"] += 1
-            continue
-        for p in row.positives:
-            if p not in ids:
-                ids[p] = str(len(ids))
-                added += 1
-        queries.append(row.query)
-        gold.append({ids[p] for p in row.positives})
-    if added:
-        counts["positives missing from the corpus added to it"] = added
-    for what, n in counts.items():
-        if n:
-            logger.warning("%s: %d %s", source, n, what)
-    if not queries:
-        raise DataError(f"{source}: no query with a positive to evaluate (every query lacked one, or its "
-                        "only positive was the query itself)")
-    return RetrievalData(queries, gold, {i: t for t, i in ids.items()})
+    return RetrievalData([r.query for r in kept], [{ids[p] for p in r.positives} for r in kept],
+                         {i: t for t, i in ids.items()})
+
+
+def queries_from_pairs(pairs: Iterable[dict[str, Any]], positive_threshold: float = 1.0) -> list[QueryRow]:
+    """Scored pairs as query rows: ``sentence1`` is the query; ``sentence2`` a positive when the score is at
+    or above ``positive_threshold``, else a negative (duplicate queries are merged by :func:`faq_rows`).
+
+    Example:
+        >>> queries_from_pairs([{"sentence1": "a", "sentence2": "b", "score": 1},
+        ...                     {"sentence1": "a", "sentence2": "c", "score": 0}])
+        ... # doctest: +NORMALIZE_WHITESPACE
+        [QueryRow(query='a', positives=['b'], negatives=[]),
+         QueryRow(query='a', positives=[], negatives=['c'])]
+    """
+    out = []
+    for p in pairs:
+        good = float(p["score"]) >= positive_threshold
+        text = [p["sentence2"]]
+        out.append(QueryRow(p["sentence1"], text if good else [], [] if good else text))
+    return out
+
+
+def is_queries_file(path: str | os.PathLike) -> bool:
+    """Whether a dev file is retrieval-shaped: JSONL rows with a ``pos`` (or ``positive``) field, or a table
+    whose first data row has two columns (``query<TAB>positive``); scored pairs (3 columns) are not.
+
+    Example:
+        >>> is_queries_file("faq_queries.tsv")        # doctest: +SKIP
+        True
+    """
+    from simsent.data.readers import read_jsonl
+
+    path = os.fspath(path)
+    if path.lower().endswith(".jsonl"):
+        first = next(iter(read_jsonl(path)), {})
+        return isinstance(first, dict) and "positive" in {canonical_name(k) for k in first}
+    if path.lower().endswith(".json"):
+        return False
+    with open_text(path, newline="") as f:
+        for line_no, cells in enumerate(csv.reader(f, **table_dialect(path)), 1):
+            cells = [c.strip() for c in cells]
+            if not any(cells):
+                continue
+            if line_no == 1 and {canonical_name(c) for c in cells[:2]} == {"anchor", "positive"}:
+                return True
+            return len([c for c in cells if c]) == 2
+    return False

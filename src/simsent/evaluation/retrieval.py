@@ -124,39 +124,18 @@ class RetrievalEvaluator:
     def gold_ranks(self, model: Embedder) -> list[np.ndarray]:
         """For each query, the 1-based ranks of its gold documents in the corpus, sorted (exact cosine; a
         document scored the same as a gold one does not push it down; the query's own text is skipped)."""
-        import torch
-
         ids = list(self.data.corpus)
         texts = [self.data.corpus[i] for i in ids]
+        doc = model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True)
+        qry = model.encode(self.data.queries, batch_size=self.batch_size, normalize_embeddings=True)
         pos_of_text = {t: p for p, t in enumerate(texts)}
-        doc = torch.as_tensor(
-            np.asarray(model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True))
-        )
-        qry = torch.as_tensor(
-            np.asarray(model.encode(self.data.queries, batch_size=self.batch_size, normalize_embeddings=True))
-        )
         gold_pos = [sorted({pos_of_text[self.data.corpus[g]] for g in gs}) for gs in self.data.gold]
-        ranks: list[np.ndarray] = []
-        for start in range(0, len(qry), 256):
-            sims = qry[start : start + 256] @ doc.T
-            for j in range(sims.shape[0]):
-                i = start + j
-                if self.exclude_self and self.data.queries[i] in pos_of_text:
-                    sims[j, pos_of_text[self.data.queries[i]]] = -float("inf")
-                gold_sims = sims[j, gold_pos[i]]
-                ranks.append(np.sort((sims[j][None, :] > gold_sims[:, None]).sum(dim=1).numpy() + 1))
-        return ranks
+        own = [pos_of_text.get(q, -1) if self.exclude_self else -1 for q in self.data.queries]
+        return rank_gold(qry, doc, gold_pos, own)
 
     def per_query(self, model: Embedder) -> dict[str, np.ndarray]:
-        """Each query's hit at every k (0/1), reciprocal rank within 10 (``mrr@10``), nDCG@10 over its gold
-        documents (binary relevance) and reciprocal rank (``mrr``, no cut-off)."""
-        ranks = self.gold_ranks(model)
-        best = np.array([r.min() for r in ranks])
-        out = {f"recall@{k}": (best <= k).astype(float) for k in self.ks}
-        out["mrr@10"] = np.where(best <= 10, 1.0 / best, 0.0)
-        out["ndcg@10"] = np.array([_ndcg_at_10(r) for r in ranks])
-        out["mrr"] = 1.0 / best
-        return out
+        """Each query's figures (:func:`per_query_figures`)."""
+        return per_query_figures(self.gold_ranks(model), self.ks)
 
     def __call__(self, model: Embedder) -> dict[str, float]:
         scores = self.per_query(model)
@@ -165,6 +144,51 @@ class RetrievalEvaluator:
         out["corpus"] = len(self.data.corpus)
         logger.info("%s: %s", self.name, {k: round(v, 2) for k, v in out.items()})
         return out
+
+
+def rank_gold(
+    queries: Any, docs: Any, gold: Sequence[Sequence[int]], own: Sequence[int] | None = None
+) -> list[np.ndarray]:
+    """For each query vector, the sorted 1-based ranks of its gold rows ``gold[i]`` among ``docs`` by
+    cosine (vectors are normalised here; a document scored the same as a gold one does not push it down).
+    ``own[i]`` (or -1) is a document never counted for query i: the query's own text in the corpus.
+
+    Example:
+        >>> d = np.array([[1.0, 0.0], [0.0, 1.0], [0.7, 0.7]])
+        >>> [r.tolist() for r in rank_gold(np.array([[1.0, 0.1]]), d, [[2]], own=[0])]
+        [[1]]
+    """
+    import torch
+
+    doc = torch.nn.functional.normalize(torch.as_tensor(np.asarray(docs, dtype=np.float32)), dim=1)
+    qry = torch.nn.functional.normalize(torch.as_tensor(np.asarray(queries, dtype=np.float32)), dim=1)
+    ranks: list[np.ndarray] = []
+    for start in range(0, len(qry), 256):
+        sims = qry[start : start + 256] @ doc.T
+        for j in range(sims.shape[0]):
+            i = start + j
+            if own is not None and own[i] >= 0:
+                sims[j, own[i]] = -float("inf")
+            gold_sims = sims[j, list(gold[i])]
+            ranks.append(np.sort((sims[j][None, :] > gold_sims[:, None]).sum(dim=1).numpy() + 1))
+    return ranks
+
+
+def per_query_figures(ranks: Sequence[np.ndarray], ks: Sequence[int] = (1, 5, 10)) -> dict[str, np.ndarray]:
+    """Each query's hit at every k (0/1), reciprocal rank within 10 (``mrr@10``), nDCG@10 over its gold
+    documents (binary relevance) and reciprocal rank (``mrr``, no cut-off), from its gold ranks.
+
+    Example:
+        >>> f = per_query_figures([np.array([1]), np.array([3, 12])])
+        >>> f["recall@1"].tolist(), [round(x, 3) for x in f["mrr@10"]]
+        ([1.0, 0.0], [1.0, 0.333])
+    """
+    best = np.array([r.min() for r in ranks])
+    out = {f"recall@{k}": (best <= k).astype(float) for k in ks}
+    out["mrr@10"] = np.where(best <= 10, 1.0 / best, 0.0)
+    out["ndcg@10"] = np.array([_ndcg_at_10(r) for r in ranks])
+    out["mrr"] = 1.0 / best
+    return out
 
 
 def _ndcg_at_10(ranks: np.ndarray) -> float:

@@ -278,7 +278,16 @@ FIT_RECIPES: dict[str, dict[str, Any]] = {
     "angle": {"objective": "angle", "lr": 2e-5, "dropout": None, "epochs": 4, "batch_size": 32},
     # Contrastive Tension (in-batch negatives): unlabelled text, a trained twin copy of the model
     "ct": {"objective": "ct", "lr": 3e-5, "dropout": 0.1, "epochs": 1, "batch_size": 64},
+    # retrieval (FAQ queries): (query, positive) rows with in-batch negatives (MultipleNegativesRanking /
+    # supervised SimCSE), and the same with a hard negative per row mined from the corpus by the start model
+    "mnrl": {"objective": "supervised_simcse", "lr": 2e-5, "dropout": None, "epochs": 3, "batch_size": 32,
+             "min_steps": 50, "max_epochs": 6},
+    "mnrl-hard": {"objective": "supervised_simcse", "lr": 2e-5, "dropout": None, "epochs": 3,
+                  "batch_size": 32, "min_steps": 50, "max_epochs": 6, "hard_negatives": True},
 }
+#: fit's candidate families when it chooses on pairs, and when it chooses on queries (retrieval)
+PAIR_FIT_RECIPES = ("raw", "simcse", "cosent", "simcse-strong")
+RETRIEVAL_FIT_RECIPES = ("raw", "mnrl", "mnrl-hard", "cosent")
 
 
 @dataclass(frozen=True)
@@ -300,6 +309,8 @@ class FitRecipe:
     #: raise the epochs until this many steps (capped by ``max_epochs``)
     min_steps: int | None = None
     max_epochs: int | None = None
+    #: each (query, positive) row gets a negative mined from the corpus by the start model
+    hard_negatives: bool = False
 
     @classmethod
     def named(cls, name: str) -> FitRecipe:
@@ -311,8 +322,15 @@ class FitRecipe:
 
     @property
     def supervised(self) -> bool:
-        """Trains on the labelled training pairs (else on the unlabelled text)."""
-        return self.objective in PAIR_OBJECTIVES
+        """Trains on the labelled training part (else on the unlabelled text)."""
+        return self.trains_on != "texts"
+
+    @property
+    def trains_on(self) -> str:
+        """``pairs`` (scored pairs), ``queries`` ((query, positive) rows) or ``texts`` (unlabelled)."""
+        if self.objective in PAIR_OBJECTIVES:
+            return "pairs"
+        return "queries" if self.objective == "supervised_simcse" else "texts"
 
 
 @dataclass
@@ -328,8 +346,8 @@ class FitConfig:
     output: str
     #: poolings tried (None: cls, first_last_avg and mean)
     poolings: list[str] | None = None
-    #: candidate families, cheapest first: raw (+ whitening), simcse, cosent, simcse-strong
-    recipes: list[str] = field(default_factory=lambda: ["raw", "simcse", "cosent", "simcse-strong"])
+    #: candidate families (None: :data:`PAIR_FIT_RECIPES` on pairs, :data:`RETRIEVAL_FIT_RECIPES` on queries)
+    recipes: list[str] | None = None
     #: whitening dimensions k scored on every family (None: all dimensions)
     whiten_dims: list[int | None] = field(default_factory=lambda: [None, 256, 128])
     seed: int = 42
@@ -354,12 +372,20 @@ class FitConfig:
     #: a candidate replaces the start model only when it beats it on this share of bootstrap resamples
     #: of the selection pairs (:mod:`simsent.experiments.choice`)
     confidence: float = 0.9
+    #: how a candidate must beat the start: max-stat, split or best (:mod:`simsent.experiments.choice`)
+    choice_rule: str = "max-stat"
+    #: what chooses: spearman on pairs; recall@1/5/10, mrr@10, ndcg@10 on queries (None: by the data)
+    metric: str | None = None
+    #: every trained candidate is also scored merged with the start model, ``(1 - a) * start + a * tuned``
+    merge_weights: list[float] = field(default_factory=lambda: [0.5])
+    #: hard negatives (mnrl-hard): a mined negative scores below its positive by at least this cosine
+    hard_negative_margin: float = 0.05
     #: where the pairs and text came from, for the record
     sources: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
-        d["recipe_settings"] = {r: FIT_RECIPES.get(r, {}) for r in self.recipes}
+        d["recipe_settings"] = {r: FIT_RECIPES.get(r, {}) for r in self.recipes or ()}
         return d
 
     def cell_key(self, data_hash: str) -> str:
@@ -374,8 +400,9 @@ class FitConfig:
             "recipe_settings",
             "sources",
             "confidence",
+            "choice_rule",
             "refit",
         )
-        # cells: 2 = rows carry their selection cosines (older cells cannot be resampled)
-        key = {**self.to_dict(), "recipes_known": FIT_RECIPES, "data": data_hash, "cells": 2}
+        # cells: 3 = rows carry their per-item selection evidence (older cells cannot be resampled)
+        key = {**self.to_dict(), "recipes_known": FIT_RECIPES, "data": data_hash, "cells": 3}
         return settings_hash(key, skip)

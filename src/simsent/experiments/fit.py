@@ -1,11 +1,15 @@
 """fit: the best sentence encoder for a user's data, chosen honestly (``simsent fit``), one runner.
 
-Candidate families (raw, SimCSE recipes, CoSENT) x poolings run cheapest first within a budget; each is
-scored with and without whitening on a selection part of the labelled pairs; the winner is reported on
-a held-out report part and saved with its leaderboard and model card.
+The labelled data is scored pairs (chosen on Spearman) or FAQ queries with their standard questions in a
+corpus (:class:`FaqDev`, chosen on a retrieval metric, MRR@10 by default); a judge
+(:mod:`simsent.experiments.judges`) hides the difference. Candidate families x poolings run cheapest
+first within a budget; each is scored with and without whitening, and merged with the start model, on a
+selection part; the winner is reported on a held-out report part and saved with its leaderboard and
+model card.
 
 Example:
     >>> run_fit(FitConfig(model="m", output="runs/best"), sentences, labelled_pairs)  # doctest: +SKIP
+    >>> run_fit(FitConfig(model="m", output="runs/faq"), [], FaqDev(query_rows, faq_base))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ import json
 import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from simsent.errors import ConfigError
 from simsent.experiments.cells import nan_low
+from simsent.experiments.judges import PairJudge, RetrievalJudge
 from simsent.experiments.runner import PlannedCell, load_state, measure_costs
 from simsent.experiments.study import StudyPlan, run_study
 
@@ -60,6 +65,26 @@ def declared_pooling(model: str) -> str | None:
     return SentenceEncoder.from_pretrained(model, backend="torch").pooling.mode
 
 
+@dataclass
+class FaqDev:
+    """fit's labelled data for FAQ retrieval: query rows (each with its positives) and the corpus they are
+    searched in (every positive in it), as :func:`simsent.data.retrieval.faq_rows` returns them."""
+
+    rows: list[Any]
+    corpus: list[str]
+    #: what was merged, dropped, skipped or added on the way (shown as notes)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rows: Sequence[Any], corpus: Sequence[str] | None = None,
+           source: str = "--dev-file") -> FaqDev:
+        """Merge duplicate queries, drop what cannot be used (counted and logged), add missing positives."""
+        from simsent.data.retrieval import faq_rows
+
+        kept, texts, counts = faq_rows(rows, corpus, source)
+        return cls(kept, texts, counts)
+
+
 def run_fit(cfg: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """:func:`fit_in_folder` with ``cfg.output`` locked: a second fit into it is refused at once."""
     from simsent._io import folder_lock
@@ -71,20 +96,21 @@ def run_fit(cfg: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
 def fit_in_folder(
     cfg: Any,
     texts: Sequence[str],
-    pairs: Sequence[dict[str, Any]],
+    pairs: Sequence[dict[str, Any]] | FaqDev,
     argv: str | None = None,
     echo: Callable[[str], None] = print,
     data_files: Sequence[str] = (),
-    audit_pairs: Sequence[dict[str, Any]] = (),
+    audit_pairs: Sequence[Any] = (),
 ) -> dict[str, Any]:
-    """Choose the best sentence encoder for ``pairs`` honestly and save it in ``cfg.output``.
+    """Choose the best sentence encoder for ``pairs`` (scored pairs, or a :class:`FaqDev`) honestly and save
+    it in ``cfg.output``.
 
     Candidate families (:data:`~simsent.experiments.config.FIT_RECIPES`) x poolings run through the
     one cell runner, cheapest first, within ``cfg.max_minutes``; every family is scored with and without
-    whitening on the selection part; the winner (best selection score) is reported on the report part
-    and saved as a sentence-transformers folder with ``leaderboard.md/.csv/.json``, ``leaderboard.png``
-    and a model card. ``audit_pairs`` (a benchmark's pairs disjoint from ``pairs``) are scored for every
-    candidate, as ``audit`` in its leaderboard row, and never used for choosing.
+    whitening on the selection part; the winner (:func:`simsent.experiments.choice.choose`) is reported on
+    the report part and saved as a sentence-transformers folder with ``leaderboard.md/.csv/.json``,
+    ``leaderboard.png`` and a model card. ``audit_pairs`` (a benchmark's pairs or query rows disjoint from
+    the dev data) are scored for every candidate, as ``audit`` in its leaderboard row, never to choose.
 
     Example:
         >>> run_fit(FitConfig(model="m", output="runs/best"), sentences, labelled_pairs)  # doctest: +SKIP
@@ -92,14 +118,16 @@ def fit_in_folder(
     import time
 
     started = time.perf_counter()  # the budget counts from here: timing the model is part of it
+    cfg = _resolved(cfg, pairs)
     poolings = _check_fit(cfg)
     data = _fit_data(cfg, texts, pairs)
     data.splits.audit = _audit_part(pairs, audit_pairs)
     for n in data.notes:
         echo(f"note: {n}")
-    echo(f"{len(data.texts)} unlabelled sentences; labelled pairs: {data.splits.describe()}")
+    echo(f"{len(data.texts)} unlabelled sentences; labelled {data.splits.items}: {data.splits.describe()}")
     work = os.path.join(cfg.output, FIT_WORK)
-    key = cfg.cell_key(_data_hash(data.texts, [*pairs, *data.splits.audit]))
+    dev = [*pairs.rows, *pairs.corpus] if isinstance(pairs, FaqDev) else list(pairs)
+    key = cfg.cell_key(_data_hash(data.texts, [*dev, *data.splits.audit]))
     done = load_state(work, key)
     keeper = _BestKeeper(os.path.join(work, "best"), done)
     outcome = run_study(
@@ -125,6 +153,28 @@ def fit_in_folder(
     return _write_results(cfg, board, winner, sureness, data, poolings, outcome, argv, data_files)
 
 
+def _resolved(cfg: Any, dev: Any) -> Any:
+    """``cfg`` with the metric and the recipes the data implies: Spearman and the pair recipes for scored
+    pairs, ``--metric`` (default MRR@10) and the retrieval recipes for FAQ queries."""
+    import dataclasses
+
+    from simsent.experiments.choice import check_rule
+    from simsent.experiments.config import PAIR_FIT_RECIPES, RETRIEVAL_FIT_RECIPES
+    from simsent.experiments.judges import check_metric
+
+    check_rule(cfg.choice_rule)
+    faq = isinstance(dev, FaqDev)
+    metric = check_metric(cfg.metric or ("mrr@10" if faq else "spearman"))
+    if not faq and metric != "spearman":
+        raise ConfigError(f"--metric {metric} needs queries: give a queries dev file (query<TAB>positive or "
+                          'JSONL {"query", "pos"}) and --corpus, or leave --metric out to choose on Spearman')
+    if faq and metric == "spearman":
+        raise ConfigError("--metric spearman scores pairs; FAQ queries are chosen on recall@1/5/10, mrr@10 "
+                          "or ndcg@10")
+    recipes = list(cfg.recipes or (RETRIEVAL_FIT_RECIPES if faq else PAIR_FIT_RECIPES))
+    return dataclasses.replace(cfg, metric=metric, recipes=recipes)
+
+
 def _check_fit(cfg: Any) -> list[str]:
     """Refuse unknown recipes and an output folder that is not fit's own; the poolings to try."""
     from simsent.experiments.config import FIT_RECIPES
@@ -145,60 +195,105 @@ def _check_fit(cfg: Any) -> list[str]:
     return _fit_poolings(cfg)
 
 
-def _audit_part(pairs: Sequence[dict[str, Any]], audit: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The audit pairs as given (scored like an evaluator would score them); refused when one is also a
-    dev pair (fit would have seen it)."""
-    seen = {(r["sentence1"], r["sentence2"]) for r in pairs}
-    shared = sum((r["sentence1"], r["sentence2"]) in seen for r in audit)
+def _audit_part(dev: Any, audit: Sequence[Any]) -> list[Any]:
+    """The audit items as given (scored like the report part); refused when one is also a dev item (fit
+    would have seen it), or, for queries, when a positive is not in the corpus."""
+    if isinstance(dev, FaqDev):
+        seen = {r.query for r in dev.rows}
+        shared = sum(r.query in seen for r in audit)
+        corpus = set(dev.corpus)
+        missing = sum(p not in corpus for r in audit for p in r.positives)
+        if missing:
+            raise ConfigError(f"{missing} positives of the audit queries are not in the corpus")
+    else:
+        seen = {(r["sentence1"], r["sentence2"]) for r in dev}
+        shared = sum((r["sentence1"], r["sentence2"]) in seen for r in audit)
     if shared:
-        raise ConfigError(f"{shared} audit pairs are also dev pairs; audit pairs must be ones fit never sees")
+        what = "queries" if isinstance(dev, FaqDev) else "pairs"
+        raise ConfigError(f"{shared} audit {what} are also dev {what}; audit {what} must be ones fit never "
+                          "sees")
     return list(audit)
 
 
 @dataclass
 class _FitData:
-    """The unlabelled texts, the splits of the labelled pairs, the recipes left and the notes so far."""
+    """The unlabelled texts, the splits of the labelled items, the judge, the recipes left, the notes."""
 
     texts: list[str]
     splits: Any
     recipes: list[str]
     notes: list[str]
+    judge: Any = None
 
 
-def _fit_data(cfg: Any, texts: Sequence[str], pairs: Sequence[dict[str, Any]]) -> _FitData:
-    """Distinct unlabelled texts (a seeded subset), the train / selection / report splits, and notes on
-    what the data allows (CoSENT needs enough pairs) and how to read the result."""
-    from simsent.data.sampling import dedup, seeded_subset
-    from simsent.experiments.protocol import fit_splits
+def _fit_data(cfg: Any, texts: Sequence[str], dev: Any) -> _FitData:
+    """Distinct unlabelled texts (a seeded subset; for FAQ queries without them, the corpus), the train /
+    selection / report splits, the judge, and notes on what the data allows and how to read the result."""
+    from simsent.data.sampling import seeded_subset
 
     texts = seeded_subset(list(dict.fromkeys(t for t in texts if t.strip())), cfg.max_train_samples, cfg.seed)
-    if len(texts) < 2:
+    data = _faq_data(cfg, texts, dev) if isinstance(dev, FaqDev) else _pair_data(cfg, texts, dev)
+    if len(data.texts) < 2:
         raise ConfigError("fit needs at least 2 distinct unlabelled training sentences (--train-file)")
-    splits = fit_splits(list(pairs), cfg.seed, cfg.report_fraction, cfg.min_supervised_pairs, cfg.folds)
-    from simsent.experiments.config import FitRecipe
-
-    notes: list[str] = []
-    recipes = list(cfg.recipes)
-    left_out = [r for r in recipes if FitRecipe.named(r).supervised] if not splits.train else []
-    if left_out:
-        recipes = [r for r in recipes if r not in left_out]
-        notes.append(
-            f"{', '.join(left_out)} not tried: {len(dedup(list(pairs)))} labelled pairs, fewer than "
-            f"--min-supervised-pairs {cfg.min_supervised_pairs} needed to split off a training part"
+    _leave_out(cfg, data)
+    if len(data.splits.report) < 200:
+        data.notes.append(
+            f"small report part ({len(data.splits.report)} {data.splits.items}): read the winner's score "
+            "with its 95% bootstrap interval"
         )
+    return data
+
+
+def _pair_data(cfg: Any, texts: list[str], pairs: Sequence[dict[str, Any]]) -> _FitData:
+    from simsent.experiments.protocol import fit_splits
+
+    splits = fit_splits(list(pairs), cfg.seed, cfg.report_fraction, cfg.min_supervised_pairs, cfg.folds)
+    data = _FitData(texts, splits, list(cfg.recipes), [], PairJudge(batch_size=cfg.encode_batch_size))
     dev_sentences = {s for r in splits.selection + splits.report for s in (r["sentence1"], r["sentence2"])}
     overlap = sum(t in dev_sentences for t in texts)
     if overlap:
-        notes.append(
+        data.notes.append(
             f"{overlap} of the {len(texts)} unlabelled training sentences also occur in the dev pairs "
             "(their labels are never used for training)"
         )
-    if len(splits.report) < 200:
-        notes.append(
-            f"small report part ({len(splits.report)} pairs): read the winner's score with its 95% "
-            "bootstrap interval"
-        )
-    return _FitData(texts, splits, recipes, notes)
+    return data
+
+
+def _faq_data(cfg: Any, texts: list[str], dev: FaqDev) -> _FitData:
+    from simsent.experiments.protocol import query_splits
+
+    splits = query_splits(dev.rows, cfg.seed, cfg.report_fraction, cfg.min_supervised_pairs)
+    judge = RetrievalJudge(dev.corpus, cfg.metric, batch_size=cfg.encode_batch_size,
+                           margin=cfg.hard_negative_margin)
+    notes = [f"{len(dev.rows)} queries searched in a corpus of {len(dev.corpus)} texts; chosen on "
+             f"{judge.label}; a query never finds its own text"]
+    notes += [f"{n} {what}" for what, n in dev.counts.items() if n]
+    if cfg.folds > 1:
+        notes.append(f"--folds {cfg.folds} ignored: queries are chosen on one selection part")
+        splits.folds = 1
+    return _FitData(texts or judge.corpus, splits, list(cfg.recipes), notes, judge)
+
+
+def _leave_out(cfg: Any, data: _FitData) -> None:
+    """Drop the recipes the data cannot train, each with a note saying why."""
+    from simsent.experiments.config import FitRecipe
+
+    splits, items = data.splits, data.splits.items
+    why: dict[str, str] = {}
+    for r in data.recipes:
+        recipe = FitRecipe.named(r)
+        if recipe.supervised and not splits.train:
+            why[r] = (f"{len(splits.selection) + len(splits.report)} labelled {items}, fewer than "
+                      f"--min-supervised-pairs {cfg.min_supervised_pairs} needed to split off a training "
+                      "part")
+        elif recipe.trains_on == "queries" and items == "pairs":
+            why[r] = "it trains on (query, positive) rows: give a queries dev file and --corpus"
+        elif recipe.trains_on == "pairs" and items == "queries" and not any(q.negatives
+                                                                               for q in splits.train):
+            why[r] = "it needs scored pairs, and no training query has a negative (a score column or neg)"
+    if why:
+        data.recipes = [r for r in data.recipes if r not in why]
+        data.notes += [f"{r} not tried: {reason}" for r, reason in why.items()]
 
 
 def _data_hash(texts: Sequence[str], pairs: Sequence[dict[str, Any]]) -> str:
@@ -241,7 +336,7 @@ def _plan(
     keeper: _BestKeeper,
 ) -> StudyPlan:
     """A cell per (family, pooling), cheapest first, each with its estimated seconds."""
-    from simsent.experiments.cells import run_fit_family
+    from simsent.experiments.fit_cells import run_fit_family
 
     family_ids = [(f, p) for f in data.recipes for p in poolings]
     costs = None
@@ -253,8 +348,8 @@ def _plan(
         PlannedCell(
             (f, p),
             f"{f} / {p}",
-            lambda f=f, p=p: run_fit_family(cfg, f, p, data.texts, data.splits, keeper),
-            _estimate(costs, f, data),
+            lambda f=f, p=p: run_fit_family(cfg, f, p, data.texts, data.splits, keeper, data.judge),
+            _estimate(cfg, costs, f, data),
             kind=f,
         )
         for f, p in family_ids
@@ -281,7 +376,7 @@ def _refit_phrase(cfg: Any, data: _FitData) -> str:
     return ", plus one retraining if a supervised candidate wins (--refit)"
 
 
-def _estimate(costs: Any, family: str, data: _FitData) -> float:
+def _estimate(cfg: Any, costs: Any, family: str, data: _FitData) -> float:
     """Seconds a candidate family should take: its encodes and training steps at the measured costs."""
     from simsent.experiments.cells import balanced_batch_size, fit_epochs
     from simsent.experiments.config import FitRecipe
@@ -289,18 +384,32 @@ def _estimate(costs: Any, family: str, data: _FitData) -> float:
     if costs is None:
         return 0.0
     recipe = FitRecipe.named(family)
-    n_dev = 2 * (len(data.splits.selection) + len(data.splits.report) + len(data.splits.audit))
+    splits = data.splits
+    n_dev = data.judge.encoded_texts([splits.selection, splits.report, splits.audit])
     # cross-fitted: k copies on (k-1)/k of the pairs, then one on all of them: k times the steps, and
     # k + 1 encodes of the text for whitening
     cross = recipe.supervised and data.splits.cross_fitted
     folds = data.splits.folds if cross else 1
     steps = 0
     if recipe.trains:
-        rows = len(data.splits.train) if recipe.supervised else len(data.texts)
+        rows = _training_rows(recipe, data)
         steps = fit_epochs(recipe, rows) * max(1, rows // balanced_batch_size(rows, recipe.batch_size))
         steps = int(steps * recipe.batch_size / 64 * folds) or 1
     copies = folds + 1 if cross else 1
-    return costs.seconds(encoded=n_dev + copies * len(data.texts), steps=steps)
+    merges = len([a for a in cfg.merge_weights if 0 < a < 1]) if recipe.trains and not cross else 0
+    mining = len(data.judge.corpus) if recipe.hard_negatives else 0
+    return costs.seconds(encoded=(1 + merges) * n_dev + copies * len(data.texts) + mining, steps=steps)
+
+
+def _training_rows(recipe: Any, data: _FitData) -> int:
+    """How many rows a recipe trains on: unlabelled texts, labelled pairs, or (query, positive) rows."""
+    if not recipe.supervised:
+        return len(data.texts)
+    if data.splits.items == "pairs":
+        return len(data.splits.train)
+    if recipe.trains_on == "pairs":
+        return sum(len(q.positives) + len(q.negatives) for q in data.splits.train)
+    return sum(len(q.positives) for q in data.splits.train)
 
 
 def _describe(cell: dict[str, Any]) -> str:
@@ -328,17 +437,18 @@ def _choose(cfg: Any, board: list[dict[str, Any]], data: _FitData, start_pooling
 
     from simsent.experiments.choice import choose
 
-    cosines = [np.asarray(r.pop("selection_cos", []), dtype=np.float64) for r in board]
+    evidence = [np.asarray(r.pop("selection_items", []), dtype=np.float64) for r in board]
     start = next(
         (i for i, r in enumerate(board)
          if r["family"] == "raw" and r["whiten_dim"] is None and r["pooling"] == start_pooling),
         None,
     )
-    if start is None or any(len(c) != len(data.splits.selection) for c in cosines):
+    if start is None or any(len(c) != len(data.splits.selection) for c in evidence):
         data.notes.append("the start model (raw) was not scored: the best selection score wins unchecked")
         return board[0], {}
-    gold = np.asarray([r["score"] for r in data.splits.selection], dtype=np.float64)
-    index, sureness = choose(board, start, cosines, gold, cfg.confidence, cfg.seed)
+    statistic = data.judge.statistic(data.splits.selection)
+    index, sureness = choose(board, start, evidence, statistic, cfg.confidence, cfg.seed, cfg.choice_rule)
+    sureness.update(item_word=data.splits.items, metric_label=data.judge.label)
     return board[index], sureness
 
 
@@ -354,14 +464,15 @@ def _refit(
     cfg: Any, winner: dict[str, Any], data: _FitData, folder: str, echo: Callable[[str], None]
 ) -> dict[str, Any]:
     """Retrain the winner on every non-report pair, save it as fit's result; its held-out scores."""
-    from simsent.experiments.cells import refit_winner
+    from simsent.experiments.fit_cells import refit_winner
 
     n = len(data.splits.train) + len(data.splits.selection)
-    echo(f"refit: {winner['recipe']} / {winner['pooling']} once more on {n} pairs (train + selection)")
-    done = refit_winner(cfg, winner, data.texts, data.splits, folder)
+    echo(f"refit: {winner['recipe']} / {winner['pooling']} once more on {n} {data.splits.items} "
+         "(train + selection)")
+    done = refit_winner(cfg, winner, data.texts, data.splits, folder, data.judge)
     _place_winner(cfg.output, folder)
     echo(f"refit: report {done['report']:.2f} (was {winner['report']:.2f} trained on "
-         f"{len(data.splits.train)} pairs; {done['seconds']:.0f} s)")
+         f"{len(data.splits.train)} {data.splits.items}; {done['seconds']:.0f} s)")
     return done
 
 
@@ -435,11 +546,14 @@ def _write_results(
             },
             "unlabelled_sentences": len(data.texts),
             "choice": sureness,
+            "items": splits.items,
+            "metric_label": data.judge.label,
+            "corpus_size": len(getattr(data.judge, "corpus", ())),
         }
     )
     prov = provenance(argv or "simsent fit", config, data_files, argv=argv)
     prov.update({"run_seconds": outcome.seconds, "cells_run": outcome.ran, "cells_resumed": outcome.resumed})
-    chart = plot_leaderboard(board, os.path.join(cfg.output, "leaderboard.png"))
+    chart = plot_leaderboard(board, os.path.join(cfg.output, "leaderboard.png"), label=data.judge.label)
     md = leaderboard_markdown(board, winner, prov)
     written = write_result_files(
         cfg.output,

@@ -32,20 +32,22 @@ def fit_card(
     sizes = cfg.get("split_sizes", {})
     saved = saved_figures(winner)
     lo, hi = saved.get("report_ci") or (float("nan"), float("nan"))
-    retrained = f" It was retrained on {saved['pairs']} pairs (train + selection) after the choice." if (
-        saved is not winner) else ""
+    label, items = cfg.get("metric_label", "Spearman"), cfg.get("items", "pairs")
+    retrained = (f" It was retrained on {saved.get('items', saved['pairs'])} {items} (train + selection) "
+                 "after the choice.") if saved is not winner else ""
+    corpus = f", searched in a corpus of {cfg['corpus_size']} texts" if cfg.get("corpus_size") else ""
     lines = card_top(
         "simsent-fit",
         "simsent fit model",
         f"Chosen by `simsent fit` from `{cfg.get('model')}`: **{winner['recipe']}**, pooling "
-        f"**{winner['pooling']}**.{retrained}\n\nSpearman x 100 on held-out labelled pairs (report part, "
-        f"{sizes.get('report')} pairs, never used to choose or train): **{saved['report']:.2f}** (95% "
-        f"bootstrap interval {lo:.2f} – {hi:.2f}).",
+        f"**{winner['pooling']}**.{retrained}\n\n{label} x 100 on held-out labelled {items} (report part, "
+        f"{sizes.get('report')} {items}{corpus}, never used to choose or train): **{saved['report']:.2f}** "
+        f"(95% bootstrap interval {lo:.2f} – {hi:.2f}).",
     )
     lines += [
         "## How it was chosen",
         "",
-        f"The labelled pairs were split once (seed {cfg.get('seed')}): {sizes.get('description')}. "
+        f"The labelled {items} were split once (seed {cfg.get('seed')}): {sizes.get('description')}. "
         "Every candidate was scored on the selection part; the best one was kept (unless it was not surely "
         "better than the start model, which then wins the tie) and scored once on the report part. "
         + how_sure,

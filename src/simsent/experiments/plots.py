@@ -123,7 +123,9 @@ def plot_sweep(rows: Sequence[dict[str, Any]], task: str, output: str, suffix: s
     ]
 
 
-def plot_leaderboard(board: Sequence[dict[str, Any]], path: str, top: int = 20) -> str:
+def plot_leaderboard(
+    board: Sequence[dict[str, Any]], path: str, top: int = 20, label: str = "Spearman"
+) -> str:
     """Horizontal bars of the selection Spearman of the ``top`` candidates (winner highlighted), with each
     one's report score as a dot and its 95% interval as a line."""
     plt = _pyplot()
@@ -140,7 +142,7 @@ def plot_leaderboard(board: Sequence[dict[str, Any]], path: str, top: int = 20) 
     ax.plot([r["report"] for r in rows], list(ys), "o", color="black", ms=4, label="report part (95% CI)")
     ax.set_yticks(list(ys))
     ax.set_yticklabels([f"{r['recipe']} / {r['pooling']}" for r in rows], fontsize=8)
-    ax.set_xlabel("Spearman x 100")
+    ax.set_xlabel(f"{label} x 100")
     ax.set_title("simsent fit: candidates (winner in orange)")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")

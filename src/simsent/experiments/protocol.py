@@ -161,7 +161,9 @@ class FitSplits:
     selection: list[dict[str, Any]]
     report: list[dict[str, Any]]
     folds: int = 1
-    audit: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[Any] = field(default_factory=list)
+    #: what the items are: labelled ``pairs`` or FAQ ``queries``
+    items: str = "pairs"
 
     @property
     def cross_fitted(self) -> bool:
@@ -179,7 +181,7 @@ class FitSplits:
                     "candidate is scored on each fold by a copy trained on the others, then trained on all), "
                     f"{len(self.report)} report")
         return (f"{len(self.train)} train (supervised only), {len(self.selection)} selection, "
-                f"{len(self.report)} report")
+                f"{len(self.report)} report {self.items}")
 
 
 def fit_splits(
@@ -204,14 +206,7 @@ def fit_splits(
     from simsent.data.sampling import dedup
 
     order = seeded_order(dedup(pairs), seed)
-    n_train = int(0.4 * len(order)) if len(order) >= min_supervised_pairs else 0
-    train, rest = order[:n_train], order[n_train:]
-    n_report = int(round(report_fraction * len(rest)))
-    n_sel = len(rest) - n_report
-    if n_sel < 2 or n_report < 2:
-        raise ConfigError(
-            f"fit needs at least 4 labelled dev pairs (to choose on some, report on others), got {len(order)}"
-        )
+    train, rest, n_sel = _three_parts(order, report_fraction, min_supervised_pairs, "pairs")
     if folds > 1 and train:
         pool = train + rest[:n_sel]
         splits = FitSplits(pool, pool, rest[n_sel:], folds)
@@ -220,6 +215,36 @@ def fit_splits(
     check_rankable(splits.selection, "selection")
     check_rankable(splits.report, "report")
     return splits
+
+
+def _three_parts(order: list[Any], report_fraction: float, min_supervised: int, what: str) -> tuple:
+    """The train part (40% once there are ``min_supervised`` items), the rest, and the selection size."""
+    n_train = int(0.4 * len(order)) if len(order) >= min_supervised else 0
+    train, rest = order[:n_train], order[n_train:]
+    n_report = int(round(report_fraction * len(rest)))
+    n_sel = len(rest) - n_report
+    if n_sel < 2 or n_report < 2:
+        raise ConfigError(
+            f"fit needs at least 4 labelled dev {what} (to choose on some, report on others), "
+            f"got {len(order)}"
+        )
+    return train, rest, n_sel
+
+
+def query_splits(rows: list[Any], seed: int, report_fraction: float = 0.5,
+                 min_supervised_queries: int = 400) -> FitSplits:
+    """Split FAQ query rows (:class:`~simsent.data.retrieval.QueryRow`, one per query) like
+    :func:`fit_splits` splits pairs: 40% train (with ``min_supervised_queries``), selection and report.
+
+    Example:
+        >>> from simsent.data.retrieval import QueryRow
+        >>> s = query_splits([QueryRow(str(i), ["x"]) for i in range(10)], seed=0)
+        >>> len(s.train), len(s.selection), len(s.report)
+        (0, 5, 5)
+    """
+    order = seeded_order(list(rows), seed)
+    train, rest, n_sel = _three_parts(order, report_fraction, min_supervised_queries, "queries")
+    return FitSplits(train, rest[:n_sel], rest[n_sel:], items="queries")
 
 
 def check_rankable(pairs: list[dict[str, Any]], part: str) -> None:

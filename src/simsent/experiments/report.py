@@ -383,11 +383,12 @@ def leaderboard_markdown(
 
     cfg = prov["config"]
     sizes = cfg.get("split_sizes", {})
+    label, items = cfg.get("metric_label", "Spearman"), cfg.get("items", "pairs")
     lines = [
         "# simsent fit: leaderboard",
         "",
         f"**Winner: {winner['recipe']}, pooling {winner['pooling']}** — chosen on the selection part "
-        f"(Spearman {_f(winner['selection'])}); on the held-out report part it scores "
+        f"({label} {_f(winner['selection'])}); on the held-out report part it scores "
         f"**{_f(winner['report'])}** (95% bootstrap interval {_ci(winner)}). Quote the report figure: the "
         "choice never saw it.",
         *_refit_lines(winner),
@@ -395,11 +396,13 @@ def leaderboard_markdown(
         f"{choice_sentence(board, cfg.get('choice') or {})} {hurts_sentence(board, cfg.get('choice') or {})}",
         "",
         f"- model: `{cfg.get('model')}`; seed {cfg.get('seed')}",
-        f"- labelled pairs: {_split_phrase(sizes)} (seeded split; no candidate sees the report part); "
+        f"- labelled {items}: {_split_phrase(sizes)} (seeded split; no candidate sees the report part); "
         f"{cfg.get('unlabelled_sentences')} unlabelled sentences for SimCSE and whitening",
         f"- candidates: {', '.join(cfg.get('recipes_used', []))} x poolings "
         f"{', '.join(cfg.get('poolings_used', []))}, "
-        f"each also with whitening k in {['all' if k is None else k for k in cfg.get('whiten_dims', [])]}",
+        f"each also with whitening k in {['all' if k is None else k for k in cfg.get('whiten_dims', [])]}"
+        f"{_merge_phrase(cfg)}",
+        f"- choice rule: {cfg.get('choice_rule', 'best')}, confidence {cfg.get('confidence')}",
         "- recipes: " + "; ".join(f"{k}: {v}" for k, v in cfg.get("recipe_settings", {}).items() if v),
         "- versions: " + ", ".join(f"{k} {v}" for k, v in prov["versions"].items()),
         f"- command: `{prov['command']}`",
@@ -409,20 +412,40 @@ def leaderboard_markdown(
     lines += [
         f"- created: {prov['created']}",
         "",
-        "| rank | recipe | pooling | selection | beats start | report | report 95% CI | family time (s) |",
-        "|---:|---|---|---:|---:|---:|---|---:|",
+        *_board_table(board, winner, label),
     ]
-    for i, r in enumerate(board, 1):
-        mark = " **(winner)**" if r is winner else ""
-        lines.append(
-            f"| {i} | {r['recipe']}{mark} | {r['pooling']} | {_f(r['selection'])} | "
-            f"{_share(r.get('beats_start'))} | {_f(r['report'])} | {_ci(r)} | {r.get('seconds', 0.0):.0f} |"
-        )
     lines += ["", "![leaderboard](leaderboard.png)"]
     if prov.get("data_files"):
         lines += ["", "## Data files", "", "| file | sha256 |", "|---|---|"]
         lines += [f"| {p} | `{h}` |" for p, h in prov["data_files"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _merge_phrase(cfg: dict[str, Any]) -> str:
+    weights = cfg.get("merge_weights") or []
+    if not weights:
+        return ""
+    return f"; every trained one also merged with the start model at a in {weights}"
+
+
+def _board_table(board: Sequence[dict[str, Any]], winner: dict[str, Any], label: str) -> list[str]:
+    """The leaderboard table; with retrieval figures, the report part's Recall@1/5 and nDCG@10 too."""
+    extra = ("recall@1", "recall@5", "ndcg@10") if any(r.get("report_figures") for r in board) else ()
+    names = "".join(f" report {k.replace('recall', 'R')} |" for k in extra)
+    lines = [
+        f"| rank | recipe | pooling | selection {label} | beats start | report | report 95% CI |{names} "
+        "family time (s) |",
+        "|---:|---|---|---:|---:|---:|---|" + "---:|" * len(extra) + "---:|",
+    ]
+    for i, r in enumerate(board, 1):
+        mark = " **(winner)**" if r is winner else ""
+        figures = "".join(f" {_f((r.get('report_figures') or {}).get(k, math.nan))} |" for k in extra)
+        lines.append(
+            f"| {i} | {r['recipe']}{mark} | {r['pooling']} | {_f(r['selection'])} | "
+            f"{_share(r.get('beats_start'))} | {_f(r['report'])} | {_ci(r)} |{figures} "
+            f"{r.get('seconds', 0.0):.0f} |"
+        )
+    return lines
 
 
 def _refit_lines(winner: dict[str, Any]) -> list[str]:
@@ -432,7 +455,8 @@ def _refit_lines(winner: dict[str, Any]) -> list[str]:
         return []
     return [
         "",
-        f"**Saved model: the same recipe retrained on {refit['pairs']} pairs** (train + selection; "
+        f"**Saved model: the same recipe retrained on {refit.get('items', refit['pairs'])} labelled items** "
+        "(train + selection; "
         f"`--refit`). On the report part it scores **{_f(refit['report'])}** (95% bootstrap interval "
         f"{_ci(refit)}): quote this figure for the saved model. The table ranks the candidates as they "
         "were chosen.",

@@ -44,8 +44,10 @@ def mine_hard_negatives(
     range_max: int = 50,
     margin: float = 0.05,
     batch_size: int = 64,
+    exclude: Sequence[Sequence[str]] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """``rows`` with a ``negative`` mined from ``corpus`` by ``model`` (see the module doc), and counts."""
+    """``rows`` with a ``negative`` mined from ``corpus`` by ``model`` (see the module doc), and counts.
+    ``exclude[i]`` are more texts row i never takes as its negative (e.g. its query's other positives)."""
     if not 0 <= range_min < range_max:
         raise ConfigError(f"hard negatives: need 0 <= range_min < range_max, got {range_min}, {range_max}")
     corpus = list(dict.fromkeys(t for t in corpus if t.strip()))
@@ -61,7 +63,8 @@ def mine_hard_negatives(
     own = (anchors * positives).sum(axis=1)
     out, mined = [], 0
     for i, row in enumerate(rows):
-        taken = {row["anchor"].strip(), row["positive"].strip()}
+        also = exclude[i] if exclude else ()
+        taken = {row["anchor"].strip(), row["positive"].strip(), *(t.strip() for t in also)}
         negative = next(
             (
                 corpus[j]
