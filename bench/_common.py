@@ -203,3 +203,40 @@ def numbered_corpus(path: str, texts: list[str], n: int) -> None:
         for i in range(n):
             rnd, j = divmod(i, len(texts))
             f.write(f"{texts[j]}{rnd if rnd else ''}\n")
+
+
+def choice_rules_table(per_task: dict, unit: str) -> list[str]:
+    """What each of fit's sureness rules (max-stat, split, best) picks per task, and the pick's score on
+    the never-seen items (``audit``) minus the start model's: fit records every rule's pick in its
+    ``choice`` record, so one run measures them all on the same candidates."""
+    import numpy as np
+
+    rules = ("max-stat", "split", "best")
+    lines = [
+        "## Which sureness rule keeps the gain on never-seen data",
+        "",
+        "Every rule sees the same candidates and selection items; each cell is the picked candidate (as "
+        f"chosen, before any retraining) and its never-seen score minus the start model's ({unit}).",
+        "",
+        "| task | candidates | " + " | ".join(rules) + " | best candidate on never-seen |",
+        "|---|---:|" + "---|" * (len(rules) + 1),
+    ]
+    gains: dict[str, list[float]] = {r: [] for r in rules}
+    for task, res in per_task.items():
+        board = res["leaderboard"]
+        choice = res["provenance"]["config"].get("choice") or {}
+        if not choice or "rules" not in choice:
+            continue
+        start = board[choice["start"]]["audit"]
+        cells = []
+        for rule in rules:
+            pick = board[choice["rules"][rule]]
+            gains[rule].append(pick["audit"] - start)
+            cells.append(f"{pick['recipe']} {gains[rule][-1]:+.2f}")
+        oracle = max(board, key=lambda r: r["audit"])
+        lines.append(f"| {task} | {len(board)} | " + " | ".join(cells)
+                     + f" | {oracle['recipe']} {oracle['audit'] - start:+.2f} |")
+    if not gains["best"]:
+        return []
+    means = " | ".join(f"{np.mean(gains[r]):+.2f} (worst {min(gains[r]):+.2f})" for r in rules)
+    return [*lines, f"| mean | | {means} | |", ""]

@@ -52,7 +52,7 @@ def main() -> None:
     from simsent.experiments.provenance import versions
 
     sys.path.insert(0, os.path.dirname(__file__))
-    from _common import data_hashes_line, model_label, start_model, write_report
+    from _common import choice_rules_table, data_hashes_line, model_label, start_model, write_report
 
     model = start_model(a.model)
     t0 = time.perf_counter()
@@ -91,7 +91,7 @@ def main() -> None:
         unseen_scores[task] = _unseen(model, out, result["leaderboard"], result["provenance"], unseen)
         keep = os.path.join(os.path.splitext(a.output)[0], task)  # results/fit.md -> results/fit/TASK
         os.makedirs(keep, exist_ok=True)
-        for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.png"):
+        for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "leaderboard.png"):
             shutil.copy(os.path.join(out, name), os.path.join(keep, name))
         shutil.rmtree(out, ignore_errors=True)  # the winning models are not part of the results
 
@@ -144,6 +144,7 @@ def main() -> None:
         *_unseen_regret(per_task),
         *_fixed_table(per_task, "report", "report part"),
         *_fixed_table(per_task, "audit", "never-seen pairs"),
+        *choice_rules_table(per_task, "Spearman x 100"),
     ]
     for task, res in per_task.items():
         for note in res["notes"]:

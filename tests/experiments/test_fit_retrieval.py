@@ -139,7 +139,7 @@ def test_fit_on_queries_end_to_end(tiny_bert, tmp_path):
     saved = SentenceEncoder.load(str(tmp_path / "faq"))
     assert saved.extra_config["fit"]["recipe"] == result["winner"]["recipe"]
     card = (tmp_path / "faq" / "README.md").read_text(encoding="utf-8")
-    assert "MRR@10" in card and "queries" in card
+    assert "MRR@10" in card and "Retrieval on the report queries (x 100): Recall@1" in card
     assert any("queries searched in a corpus of" in line for line in lines)
 
 
@@ -228,3 +228,34 @@ def test_fit_cli_on_a_queries_file_and_a_corpus(cli, tiny_bert, tmp_path):
     board = json.loads((out / "leaderboard.json").read_text(encoding="utf-8"))["leaderboard"]
     assert {r["recipe"] for r in board} >= {"raw", "mnrl", "mnrl merged a=0.5"}
     assert os.path.isfile(out / "leaderboard.png") and os.path.isfile(out / "model.safetensors")
+
+
+def test_the_faq_workflow_fit_eval_index_search(cli, tiny_bert, tmp_path):
+    """The README's FAQ commands, in order, on a tiny model: the fitted folder evaluates, indexes and
+    answers a query with its standard question."""
+    rows, base = _faq(30, 2)
+    queries = tmp_path / "faq_queries.tsv"
+    queries.write_text("".join(f"{r.query}\t{r.positives[0]}\n" for r in rows), encoding="utf-8")
+    corpus = tmp_path / "faq.txt"
+    corpus.write_text("\n".join(base) + "\n", encoding="utf-8")
+    out, index = tmp_path / "faq", tmp_path / "faq-index"
+    assert cli("fit", "--model", tiny_bert, "--dev-file", str(queries), "--corpus", str(corpus), "--output",
+               str(out), "--max-len", "16").code == 0
+    r = cli("eval", str(out), "--queries", str(queries), "--corpus", str(corpus))
+    assert r.code == 0 and "mrr@10" in r.out.lower(), r.err
+    assert cli("index", "build", str(out), "--corpus", str(corpus), "--output", str(index)).code == 0
+    r = cli("index", "search", str(index), base[3], "-k", "1", "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out.splitlines()[0])["hits"][0]["text"] == base[3]
+
+
+def test_a_task_becomes_faq_queries_with_a_retrieval_metric(cli, tiny_bert, data_dir, tmp_path):
+    """``--dev-task BQ --metric recall@1``: the task's positive pairs are the queries, its negative pairs
+    their negatives, every distinct sentence the corpus."""
+    out = tmp_path / "bq"
+    r = cli("fit", "--model", tiny_bert, "--dev-task", "BQ", "--data-dir", data_dir, "--metric", "recall@1",
+            "--output", str(out), "--recipes", "raw", "--max-len", "16")
+    assert r.code == 0, r.err
+    config = json.loads((out / "leaderboard.json").read_text(encoding="utf-8"))["provenance"]["config"]
+    assert config["items"] == "queries" and config["metric"] == "recall@1"
+    assert config["corpus_size"] == 48 and "Recall@1" in r.out

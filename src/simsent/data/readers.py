@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from simsent._io import check_input_file, open_text, table_dialect
@@ -170,15 +170,52 @@ def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
 
 
 def _table_rows(path: str, f: Iterable[str], counts: LineCounts) -> Iterator[dict[str, Any]]:
-    reader = csv.DictReader(f, **table_dialect(path))
-    if not reader.fieldnames:
+    """Rows of a CSV/TSV: named by its header, or, when the first line is data (two texts: a query and its
+    positive; two texts and a number: a scored pair), by position."""
+    reader = csv.reader(f, **table_dialect(path))
+    first = next(reader, None)
+    if not first:
         raise DataError(f"{path}: empty file or missing header row")
-    for row in reader:
-        if None in row or any(v is None for v in row.values()):
+    names = positional_columns(first)
+    if names:
+        counts.kept += 1
+        yield dict(zip(names, first, strict=True))
+    else:
+        names = tuple(first)
+    for cells in reader:
+        if not cells:
+            continue
+        if len(cells) != len(names):
             counts.skip(reader.line_num, "wrong number of fields")
             continue
         counts.kept += 1
-        yield dict(row)
+        yield dict(zip(names, cells, strict=True))
+
+
+def positional_columns(first: Sequence[str]) -> tuple[str, ...] | None:
+    """Column names for a table whose first line is data, not a header: ``anchor, positive`` for two
+    texts (a FAQ query and its standard question), ``sentence1, sentence2, score`` for two texts and a
+    number; None when the line names a known column (it is a header) or has another shape.
+
+    Example:
+        >>> positional_columns(["花呗怎么还款", "花呗如何还钱"]), positional_columns(["query", "pos"])
+        (('anchor', 'positive'), None)
+    """
+    from simsent.data.columns import ALIASES, SENTENCE_COLUMNS
+
+    known = {*ALIASES, *ALIASES.values(), *SENTENCE_COLUMNS, "id", "label"}
+    cells = [c.strip() for c in first]
+    if any(c.lower() in known for c in cells) or not all(cells[:2]):
+        return None
+    if len(cells) == 2:
+        return ("anchor", "positive")
+    if len(cells) == 3:
+        try:
+            float(cells[2])
+        except ValueError:
+            return None
+        return ("sentence1", "sentence2", "score")
+    return None
 
 
 def iter_file_rows(path: str, counts: LineCounts, encoding: str | None = None) -> Iterator[Any]:

@@ -11,6 +11,9 @@ from typing import Any
 
 from simsent.training.card import card_top
 
+_FIGURE_NAMES = {"recall@1": "Recall@1", "recall@5": "Recall@5", "recall@10": "Recall@10", "mrr@10": "MRR@10",
+                 "ndcg@10": "nDCG@10"}
+
 
 def saved_figures(winner: dict[str, Any]) -> dict[str, Any]:
     """The held-out figures of the model fit saved: the retrained winner's (``--refit``) when there is
@@ -44,6 +47,10 @@ def fit_card(
         f"{sizes.get('report')} {items}{corpus}, never used to choose or train): **{saved['report']:.2f}** "
         f"(95% bootstrap interval {lo:.2f} – {hi:.2f}).",
     )
+    figures = saved.get("report_figures") or {}
+    if figures:
+        lines += ["Retrieval on the report queries (x 100): "
+                  + ", ".join(f"{_FIGURE_NAMES.get(k, k)} {v:.2f}" for k, v in figures.items()) + ".", ""]
     lines += [
         "## How it was chosen",
         "",
