@@ -195,17 +195,23 @@ def _table_rows(path: str, f: Iterable[str], counts: LineCounts) -> Iterator[dic
 def positional_columns(first: Sequence[str]) -> tuple[str, ...] | None:
     """Column names for a table whose first line is data, not a header: ``anchor, positive`` for two
     texts (a FAQ query and its standard question), ``sentence1, sentence2, score`` for two texts and a
-    number; None when the line names a known column (it is a header) or has another shape.
+    number; None when a cell is a known column or a name-like word (it is a header: ``foo,bar`` too) or
+    the line has another shape.
 
     Example:
         >>> positional_columns(["花呗怎么还款", "花呗如何还钱"]), positional_columns(["query", "pos"])
         (('anchor', 'positive'), None)
+        >>> positional_columns(["how do I repay", "how to pay back"]), positional_columns(["foo", "bar"])
+        (('anchor', 'positive'), None)
     """
+    import re
+
     from simsent.data.columns import ALIASES, SENTENCE_COLUMNS
 
     known = {*ALIASES, *ALIASES.values(), *SENTENCE_COLUMNS, "id", "label"}
     cells = [c.strip() for c in first]
-    if any(c.lower() in known for c in cells) or not all(cells[:2]):
+    named = any(c.lower() in known or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,39}", c) for c in cells)
+    if named or not all(cells[:2]):  # a line of column-like names is a header, even unknown ones
         return None
     if len(cells) == 2:
         return ("anchor", "positive")

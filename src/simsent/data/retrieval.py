@@ -213,7 +213,7 @@ def is_queries_file(path: str | os.PathLike) -> bool:
         >>> is_queries_file("faq_queries.tsv")        # doctest: +SKIP
         True
     """
-    from simsent.data.readers import read_jsonl
+    from simsent.data.readers import positional_columns, read_jsonl
 
     path = os.fspath(path)
     if path.lower().endswith(".jsonl"):
@@ -222,11 +222,11 @@ def is_queries_file(path: str | os.PathLike) -> bool:
     if path.lower().endswith(".json"):
         return False
     with open_text(path, newline="") as f:
-        for line_no, cells in enumerate(csv.reader(f, **table_dialect(path)), 1):
+        for cells in csv.reader(f, **table_dialect(path)):
             cells = [c.strip() for c in cells]
             if not any(cells):
                 continue
-            if line_no == 1 and {canonical_name(c) for c in cells[:2]} == {"anchor", "positive"}:
+            if {canonical_name(c) for c in cells[:2]} == {"anchor", "positive"}:
                 return True
-            return len([c for c in cells if c]) == 2
+            return positional_columns(cells) == ("anchor", "positive")
     return False

@@ -180,7 +180,7 @@ def per_query_figures(ranks: Sequence[np.ndarray], ks: Sequence[int] = (1, 5, 10
 
     Example:
         >>> f = per_query_figures([np.array([1]), np.array([3, 12])])
-        >>> f["recall@1"].tolist(), [round(x, 3) for x in f["mrr@10"]]
+        >>> f["recall@1"].tolist(), f["mrr@10"].round(3).tolist()
         ([1.0, 0.0], [1.0, 0.333])
     """
     best = np.array([r.min() for r in ranks])

@@ -8,6 +8,7 @@ scored pairs and fit on FAQ queries are one fit.
   searched in one corpus (a FAQ base) by cosine; a query never finds its own text.
 
 Example:
+    >>> from simsent.data.retrieval import QueryRow
     >>> judge = RetrievalJudge(["如何还款", "花呗额度", "怎么还款"], metric="recall@1")
     >>> rows = [QueryRow("怎么还款", ["如何还款"])]
     >>> enc = judge.encode(model, [rows])                                   # doctest: +SKIP
