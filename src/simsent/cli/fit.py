@@ -17,91 +17,112 @@ from simsent.experiments.judges import METRICS
 _DEFAULTS = defaults_of(FitConfig)
 
 
+_TRAIN_FILE = typer.Option(
+    None,
+    "--train-file",
+    "-t",
+    help="Unlabelled in-domain text (.txt one a line, or any pair/table file). With FAQ queries it is "
+    "optional (default: the corpus).",
+)
+_DEV_FILE = typer.Option(
+    None, help="Labelled data to choose and report on: scored pairs (text_a, text_b, score), or FAQ "
+    'queries (query<TAB>positive lines, or JSONL {"query", "pos", "neg"}), chosen by its shape.'
+)
+_CORPUS = typer.Option(
+    None, help="FAQ base the queries are searched in (one text a line, or .jsonl/.csv with id and text). "
+    "Default: every distinct text of the queries file. Makes scored pairs count as queries."
+)
+_METRIC = typer.Option(
+    None, help=f"What chooses: {', '.join(METRICS)} (default: spearman on pairs, mrr@10 on queries)."
+)
+_DEV_TASK = typer.Option(
+    None, help="Or a task's labelled pairs (ATEC, BQ, LCQMC, PAWSX, STS-B)."
+)
+_DATA_DIR = typer.Option(
+    None, help="Folder with TASK/TASK.split.data (or $SIMSENT_DATA_DIR)."
+)
+_OUTPUT = typer.Option(
+    ..., "--output", "-o", help="Folder for the winning model and the leaderboard."
+)
+_MAX_MINUTES = typer.Option(
+    None, help="Time budget: cheap candidates first, the rest left out; rerun to resume."
+)
+_POOLINGS = typer.Option(
+    None,
+    help="Poolings to try (default: the model folder's own pooling; for a plain Hugging Face model "
+    "cls, first_last_avg, mean).",
+)
+_RECIPES = typer.Option(
+    None,
+    help=f"Candidate families: {', '.join(FIT_RECIPES)} (default: {','.join(PAIR_FIT_RECIPES)} on "
+    f"pairs, {','.join(RETRIEVAL_FIT_RECIPES)} on queries).",
+)
+_MERGE_WEIGHTS = typer.Option(
+    ",".join(map(str, FitConfig(model="", output="").merge_weights)),
+    help="Every trained candidate is also scored merged with the start model, (1-a)*start + a*tuned, "
+    "for each a here ('' for none)."
+)
+_REPORT_FRACTION = typer.Option(
+    _DEFAULTS["report_fraction"], min=0.05, max=0.95, help="Share of the dev pairs held out to report."
+)
+_MIN_SUPERVISED_PAIRS = typer.Option(
+    _DEFAULTS["min_supervised_pairs"], min=4, help="Labelled pairs needed before a CoSENT candidate runs."
+)
+_FOLDS = typer.Option(
+    _DEFAULTS["folds"], min=1, help="Cross-fitting: supervised candidates are scored on each of N folds "
+    "of the non-report pairs by a copy trained on the others, so every such pair chooses; each trains "
+    "N+1 times (1: a 40% train part and a separate selection part)."
+)
+_REFIT = typer.Option(
+    _DEFAULTS["refit"], "--refit/--no-refit", help="Retrain a supervised winner on the train and "
+    "selection pairs together before saving it; the report part scores the retrained model."
+)
+_MAX_TRAIN_SAMPLES = typer.Option(
+    _DEFAULTS["max_train_samples"], min=2, help="Seeded subset of the unlabelled text."
+)
+_CONFIDENCE = typer.Option(
+    _DEFAULTS["confidence"],
+    min=0.0,
+    max=1.0,
+    help="How sure the choice must be: the share of bootstrap resamples of the selection part that "
+    "the rule asks for (0: the best selection score always wins).",
+)
+_CHOICE_RULE = typer.Option(
+    _DEFAULTS["choice_rule"], help="max-stat: the best candidate's gain must clear a bound for the best "
+    "of all candidates; split: picked on half the selection part, tested on the other; best: tested "
+    "on the items that picked it (ignores how many candidates were tried)."
+)
+_HARD_NEGATIVE_MARGIN = typer.Option(
+    _DEFAULTS["hard_negative_margin"], min=0.0, max=2.0, help="mnrl-hard: a mined negative scores at "
+    "least this much below the query's positive (cosine), else it is probably a false negative."
+)
+
+
 def fit(
     model: str = typer.Option(..., "--model", "-m", help="Hub id or local folder of the starting model."),
-    train_file: str | None = typer.Option(
-        None,
-        "--train-file",
-        "-t",
-        help="Unlabelled in-domain text (.txt one a line, or any pair/table file). With FAQ queries it is "
-        "optional (default: the corpus).",
-    ),
-    dev_file: str | None = typer.Option(
-        None, help="Labelled data to choose and report on: scored pairs (text_a, text_b, score), or FAQ "
-        'queries (query<TAB>positive lines, or JSONL {"query", "pos", "neg"}), chosen by its shape.'
-    ),
-    corpus: str | None = typer.Option(
-        None, help="FAQ base the queries are searched in (one text a line, or .jsonl/.csv with id and text). "
-        "Default: every distinct text of the queries file. Makes scored pairs count as queries."
-    ),
-    metric: str | None = typer.Option(
-        None, help=f"What chooses: {', '.join(METRICS)} (default: spearman on pairs, mrr@10 on queries)."
-    ),
-    dev_task: str | None = typer.Option(
-        None, help="Or a task's labelled pairs (ATEC, BQ, LCQMC, PAWSX, STS-B)."
-    ),
-    data_dir: str | None = typer.Option(
-        None, help="Folder with TASK/TASK.split.data (or $SIMSENT_DATA_DIR)."
-    ),
+    train_file: str | None = _TRAIN_FILE,
+    dev_file: str | None = _DEV_FILE,
+    corpus: str | None = _CORPUS,
+    metric: str | None = _METRIC,
+    dev_task: str | None = _DEV_TASK,
+    data_dir: str | None = _DATA_DIR,
     dev_split: str = typer.Option("valid", help="Split of --dev-task."),
-    output: str = typer.Option(
-        ..., "--output", "-o", help="Folder for the winning model and the leaderboard."
-    ),
-    max_minutes: float | None = typer.Option(
-        None, help="Time budget: cheap candidates first, the rest left out; rerun to resume."
-    ),
-    poolings: str | None = typer.Option(
-        None,
-        help="Poolings to try (default: the model folder's own pooling; for a plain Hugging Face model "
-        "cls, first_last_avg, mean).",
-    ),
-    recipes: str | None = typer.Option(
-        None,
-        help=f"Candidate families: {', '.join(FIT_RECIPES)} (default: {','.join(PAIR_FIT_RECIPES)} on "
-        f"pairs, {','.join(RETRIEVAL_FIT_RECIPES)} on queries).",
-    ),
-    merge_weights: str = typer.Option(
-        ",".join(map(str, FitConfig(model="", output="").merge_weights)),
-        help="Every trained candidate is also scored merged with the start model, (1-a)*start + a*tuned, "
-        "for each a here ('' for none)."
-    ),
+    output: str = _OUTPUT,
+    max_minutes: float | None = _MAX_MINUTES,
+    poolings: str | None = _POOLINGS,
+    recipes: str | None = _RECIPES,
+    merge_weights: str = _MERGE_WEIGHTS,
     whiten_dims: str = typer.Option("all,256,128", help="Whitening dimensions k tried on every candidate."),
     seed: int = typer.Option(_DEFAULTS["seed"], help="Seed of the split and of training."),
-    report_fraction: float = typer.Option(
-        _DEFAULTS["report_fraction"], min=0.05, max=0.95, help="Share of the dev pairs held out to report."
-    ),
-    min_supervised_pairs: int = typer.Option(
-        _DEFAULTS["min_supervised_pairs"], min=4, help="Labelled pairs needed before a CoSENT candidate runs."
-    ),
-    folds: int = typer.Option(
-        _DEFAULTS["folds"], min=1, help="Cross-fitting: supervised candidates are scored on each of N folds "
-        "of the non-report pairs by a copy trained on the others, so every such pair chooses; each trains "
-        "N+1 times (1: a 40% train part and a separate selection part)."
-    ),
-    refit: bool = typer.Option(
-        _DEFAULTS["refit"], "--refit/--no-refit", help="Retrain a supervised winner on the train and "
-        "selection pairs together before saving it; the report part scores the retrained model."
-    ),
-    max_train_samples: int | None = typer.Option(
-        _DEFAULTS["max_train_samples"], min=2, help="Seeded subset of the unlabelled text."
-    ),
+    report_fraction: float = _REPORT_FRACTION,
+    min_supervised_pairs: int = _MIN_SUPERVISED_PAIRS,
+    folds: int = _FOLDS,
+    refit: bool = _REFIT,
+    max_train_samples: int | None = _MAX_TRAIN_SAMPLES,
     max_len: int = typer.Option(_DEFAULTS["max_len"], min=2),
-    confidence: float = typer.Option(
-        _DEFAULTS["confidence"],
-        min=0.0,
-        max=1.0,
-        help="How sure the choice must be: the share of bootstrap resamples of the selection part that "
-        "the rule asks for (0: the best selection score always wins).",
-    ),
-    choice_rule: str = typer.Option(
-        _DEFAULTS["choice_rule"], help="max-stat: the best candidate's gain must clear a bound for the best "
-        "of all candidates; split: picked on half the selection part, tested on the other; best: tested "
-        "on the items that picked it (ignores how many candidates were tried)."
-    ),
-    hard_negative_margin: float = typer.Option(
-        _DEFAULTS["hard_negative_margin"], min=0.0, max=2.0, help="mnrl-hard: a mined negative scores at "
-        "least this much below the query's positive (cosine), else it is probably a false negative."
-    ),
+    confidence: float = _CONFIDENCE,
+    choice_rule: str = _CHOICE_RULE,
+    hard_negative_margin: float = _HARD_NEGATIVE_MARGIN,
 ) -> None:
     """Try raw vectors, whitening, SimCSE, CoSENT, MNRL (+ hard negatives) and merges with the start model
     over poolings, on scored pairs or FAQ queries; keep the best honestly."""
