@@ -259,3 +259,23 @@ def test_a_task_becomes_faq_queries_with_a_retrieval_metric(cli, tiny_bert, data
     config = json.loads((out / "leaderboard.json").read_text(encoding="utf-8"))["provenance"]["config"]
     assert config["items"] == "queries" and config["metric"] == "recall@1"
     assert config["corpus_size"] == 48 and "Recall@1" in r.out
+
+
+def test_pairs_leave_query_recipes_out_and_merges_can_be_turned_off(tiny_bert, tmp_path):
+    from simsent.experiments.config import FitConfig
+    from simsent.experiments.fit import run_fit
+
+    rng = random.Random(3)
+    pairs = []
+    for i in range(40):
+        a = "".join(rng.choice(WORDS) for _ in range(6))
+        b = a[:-1] + rng.choice(WORDS) if i % 2 == 0 else "".join(rng.choice(WORDS) for _ in range(6))
+        pairs.append({"sentence1": a, "sentence2": b, "score": float(i % 2 == 0)})
+    texts = [p["sentence1"] for p in pairs]
+    cfg = FitConfig(model=tiny_bert, output=str(tmp_path / "p"), recipes=["raw", "simcse", "mnrl"],
+                    poolings=["mean"], whiten_dims=[], merge_weights=[], max_len=16, min_supervised_pairs=10)
+    result = run_fit(cfg, texts, pairs, echo=lambda _m: None)
+    assert [r["recipe"] for r in result["leaderboard"]].count("simcse merged a=0.5") == 0
+    assert {r["recipe"] for r in result["leaderboard"]} == {"raw", "simcse"}
+    assert any(n.startswith("mnrl not tried: it trains on (query, positive) rows") for n in result["notes"])
+    assert result["provenance"]["config"]["metric"] == "spearman"
