@@ -225,8 +225,8 @@ def choice_rules_table(per_task: dict, unit: str) -> list[str]:
     for task, res in per_task.items():
         board = res["leaderboard"]
         choice = res["provenance"]["config"].get("choice") or {}
-        if not choice or "rules" not in choice:
-            continue
+        if not choice or "rules" not in choice or any("audit" not in r for r in board):
+            continue  # no never-seen items (every valid pair of the task went to fit)
         start = board[choice["start"]]["audit"]
         cells = []
         for rule in rules:
