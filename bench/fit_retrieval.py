@@ -42,7 +42,8 @@ def faq_of_task(task: str, data_dir: str, fit_queries: int, unseen_queries: int,
     seen = {t for r in given for t in (r.query, *r.positives, *r.negatives)}
     unseen = [r for r in rows[len(given):] if r.query not in seen][:unseen_queries]
     core = list(dict.fromkeys(t for r in given + unseen for t in (r.query, *r.positives)))
-    others = [s for p in pairs for s in (p["sentence1"], p["sentence2"]) if s not in set(core)]
+    in_core = set(core)
+    others = [s for p in pairs for s in (p["sentence1"], p["sentence2"]) if s not in in_core]
     corpus = core + list(dict.fromkeys(others))[: max(0, corpus_size - len(core))]
     return given, unseen, corpus
 

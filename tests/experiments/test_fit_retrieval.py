@@ -87,7 +87,8 @@ def test_the_retrieval_judge_ranks_skips_the_query_itself_and_whitens():
     enc = judge.encode(model, [rows])
     assert model.normalize  # restored after encoding raw outputs
     assert judge.evidence(enc, 0, rows, None).tolist() == [1.0, 0.0]  # its own text (cosine 1) never counts
-    figures = judge.details(enc, 0, rows, None)
+    evidence, figures = judge.measure(enc, 0, rows, None)
+    assert evidence.tolist() == [1.0, 0.0]
     assert figures["recall@5"] == 100.0 and figures["mrr@10"] == pytest.approx(75.0)
     stat = judge.statistic(rows)
     assert stat(np.array([1.0, 0.0]), np.array([[0, 0], [1, 1]])).tolist() == [100.0, 0.0]

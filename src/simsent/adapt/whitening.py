@@ -25,7 +25,8 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -107,6 +108,21 @@ def whitening_layer(W: np.ndarray, mu: np.ndarray) -> Any:
     return DenseLayer.from_weights(weight=weight, bias=bias, activation="identity")
 
 
+@contextmanager
+def raw_outputs(model: Any) -> Iterator[Any]:
+    """``model`` with normalisation off for the block: vectors as a whitening layer would receive them.
+
+    Example:
+        >>> with raw_outputs(model):                                      # doctest: +SKIP
+        ...     vecs = model.encode(texts)
+    """
+    normalize, model.normalize = model.normalize, False
+    try:
+        yield model
+    finally:
+        model.normalize = normalize
+
+
 def whiten_model(
     model: SentenceEncoder,
     corpus_texts: Sequence[str],
@@ -127,11 +143,8 @@ def whiten_model(
     if len(set(texts)) < 2:
         raise DataError(f"whitening needs at least 2 distinct sentences; the corpus has {len(texts)} "
                         f"sentence(s), {len(set(texts))} distinct")
-    normalize, model.normalize = model.normalize, False  # fit on what the new layer will receive
-    try:
+    with raw_outputs(model):  # fit on what the new layer will receive
         vecs = np.asarray(model.encode(texts, batch_size=batch_size, convert_to_numpy=True), dtype=np.float64)
-    finally:
-        model.normalize = normalize
     W, mu = fit_whitening(vecs, dim=dim, eps=eps)
     layer = whitening_layer(W, mu).to(model.device)
     model.dense.append(layer)

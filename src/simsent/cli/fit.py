@@ -198,9 +198,7 @@ def _dev_data(dev_file: str | None, dev_task: str | None, data_dir: str | None, 
     files = [corpus] if corpus is not None else []
     if dev_file is not None:
         require_file(dev_file, "--dev-file")
-        if is_queries_file(dev_file):
-            return FaqDev.of(read_queries(dev_file), texts), [dev_file, *files]
-        if not retrieval:
+        if not retrieval and not is_queries_file(dev_file):
             return read_pairs(dev_file), [dev_file]
         return FaqDev.of(read_queries(dev_file), texts), [dev_file, *files]
     from simsent.data.tasks import load_task, positive_threshold, resolve_data_dir, task_file

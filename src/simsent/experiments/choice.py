@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from simsent.errors import ConfigError
+from simsent.experiments.cells import nan_low
 
 #: default share of bootstrap resamples on which a candidate must beat the start model to be chosen
 CONFIDENCE = 0.9
@@ -101,7 +102,7 @@ def _max_stat(stats: dict[int, np.ndarray], point: dict[int, float], start: int,
     return float(np.quantile(worst, confidence))
 
 
-def _split_pick(evidence: Sequence[np.ndarray], statistic: Statistic, start: int, confidence: float,
+def _split_pick(evidence: Sequence[np.ndarray], statistic: Statistic, start: int,
                 rng: np.random.Generator) -> tuple[int, float, int]:
     """The best candidate on a seeded half of the items, and the share of resamples of the other half on
     which it beats the start (the start wins ties); and the size of the testing half."""
@@ -109,15 +110,11 @@ def _split_pick(evidence: Sequence[np.ndarray], statistic: Statistic, start: int
     order = rng.permutation(n)
     pick_half, test_half = order[: n // 2], order[n // 2 :]
     on_pick = [float(statistic(e, pick_half[None, :])[0]) for e in evidence]
-    best = max(range(len(evidence)), key=lambda i: (_finite(on_pick[i]), i == start))
+    best = max(range(len(evidence)), key=lambda i: (nan_low(on_pick[i]), i == start))
     if best == start or len(test_half) < 2:
         return start, math.nan, len(test_half)
     idx = test_half[rng.integers(0, len(test_half), size=(RESAMPLES, len(test_half)))]
     return best, _beats(statistic(evidence[best], idx), statistic(evidence[start], idx)), len(test_half)
-
-
-def _finite(x: float) -> float:
-    return -math.inf if x != x else x
 
 
 def choose(
@@ -146,7 +143,7 @@ def choose(
         row["beats_start"] = math.nan if i == start else _beats(stats[i], stats[start])
     top = 0  # the board is sorted: the best selection score first
     bound = _max_stat(stats, point, start, confidence)
-    split_best, split_share, test_n = _split_pick(evidence, statistic, start, confidence, rng)
+    split_best, split_share, test_n = _split_pick(evidence, statistic, start, rng)
     always = confidence <= 0
     winners = {
         "best": top if always or top == start or board[top]["beats_start"] >= confidence else start,
@@ -172,7 +169,6 @@ def choose(
         "winner_beats_runner_up": over_next,
         "kept_start": winner == start and top != start,
         "items": n,
-        "pairs": n,
         "rules": winners,
     }
 

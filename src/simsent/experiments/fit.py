@@ -223,7 +223,7 @@ class _FitData:
     splits: Any
     recipes: list[str]
     notes: list[str]
-    judge: Any = None
+    judge: Any
 
 
 def _fit_data(cfg: Any, texts: Sequence[str], dev: Any) -> _FitData:
@@ -402,14 +402,14 @@ def _estimate(cfg: Any, costs: Any, family: str, data: _FitData) -> float:
 
 
 def _training_rows(recipe: Any, data: _FitData) -> int:
-    """How many rows a recipe trains on: unlabelled texts, labelled pairs, or (query, positive) rows."""
+    """How many rows a recipe trains on: unlabelled texts, or the judge's rows of the training part (as
+    many with mined negatives as without: nothing is mined for an estimate)."""
+    import dataclasses
+
     if not recipe.supervised:
         return len(data.texts)
-    if data.splits.items == "pairs":
-        return len(data.splits.train)
-    if recipe.trains_on == "pairs":
-        return sum(len(q.positives) + len(q.negatives) for q in data.splits.train)
-    return sum(len(q.positives) for q in data.splits.train)
+    unmined = dataclasses.replace(recipe, hard_negatives=False)
+    return len(data.judge.training_rows(unmined, data.splits.train, None))
 
 
 def _describe(cell: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 
 from simsent.experiments.cells import balanced_batch_size, fit_epochs, nan_low, train_in_place
 from simsent.experiments.config import FitConfig, FitRecipe
-from simsent.experiments.judges import PairJudge, raw_outputs
+from simsent.experiments.judges import PairJudge
 from simsent.experiments.protocol import FitSplits
 
 if TYPE_CHECKING:
@@ -193,7 +193,7 @@ def _fit_variants(
     """The family's variants (the model, then whitened with each k of ``cfg.whiten_dims``) and the
     judge's encoding of ``parts``. Whitening is fitted on ``texts`` (the corpus's vectors when ``texts``
     is the judge's corpus: encoded once)."""
-    from simsent.adapt.whitening import fit_whitening
+    from simsent.adapt.whitening import fit_whitening, raw_outputs
 
     encoded = judge.encode(model, parts)
     variants = [Variant(family, None, None, model)]
@@ -250,17 +250,16 @@ def _fit_scores(
 def _held_out_scores(cfg: FitConfig, judge: Any, variant: Variant, encoded: Any, splits: FitSplits) -> dict:
     """The report score with its bootstrap interval (and every retrieval figure), and the audit score when
     there are audit items; ``encoded`` holds the report part at position 1 and the audit part at 2."""
-    report = judge.evidence(encoded, 1, splits.report, variant.whitening)
+    report, figures = judge.measure(encoded, 1, splits.report, variant.whitening)
     out: dict[str, Any] = {
         "report": judge.score(report, splits.report),
         "report_ci": judge.interval(report, splits.report, cfg.seed),
     }
-    figures = judge.details(encoded, 1, splits.report, variant.whitening)
     if figures:
         out["report_figures"] = figures
     if splits.audit:
-        out["audit"] = judge.score(judge.evidence(encoded, 2, splits.audit, variant.whitening), splits.audit)
-        figures = judge.details(encoded, 2, splits.audit, variant.whitening)
+        audit, figures = judge.measure(encoded, 2, splits.audit, variant.whitening)
+        out["audit"] = judge.score(audit, splits.audit)
         if figures:
             out["audit_figures"] = figures
     return out

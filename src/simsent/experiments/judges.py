@@ -18,8 +18,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,16 +41,6 @@ def check_metric(metric: str) -> str:
     if m not in METRICS:
         raise ConfigError(f"unknown --metric {metric!r}; choose from {', '.join(METRICS)}")
     return m
-
-
-@contextmanager
-def raw_outputs(model: Any) -> Iterator[Any]:
-    """``model`` with normalisation off for the block: whitening sees what its layer would receive."""
-    normalize, model.normalize = model.normalize, False
-    try:
-        yield model
-    finally:
-        model.normalize = normalize
 
 
 def _whiten(x: np.ndarray, whitening: Any) -> np.ndarray:
@@ -81,6 +70,7 @@ class PairJudge:
 
     def encode(self, model: Any, parts: Sequence[Sequence[dict[str, Any]]]) -> list[tuple]:
         """Each part's pair vectors ``(v1, v2)`` (the model's output before normalisation is applied)."""
+        from simsent.adapt.whitening import raw_outputs
         from simsent.evaluation.base import pair_vectors
 
         with raw_outputs(model):
@@ -115,8 +105,9 @@ class PairJudge:
 
         return spearman_statistic([r["score"] for r in items])
 
-    def details(self, encoded: list[tuple], part: int, items: Sequence[Any], whitening: Any) -> dict:
-        return {}
+    def measure(self, encoded: list[tuple], part: int, items: Sequence[Any], whitening: Any) -> tuple:
+        """A part's evidence and its extra figures (none for pairs)."""
+        return self.evidence(encoded, part, items, whitening), {}
 
     def encoded_texts(self, parts: Sequence[Sequence[Any]]) -> int:
         """Texts encoded to score ``parts`` once (for time estimates)."""
@@ -157,6 +148,8 @@ class RetrievalJudge:
 
     def encode(self, model: Any, parts: Sequence[Sequence[QueryRow]]) -> dict[str, Any]:
         """The corpus vectors and each part's query vectors, in one encoding pass per text list."""
+        from simsent.adapt.whitening import raw_outputs
+
         with raw_outputs(model):
             docs = np.asarray(model.encode(self.corpus, batch_size=self.batch_size), dtype=np.float64)
             queries = [np.asarray(model.encode([r.query for r in p], batch_size=self.batch_size),
@@ -184,10 +177,12 @@ class RetrievalJudge:
         figures = self._figures(encoded, part, items, whitening)
         return figures.get(self.metric, np.zeros(0))
 
-    def details(self, encoded: dict[str, Any], part: int, items: Sequence[QueryRow], whitening: Any) -> dict:
-        """Every retrieval figure (x100) of a part, for the leaderboard."""
+    def measure(self, encoded: dict[str, Any], part: int, items: Sequence[QueryRow], whitening: Any) -> tuple:
+        """A part's evidence (each query's metric) and every retrieval figure (x100, for the leaderboard),
+        from one ranking of its queries."""
         figures = self._figures(encoded, part, items, whitening)
-        return {k: float(v.mean() * 100) for k, v in figures.items() if k != "mrr"}
+        means = {k: float(v.mean() * 100) for k, v in figures.items() if k != "mrr"}
+        return figures.get(self.metric, np.zeros(0)), means
 
     def encoded_texts(self, parts: Sequence[Sequence[Any]]) -> int:
         return len(self.corpus) + sum(len(p) for p in parts)
