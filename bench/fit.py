@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from simsent.experiments.fit_card import saved_figures
+from simsent.experiments.fit.card import saved_figures
 
 TASKS = ("ATEC", "BQ", "LCQMC", "PAWSX", "STS-B")
 
@@ -46,10 +46,11 @@ def main() -> None:
     ap.add_argument("--max-unseen", type=int, default=2000, help="valid pairs never given to fit, scored")
     a = ap.parse_args()
     from simsent.data.sampling import seeded_subset
-    from simsent.experiments.config import FitConfig, TableConfig
-    from simsent.experiments.fit import run_fit
+    from simsent.experiments.fit.config import FitConfig
+    from simsent.experiments.fit.study import run_fit
     from simsent.experiments.protocol import task_data
     from simsent.experiments.provenance import versions
+    from simsent.experiments.table.config import TableConfig
 
     sys.path.insert(0, os.path.dirname(__file__))
     from _common import choice_rules_table, data_hashes_line, model_label, start_model, write_report

@@ -63,8 +63,8 @@ def main() -> None:
     ap.add_argument("--company", default="none", help="other jobs on the machine during the run")
     a = ap.parse_args()
     from simsent.data.tasks import task_file
-    from simsent.experiments.config import FitConfig
-    from simsent.experiments.fit import FaqDev, run_fit
+    from simsent.experiments.fit.config import FitConfig
+    from simsent.experiments.fit.study import FaqDev, run_fit
     from simsent.experiments.provenance import versions
 
     t0 = time.perf_counter()

@@ -43,8 +43,8 @@ def main() -> None:
 
     import torch
 
-    from simsent.experiments.config import TableConfig
-    from simsent.experiments.table import run_table
+    from simsent.experiments.table.config import TableConfig
+    from simsent.experiments.table.study import run_table
 
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

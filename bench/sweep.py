@@ -106,8 +106,8 @@ def main() -> None:
     a = ap.parse_args()
     sys.path.insert(0, os.path.dirname(__file__))
     from _common import model_label, start_model
-    from simsent.experiments.config import SweepConfig
-    from simsent.experiments.sweep import run_sweep
+    from simsent.experiments.sweep.config import SweepConfig
+    from simsent.experiments.sweep.study import run_sweep
 
     model = start_model(a.model)
     cfg = SweepConfig(

@@ -71,7 +71,7 @@ def test_missing_file_under_an_unreadable_folder_says_permission_denied(tmp_path
     def denied(path, *args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied", path)
 
-    monkeypatch.setattr(_io.os, "stat", denied)
+    monkeypatch.setattr(os, "stat", denied)
     with pytest.raises(DataError, match="permission denied"):
         _io.check_input_file(str(tmp_path / "locked" / "x.txt"))
 
@@ -133,7 +133,7 @@ def test_a_locked_output_is_refused_at_once(tmp_path):
 
 def test_library_write_failures_reported_as_runtime_errors_are_one_line(tmp_path, monkeypatch):
     # torch.save's stream writer and faiss.write_index raise RuntimeError, not OSError, on a full disk
-    monkeypatch.setattr(_io, "_free_bytes", lambda where: 0)  # the disk is full
+    monkeypatch.setattr(_io.faults, "_free_bytes", lambda where: 0)  # the disk is full
     for message in ("[enforce fail at inline_container.cc:672] . unexpected pos 704 vs 598",
                     "Error in faiss::FileIOWriter: write error in x: No space left on device"):
         with pytest.raises(DataError, match="no space left on device"), _io.write_guard(tmp_path / "m"):
@@ -157,7 +157,7 @@ SAFETENSORS = "Error while serializing: I/O error: {} (os error {})"
     ids=["safetensors-enospc", "safetensors-efbig", "numpy-short", "edquot", "torch-short"],
 )
 def test_every_writer_s_words_for_a_failed_write_are_one_line(tmp_path, monkeypatch, error, words):
-    monkeypatch.setattr(_io, "_free_bytes", lambda where: 512)  # 512 bytes left
+    monkeypatch.setattr(_io.faults, "_free_bytes", lambda where: 512)  # 512 bytes left
     guard = _io.write_guard(tmp_path / "m")
     with pytest.raises(DataError, match=rf"cannot write .*m: {words}") as info, guard:
         raise error

@@ -47,9 +47,9 @@ def test_default_eps_is_close_to_formula_on_full_rank():
 
 
 def test_rank_deficient_is_finite_and_warns(caplog, monkeypatch):
-    import simsent._logging
+    import simsent.adapt.whitening as whitening_module
 
-    monkeypatch.setattr(simsent._logging, "_WARNED", set())
+    monkeypatch.setattr(whitening_module, "_WARNED", set())
     x = np.random.default_rng(3).normal(size=(4, 10)).astype(np.float32)  # 4 sentences, 10 dims
     W, mu = fit_whitening(x)
     assert np.all(np.isfinite(W)) and np.all(np.isfinite(mu))

@@ -205,7 +205,7 @@ def round3_cases(
         "encode .npy": [*encode, f["big.txt"], "--output", f"{full}/v.npy"],
         "encode shards": [*encode, f["big.txt"], "--output", f"{full}/shards", "--shard-rows", "1000"],
         "index build binary": ["index", "build", good_model, "--corpus", f["big.txt"], "--output",
-                               f"{full}/ix", "--backend", "binary"],
+                               f"{full}/ix", "--index-backend", "binary"],
     }.items():
         add(f"{name} over the file-size limit", argv, ERROR, None, LIMIT)
     return cases

@@ -167,8 +167,8 @@ def test_train_textcnn_from_the_cli(data_dir, tmp_path, cli):
 
 
 def test_help_names_every_objective():
-    from simsent.cli.train import OBJECTIVE_NAMES
     from simsent.losses import OBJECTIVES
+    from simsent.training.arguments import OBJECTIVE_NAMES
 
     assert tuple(OBJECTIVES) == OBJECTIVE_NAMES
 

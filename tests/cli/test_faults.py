@@ -303,7 +303,7 @@ def _disk_full_cases(tiny_bert: str, corpus: Path, out: Path) -> dict[str, list[
         "encode shards": ["encode", tiny_bert, "--input", str(corpus), "--output", str(out / "model"),
                           "--shard-rows", "600"],
         "index build": ["index", "build", tiny_bert, "--corpus", str(corpus), "--output", str(out / "model"),
-                        "--backend", "binary"],
+                        "--index-backend", "binary"],
     }
 
 

@@ -40,6 +40,7 @@ def test_index_build_add_search(model_dir, tmp_path, capsys, cli):
     )
     assert code == 0, err
     assert "indexed 4 rows (hnsw" in out
+    assert "is now --index-backend" in err  # the old spelling still works, with a notice
     more = tmp_path / "more.txt"
     more.write_text("\n".join(TEXTS[4:]) + "\n", encoding="utf-8")
     code, out, err = cli("index", "add", ix, "--corpus", str(more))

@@ -71,8 +71,8 @@ def test_cross_fitted_splits_merge_train_and_selection_and_keep_the_report_part(
 
 
 def test_a_supervised_family_is_scored_out_of_fold_then_trained_on_every_pair(tiny_bert, monkeypatch):
-    from simsent.experiments import fit_cells as cells
-    from simsent.experiments.config import FitConfig
+    import simsent.experiments.fit.cells as cells
+    from simsent.experiments.fit.config import FitConfig
 
     pairs = _pairs(60)
     splits = fit_splits(pairs, seed=3, min_supervised_pairs=40, folds=3)
@@ -312,8 +312,8 @@ def test_fit_refuses_dev_pairs_that_cannot_rank(tiny_bert, fit_files, tmp_path, 
 
 def test_audit_pairs_are_scored_for_every_candidate_and_never_chosen_on(tiny_bert, tmp_path):
     from simsent.evaluation.sts import STSEvaluator
-    from simsent.experiments.config import FitConfig
-    from simsent.experiments.fit import run_fit
+    from simsent.experiments.fit.config import FitConfig
+    from simsent.experiments.fit.study import run_fit
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
     pairs, audit = _pairs(60, seed=3), _pairs(30, seed=11)
@@ -341,10 +341,10 @@ def test_audit_pairs_are_scored_for_every_candidate_and_never_chosen_on(tiny_ber
 def test_refit_retrains_a_supervised_winner_on_train_and_selection_and_saves_it(
     tiny_bert, tmp_path, monkeypatch
 ):
+    import simsent.experiments.fit.cells as cells
     from simsent.evaluation.sts import STSEvaluator
-    from simsent.experiments import fit_cells as cells
-    from simsent.experiments.config import FitConfig
-    from simsent.experiments.fit import run_fit
+    from simsent.experiments.fit.config import FitConfig
+    from simsent.experiments.fit.study import run_fit
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
     pairs, audit = _pairs(60, seed=3), _pairs(20, seed=11)

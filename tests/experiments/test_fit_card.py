@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simsent.experiments.fit_card import fit_card, saved_figures
+from simsent.experiments.fit.card import fit_card, saved_figures
 
 
 def _winner(**extra: object) -> dict:

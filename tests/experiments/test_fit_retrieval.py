@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from simsent.data.retrieval import QueryRow, faq_rows, is_queries_file, queries_from_pairs
-from simsent.experiments.judges import RetrievalJudge
+from simsent.experiments.fit.judges import RetrievalJudge
 
 WORDS = list("今天天气不错很好我想去北京上海吃饭喝水你他她们的了是在有没什么怎么办理银行卡借钱还款花呗额度")
 
@@ -97,7 +97,7 @@ def test_the_retrieval_judge_ranks_skips_the_query_itself_and_whitens():
 
 
 def test_query_recipes_train_on_query_positive_rows_with_mined_negatives_that_are_never_a_positive():
-    from simsent.experiments.config import FitRecipe
+    from simsent.experiments.fit.config import FitRecipe
 
     corpus = ["p1", "p2", "n1", "n2"]
     model = _Table({"q": [1.0, 0.0], "p1": [1.0, 0.1], "p2": [0.9, 0.3], "n1": [0.8, 0.6], "n2": [0.0, 1.0]})
@@ -114,8 +114,8 @@ def test_query_recipes_train_on_query_positive_rows_with_mined_negatives_that_ar
 
 
 def test_fit_on_queries_end_to_end(tiny_bert, tmp_path):
-    from simsent.experiments.config import FitConfig
-    from simsent.experiments.fit import FaqDev, run_fit
+    from simsent.experiments.fit.config import FitConfig
+    from simsent.experiments.fit.study import FaqDev, run_fit
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
     rows, base = _faq(60, 3)
@@ -149,9 +149,9 @@ def test_a_planted_better_candidate_on_queries_is_chosen_and_a_noisy_one_is_not(
 ):
     """The chooser through fit itself: a candidate whose queries all find their entry wins; one whose
     per-query figures are the start model's shuffled and nudged up leaves the start model in place."""
-    from simsent.experiments import fit_cells
-    from simsent.experiments.config import FitConfig
-    from simsent.experiments.fit import FaqDev, run_fit
+    import simsent.experiments.fit.cells as fit_cells
+    from simsent.experiments.fit.config import FitConfig
+    from simsent.experiments.fit.study import FaqDev, run_fit
 
     rows, base = _faq(80, 3)
     dev = FaqDev.of(rows, base)
@@ -263,8 +263,8 @@ def test_a_task_becomes_faq_queries_with_a_retrieval_metric(cli, tiny_bert, data
 
 
 def test_pairs_leave_query_recipes_out_and_merges_can_be_turned_off(tiny_bert, tmp_path):
-    from simsent.experiments.config import FitConfig
-    from simsent.experiments.fit import run_fit
+    from simsent.experiments.fit.config import FitConfig
+    from simsent.experiments.fit.study import run_fit
 
     rng = random.Random(3)
     pairs = []

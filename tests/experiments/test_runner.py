@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 
-from simsent.experiments.config import TableConfig
 from simsent.experiments.protocol import task_data
 from simsent.experiments.runner import STATE_FILE
+from simsent.experiments.table.config import TableConfig
 
 
 def test_inductive_and_transductive_splits(data_dir):
@@ -138,7 +138,7 @@ def test_bench_table_errors(tiny_bert, data_dir, tmp_path, cli):
 
 
 def test_simcse_variant_is_part_of_the_command_and_the_cell_key():
-    from simsent.experiments.config import TableConfig
+    from simsent.experiments.table.config import TableConfig
 
     paper = TableConfig(model="m", output="o")
     symmetric = TableConfig(model="m", output="o", simcse_variant="symmetric")
@@ -151,9 +151,9 @@ def test_tfidf_cell_stays_sparse_and_matches_dense_cosine():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from simsent.evaluation.sts import sts_metrics
-    from simsent.experiments.cells import run_tfidf_cell
-    from simsent.experiments.config import TableConfig
     from simsent.experiments.protocol import TaskData
+    from simsent.experiments.table.cells import run_tfidf_cell
+    from simsent.experiments.table.config import TableConfig
 
     train = ["今天天气不错", "花呗怎么还款", "银行卡丢了怎么办", "我想修改手机号码", "今天很好"]
     rows = [

@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from simsent.experiments.config import SweepConfig
 from simsent.experiments.protocol import sweep_data
 from simsent.experiments.runner import STATE_FILE
+from simsent.experiments.sweep.config import SweepConfig
 
 
 def test_grid_expansion_and_supervised_epochs():
@@ -140,7 +140,7 @@ def test_sweep_bad_input_is_one_line(tiny_bert, data_dir, tmp_path, cli, extra, 
 
 
 def test_a_dash_in_the_sweep_table_says_why():
-    from simsent.experiments.report import summarize_sweep, sweep_markdown
+    from simsent.experiments.sweep.report import summarize_sweep, sweep_markdown
 
     nan = float("nan")
     cells = [

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
 
 from simsent.errors import DataError
+from simsent.modeling.sentence_encoder import model_fingerprint
 from simsent.scale.index_build import index_from_shards
 from simsent.scale.shards import encode_to_shards, iter_shards
 from simsent.search import VectorIndex
@@ -110,10 +112,17 @@ def test_ray_workers_write_the_shards_of_one_process(model, tiny_bert, tmp_path)
     np.testing.assert_allclose(b, a, atol=1e-5)
 
 
-def test_index_build_encodes_on_ray_workers_and_builds_in_one_command(model, tiny_bert, tmp_path, cli):
+def test_index_build_encodes_on_ray_workers_and_builds_in_one_command(model, tiny_bert, tmp_path, cli,
+                                                                       monkeypatch):
     pytest.importorskip("ray")
     import ray
 
+    from simsent.modeling import loading
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("the driver loaded the model; only the Ray workers should")
+
+    monkeypatch.setattr(loading, "ready_model", not_here)  # the workers are other processes
     corpus = _corpus(tmp_path)
     try:
         r = cli("index", "build", tiny_bert, "--corpus", corpus, "--output", tmp_path / "ix",
@@ -121,7 +130,10 @@ def test_index_build_encodes_on_ray_workers_and_builds_in_one_command(model, tin
     finally:
         ray.shutdown()
     assert r.code == 0 and "indexed 30 rows" in r.out, r.err
-    assert json.loads((tmp_path / "ix.shards" / "shards.json").read_text(encoding="utf-8"))["complete"]
+    manifest = json.loads((tmp_path / "ix.shards" / "shards.json").read_text(encoding="utf-8"))
+    assert manifest["complete"] and manifest["model"]["fingerprint"] == model_fingerprint(model)
+    assert manifest["model"]["path"] == os.path.abspath(tiny_bert)
+    monkeypatch.undo()
     got = VectorIndex.load(tmp_path / "ix").search(TEXTS[:6], k=3, model=model)
     want = VectorIndex.build(model, corpus, show_progress_bar=False).search(TEXTS[:6], k=3, model=model)
     assert got.ids == want.ids

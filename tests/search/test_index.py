@@ -195,8 +195,8 @@ def test_binary_index_keeps_32x_smaller_codes_and_memory_maps_its_rescoring_vect
     idx.add(x)
     idx.save(tmp_path / "b")
     loaded = VectorIndex.load(tmp_path / "b")
-    assert isinstance(loaded._codes[0], np.memmap) and loaded._codes[0].dtype == np.int8
-    assert loaded._index.code_size * 32 == 64 * 4  # 8 bytes of sign bits per 256-byte float32 vector
+    assert isinstance(loaded.vectors.codes[0], np.memmap) and loaded.vectors.codes[0].dtype == np.int8
+    assert loaded.vectors.index.code_size * 32 == 64 * 4  # 8 bytes of sign bits per 256-byte float32 vector
     res = loaded.search(x[:5], k=3)
     assert [r[0] for r in res.ids] == ["0", "1", "2", "3", "4"]
     assert np.allclose(res.scores[:, 0], 1.0, atol=0.02)  # the int8 cosine of a vector with itself
@@ -209,7 +209,7 @@ def test_binary_index_rescored_with_float32_gives_exact_scores_for_its_candidate
     idx.save(tmp_path / "f")
     assert not (tmp_path / "f" / "int8_ranges.npy").exists()
     loaded = VectorIndex.load(tmp_path / "f")
-    assert isinstance(loaded._codes[0], np.memmap) and loaded._codes[0].dtype == np.float32
+    assert isinstance(loaded.vectors.codes[0], np.memmap) and loaded.vectors.codes[0].dtype == np.float32
     exact = VectorIndex(64)
     exact.add(x)
     q = _vectors(7, 64, 5)
@@ -248,5 +248,5 @@ def test_a_binary_index_written_before_thresholds_loads_with_plain_signs(tmp_pat
     (tmp_path / "old" / "index.json").write_text(json.dumps(cfg), encoding="utf-8")
     (tmp_path / "old" / "vectors_binary_thresholds.npy").unlink()
     old = VectorIndex.load(tmp_path / "old")
-    assert old.params["binary_threshold"] == "zero" and not old._thresholds.any()
+    assert old.params["binary_threshold"] == "zero" and not old.vectors.thresholds.any()
     assert old.search(x[:5], k=1).positions[:, 0].tolist() == [0, 1, 2, 3, 4]

@@ -47,16 +47,16 @@ def test_holds_only_what_the_trainer_reads():
 
 
 def test_a_new_field_is_in_the_resume_key_unless_it_says_it_does_not_change_the_run(tiny_bert, tmp_path):
-    from dataclasses import dataclass, field
+    from dataclasses import dataclass
 
+    from simsent._fields import setting
     from simsent.modeling.sentence_encoder import SentenceEncoder
-    from simsent.training.arguments import SAME_RUN
     from simsent.training.trainer import Trainer
 
     @dataclass
     class WithNewFields(TrainingArguments):
         new_knob: float = 0.5
-        new_report_every: int = field(default=1, metadata=SAME_RUN)
+        new_report_every: int = setting(1, changes_run=False)
 
     args = WithNewFields(output_dir=str(tmp_path / "o"), show_progress_bar=False)
     key = Trainer(SentenceEncoder.from_pretrained(tiny_bert, dropout=0.2), args, ["a", "b"])._resume_key()

@@ -162,7 +162,7 @@ def test_a_lower_is_better_metric_keeps_the_lowest(tiny_bert, tmp_path):
 def test_texts_are_tokenised_once_and_train_as_per_batch_tokenising(tiny_bert, tmp_path, monkeypatch):
     import torch
 
-    from simsent.training import trainer as trainer_module
+    from simsent.data import pretokenized as pretokenized_module
 
     calls: list[int] = []
 
@@ -171,7 +171,8 @@ def test_texts_are_tokenised_once_and_train_as_per_batch_tokenising(tiny_bert, t
         encoder_tokenize = model.encoder.tokenize
         model.encoder.tokenize = lambda texts: calls.append(len(texts)) or encoder_tokenize(texts)
         if not cache:  # the old way: the collator tokenises every batch
-            monkeypatch.setattr(trainer_module, "PretokenizedTexts", lambda tokenize, texts, **kw: tokenize)
+            monkeypatch.setattr(pretokenized_module, "PretokenizedTexts",
+                                lambda tokenize, texts, **kw: tokenize)
         calls.clear()
         args = _args(tmp_path / str(cache), eval_steps=0, checkpoint_steps=0, device="cpu")  # bit-exact
         Trainer(model, args, SENTS).train()

@@ -117,7 +117,7 @@ def store_threshold(
     and training files untouched). Any other model (plain Hugging Face or sentence-transformers) is
     saved as a simsent folder to ``output``.
     """
-    from simsent.modeling.sentence_encoder import SIMSENT_CONFIG
+    from simsent.modeling.st_format import SIMSENT_CONFIG
 
     threshold = {"value": float(result["value"]), "metric": result["metric"]}
     details = {k: v for k, v in result.items() if k not in ("value", "metric")}

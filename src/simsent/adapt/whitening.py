@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simsent._logging import warn_once
 from simsent.errors import ConfigError, DataError, check_number
 
 if TYPE_CHECKING:
@@ -151,3 +150,21 @@ def whiten_model(
     model.extra_config["whitening"] = {"dim": int(W.shape[1]), "corpus_sentences": len(texts), "eps": eps}
     logger.info("whitening fitted on %d sentences: %d -> %d dims", len(texts), W.shape[0], W.shape[1])
     return model
+
+
+_WARNED: set[tuple[str, str]] = set()
+
+
+def warn_once(logger: logging.Logger, message: str, *args: object) -> None:
+    """Log ``message`` as a warning the first time this process meets it (by its template), later at
+    DEBUG: a run that whitens many candidates says a rank warning once, not once per candidate.
+
+    Example:
+        >>> warn_once(logging.getLogger("simsent.demo"), "dim %d exceeds the rank", 300)
+    """
+    key = (logger.name, message)
+    if key in _WARNED:
+        logger.debug(message, *args)
+        return
+    _WARNED.add(key)
+    logger.warning(message + " (said once per run)", *args)

@@ -11,7 +11,7 @@ import typer
 
 from simsent._constants import MAX_DROPOUT
 from simsent.cli.common import defaults_of, invoked_as, split_list
-from simsent.experiments.config import TableConfig
+from simsent.experiments.table.config import TableConfig
 
 _DEFAULTS = defaults_of(TableConfig)
 
@@ -68,7 +68,7 @@ def bench_table(
     """Raw / whitening / SimCSE Spearman per (pooling, task), mean ± std over seeds, plus a TF-IDF row."""
     import dataclasses
 
-    from simsent.experiments.table import run_table
+    from simsent.experiments.table.study import run_table
 
     fields = {f.name for f in dataclasses.fields(TableConfig)}
     options = {k: v for k, v in locals().items() if k in fields}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import backend_option, output_dir, require_file
+from simsent.cli.common import output_dir, require_file
+from simsent.cli.options import backend_option
 
 
 def calibrate(

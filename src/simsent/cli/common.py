@@ -14,8 +14,6 @@ import os
 import tempfile
 from typing import Any
 
-import typer
-
 from simsent.errors import ConfigError, DataError
 
 
@@ -176,30 +174,6 @@ def output_file(path: str, option: str = "--output") -> str:
         raise DataError(f"{option} {path} is a folder; give a file path")
     _creatable(os.path.dirname(os.path.abspath(path)), option)
     return path
-
-
-#: ``--device`` for commands whose options are ``Annotated`` aliases
-DEVICE_HELP = "auto (cuda when available), cpu, cuda, cuda:N or mps."
-
-
-def device_option() -> Any:
-    """The ``--device`` option shared by every command that runs a model."""
-    return typer.Option("auto", "--device", help="auto (cuda when available), cpu, cuda, cuda:N or mps.")
-
-
-def precision_option() -> Any:
-    """The ``--precision`` option: fp32, or bf16 / fp16 autocast (fp16 needs a CUDA device)."""
-    return typer.Option("fp32", "--precision", help="fp32, or bf16 / fp16 autocast (fp16 needs CUDA).")
-
-
-def backend_option() -> Any:
-    """The ``--backend`` option: torch, or onnx for a folder written by ``simsent export``."""
-    return typer.Option("torch", "--backend", help="torch, or onnx (a folder from `simsent export`, CPU).")
-
-
-def model_backend_option() -> Any:
-    """``--model-backend`` of the index commands (their ``--backend`` names the index: exact, hnsw, ivfpq)."""
-    return typer.Option("torch", "--model-backend", help="torch, or onnx (a folder from `simsent export`).")
 
 
 def ready_model(path: str, device: str, precision: str, backend: str = "torch", **kwargs: Any):

@@ -25,8 +25,8 @@ def demo(
     from simsent.cli.common import output_dir
     from simsent.data.demo import demo_pairs, demo_sentences
     from simsent.errors import ModelLoadError
-    from simsent.experiments.config import FitConfig
-    from simsent.experiments.fit import run_fit
+    from simsent.experiments.fit.config import FitConfig
+    from simsent.experiments.fit.study import run_fit
 
     if model is None:
         try:

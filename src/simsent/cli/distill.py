@@ -11,7 +11,8 @@ import typer
 
 from simsent._constants import DEFAULT_MAX_LEN, MAX_DROPOUT
 from simsent.adapt import distill as distill_lib
-from simsent.cli.common import defaults_of, device_option
+from simsent.cli.common import defaults_of
+from simsent.cli.options import device_option
 
 _DEFAULTS = defaults_of(distill_lib.distill)
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import (
+from simsent.cli.common import output_file, read_texts, ready_model
+from simsent.cli.options import (
     backend_option,
     device_option,
-    output_file,
+    gpus_per_worker_option,
     precision_option,
-    read_texts,
-    ready_model,
+    ray_option,
+    shard_rows_option,
+    workers_option,
 )
 from simsent.scale.pipeline import Spread
 
@@ -23,7 +25,9 @@ def encode(
     model: str = typer.Argument(..., help="Model folder or hub id."),
     input: str = typer.Option(..., "--input", "-i", help="One sentence per line (or any reader format)."),
     output: str = typer.Option(
-        ..., "--output", "-o", help="Output .npy file (n, dim); with --shard-rows a folder of shards."
+        ..., "--output", "-o", help="Output .npy file (n, dim); with --shard-rows/--workers/--ray a folder "
+        "of shards (unit vectors; shards.json names the model, the input's sha256 and each shard's checksum) "
+        "that `simsent index build --from-vectors` indexes."
     ),
     batch_size: int = typer.Option(64, min=1),
     normalize: bool = typer.Option(False, help="L2-normalise the vectors."),
@@ -36,21 +40,10 @@ def encode(
         help="float32; int8 (per-dimension ranges calibrated on these vectors, saved beside as "
         "OUTPUT.ranges.npy); or ubinary (sign bits packed 8 to a byte: 32x smaller).",
     ),
-    shard_rows: int | None = typer.Option(
-        None,
-        "--shard-rows",
-        min=1,
-        help="Write OUTPUT as a folder of shards of N rows (unit vectors, shards.json with the model, the "
-        "input's sha256 and each shard's rows and checksum): memory holds one shard, a rerun resumes, "
-        "`simsent index build --from-vectors OUTPUT` indexes them. Reads the input as `index build` does.",
-    ),
-    workers: int | None = typer.Option(
-        None, "--workers", min=1, help="Encode the shards on N Ray workers (a local Ray unless --ray)."
-    ),
-    ray: str | None = typer.Option(
-        None, "--ray", help="Ray cluster address (auto: the cluster this machine is in); needs simsent[ray]."
-    ),
-    gpus_per_worker: float = typer.Option(0.0, "--gpus-per-worker", min=0.0, help="GPUs per Ray worker."),
+    shard_rows: int | None = shard_rows_option(None),
+    workers: int | None = workers_option(),
+    ray: str | None = ray_option(),
+    gpus_per_worker: float = gpus_per_worker_option(),
 ) -> None:
     """Encode sentences into a .npy matrix, one row per input sentence (or a folder of shards)."""
     import numpy as np

@@ -12,7 +12,8 @@ import os
 
 import typer
 
-from simsent.cli.common import backend_option, device_option, output_file, precision_option, ready_model
+from simsent.cli.common import output_file, ready_model
+from simsent.cli.options import backend_option, device_option, precision_option
 
 
 def evaluate(

@@ -11,8 +11,13 @@ from __future__ import annotations
 import typer
 
 from simsent.cli.common import defaults_of, invoked_as, output_dir, require_file, split_ints, split_list
-from simsent.experiments.config import FIT_RECIPES, PAIR_FIT_RECIPES, RETRIEVAL_FIT_RECIPES, FitConfig
-from simsent.experiments.judges import METRICS
+from simsent.experiments.fit.config import (
+    FIT_RECIPES,
+    PAIR_FIT_RECIPES,
+    RETRIEVAL_FIT_RECIPES,
+    FitConfig,
+)
+from simsent.experiments.fit.judges import METRICS
 
 _DEFAULTS = defaults_of(FitConfig)
 
@@ -127,7 +132,7 @@ def fit(
     """Try raw vectors, whitening, SimCSE, CoSENT, MNRL (+ hard negatives) and merges with the start model
     over poolings, on scored pairs or FAQ queries; keep the best honestly."""
     from simsent.cli.common import split_floats
-    from simsent.experiments.fit import run_fit
+    from simsent.experiments.fit.study import run_fit
 
     dev, files = _dev_data(dev_file, dev_task, data_dir, dev_split, corpus, metric)
     texts = _unlabelled(train_file, dev, files)
@@ -148,7 +153,7 @@ def _unlabelled(train_file: str | None, dev: object, files: list[str]) -> list[s
     """``--train-file``'s texts; without it, none for FAQ queries (fit uses the corpus), else an error."""
     from simsent.cli.common import read_texts
     from simsent.errors import ConfigError
-    from simsent.experiments.fit import FaqDev
+    from simsent.experiments.fit.study import FaqDev
 
     if train_file is None:
         if isinstance(dev, FaqDev):
@@ -183,13 +188,13 @@ def _say_result(result: dict, output: str) -> None:
 def _dev_data(dev_file: str | None, dev_task: str | None, data_dir: str | None, dev_split: str,
               corpus: str | None, metric: str | None) -> tuple:
     """The labelled data of ``--dev-file`` or ``--dev-task`` (exactly one) and the files read: scored
-    pairs, or a :class:`~simsent.experiments.fit.FaqDev` when the file is queries-shaped, a ``--corpus``
+    pairs, or a :class:`~simsent.experiments.fit.study.FaqDev` when the file is queries-shaped, a ``--corpus``
     is given or ``--metric`` is a retrieval metric (scored pairs then give queries and negatives)."""
     from simsent.data.readers import read_pairs
     from simsent.data.retrieval import is_queries_file, queries_from_pairs, read_queries
     from simsent.errors import ConfigError
-    from simsent.experiments.fit import FaqDev
-    from simsent.experiments.judges import check_metric
+    from simsent.experiments.fit.judges import check_metric
+    from simsent.experiments.fit.study import FaqDev
 
     if (dev_file is None) == (dev_task is None):
         raise ConfigError("give exactly one of --dev-file FILE or --dev-task TASK (with --data-dir)")

@@ -1,7 +1,7 @@
 """``simsent index build|add|search``: a vector index of a corpus.
 
 Example:
-    $ simsent index build runs/lcqmc --corpus faq.jsonl --output runs/faq-index --backend hnsw
+    $ simsent index build runs/lcqmc --corpus faq.jsonl --output runs/faq-index --index-backend hnsw
     $ simsent index add runs/faq-index --corpus more.txt
     $ simsent index search runs/faq-index "花呗怎么还款" -k 5
 """
@@ -12,14 +12,18 @@ import json
 
 import typer
 
-from simsent.cli.common import (
+from simsent.cli.common import index_model, output_dir, ready_model, require_file
+from simsent.cli.options import (
+    chosen_index_backend,
     device_option,
-    index_model,
+    gpus_per_worker_option,
+    index_backend_option,
     model_backend_option,
-    output_dir,
+    old_index_backend_option,
     precision_option,
-    ready_model,
-    require_file,
+    ray_option,
+    shard_rows_option,
+    workers_option,
 )
 
 index_app = typer.Typer(help="Build, extend and query a vector index of a corpus.", no_args_is_help=True)
@@ -38,9 +42,8 @@ def index_build(
         "shard, memory bounded by one shard plus the index.",
     ),
     output: str = typer.Option(..., "--output", "-o", help="Folder for the index (written atomically)."),
-    backend: str = typer.Option(
-        "exact", help="exact | hnsw | ivfpq | binary (sign bits, 32x smaller; rescored from vectors on disk)."
-    ),
+    index_backend: str = index_backend_option(),
+    old_backend: str | None = old_index_backend_option(),
     engine: str = typer.Option("auto", help="auto (faiss when installed) | faiss | numpy (exact only)."),
     batch_size: int = typer.Option(64, min=1, help="Encode batch size."),
     chunk_size: int = typer.Option(4096, min=1, help="Texts read and encoded per chunk."),
@@ -64,24 +67,22 @@ def index_build(
         "mean", help="binary: a bit is 1 above the corpus mean of its dimension (mean; calibrated on the "
         "first 10,000 vectors) or above 0 (zero: plain signs)."
     ),
-    workers: int | None = typer.Option(
-        None, "--workers", min=1, help="Encode --corpus into shards on N Ray workers first (a local Ray "
-        "unless --ray), then build from them: one command, resumable."
-    ),
-    ray: str | None = typer.Option(None, "--ray", help="Ray cluster address for --workers (auto: this one)."),
-    gpus_per_worker: float = typer.Option(0.0, "--gpus-per-worker", min=0.0, help="GPUs per Ray worker."),
+    workers: int | None = workers_option(),
+    ray: str | None = ray_option(),
+    gpus_per_worker: float = gpus_per_worker_option(),
     shards: str | None = typer.Option(
         None, "--shards", help="With --workers/--ray: the shard folder (default OUTPUT.shards; kept, so a "
         "rerun resumes)."
     ),
-    shard_rows: int = typer.Option(
-        100_000, "--shard-rows", min=1, help="With --workers/--ray: rows per shard."
-    ),
+    shard_rows: int = shard_rows_option(100_000),
     device: str = device_option(),
     precision: str = precision_option(),
     model_backend: str = model_backend_option(),
 ) -> None:
-    """Encode a corpus with MODEL in streamed chunks (or take its shards) and save a vector index."""
+    """Encode a corpus with MODEL in streamed chunks (or take its shards) and save a vector index.
+
+    With --workers/--ray the corpus is encoded into shards on Ray workers first, then indexed from them.
+    """
     from simsent.errors import ConfigError
     from simsent.scale.pipeline import Spread
 
@@ -104,6 +105,8 @@ def index_build(
     params = {"engine": engine, "hnsw_m": hnsw_m, "ef_construction": ef_construction, "ef_search": ef_search,
               "nlist": nlist, "pq_m": pq_m, "nprobe": nprobe, "refine": refine, "rescore": rescore,
               "rescore_with": rescore_with, "binary_threshold": binary_threshold}
+    backend = chosen_index_backend(index_backend, old_backend)
+    params["spool_dir"] = _parent(output)  # a full disk is the output's, and says so
     _build_and_save(enc, model, corpus, from_vectors, output, backend, params, batch_size, chunk_size)
 
 
@@ -117,7 +120,8 @@ def _build_and_save(enc, model: str, corpus: str | None, from_vectors: str | Non
         from simsent.scale.index_build import index_from_shards
 
         index = index_from_shards(from_vectors, backend=backend, **params)
-        index.check_model(enc)  # the shards' model must be the one that will encode the queries
+        if enc is not None:  # None: encoded just now on Ray workers, which reported the model's identity
+            index.check_model(enc)  # the shards' model must be the one that will encode the queries
     else:
         index = VectorIndex.build(enc, corpus, backend=backend, model_path=model, batch_size=batch_size,
                                   chunk_size=chunk_size, **params)
@@ -143,7 +147,7 @@ def index_add(
 
     require_file(corpus, "--corpus")
     with index_lock(index_dir):  # load-add-save as one step: two writers never lose each other's rows
-        index = VectorIndex.load(index_dir)
+        index = VectorIndex.load(index_dir, spool_dir=_parent(index_dir))
         enc = index_model(index, model, model_backend)
         added = index.add_texts(enc, corpus, batch_size=batch_size, chunk_size=chunk_size)
         index.save(index_dir)
@@ -180,3 +184,10 @@ def index_search(
         for rank, h in enumerate(hits, 1):
             extra = f"\t{json.dumps(h['payload'], ensure_ascii=False)}" if h["payload"] else ""
             typer.echo(f"{rank}\t{h['score']:.4f}\t{h['id']}\t{h['text']}{extra}")
+
+
+def _parent(path: str) -> str:
+    """The folder that holds ``path`` (where its temporary files go)."""
+    import os
+
+    return os.path.dirname(os.path.abspath(path))

@@ -10,7 +10,8 @@ import json
 
 import typer
 
-from simsent.cli.common import backend_option, load_model, output_file, require_file
+from simsent.cli.common import load_model, output_file, require_file
+from simsent.cli.options import backend_option
 
 
 def mine(

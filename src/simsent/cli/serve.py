@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import backend_option, device_option, precision_option, ready_model
+from simsent.cli.common import ready_model
+from simsent.cli.options import backend_option, device_option, precision_option
 
 
 def serve(

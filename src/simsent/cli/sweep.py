@@ -11,7 +11,7 @@ import typer
 
 from simsent._constants import MAX_DROPOUT
 from simsent.cli.common import defaults_of, invoked_as, require_file, split_ints, split_list
-from simsent.experiments.config import SWEEP_OBJECTIVES, SweepConfig
+from simsent.experiments.sweep.config import SweepConfig
 
 _DEFAULTS = defaults_of(SweepConfig)
 #: options passed to SweepConfig by their own name (the others are parsed first)
@@ -57,8 +57,8 @@ def sweep(
     seed_base: int = typer.Option(_DEFAULTS["seed_base"], help="First seed."),
     objective: str = typer.Option(
         "simcse",
-        help=f"Objective(s), comma-separated: {', '.join(SWEEP_OBJECTIVES)} (supervised ones train on "
-        "N labelled pairs of the train split).",
+        help="Objective(s), comma-separated, e.g. simcse,cosent; supervised ones train on N labelled pairs "
+        "of the train split (one a sweep cannot vary is refused, naming those it can).",
     ),
     protocol: str = typer.Option(
         _DEFAULTS["protocol"],
@@ -90,7 +90,7 @@ def sweep(
 ) -> None:
     """Spearman over training size x epochs x seeds, every cell trained from the same start; tables, plots."""
     from simsent.cli.common import output_dir
-    from simsent.experiments.sweep import run_sweep
+    from simsent.experiments.sweep.study import run_sweep
 
     for path in extra_text or []:
         require_file(path, "--extra-text")

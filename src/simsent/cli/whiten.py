@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import device_option, output_dir, read_texts
+from simsent.cli.common import output_dir, read_texts
+from simsent.cli.options import device_option
 
 
 def whiten(

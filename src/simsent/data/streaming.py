@@ -227,9 +227,9 @@ class StreamingLoader:
             self.batches.skip = 0
 
 
-def check_streamable(objective: Any, dedup: bool, textcnn: bool = False) -> None:
-    """A one-line ConfigError for what streaming cannot do: objectives that shape rows from the whole data,
-    ``--dedup`` (it needs every row in memory) and a TextCNN (its vocabulary is built from the rows)."""
+def check_streamable(objective: Any, dedup: bool) -> None:
+    """A one-line ConfigError for what streaming cannot do: objectives that shape rows from the whole data
+    and ``--dedup`` (it needs every row in memory)."""
     if not getattr(objective, "streams", True):
         raise ConfigError(
             f"--streaming: objective {objective.name!r} builds its rows from the whole data set (e.g. "
@@ -237,8 +237,6 @@ def check_streamable(objective: Any, dedup: bool, textcnn: bool = False) -> None
         )
     if dedup:
         raise ConfigError("--streaming cannot --dedup (that needs every row in memory); dedup the file first")
-    if textcnn:
-        raise ConfigError("--streaming cannot build a TextCNN (its vocabulary comes from all rows in memory)")
 
 
 def to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:

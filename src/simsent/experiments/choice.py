@@ -1,7 +1,7 @@
 """How ``fit`` chooses: the best candidate on the selection part, only when it is surely better than the
 start model; otherwise the start model itself (raw vectors, its own pooling) wins the tie.
 
-The metric is a plug-in (:mod:`simsent.experiments.judges`): each candidate has per-item evidence on the
+The metric is a plug-in (:mod:`simsent.experiments.fit.judges`): each candidate has per-item evidence on the
 selection items (a pair's cosine, a query's MRR@10) and a ``statistic(evidence, idx)`` that scores it on
 rows of item indices. "Surely" is a paired bootstrap over the selection items (seeded, ``RESAMPLES``
 resamples, every candidate scored on the same resampled items), with one of three rules:

@@ -14,7 +14,7 @@ from typing import Any
 
 from simsent.data.sampling import seeded_halves, seeded_subset
 from simsent.errors import ConfigError
-from simsent.experiments.config import TableConfig
+from simsent.experiments.config import SeedsAndTasks
 
 
 @dataclass
@@ -32,7 +32,7 @@ class TaskData:
     train_pairs: list[dict[str, Any]] = field(default_factory=list)
 
 
-def task_data(cfg: TableConfig | Any, task: str, seed: int, data_dir: str) -> TaskData:
+def task_data(cfg: SeedsAndTasks | Any, task: str, seed: int, data_dir: str) -> TaskData:
     """Build the train text, whitening text and evaluation pairs of ``task`` for ``seed``.
 
     ``cfg`` is any config with ``protocol``, ``eval_split``, ``max_train_samples``,

@@ -1,29 +1,21 @@
-"""Training objectives, one class per file. ``OBJECTIVES`` maps ``--objective`` names to classes.
+"""Training objectives, one class per file, registered by name in :mod:`simsent.losses.registry`.
 
-Classes are imported on demand (``objective_class(name)``).
+Classes are imported on demand (``objective_class(name)``); importing this package imports no torch.
 """
 
 from __future__ import annotations
 
-from simsent._registry import load_registered
-from simsent.losses.base import Objective
+from typing import Any
 
-OBJECTIVES: dict[str, str] = {
-    "simcse": "simsent.losses.simcse:UnsupervisedSimCSELoss",
-    "simcse_mlm": "simsent.losses.simcse_mlm:SimCSEMLMLoss",
-    "supervised_simcse": "simsent.losses.supervised_simcse:SupervisedSimCSELoss",
-    "sbert_softmax": "simsent.losses.sbert_softmax:SoftmaxLoss",
-    "cosent": "simsent.losses.cosent:CoSENTLoss",
-    "angle": "simsent.losses.angle:AnglELoss",
-    "ct": "simsent.losses.contrastive_tension:ContrastiveTensionLoss",
-    "amsoftmax": "simsent.losses.amsoftmax:AMSoftmaxLoss",
-    "distill": "simsent.losses.distill:DistillationLoss",
-}
+from simsent.losses.registry import OBJECTIVES, objective_class
 
 
-def objective_class(name: str) -> type[Objective]:
-    """Return the objective class registered under ``name`` (a clear error for unknown names)."""
-    return load_registered(OBJECTIVES, name, "objective")
+def __getattr__(name: str) -> Any:
+    if name == "Objective":  # the base class, imported when asked for (it needs torch)
+        from simsent.losses.base import Objective
+
+        return Objective
+    raise AttributeError(f"module 'simsent.losses' has no attribute {name!r}")
 
 
 __all__ = ["OBJECTIVES", "Objective", "objective_class"]

@@ -41,6 +41,8 @@ class AnglELoss(Objective):
     """
 
     name = "angle"
+    trains_on = "pairs"
+    sweepable = True
     text_columns = ("sentence1", "sentence2")
     label_column = "score"
     needs_varied_labels = True

@@ -47,6 +47,16 @@ class Objective(nn.Module):
     #: whether the loss learns only from differences between labels (an order of scores, or classes):
     #: training data whose labels are all equal teaches it nothing and is refused
     needs_varied_labels: bool = False
+    #: what a row teaches it: ``texts`` (unlabelled sentences), ``pairs`` (labelled sentence pairs) or
+    #: ``queries`` ((query, positive[, negative]) rows); all but ``texts`` need labels
+    trains_on: str = "texts"
+    #: whether ``simsent sweep`` may vary it (over training size and epochs)
+    sweepable: bool = False
+
+    @classmethod
+    def supervised(cls) -> bool:
+        """Whether it trains on labelled rows (pairs or queries) rather than unlabelled text."""
+        return cls.trains_on != "texts"
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()

@@ -34,6 +34,8 @@ class CoSENTLoss(Objective):
     """
 
     name = "cosent"
+    trains_on = "pairs"
+    sweepable = True
     text_columns = ("sentence1", "sentence2")
     label_column = "score"
     needs_varied_labels = True

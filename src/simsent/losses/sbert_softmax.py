@@ -41,6 +41,8 @@ class SoftmaxLoss(Objective):
     """
 
     name = "sbert_softmax"
+    trains_on = "pairs"
+    sweepable = True
     text_columns = ("sentence1", "sentence2")
     label_column = "score"
     needs_varied_labels = True

@@ -50,6 +50,7 @@ class UnsupervisedSimCSELoss(Objective):
     """
 
     name = "simcse"
+    sweepable = True
     text_columns = ("sentence",)
     views = 2
     cacheable = True

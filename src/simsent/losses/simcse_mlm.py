@@ -125,6 +125,7 @@ class SimCSEMLMLoss(UnsupervisedSimCSELoss):
     """
 
     name = "simcse_mlm"
+    sweepable = False
 
     def __init__(
         self,

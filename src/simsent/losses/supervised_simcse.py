@@ -48,6 +48,8 @@ class SupervisedSimCSELoss(Objective):
     """
 
     name = "supervised_simcse"
+    trains_on = "queries"
+    sweepable = True
     text_columns = ("anchor", "positive", "negative")
     views = 1
     cacheable = True

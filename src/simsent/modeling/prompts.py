@@ -56,3 +56,19 @@ def encode_texts(
 def with_prompt(texts: Sequence[str], prompt: str) -> list[str]:
     """``texts`` with ``prompt`` in front of each."""
     return [prompt + t for t in texts] if prompt else list(texts)
+
+
+def default_prompt(model: object) -> str:
+    """The prompt ``model.encode`` puts before texts when given none: a SentenceEncoder's, or an ONNX
+    model's from its saved config; ``""`` without one.
+
+    Example:
+        >>> default_prompt(object())
+        ''
+    """
+    prompts = getattr(model, "prompts", None)
+    name = getattr(model, "default_prompt_name", None)
+    if prompts is None:
+        cfg = getattr(model, "extra_config", None) or {}
+        prompts, name = cfg.get("prompts") or {}, cfg.get("default_prompt_name")
+    return resolve_prompt(prompts, name, None, None)

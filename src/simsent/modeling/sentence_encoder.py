@@ -23,10 +23,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from simsent._constants import DEFAULT_MAX_LEN
-from simsent._io import read_json
 from simsent.errors import ConfigError, ModelLoadError, SimsentError
 from simsent.modeling.dense import heads_output_dim, load_head
 from simsent.modeling.encoders import EncoderModule, encoder_class
+from simsent.modeling.folder import ModelFolder, describe_model_folder
 from simsent.modeling.inputs import (
     GPU_PASS_COST_CHARS,
     PASS_COST_CHARS,
@@ -36,7 +36,7 @@ from simsent.modeling.inputs import (
 )
 from simsent.modeling.pooling import Pooling, check_pooling, pooling_parts
 from simsent.modeling.prompts import encode_texts
-from simsent.modeling.st_format import SIMSENT_CONFIG, write_sentence_transformers_folder
+from simsent.modeling.st_format import write_sentence_transformers_folder
 
 logger = logging.getLogger(__name__)
 
@@ -147,14 +147,6 @@ def check_readable_folder(path: str) -> None:
                              "read access or copy it")
 
 
-def _onnx_only(path: str) -> bool:
-    """A folder with an ONNX export (``onnx/model.onnx``) but no torch weights of its own."""
-    if not os.path.isfile(os.path.join(path, "onnx", "model.onnx")):
-        return False
-    weights = ("model.safetensors", "pytorch_model.bin")
-    return not any(os.path.isfile(os.path.join(root, w)) for root, _, _ in os.walk(path) for w in weights)
-
-
 def _st_pooling(st: Any, encoder: EncoderModule, path: str) -> Pooling:
     """The pooling a sentence-transformers folder asks for (mean when it names none)."""
     weights = st.layer_weights
@@ -253,18 +245,18 @@ class SentenceEncoder(nn.Module):
         if backend not in (None, "torch", "onnx"):
             raise ConfigError(f"unknown backend {backend!r}; use torch or onnx")
         check_readable_folder(name_or_path)
-        onnx_only = os.path.isdir(name_or_path) and _onnx_only(name_or_path)
-        if backend == "onnx" or (backend is None and onnx_only):
+        folder = describe_model_folder(name_or_path)
+        if backend == "onnx" or (backend is None and folder.kind == "onnx"):
             from simsent.modeling.onnx import OnnxSentenceEncoder
 
             return OnnxSentenceEncoder(name_or_path, file_name=file_name)
-        if onnx_only:
+        if folder.kind == "onnx":
             raise ModelLoadError(
                 f"{name_or_path} holds an ONNX graph and no torch weights: encode, eval, serve and index "
                 "take it with --backend onnx; training, whitening and fit need its model.safetensors"
             )
         try:
-            return cls._from_pretrained(name_or_path, pooling, max_len, dropout, jieba)
+            return cls._from_folder(folder, pooling, max_len, dropout, jieba)
         except (SimsentError, ImportError):
             raise
         except (ValueError, KeyError, RuntimeError, UnicodeDecodeError, OSError) as exc:
@@ -275,22 +267,22 @@ class SentenceEncoder(nn.Module):
             raise ModelLoadError(_corrupt_model_message(name_or_path, exc)) from exc
 
     @classmethod
-    def _from_pretrained(
+    def _from_folder(
         cls,
-        name_or_path: str,
+        folder: ModelFolder,
         pooling: str | None = None,
         max_len: int | None = None,
         dropout: float | None = None,
         jieba: bool | None = None,
     ) -> SentenceEncoder:
+        """The encoder a described folder holds (:func:`~simsent.modeling.folder.describe_model_folder`)."""
         if pooling is not None:
             check_pooling(pooling)
-        if os.path.isfile(os.path.join(name_or_path, SIMSENT_CONFIG)):
-            return cls._load_simsent(name_or_path, pooling, max_len, dropout, jieba)
+        if folder.kind == "simsent":
+            return cls._load_simsent(folder, pooling, max_len, dropout, jieba)
         from simsent.modeling.encoders.transformer import TransformerEncoder
-        from simsent.modeling.st_reader import read_st_folder
 
-        st = read_st_folder(name_or_path) if os.path.isdir(name_or_path) else None
+        name_or_path, st = folder.path, folder.st
         if st is None:
             enc = TransformerEncoder.from_pretrained(
                 name_or_path, max_len=max_len or DEFAULT_MAX_LEN, dropout=dropout, jieba=bool(jieba)
@@ -315,19 +307,15 @@ class SentenceEncoder(nn.Module):
     load = from_pretrained
 
     @classmethod
-    def _load_simsent(cls, path, pooling, max_len, dropout, jieba) -> SentenceEncoder:
-        cfg = read_json(os.path.join(path, SIMSENT_CONFIG), what="model config")
-        if not isinstance(cfg, dict):
-            raise ModelLoadError(f"{path}/{SIMSENT_CONFIG} is not a JSON object; re-save the model")
-        from simsent.modeling.st_reader import inside_folder
-
-        enc_dir = inside_folder(path, cfg.get("encoder_path", ""), SIMSENT_CONFIG)
+    def _load_simsent(cls, folder: ModelFolder, pooling, max_len, dropout, jieba) -> SentenceEncoder:
+        path, cfg = folder.path, folder.config
+        enc_dir = folder.inside(cfg.get("encoder_path", ""))
         overrides = {"max_len": max_len, "dropout": dropout, "jieba": jieba}
         try:
             encoder = encoder_class(cfg.get("encoder", "transformer")).load(enc_dir, **overrides)
         except (OSError, KeyError, json.JSONDecodeError) as exc:
             raise ModelLoadError(f"cannot load the encoder saved in {path!r}: {exc}") from exc
-        dense = [load_head(inside_folder(path, d, SIMSENT_CONFIG)) for d in cfg.get("dense_paths", [])]
+        dense = [load_head(folder.inside(d)) for d in cfg.get("dense_paths", [])]
         weights = cfg.get("layer_weights") if pooling is None else None
         pool = Pooling(pooling or cfg.get("pooling", "mean"), layer_weights=weights,
                        layer_start=cfg.get("layer_start", 0))

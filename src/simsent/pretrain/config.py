@@ -15,93 +15,63 @@ from dataclasses import dataclass
 from typing import Any
 
 from simsent._constants import MAX_DROPOUT, PRECISIONS
-from simsent.errors import ConfigError, check_number
+from simsent._fields import check_fields, run_settings, setting
+from simsent.errors import ConfigError
 
 
 @dataclass
 class PretrainConfig:
-    """Arguments of :func:`simsent.pretrain.mlm.pretrain` (and of ``simsent pretrain``)."""
+    """Arguments of :func:`simsent.pretrain.mlm.pretrain` (and of ``simsent pretrain``), each declared once
+    (:func:`simsent._fields.setting`): help and bounds make the CLI option and the check; every field not
+    marked ``changes_run=False`` (budgets, output, device, logging) must match for a checkpoint to resume."""
 
-    #: folder that receives the model, tokenizer, loss history and checkpoint
-    output_dir: str = "runs/mlm"
-    #: tokenizer built from the corpus: ``char`` or ``wordpiece`` (ignored with ``init``)
-    tokenizer: str = "char"
-    #: tokens seen fewer times become ``[UNK]``
-    min_freq: int = 1
-    #: cap of the vocabulary size, special tokens included (None: every character / 8000 word pieces)
-    max_vocab: int | None = None
-    #: transformer layers (ignored with ``init``)
-    layers: int = 4
-    #: hidden size (ignored with ``init``)
-    hidden: int = 256
-    #: attention heads; must divide ``hidden`` (ignored with ``init``)
-    heads: int = 4
-    #: feed-forward size (None: 4 * hidden)
-    intermediate: int | None = None
-    #: longest input in tokens, [CLS] and [SEP] included (also the number of position embeddings)
-    max_len: int = 64
-    #: hidden and attention dropout of a model built from scratch
-    dropout: float = 0.1
-    #: continue pretraining this masked-LM model and its tokenizer (hub id or folder) instead of building one
-    init: str | None = None
-    #: passes over the corpus (``max_steps`` overrides it)
-    epochs: int = 1
-    #: sentences per batch
-    batch_size: int = 64
-    #: peak learning rate of AdamW
-    lr: float = 5e-4
-    #: share of the steps used for linear warm-up, then linear decay to 0
-    warmup_ratio: float = 0.06
-    #: AdamW weight decay (not applied to biases and LayerNorm weights)
-    weight_decay: float = 0.01
-    #: gradient clipping norm (0 disables)
-    max_grad_norm: float = 1.0
-    #: share of tokens selected for the MLM loss (of which 80% [MASK], 10% random, 10% kept)
-    mlm_probability: float = 0.15
-    #: stop after this many optimiser steps (overrides ``epochs``)
-    max_steps: int | None = None
-    #: stop after this many minutes of training (counted across resumes); the learning-rate decay
-    #: is re-planned from the measured speed so that it ends near the budget
-    max_minutes: float | None = None
-    #: seed of initialisation, shuffling, masking and dropout
-    seed: int = 42
-    #: write a resumable checkpoint every this many steps (0: at the end of each epoch, as in training);
-    #: one is always written when the run is interrupted
-    checkpoint_steps: int = 500
-    #: resume from ``<output_dir>/pretrain_checkpoint.pt`` when it exists
-    resume: bool = True
-    #: keep the checkpoint (with optimiser state) after a completed run, to extend it later
-    keep_checkpoint: bool = False
-    #: refresh the progress bar every this many steps
-    logging_steps: int = 10
-    #: show a tqdm progress bar with loss and tokens/s
-    show_progress_bar: bool = True
-    #: device: auto (the first CUDA device when there is one, else CPU), cpu, cuda, cuda:N or mps
-    device: str = "auto"
-    #: fp32, or bf16 / fp16 autocast (mixed precision; fp16 needs CUDA and uses a gradient scaler)
-    precision: str = "fp32"
+    output_dir: str = setting("runs/mlm", changes_run=False)  # the CLI's --output
+    tokenizer: str = setting("char", "char (a token per character) or wordpiece (ignored with --init).",
+                             choices=("char", "wordpiece"))
+    min_freq: int = setting(1, "Tokens seen fewer times become [UNK].", minimum=1)
+    max_vocab: int | None = setting(None, "Vocabulary cap, specials included (default: all chars / 8000 "
+                                    "pieces).", minimum=6)
+    layers: int = setting(4, "Transformer layers.", minimum=1)
+    hidden: int = setting(256, "Hidden size (intermediate = 4 x hidden).", minimum=8)
+    heads: int = setting(4, "Attention heads (must divide --hidden).", minimum=1)
+    intermediate: int | None = setting(None, minimum=1)  # feed-forward size (None: 4 * hidden)
+    max_len: int = setting(64, "Max tokens per text ([CLS]/[SEP] included).", minimum=3)
+    dropout: float = setting(0.1, "Hidden and attention dropout.", minimum=0, maximum=MAX_DROPOUT)
+    init: str | None = setting(None, "Continue pretraining this masked-LM (folder or hub id) with its own "
+                               "tokenizer (domain-adaptive pretraining).")
+    epochs: int = setting(1, "Passes over the corpus (--max-steps overrides).", minimum=1, changes_run=False)
+    batch_size: int = setting(64, "Texts per batch.", minimum=1)
+    lr: float = setting(5e-4, "Peak learning rate (AdamW, linear warm-up then decay).", minimum=0,
+                        exclusive_minimum=True)
+    warmup_ratio: float = setting(0.06, "Share of the steps for linear warm-up.", minimum=0, maximum=1)
+    weight_decay: float = setting(0.01, "AdamW weight decay (not on biases and LayerNorm).", minimum=0)
+    max_grad_norm: float = setting(1.0, "Gradient clipping norm (0: off).", minimum=0)
+    mlm_probability: float = setting(0.15, "Share of tokens masked (80/10/10).", minimum=0.01, maximum=0.9)
+    max_steps: int | None = setting(None, "Stop after N steps (overrides --epochs).", minimum=1,
+                                    changes_run=False)
+    max_minutes: float | None = setting(
+        None, "Stop after N minutes of training (counted across resumes); the lr decay is planned from the "
+        "measured speed.", minimum=0, exclusive_minimum=True, changes_run=False)
+    seed: int = setting(42, "Seed of initialisation, shuffling, masking and dropout.")
+    checkpoint_steps: int = setting(500, "Resumable checkpoint every N steps (0: each epoch; one is always "
+                                    "written when interrupted).", minimum=0, changes_run=False)
+    resume: bool = setting(True, "Resume from OUTPUT/pretrain_checkpoint.pt when present.", changes_run=False)
+    keep_checkpoint: bool = setting(False, "Keep the checkpoint after the run (to extend it).",
+                                    changes_run=False)
+    logging_steps: int = setting(10, minimum=1, changes_run=False)  # progress bar refresh
+    show_progress_bar: bool = setting(True, changes_run=False)
+    device: str = setting("auto", "auto (cuda when available), cpu, cuda, cuda:N or mps.", changes_run=False)
+    precision: str = setting("fp32", "fp32, or bf16 / fp16 autocast (fp16: CUDA, with a gradient scaler).",
+                             choices=PRECISIONS, changes_run=False)
 
     def __post_init__(self) -> None:
-        for name in ("layers", "hidden", "heads"):
-            check_number(name, getattr(self, name), integer=True, minimum=1)
-        if self.precision not in PRECISIONS:
-            raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        check_fields(self)
         if self.hidden % self.heads:
             raise ConfigError(f"--hidden {self.hidden} is not a multiple of --heads {self.heads}")
-        if self.max_len < 3:
-            raise ConfigError("--max-len must be at least 3 ([CLS], one token, [SEP])")
-        for name in ("epochs", "batch_size", "min_freq"):
-            check_number(name, getattr(self, name), integer=True, minimum=1)
-        check_number("lr", self.lr, minimum=0, exclusive_minimum=True)
-        for name in ("weight_decay", "max_grad_norm"):
-            check_number(name, getattr(self, name), minimum=0)
-        check_number("warmup_ratio", self.warmup_ratio, minimum=0, maximum=1)
-        check_number("dropout", self.dropout, minimum=0, maximum=MAX_DROPOUT)
-        check_number("checkpoint_steps", self.checkpoint_steps, integer=True, minimum=0)
-        if not 0.0 < self.mlm_probability < 1.0:
-            raise ConfigError("mlm_probability must be between 0 and 1")
-        check_number("max_steps", self.max_steps, integer=True, minimum=1, optional=True)
-        check_number("max_minutes", self.max_minutes, minimum=0, exclusive_minimum=True, optional=True)
+
+    def run_settings(self) -> dict[str, Any]:
+        """What a checkpoint must have been written with to be resumed (see the class docstring)."""
+        return run_settings(self)
 
     @property
     def intermediate_size(self) -> int:

@@ -33,9 +33,9 @@ import torch
 from simsent.errors import ConfigError, ModelLoadError
 from simsent.pretrain.config import PretrainConfig
 from simsent.pretrain.tokenizer_builder import build_tokenizer, save_tokenizer
-from simsent.training.checkpoint import StepBoundaryInterrupt, load_checkpoint, save_checkpoint
+from simsent.training.checkpoint import load_checkpoint, save_checkpoint
 from simsent.training.curves import save_history
-from simsent.training.loop import apply_update, make_accelerator
+from simsent.training.loop import apply_update, make_accelerator, stopping_cleanly
 from simsent.training.schedule import LinearSchedule, linear_scheduler, make_optimizer
 from simsent.training.seed import rng_state, set_rng_state, set_seed
 
@@ -217,34 +217,11 @@ def mlm_loss(model: PreTrainedModel, batch: dict[str, torch.Tensor]) -> torch.Te
 
 
 # ---------------------------------------------------------------------- training
-#: settings a pretraining checkpoint must share with the run that resumes it (budgets may change)
-RESUME_KEYS = (
-    "tokenizer",
-    "min_freq",
-    "max_vocab",
-    "layers",
-    "hidden",
-    "heads",
-    "intermediate",
-    "max_len",
-    "dropout",
-    "init",
-    "batch_size",
-    "lr",
-    "warmup_ratio",
-    "weight_decay",
-    "max_grad_norm",
-    "mlm_probability",
-    "seed",
-)
-
-
 def check_resumable(saved: dict[str, Any], cfg: PretrainConfig, path: str) -> None:
     """A one-line ConfigError when the checkpoint at ``path`` was written with other settings."""
     from simsent.training.checkpoint import check_same_run
 
-    now = cfg.to_dict()
-    check_same_run(saved, {k: now.get(k) for k in RESUME_KEYS}, path)
+    check_same_run(saved, cfg.run_settings(), path)
 
 
 def pretrain(
@@ -405,31 +382,26 @@ class _MLMRun:
         self.lengths = [len(e["input_ids"]) for e in self.examples]
         self.batches, self.batches_epoch = [], -1
         self.step_rng, self.mid_step, stop_reason = None, False, "steps"
-        with StepBoundaryInterrupt() as interrupt:  # a second Ctrl-C cannot cut the checkpoint below
-            try:
-                while self.step < self.total_steps:
-                    # a step that fails half-way is redone from here
-                    self.step_rng, self.mid_step = rng_state(), True
-                    if not self._one_step():
-                        continue
-                    if self._over_budget():
-                        stop_reason = "time budget"
-                        break
-                    if self._checkpoint_due():
-                        self.checkpoint(time.perf_counter() - self.start)
-                    if interrupt.requested:  # Ctrl-C, taken at this step boundary
-                        raise KeyboardInterrupt
-            except BaseException:
-                self.bar.close()
-                logger.warning(
-                    "pretraining interrupted at step %d; writing a checkpoint to resume from", self.step
-                )
-                self.checkpoint(
-                    time.perf_counter() - self.start, rng=self.step_rng if self.mid_step else None
-                )
-                raise
+        with stopping_cleanly(self.bar, self._checkpoint_after_stop) as interrupt:
+            while self.step < self.total_steps:
+                # a step that fails half-way is redone from here
+                self.step_rng, self.mid_step = rng_state(), True
+                if not self._one_step():
+                    continue
+                if self._over_budget():
+                    stop_reason = "time budget"
+                    break
+                if self._checkpoint_due():
+                    self.checkpoint(time.perf_counter() - self.start)
+                if interrupt.requested:  # Ctrl-C, taken at this step boundary
+                    raise KeyboardInterrupt
         self.bar.close()
         return time.perf_counter() - self.start, stop_reason
+
+    def _checkpoint_after_stop(self, exc: BaseException) -> None:
+        """Ctrl-C or a crash: a checkpoint to resume from (a step cut half-way is redone on resume)."""
+        logger.warning("pretraining interrupted at step %d; writing a checkpoint to resume from", self.step)
+        self.checkpoint(time.perf_counter() - self.start, rng=self.step_rng if self.mid_step else None)
 
     def _checkpoint_due(self) -> bool:
         """Every ``checkpoint_steps`` steps, or (0) at the end of each epoch, as in training; not after

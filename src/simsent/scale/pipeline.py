@@ -32,11 +32,11 @@ def shard_corpus(model: str, corpus: str, output: str, *, shard_rows: int = 100_
                  device: str = "auto", precision: str = "fp32", backend: str = "torch",
                  precision_out: str = "float32", spread: Spread = Spread()) -> tuple[dict[str, Any], Any]:
     """Encode ``corpus`` into the shard folder ``output`` (resuming what is there); the manifest and the
-    model loaded here (it fingerprints the shards and later encodes queries)."""
+    model loaded here (None on Ray: the workers load it and report its identity)."""
     from simsent.modeling.loading import ready_model
     from simsent.scale.shards import encode_to_shards
 
-    encoder = ready_model(model, device, precision, backend)
+    encoder = None if spread.on_ray else ready_model(model, device, precision, backend)
     on_ray = None
     if spread.on_ray:
         from simsent.scale.ray_encode import ray_encoder

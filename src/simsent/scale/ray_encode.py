@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,22 +42,25 @@ class ShardWorker:
     """One Ray actor: the model, loaded once, encoding whole shards to unit vectors."""
 
     def __init__(self, model: str, device: str, precision: str, backend: str, batch_size: int) -> None:
-        from simsent._memory import bound_heap
         from simsent.modeling.loading import ready_model
+        from simsent.scale.memory import bound_heap
 
-        bound_heap()  # memory stays that of one shard (simsent._memory)
+        bound_heap()  # memory stays that of one shard (simsent.scale.memory)
         self.model = ready_model(model, device, precision, backend)
         self.batch_size = batch_size
 
-    def ready(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+    def ready(self) -> dict[str, Any]:
+        """The model's identity (path, fingerprint, dimension): the driver records it without loading it."""
+        from simsent.modeling.sentence_encoder import model_identity
+
+        return model_identity(self.model)
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        from simsent._memory import trim_heap
+        from simsent.scale.memory import trim_heap
 
         vecs = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
                                  show_progress_bar=False)
-        trim_heap()  # the shard's freed tensors go back to the OS (see simsent._memory)
+        trim_heap()  # the shard's freed tensors go back to the OS (see simsent.scale.memory)
         return vecs
 
 
@@ -128,15 +132,20 @@ def ray_encoder(model: str, workers: int = 2, address: str | None = None, device
     actor = ray.remote(num_cpus=1, num_gpus=gpus_per_worker, max_restarts=2, max_task_retries=2)(ShardWorker)
     pool = [actor.remote(model, device, precision, backend, batch_size) for _ in range(workers)]
     try:
-        ray.get([a.ready.remote() for a in pool])
+        identities = ray.get([a.ready.remote() for a in pool])
     except Exception as exc:  # the actor's own error, wrapped by Ray
         cause = getattr(exc, "cause", None) or exc
         first = str(cause).strip().splitlines()[-1][:200] if str(cause).strip() else type(cause).__name__
         raise ConfigError(f"a Ray worker cannot load the model {model}: {first}") from exc
+    if len({i["fingerprint"] for i in identities}) > 1:
+        raise ConfigError(f"the Ray workers loaded different models for {model} (a path that differs between "
+                          "machines?); give a path or hub id every worker reads alike")
 
     def run(jobs: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, np.ndarray]]:
         return _in_order(ray, pool, jobs)
 
+    path = os.path.abspath(model) if os.path.exists(model) else model  # as the driver names it
+    run.identity = {**identities[0], "path": path}  # type: ignore[attr-defined]
     return run
 
 

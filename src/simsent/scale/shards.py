@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simsent._io import atomic_path, read_json, sha256_file, write_json
-from simsent._memory import bound_heap, trim_heap
 from simsent.errors import DataError
+from simsent.scale.memory import bound_heap, trim_heap
 
 if TYPE_CHECKING:
     from simsent.modeling.inputs import Embedder
@@ -41,13 +41,12 @@ def _batches(items: Iterable[Any], n: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def shard_settings(model: Embedder, corpus: str, shard_rows: int, precision: str) -> dict[str, Any]:
-    """What a folder's shards must have been made with to be reused."""
-    from simsent.modeling.sentence_encoder import model_identity
-
+def shard_settings(identity: dict[str, Any], corpus: str, shard_rows: int, precision: str) -> dict[str, Any]:
+    """What a folder's shards must have been made with to be reused (``identity``: the model's, see
+    :func:`simsent.modeling.sentence_encoder.model_identity`)."""
     return {
         "format": FORMAT,
-        "model": model_identity(model),
+        "model": identity,
         "input": {"path": os.path.abspath(corpus), "sha256": sha256_file(corpus)},
         "shard_rows": shard_rows,
         "precision": precision,
@@ -90,7 +89,7 @@ def local_encoder(model: Embedder, batch_size: int = 64, show_progress_bar: bool
 
 
 def encode_to_shards(
-    model: Embedder,
+    model: Embedder | None,
     corpus: str,
     folder: str,
     shard_rows: int = 100_000,
@@ -102,13 +101,16 @@ def encode_to_shards(
     """Encode ``corpus`` (unit vectors) into shards of ``shard_rows`` rows in ``folder``; resumes.
 
     ``encode_shards`` does the encoding (default: ``model`` in this process; :func:`simsent.scale.
-    ray_encode.ray_encoder` spreads the shards over Ray workers); ``model`` names what the shards hold.
+    ray_encode.ray_encoder` spreads the shards over Ray workers, whose model's ``identity`` it carries:
+    then ``model`` may be None and this process loads none).
     """
     from simsent._io import check_input_file
+    from simsent.modeling.sentence_encoder import model_identity
     from simsent.search.corpus import iter_corpus
 
     corpus = check_input_file(corpus)
-    manifest = _open_manifest(folder, shard_settings(model, corpus, shard_rows, precision))
+    identity = getattr(encode_shards, "identity", None) or model_identity(model)
+    manifest = _open_manifest(folder, shard_settings(identity, corpus, shard_rows, precision))
     os.makedirs(folder, exist_ok=True)
     done = {s["index"] for s in manifest["shards"] if _intact(folder, s)}
     manifest["shards"] = [s for s in manifest["shards"] if s["index"] in done]
@@ -123,7 +125,7 @@ def encode_to_shards(
         if i not in done
     )
     encode_shards = encode_shards or local_encoder(model, batch_size, show_progress_bar)
-    bound_heap()  # see simsent._memory: otherwise freed activations stay resident, shard after shard
+    bound_heap()  # see simsent.scale.memory: otherwise freed activations stay resident, shard after shard
     for i, vecs in encode_shards(jobs):
         _write_shard(folder, manifest, i, vecs, shard_rows, precision)
         del vecs

@@ -1,20 +1,8 @@
 """VectorIndex: cosine (inner product on unit vectors) search over sentence embeddings.
 
-Backends:
-
-=========  ===============================================================================
-``exact``  brute-force inner product: ``faiss.IndexFlatIP``, or NumPy when faiss is missing
-``hnsw``   ``faiss.IndexHNSWFlat`` graph (``hnsw_m``, ``ef_construction``, ``ef_search``)
-``ivfpq``  ``faiss.IndexIVFPQ`` (``nlist``, ``pq_m``, ``nbits``, ``nprobe``), trained on the first
-           ``train_size`` vectors added; ``refine=k`` re-ranks ``k * top-k`` candidates exactly
-``binary`` ``faiss.IndexBinaryFlat`` of sign bits (32x less memory than float32), Hamming search for
-           ``rescore * top-k`` candidates (``rescore``, default 10), re-ranked by the float query against
-           their int8 vectors (:mod:`simsent.search.quantize`) or, with ``rescore_with="float32"``,
-           their float32 vectors; either is memory-mapped from disk once saved. The bits are signs
-           about the corpus mean per dimension (``binary_threshold="mean"``; ``"zero"``: plain signs,
-           as sentence-transformers' ``quantize_embeddings``); the mean and the int8 ranges are
-           calibrated on the first ``train_size`` (10,000) vectors added
-=========  ===============================================================================
+Backends (``exact``, ``hnsw``, ``ivfpq``, ``binary``) are classes in :mod:`simsent.search.backends`;
+records (ids, texts, payloads) live in a file read through mmap (:mod:`simsent.search.records`), so
+memory holds 24 bytes a row for them.
 
 The index records the model that built it (path, dimension and a fingerprint of its weights and
 pooling); searching with texts and another model raises :class:`~simsent.errors.ConfigError`.
@@ -36,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import logging
 import os
@@ -49,15 +38,9 @@ import numpy as np
 from simsent._io import replace_dir, temp_dir, write_guard
 from simsent.errors import ConfigError, DataError
 from simsent.modeling.inputs import unit_rows
-from simsent.search.backends import (
-    BACKENDS,
-    apply_search_params,
-    default_nlist,
-    default_pq_m,
-    import_faiss,
-    new_faiss_index,
-    numpy_search,
-)
+from simsent.search.backends import IndexBackend, backend_class, import_faiss
+from simsent.search.backends.ivfpq import default_pq_m
+from simsent.search.records import Column, RecordStore
 
 if TYPE_CHECKING:
     from simsent.modeling.inputs import Embedder
@@ -65,17 +48,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FORMAT = "simsent-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: records with offsets and id hashes beside them; 1 still loads
 INDEX_JSON = "index.json"
-RECORDS = "records.jsonl"
-FAISS_FILE = "vectors.faiss"
-NUMPY_FILE = "vectors.npy"
-CODES_FILE = "vectors_int8.npy"  # binary backend: the rescoring vectors (int8)
-FLOAT_CODES_FILE = "vectors_float32.npy"  # binary backend: the rescoring vectors (float32)
-RESCORE_PRECISIONS = ("int8", "float32")
-RANGES_FILE = "int8_ranges.npy"
-THRESHOLDS_FILE = "vectors_binary_thresholds.npy"
-BINARY_THRESHOLDS = ("mean", "zero")
 
 
 # ---------------------------------------------------------------------- results
@@ -115,12 +89,16 @@ class VectorIndex:
 
     Args:
         dim: vector dimension.
-        backend: ``exact``, ``hnsw`` or ``ivfpq``.
+        backend: ``exact``, ``hnsw``, ``ivfpq`` or ``binary`` (:mod:`simsent.search.backends`).
         model_info: identity of the model that makes the vectors (see :func:`model_identity`).
         engine: ``auto`` (faiss when installed), ``faiss`` or ``numpy`` (``exact`` only).
         hnsw_m, ef_construction, ef_search: HNSW graph degree and beam widths.
         nlist, pq_m, nbits, nprobe, train_size, refine: IVF-PQ cells, sub-quantisers, bits per code,
             cells visited per query, vectors used for training, exact re-ranking factor (0: off).
+        rescore, rescore_with, binary_threshold: the binary backend's candidates per hit, their
+            rescoring vectors (int8 or float32) and where each bit flips (corpus mean or zero).
+        spool_dir: where the records of rows being added wait until :meth:`save` (a temporary folder
+            there; default the system's): give the output's folder so a full disk is the output's.
     """
 
     def __init__(
@@ -141,83 +119,45 @@ class VectorIndex:
         rescore: int = 10,
         rescore_with: str = "int8",
         binary_threshold: str = "mean",
+        spool_dir: str | None = None,
     ) -> None:
-        if backend not in BACKENDS:
-            raise ConfigError(f"unknown index backend {backend!r}; choose from {', '.join(BACKENDS)}")
         if engine not in ("auto", "faiss", "numpy"):
             raise ConfigError(f"unknown engine {engine!r}; choose auto, faiss or numpy")
         if dim <= 0:
             raise ConfigError(f"index dimension must be positive, got {dim}")
+        backend_class(backend, engine)  # an unknown backend, or numpy for one that needs faiss
         faiss = import_faiss(required=engine == "faiss" or backend != "exact")
-        if engine == "numpy" and backend != "exact":
-            raise ConfigError(f"backend {backend!r} needs faiss; use backend 'exact' with engine 'numpy'")
         self.engine = "numpy" if engine == "numpy" or faiss is None else "faiss"
         if self.engine == "numpy" and engine == "auto":
             logger.info("faiss not installed: exact search with NumPy (pip install simsent[faiss] for speed)")
         self.dim = int(dim)
         self.backend = backend
         self.model_info = dict(model_info) if model_info else None
-        pq_m = pq_m or default_pq_m(dim)
-        if backend == "ivfpq" and dim % pq_m:
-            raise ConfigError(f"pq_m={pq_m} must divide the dimension {dim}")
-        if backend == "binary" and dim % 8:
-            raise ConfigError(f"the binary backend needs a dimension divisible by 8, got {dim}")
-        if rescore_with not in RESCORE_PRECISIONS:
-            raise ConfigError(f"rescore_with must be int8 or float32, got {rescore_with!r}")
-        if binary_threshold not in BINARY_THRESHOLDS:
-            raise ConfigError(f"binary_threshold must be mean or zero, got {binary_threshold!r}")
         self.params: dict[str, Any] = {
-            "hnsw_m": hnsw_m,
-            "ef_construction": ef_construction,
-            "ef_search": ef_search,
-            "nlist": nlist,
-            "pq_m": pq_m,
-            "nbits": nbits,
-            "nprobe": nprobe,
-            "train_size": train_size,
-            "refine": refine,
-            "rescore": rescore,
-            "rescore_with": rescore_with,
-            "binary_threshold": binary_threshold,
+            "hnsw_m": hnsw_m, "ef_construction": ef_construction, "ef_search": ef_search,
+            "nlist": nlist, "pq_m": pq_m or default_pq_m(dim), "nbits": nbits, "nprobe": nprobe,
+            "train_size": train_size, "refine": refine,
+            "rescore": rescore, "rescore_with": rescore_with, "binary_threshold": binary_threshold,
         }
-        self.ids: list[str] = []
-        self.texts: list[str | None] = []
-        self.payloads: list[dict[str, Any]] = []
-        self._pos: dict[str, int] = {}
-        self._index: Any = None  # faiss index
-        self._chunks: list[np.ndarray] = []  # numpy engine storage
-        self._pending: list[np.ndarray] = []  # ivfpq vectors waiting for training
-        self._expected: int | None = None  # corpus size hint for nlist
-        self._codes: list[np.ndarray] = []  # binary backend: int8 (or float32) vectors for rescoring
-        self._ranges: np.ndarray | None = None  # binary backend: int8 calibration (2, dim)
-        self._thresholds: np.ndarray | None = None  # binary backend: where each dimension's bit flips
-        if self.engine == "faiss" and backend != "ivfpq":
-            self._index = new_faiss_index(self.backend, self.dim, self.params)
+        self.vectors: IndexBackend = backend_class(backend, self.engine)(self.dim, self.params)
+        self.records = RecordStore(spool_dir)
 
-    # ------------------------------------------------------------------ faiss construction
-    def _train_pending(self) -> None:
-        """Train the IVF-PQ index on the pending vectors, then add them."""
-        if not self._pending:
-            return
-        data = np.concatenate(self._pending)
-        self._pending = []
-        if self._index is None:
-            self._index = new_faiss_index(
-                self.backend, self.dim, self.params, n_train=len(data), expected=self._expected
-            )
-            logger.info(
-                "training IVF-PQ (nlist=%d, m=%d, nbits=%d) on %d vectors",
-                self.params["nlist"],
-                self.params["pq_m"],
-                self.params["nbits"],
-                len(data),
-            )
-            self._index.train(data)
-        self._index.add(data)
+    @property
+    def ids(self) -> Column:
+        """Every row's id, read on demand."""
+        return Column(self.records, "id")
+
+    @property
+    def texts(self) -> Column:
+        return Column(self.records, "text")
+
+    @property
+    def payloads(self) -> Column:
+        return Column(self.records, "payload")
 
     # ------------------------------------------------------------------ adding
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.records)
 
     def add(
         self,
@@ -231,80 +171,21 @@ class VectorIndex:
         if vectors.ndim != 2 or vectors.shape[1] != self.dim:
             raise DataError(f"vectors must have shape (n, {self.dim}); got {vectors.shape}")
         n = len(vectors)
-        ids = [str(len(self.ids) + i) for i in range(n)] if ids is None else [str(i) for i in ids]
+        ids = [str(len(self) + i) for i in range(n)] if ids is None else [str(i) for i in ids]
         texts = list(texts) if texts is not None else [None] * n
         payloads = [p or {} for p in payloads] if payloads is not None else [{} for _ in range(n)]
         if not (len(ids) == len(texts) == len(payloads) == n):
             raise DataError("ids, texts and payloads must have one entry per vector")
-        new_pos = {}
-        for i, rid in enumerate(ids):
-            if rid in self._pos or rid in new_pos:
-                raise DataError(f"duplicate id {rid!r}: ids must be unique within an index")
-            new_pos[rid] = len(self.ids) + i
-        vectors = unit_rows(vectors)
-        if self.engine == "numpy":
-            self._chunks.append(vectors)
-        elif self.backend == "binary":
-            self._add_binary(vectors)
-        elif self.backend == "ivfpq" and self._index is None:
-            self._pending.append(vectors)
-            nlist = self.params["nlist"] or default_nlist(self._expected or 65536)
-            need = self.params["train_size"] or min(200_000, max(39 * nlist, 39 * 2 ** self.params["nbits"]))
-            if sum(len(c) for c in self._pending) >= need:
-                self._train_pending()
-        else:
-            self._index.add(vectors)
-        self._pos.update(new_pos)
-        self.ids.extend(ids)
-        self.texts.extend(texts)
-        self.payloads.extend(payloads)
-
-    def _add_binary(self, vectors: np.ndarray) -> None:
-        """Sign bits into the faiss binary index, the rescoring vectors (int8 codes or float32) kept
-        beside; vectors are held until ``train_size`` (10,000) of them calibrate the bits' thresholds
-        and the int8 ranges."""
-        from simsent.search.quantize import quantize
-
-        if self._thresholds is None:
-            self._pending.append(vectors)
-            if sum(len(c) for c in self._pending) >= (self.params["train_size"] or 10_000):
-                self._calibrate_binary()
-            return
-        self._index.add(quantize(vectors - self._thresholds, "ubinary"))
-        if self.params["rescore_with"] == "float32":
-            self._codes.append(vectors)
-        else:
-            self._codes.append(quantize(vectors, "int8", self._ranges))
-
-    def _calibrate_binary(self) -> None:
-        """Calibrate the thresholds (and int8 ranges) on the vectors held so far, then add them."""
-        from simsent.search.quantize import int8_ranges
-
-        if self._thresholds is not None or not self._pending:
-            return
-        held, self._pending = np.concatenate(self._pending), []
-        mean = self.params["binary_threshold"] == "mean"
-        self._thresholds = held.mean(axis=0) if mean else np.zeros(self.dim, np.float32)
-        if self.params["rescore_with"] == "int8":
-            self._ranges = int8_ranges(held)
-        self._add_binary(held)
-
-    def _binary_search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        from simsent.search.quantize import quantize, rescore
-
-        if len(self._codes) > 1:
-            self._codes = [np.concatenate(self._codes)]
-        bits = quantize(q - self._thresholds, "ubinary")
-        _, candidates = self._index.search(bits, k * max(1, int(self.params["rescore"])))
-        return rescore(q, candidates.astype(np.int64), self._codes[0], self._ranges, k)
+        self.records.append(ids, texts, payloads)  # refuses duplicate ids before any vector is added
+        self.vectors.add(unit_rows(vectors))
 
     def expect_rows(self, n: int) -> None:
         """Tell the index how many rows will come (IVF sizes its cells from it)."""
-        self._expected = n
+        self.vectors.expect_rows(n)
 
     def add_records(self, vectors: np.ndarray, records: Sequence[dict[str, Any]]) -> None:
         """Add ``vectors`` with their corpus records (an id of None gets the running position)."""
-        start = len(self.ids)
+        start = len(self)
         self.add(
             vectors,
             ids=[r.get("id") or str(start + i) for i, r in enumerate(records)],
@@ -340,8 +221,8 @@ class VectorIndex:
         else:
             records = corpus
             total = len(corpus) if hasattr(corpus, "__len__") else None
-        if self._index is None and self.backend == "ivfpq" and total:
-            self._expected = len(self) + total
+        if total:
+            self.expect_rows(len(self) + total)
         if show_progress_bar is None:
             show_progress_bar = logger.getEffectiveLevel() <= logging.INFO
         added = 0
@@ -381,8 +262,7 @@ class VectorIndex:
             bar.close()
         if added == 0:
             raise DataError("the corpus has no text to index")
-        if self.backend == "ivfpq":
-            self._train_pending()
+        self.vectors.finish()
         logger.info("indexed %d rows (%d in total)", added, len(self))
         return added
 
@@ -461,40 +341,26 @@ class VectorIndex:
         if q.shape[1] != self.dim:
             raise DataError(f"query vectors have dimension {q.shape[1]}, the index {self.dim}")
         q = unit_rows(q)
-        if self.backend == "ivfpq":
-            self._train_pending()
-        if self.backend == "binary":
-            self._calibrate_binary()
         if len(self) == 0:
             scores = np.full((len(q), k), np.nan, dtype=np.float32)
             pos = np.full((len(q), k), -1, dtype=np.int64)
-        elif self.engine == "numpy":
-            scores, pos = self._numpy_search(q, k)
-        elif self.backend == "binary":
-            scores, pos = self._binary_search(q, k)
         else:
-            apply_search_params(self._index, self.backend, self.params)
-            scores, pos = self._index.search(q, k)
+            scores, pos = self.vectors.search(q, k)
         scores = np.where(pos < 0, np.nan, scores).astype(np.float32)
         ids, texts, payloads = [], [], []
         for row in pos:
-            valid = [int(p) for p in row if p >= 0]
-            ids.append([self.ids[p] for p in valid])
-            texts.append([self.texts[p] for p in valid])
-            payloads.append([self.payloads[p] for p in valid])
+            hits = [self.records[int(p)] for p in row if p >= 0]
+            ids.append([h["id"] for h in hits])
+            texts.append([h["text"] for h in hits])
+            payloads.append([h["payload"] for h in hits])
         return SearchResults(ids=ids, scores=scores, positions=pos, texts=texts, payloads=payloads)
-
-    def _numpy_search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        if len(self._chunks) > 1:
-            self._chunks = [np.concatenate(self._chunks)]
-        return numpy_search(self._chunks[0], q, k)
 
     def get(self, rid: Any) -> dict[str, Any]:
         """The stored record of an id."""
-        if str(rid) not in self._pos:
+        pos = self.records.position(str(rid))
+        if pos is None:
             raise DataError(f"id {rid!r} is not in the index")
-        p = self._pos[str(rid)]
-        return {"id": self.ids[p], "text": self.texts[p], "payload": self.payloads[p]}
+        return self.records[pos]
 
     # ------------------------------------------------------------------ persistence
     def config(self) -> dict[str, Any]:
@@ -515,12 +381,9 @@ class VectorIndex:
         path = os.path.abspath(os.fspath(path))
         parent = os.path.dirname(path)
         os.makedirs(parent, exist_ok=True)
-        if self.backend == "ivfpq":
-            self._train_pending()
-        if self.backend == "binary":
-            self._calibrate_binary()
+        self.vectors.finish()
         tmp = temp_dir(parent, "index")
-        needed = len(self) * (self.dim * 4 + 64)
+        needed = len(self) * (self.vectors.bytes_per_row() + 64)
         with write_guard(path, needed):  # outside the clean-up, so that the free space it names is true
             try:
                 self._write_files(tmp)
@@ -532,33 +395,16 @@ class VectorIndex:
 
     def _write_files(self, tmp: str) -> None:
         """The index's files (vectors, records, config) into the folder ``tmp``."""
-        if self.engine == "numpy":
-            mat = np.concatenate(self._chunks) if self._chunks else np.zeros((0, self.dim), np.float32)
-            np.save(os.path.join(tmp, NUMPY_FILE), mat)
-        elif self.backend == "binary":
-            import_faiss().write_index_binary(self._index, os.path.join(tmp, FAISS_FILE))
-            as_float = self.params["rescore_with"] == "float32"
-            empty = np.zeros((0, self.dim), np.float32 if as_float else np.int8)
-            codes = np.concatenate(self._codes) if self._codes else empty
-            np.save(os.path.join(tmp, FLOAT_CODES_FILE if as_float else CODES_FILE), codes)
-            if not as_float:
-                np.save(os.path.join(tmp, RANGES_FILE), self._ranges if self._ranges is not None else
-                        np.zeros((2, self.dim), np.float32))
-            thresholds = self._thresholds if self._thresholds is not None else np.zeros(self.dim, np.float32)
-            np.save(os.path.join(tmp, THRESHOLDS_FILE), thresholds)
-        elif self._index is not None:
-            import_faiss().write_index(self._index, os.path.join(tmp, FAISS_FILE))
-        with open(os.path.join(tmp, RECORDS), "w", encoding="utf-8") as f:
-            for rid, text, payload in zip(self.ids, self.texts, self.payloads, strict=True):
-                f.write(
-                    json.dumps({"id": rid, "text": text, "payload": payload}, ensure_ascii=False) + "\n"
-                )
+        self.vectors.save(tmp)
+        self.records.save(tmp)
         with open(os.path.join(tmp, INDEX_JSON), "w", encoding="utf-8") as f:
             json.dump(self.config(), f, indent=2, ensure_ascii=False)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, model: Embedder | None = None) -> VectorIndex:
-        """Read an index folder; with ``model``, check it is the model that built the index.
+    def load(cls, path: str | os.PathLike, model: Embedder | None = None,
+             spool_dir: str | None = None) -> VectorIndex:
+        """Read an index folder; with ``model``, check it is the model that built the index. Rows added
+        later have their records spooled in ``spool_dir`` (see :class:`VectorIndex`).
 
         A damaged folder (bad JSON, a cut records file, unreadable vectors) is a one-line DataError.
         """
@@ -569,7 +415,7 @@ class VectorIndex:
                 f"no index at {path} (missing {INDEX_JSON}); build one with `simsent index build`"
             )
         try:
-            index = cls._read(path, cfg_file)
+            index = cls._read(path, cfg_file, spool_dir)
         except (ValueError, KeyError, TypeError, RuntimeError, OSError) as exc:  # JSON, faiss, numpy
             first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
             raise DataError(
@@ -581,48 +427,20 @@ class VectorIndex:
         return index
 
     @classmethod
-    def _read(cls, path: str, cfg_file: str) -> VectorIndex:
+    def _read(cls, path: str, cfg_file: str, spool_dir: str | None) -> VectorIndex:
         with open(cfg_file, encoding="utf-8") as f:
             cfg = json.load(f)
         if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
             raise DataError(f"{cfg_file} is not a simsent index")
-        engine = cfg.get("engine", "faiss")
-        faiss = import_faiss(required=engine == "faiss")
+        engine = "numpy" if cfg.get("engine", "faiss") == "numpy" else "faiss"
         params = {"binary_threshold": "zero", **cfg.get("params", {})}  # indexes written before the mean
-        index = cls(
-            cfg["dim"],
-            backend=cfg["backend"],
-            model_info=cfg.get("model"),
-            engine="numpy" if engine == "numpy" else "faiss",
-            **{k: v for k, v in params.items() if k in _PARAM_NAMES},
-        )
-        if engine == "numpy":
-            index._chunks = [np.load(os.path.join(path, NUMPY_FILE), allow_pickle=False)]
-        elif index.backend == "binary":
-            index._index = faiss.read_index_binary(os.path.join(path, FAISS_FILE))
-            as_float = index.params["rescore_with"] == "float32"
-            codes = os.path.join(path, FLOAT_CODES_FILE if as_float else CODES_FILE)
-            index._codes = [np.load(codes, mmap_mode="r", allow_pickle=False)]
-            if not as_float:
-                index._ranges = np.load(os.path.join(path, RANGES_FILE), allow_pickle=False)
-            thresholds = os.path.join(path, THRESHOLDS_FILE)
-            index._thresholds = (np.load(thresholds, allow_pickle=False) if os.path.isfile(thresholds)
-                                 else np.zeros(index.dim, np.float32))
-            if len(index._codes[0]) != index._index.ntotal:
-                n_codes, n_bits = len(index._codes[0]), index._index.ntotal
-                raise DataError(f"{path}: {n_codes} rescoring vectors for {n_bits} binary codes; rebuild it")
-        elif os.path.isfile(os.path.join(path, FAISS_FILE)):
-            index._index = faiss.read_index(os.path.join(path, FAISS_FILE))
-        with open(os.path.join(path, RECORDS), encoding="utf-8") as f:
-            for line in f:
-                rec = json.loads(line)
-                index._pos[rec["id"]] = len(index.ids)
-                index.ids.append(rec["id"])
-                index.texts.append(rec.get("text"))
-                index.payloads.append(rec.get("payload") or {})
-        stored = len(index._chunks[0]) if engine == "numpy" else (index._index.ntotal if index._index else 0)
-        if stored != len(index.ids):
-            raise DataError(f"{path}: {stored} vectors but {len(index.ids)} records; rebuild the index")
+        index = cls(cfg["dim"], backend=cfg["backend"], model_info=cfg.get("model"), engine=engine,
+                    **{k: v for k, v in params.items() if k in _PARAM_NAMES})
+        index.vectors = backend_class(index.backend, engine).load(path, index.dim, index.params)
+        index.records = RecordStore.open(path, spool_dir)
+        if len(index.vectors) != len(index.records):
+            raise DataError(f"{path}: {len(index.vectors)} vectors but {len(index.records)} records; "
+                            "rebuild the index")
         return index
 
 
@@ -640,17 +458,6 @@ def index_lock(path: str | os.PathLike, timeout: float = 600.0) -> contextlib.Ab
     return folder_lock(path, "index", wait=timeout)
 
 
-_PARAM_NAMES = (
-    "hnsw_m",
-    "ef_construction",
-    "ef_search",
-    "nlist",
-    "pq_m",
-    "nbits",
-    "nprobe",
-    "train_size",
-    "refine",
-    "rescore",
-    "rescore_with",
-    "binary_threshold",
-)
+#: the saved parameters: every constructor argument but the index's identity, engine and spool folder
+_PARAM_NAMES = tuple(n for n in inspect.signature(VectorIndex.__init__).parameters
+                     if n not in ("self", "dim", "backend", "model_info", "engine", "spool_dir"))

@@ -144,6 +144,7 @@ def create_app(
     from fastapi import FastAPI
 
     from simsent import __version__
+    from simsent.serve.usage import TokenTally
 
     if index is not None:
         index.check_model(model)
@@ -151,8 +152,9 @@ def create_app(
         model_path = getattr(model, "extra_config", {}).get("base_model") or (
             (index.model_info or {}).get("path") if index is not None else None
         )
+    tally = TokenTally(model)  # /v1/embeddings usage from the tokenisation encode does anyway
     batcher = MicroBatcher(
-        lambda texts: model.encode(
+        lambda texts: tally.encode(
             texts, batch_size=batch_size, normalize_embeddings=False, show_progress_bar=False
         ),
         max_batch_texts=max_batch_texts,

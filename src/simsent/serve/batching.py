@@ -40,7 +40,8 @@ class MicroBatcher:
     """Coalesce concurrent :meth:`encode` calls into batched calls of ``encode_fn``.
 
     Args:
-        encode_fn: ``texts -> (len(texts), dim) array`` (blocking; run in a worker thread).
+        encode_fn: ``texts -> (len(texts), dim) array``, or a tuple of arrays with a row per text
+            (blocking; run in a worker thread); each request gets its own rows.
         max_batch_texts: most texts per forward pass (1: one request per pass, no batching).
         max_wait_ms: how long the first waiting request may wait for company.
         max_queue_texts: most texts waiting; beyond, :class:`QueueFull`.
@@ -122,8 +123,10 @@ class MicroBatcher:
             return
         start = 0
         for job in jobs:
-            rows = vectors[start : start + len(job.texts)]
-            start += len(job.texts)
+            end = start + len(job.texts)
+            parts = vectors if isinstance(vectors, tuple) else (vectors,)
+            rows = tuple(p[start:end] for p in parts) if isinstance(vectors, tuple) else parts[0][start:end]
+            start = end
             if not job.future.done():
                 job.future.set_result(rows)
 

@@ -65,13 +65,6 @@ def openai_request_model(limits: Limits) -> Any:
     return EmbeddingsRequest
 
 
-def count_tokens(model: Any, texts: list[str]) -> int:
-    """Tokens of ``texts`` for the model (its tokenizer's attention mask; characters without one)."""
-    tokenize = getattr(model, "tokenize", None) or getattr(model, "tokenizer", None)
-    mask = tokenize(texts).get("attention_mask") if callable(tokenize) else None
-    return int(mask.sum()) if mask is not None else sum(len(t) for t in texts)
-
-
 def truncate(vecs: np.ndarray, dimensions: int | None) -> np.ndarray:
     """The first ``dimensions`` components, re-normalised (all of them when None).
 
@@ -112,8 +105,6 @@ def openai_error(message: str, param: str | None = None, status: int = 400) -> A
 
 def add_openai_routes(app: Any, service: Any, limits: Limits) -> None:
     """``POST /v1/embeddings`` over ``service`` (a :class:`~simsent.serve.routes.Service`)."""
-    from starlette.concurrency import run_in_threadpool
-
     Request = openai_request_model(limits)
 
     @app.post("/v1/embeddings")
@@ -124,8 +115,8 @@ def add_openai_routes(app: Any, service: Any, limits: Limits) -> None:
             return openai_error(
                 f"dimensions {req.dimensions} is more than the model's {service.dim}", "dimensions"
             )
-        vecs = truncate(await service.encode(texts, True), req.dimensions)
-        tokens = await run_in_threadpool(count_tokens, service.model, texts)
+        vecs, tokens = await service.encode_counted(texts, True)
+        vecs = truncate(vecs, req.dimensions)
         return {
             "object": "list",
             "data": [

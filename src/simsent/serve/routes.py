@@ -35,15 +35,19 @@ class Service:
 
     async def encode(self, texts: list[str], normalize: bool = True) -> np.ndarray:
         """Vectors of ``texts`` through the micro-batcher; 503 when its queue is full."""
+        return (await self.encode_counted(texts, normalize))[0]
+
+    async def encode_counted(self, texts: list[str], normalize: bool = True) -> tuple[np.ndarray, int]:
+        """Vectors of ``texts`` and their token count, from the batcher's one tokenisation."""
         from fastapi import HTTPException
 
         try:
-            vecs = await self.batcher.encode(texts)
+            vecs, tokens = await self.batcher.encode(texts)
         except QueueFull as exc:
             raise HTTPException(status_code=503, detail=f"busy: {exc}; retry shortly") from exc
         if normalize:
             vecs = unit_rows(vecs)
-        return vecs
+        return vecs, int(np.sum(tokens))
 
     def health(self) -> dict[str, Any]:
         """Liveness and what is loaded."""

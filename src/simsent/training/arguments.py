@@ -11,125 +11,90 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from simsent._constants import PRECISIONS
+from simsent._fields import check_fields, run_settings, setting
+from simsent.losses.registry import OBJECTIVES
 
-#: field metadata of a setting that does not change the training trajectory (where it writes, how often
-#: it logs, evaluates or checkpoints, how the rows are read, the device): a checkpoint resumes under
-#: another value. Every other field is part of the resume key (:meth:`TrainingArguments.run_settings`),
-#: so that a new field is checked on resume unless it says otherwise.
-SAME_RUN = {"changes_run": False}
-
+OBJECTIVE_NAMES = tuple(OBJECTIVES)  # the registry imports no torch, so `--help` stays light
 
 @dataclass
 class TrainingArguments:
     """Arguments of :class:`simsent.training.trainer.Trainer`: only what the trainer reads, validated.
 
-    Model settings (pooling, max length, dropout) belong to the model
+    Each field is declared once (:func:`simsent._fields.setting`): its help and bounds make the
+    ``simsent train`` option and the check; ``changes_run=False`` marks what a checkpoint may resume
+    under another value (where it writes, how often it logs or evaluates, the device); every other
+    field is part of the resume key. Model settings (pooling, max length, dropout) belong to the model
     (:meth:`SentenceEncoder.from_pretrained`), the dev task to the evaluator. Invalid values
     (``lr=nan``, ``batch_size=0``, an unknown SimCSE variant) raise a one-line ConfigError.
     """
 
-    #: folder that receives the trained model (the best dev checkpoint when a dev task is set)
-    output_dir: str = field(default="runs/simsent", metadata=SAME_RUN)
-    #: training objective, see ``simsent.losses.OBJECTIVES``
-    objective: str = "simcse"
-    #: unsupervised SimCSE variant: ``paper`` (N-1 negatives) or ``symmetric`` (2N-2, both directions)
-    simcse_variant: str = "paper"
-    #: softmax temperature of the contrastive losses
-    temperature: float = 0.05
-    #: passes over the training data
-    epochs: int = 1
-    #: stop after this many optimiser steps (the schedule spans them); None: every epoch to the end
-    max_steps: int | None = None
-    #: sentences (or rows) per batch
-    batch_size: int = 64
-    #: peak learning rate of AdamW
-    lr: float = 3e-5
-    #: share of the steps used for linear warm-up (then linear decay to 0)
-    warmup_ratio: float = 0.0
-    #: AdamW weight decay
-    weight_decay: float = 0.0
-    #: gradient clipping norm (0 disables)
-    max_grad_norm: float = 1.0
-    #: random seed for sampling, shuffling, dropout and initialisation
-    seed: int = 42
-    #: keep a seeded random subset of this many training rows (the 10k-sentence recipe)
-    max_train_samples: int | None = None
-    #: drop duplicate training rows before sampling
-    dedup: bool = False
-    #: evaluate (and keep the best model) every this many steps; 0 evaluates only at the end
-    eval_steps: int = field(default=125, metadata=SAME_RUN)
-    #: write a resumable checkpoint every this many steps (0: only at the end of each epoch)
-    checkpoint_steps: int = field(default=250, metadata=SAME_RUN)
+    output_dir: str = setting("runs/simsent", changes_run=False)  # the CLI's --output
+    objective: str = setting("simcse", f"Training objective: {', '.join(OBJECTIVE_NAMES)}.")
+    simcse_variant: str = setting("paper", "paper (N-1 negatives) or symmetric (2N-2, both directions).")
+    temperature: float = setting(0.05, "Softmax temperature of the contrastive losses.", minimum=0,
+                                 exclusive_minimum=True)
+    epochs: int = setting(1, "Passes over the training data.", minimum=1)
+    max_steps: int | None = setting(None, "Stop after N optimiser steps (the schedule spans them).",
+                                    minimum=1)
+    batch_size: int = setting(64, "Sentences (or rows) per batch.", minimum=1)
+    lr: float = setting(3e-5, "Peak learning rate of AdamW.", minimum=0, exclusive_minimum=True)
+    warmup_ratio: float = setting(0.0, "Share of the steps for linear warm-up (then linear decay).",
+                                  minimum=0, maximum=1)
+    weight_decay: float = setting(0.0, "AdamW weight decay.", minimum=0)
+    max_grad_norm: float = setting(1.0, "Gradient clipping norm (0: off).", minimum=0)
+    seed: int = setting(42, "Seed of sampling, shuffling, dropout and initialisation.")
+    max_train_samples: int | None = setting(None, "Seeded random subset of training rows.", minimum=1)
+    dedup: bool = setting(False, "Drop duplicate training rows first.")
+    eval_steps: int = setting(125, "Evaluate every N steps and keep the best (0: at the end).", minimum=0,
+                              changes_run=False)
+    checkpoint_steps: int = setting(250, "Resumable checkpoint every N steps (0: each epoch).", minimum=0,
+                                    changes_run=False)
     #: write resumable checkpoints (experiment cells that retrain from scratch turn them off)
-    checkpoints: bool = field(default=True, metadata=SAME_RUN)
-    #: resume from ``<output_dir>/checkpoint-last`` when it exists
-    resume: bool = field(default=True, metadata=SAME_RUN)
-    #: resume a checkpoint written under another process count (the batches are the same global
-    #: batches; the dropout masks of the processes are drawn anew)
-    allow_world_size_change: bool = field(default=False, metadata=SAME_RUN)
-    #: log the running loss every this many steps
-    logging_steps: int = field(default=10, metadata=SAME_RUN)
-    #: rows per encoder call inside a batch: the rows are sorted by length, encoded this many at a time
-    #: with trailing padding cut off, and put back in order (same embeddings, gradients and in-batch
-    #: negatives, far fewer padded tokens). None = 16 on CPU (about 2.5x faster SimCSE training than
-    #: one call on the duplicated 2N-row batch); on a GPU length-sorted chunks of about 16k padded tokens
-    #: in fp32 and the whole batch in bf16/fp16; 0 = whole batch always.
-    forward_chunk_size: int | None = None
-    #: pack the rows of a batch, longest first, into rows of this many tokens with block-diagonal
-    #: attention: no padding tokens through the transformer (BERT, RoBERTa, ELECTRA; not with pooling
-    #: "pooler"). Same loss and gradients as padded (only the dropout masks differ); replaces the
-    #: chunking above. None: off
-    pack_tokens: int | None = None
-    #: cached contrastive steps (GradCache): embed the batch this many rows at a time without a graph,
-    #: then back-propagate chunk by chunk with the same dropout masks, so the in-batch-negative batch
-    #: size is not bounded by memory; the loss and gradients are the plain step's. In-batch-negative
-    #: objectives only (simcse, supervised_simcse). None: off
-    cache_chunk: int | None = None
-    #: read the training file lazily (:mod:`simsent.data.streaming`): memory does not grow with the file.
-    #: None: streamed when larger than ``STREAMING_AUTO_BYTES`` (1 GiB), else read into memory
-    streaming: bool | None = None
-    #: rows held by the streaming shuffle buffer (the order within about this many rows is random)
-    shuffle_buffer: int = 10000
-    #: DataLoader worker processes that read and tokenise a streamed file (0: the training process)
-    data_workers: int = field(default=1, metadata=SAME_RUN)
-    #: numeric precision of training: fp32, or bf16 / fp16 autocast (mixed precision; fp16 needs CUDA)
-    precision: str = "fp32"
-    #: device: auto (the first CUDA device when there is one, else CPU), cpu, cuda, cuda:N or mps
-    device: str = field(default="auto", metadata=SAME_RUN)
-    #: torch.compile the encoder while training: off, default, reduce-overhead (CUDA graphs) or
-    #: max-autotune; the saved model is the same eager model either way
-    torch_compile: str = field(default="off", metadata=SAME_RUN)
-    #: show a tqdm progress bar
-    show_progress_bar: bool = field(default=True, metadata=SAME_RUN)
-    #: extra keyword arguments for the objective (e.g. {"scale": 20.0} for CoSENT)
-    objective_kwargs: dict[str, Any] = field(default_factory=dict)
+    checkpoints: bool = setting(True, changes_run=False)
+    resume: bool = setting(True, "Resume from OUTPUT/checkpoint-last when present.", changes_run=False)
+    allow_world_size_change: bool = setting(
+        False, "Resume a checkpoint written under another process count (same global batches; new dropout "
+        "streams for the processes).", cli=["--allow-world-size-change"], changes_run=False)
+    logging_steps: int = setting(10, "Log the running loss every N steps.", minimum=0, changes_run=False)
+    forward_chunk_size: int | None = setting(
+        None, "Rows per encoder call within a batch, length-sorted with padding trimmed (default: 16 on "
+        "CPU; on a GPU ~16k-token chunks in fp32, the whole batch in bf16/fp16; 0: whole batch). Same loss "
+        "and gradients, fewer padded tokens.", minimum=0)
+    pack_tokens: int | None = setting(
+        None, "Pack each batch's sentences into rows of N tokens (block-diagonal attention): no padding "
+        "through the transformer (BERT, RoBERTa, ELECTRA; not with pooling 'pooler'). Same loss and "
+        "gradients; e.g. 256 on a GPU.", minimum=1)
+    cache_chunk: int | None = setting(
+        None, "Cached contrastive steps (GradCache): embed the batch N rows at a time without a graph, then "
+        "back-propagate chunk by chunk with the same dropout masks; the batch size of simcse / "
+        "supervised_simcse is then not bounded by memory. Same loss and gradients.", minimum=1)
+    streaming: bool | None = setting(
+        None, "Read the training file lazily (memory does not grow with the file): a seeded shuffle buffer, "
+        "tokenised in worker processes, exact resume. Default: streamed when the file is over 1 GiB. With "
+        "--max-train-samples N: the first N rows of the file.", cli=["--streaming/--no-streaming"])
+    shuffle_buffer: int = setting(10000, "Rows in the streaming shuffle buffer.", minimum=1)
+    data_workers: int = setting(1, "Worker processes reading and tokenising a streamed file.", minimum=0,
+                                changes_run=False)
+    precision: str = setting("fp32", "fp32, or bf16 / fp16 mixed precision (fp16 needs a CUDA device).",
+                             choices=PRECISIONS)
+    device: str = setting("auto", "auto (cuda when available), cpu, cuda, cuda:N or mps.", changes_run=False)
+    torch_compile: str = setting(
+        "off", "torch.compile the encoder while training: off, default, reduce-overhead (CUDA graphs, for "
+        "small GPU batches) or max-autotune. The first steps compile; the saved model is the same.",
+        cli=["--compile"], changes_run=False)
+    show_progress_bar: bool = setting(True, changes_run=False)
+    #: extra keyword arguments for the objective (e.g. {"scale": 20.0} for CoSENT); the CLI's --objective-arg
+    objective_kwargs: dict[str, Any] = setting(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Reject values that cannot train, with one line naming the argument and the fix."""
-        from simsent.errors import ConfigError, check_number
+        from simsent.errors import ConfigError
 
-        for name in ("epochs", "batch_size"):
-            check_number(name, getattr(self, name), integer=True, minimum=1)
-        for name in ("lr", "temperature"):
-            check_number(name, getattr(self, name), minimum=0, exclusive_minimum=True)
-        for name in ("weight_decay", "max_grad_norm"):
-            check_number(name, getattr(self, name), minimum=0)
-        for name in ("eval_steps", "checkpoint_steps", "logging_steps"):
-            check_number(name, getattr(self, name), integer=True, minimum=0)
-        check_number("warmup_ratio", self.warmup_ratio, minimum=0, maximum=1)
-        check_number("max_train_samples", self.max_train_samples, integer=True, minimum=1, optional=True)
-        check_number("max_steps", self.max_steps, integer=True, minimum=1, optional=True)
-        check_number("forward_chunk_size", self.forward_chunk_size, integer=True, minimum=0, optional=True)
-        check_number("pack_tokens", self.pack_tokens, integer=True, minimum=1, optional=True)
-        check_number("cache_chunk", self.cache_chunk, integer=True, minimum=1, optional=True)
-        check_number("shuffle_buffer", self.shuffle_buffer, integer=True, minimum=1)
-        check_number("data_workers", self.data_workers, integer=True, minimum=0)
-        if self.precision not in PRECISIONS:
-            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        check_fields(self)
         from simsent.training.compile import check_compile_mode
 
         check_compile_mode(self.torch_compile, "torch_compile")
@@ -144,18 +109,14 @@ class TrainingArguments:
 
     def run_settings(self) -> dict[str, Any]:
         """The settings a checkpoint must have been written with to be resumed: every field but those
-        marked :data:`SAME_RUN`.
+        declared ``changes_run=False``.
 
         Example:
             >>> settings = TrainingArguments(lr=1e-5, logging_steps=1).run_settings()
             >>> settings["lr"], "logging_steps" in settings
             (1e-05, False)
         """
-        return {
-            f.name: getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if f.metadata.get("changes_run", True)
-        }
+        return run_settings(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainingArguments:

@@ -8,7 +8,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -121,3 +122,47 @@ def apply_update(
     optimizer.step()
     scheduler.step()
     optimizer.zero_grad(set_to_none=True)
+
+
+def check_batch_split(batch_size: int) -> None:
+    """Refuse a batch that does not split evenly over the processes a launcher started (``WORLD_SIZE``):
+    the first process says it in one line, the others exit quietly (exit code 2).
+
+    Example:
+        >>> check_batch_split(64)
+    """
+    import os
+
+    from simsent.errors import ConfigError
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if batch_size % world:
+        if os.environ.get("RANK", "0") != "0":
+            raise SystemExit(2)  # every process meets it: the first one says it
+        raise ConfigError(f"--batch-size {batch_size} does not split over the {world} launched processes; "
+                          "give a multiple of the process count")
+
+
+@contextlib.contextmanager
+def stopping_cleanly(bar: Any, on_stop: Callable[[BaseException], None] | None) -> Iterator[Any]:
+    """The body of a training loop (``train`` and ``pretrain``): Ctrl-C is deferred to the step boundary
+    (the loop checks ``interrupt.requested``); on Ctrl-C or a crash the progress bar closes and
+    ``on_stop(exc)`` writes the checkpoint to resume from, then the error goes on.
+
+    Example:
+        >>> with stopping_cleanly(bar, lambda exc: save_checkpoint()) as interrupt:  # doctest: +SKIP
+        ...     for batch in loader:
+        ...         step(batch)
+        ...         if interrupt.requested:
+        ...             raise KeyboardInterrupt
+    """
+    from simsent.training.checkpoint import StepBoundaryInterrupt
+
+    with StepBoundaryInterrupt() as interrupt:  # a second Ctrl-C cannot cut the checkpoint below
+        try:
+            yield interrupt
+        except BaseException as exc:
+            bar.close()
+            if on_stop is not None:
+                on_stop(exc)
+            raise

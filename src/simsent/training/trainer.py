@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-import json
+import functools
 import logging
 import math
 import os
@@ -24,20 +24,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import torch
-from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from simsent._io import write_json
 from simsent.data.collator import TextBatchCollator
-from simsent.data.pretokenized import PretokenizedTexts
-from simsent.data.sampling import check_distinct, sample_rows
-from simsent.data.streaming import StreamingRows, check_streamable, to_device
-from simsent.errors import ConfigError, DataError
+from simsent.data.sources import RowSource, row_source
+from simsent.errors import ConfigError
 from simsent.losses import Objective, objective_class
 from simsent.training.arguments import TrainingArguments
-from simsent.training.checkpoint import StepBoundaryInterrupt, load_checkpoint, save_checkpoint
+from simsent.training.checkpoint import load_checkpoint, save_checkpoint
 from simsent.training.compile import compile_encoder
-from simsent.training.loop import apply_update, log_process_count
+from simsent.training.loop import apply_update, check_batch_split, log_process_count, stopping_cleanly
 from simsent.training.schedule import LinearSchedule, linear_scheduler, make_optimizer
 from simsent.training.seed import rng_state, set_rng_state, set_seed
 
@@ -108,7 +105,7 @@ class Trainer:
         self,
         model: SentenceEncoder,
         args: TrainingArguments,
-        train_rows: Sequence[Any],
+        train_rows: Sequence[Any] | RowSource,
         objective: Objective | None = None,
         evaluator: Evaluator | None = None,
     ) -> None:
@@ -121,7 +118,9 @@ class Trainer:
                 f"--cache-chunk needs an objective with in-batch negatives (simcse, supervised_simcse); "
                 f"{self.objective.name!r} has none to cache"
             )
-        self.rows = self._training_rows(train_rows)
+        check_batch_split(args.batch_size)
+        self.rows = row_source(train_rows)
+        self.rows.prepare_for(self.objective, args.max_train_samples, args.seed, args.dedup)
         self.evaluator = evaluator
         self.primary = getattr(evaluator, "primary_metric", "spearman")
         self.greater_is_better = bool(getattr(evaluator, "greater_is_better", True))
@@ -133,60 +132,19 @@ class Trainer:
         self._key: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ pieces
-    def _training_rows(self, train_rows: Sequence[Any] | StreamingRows) -> Sequence[Any]:
-        """The rows shaped for the objective, deduplicated and sampled; a streamed file is scanned instead
-        (counted, checked, its malformed lines reported) and read again at each epoch."""
-        args = self.args
-        if isinstance(train_rows, StreamingRows):
-            check_streamable(self.objective, args.dedup)
-            train_rows.max_rows = args.max_train_samples
-            train_rows.scan(self.objective.prepare_rows, self.objective.label_column)
-            self.objective.check_label_variety(train_rows.labels, train_rows.path)
-            return train_rows
-        rows = sample_rows(self.objective.prepare_rows(train_rows), args.max_train_samples, args.seed,
-                           args.dedup)
-        if not rows:
-            raise DataError("no training rows")
-        if self.objective.needs_varied_labels:
-            self.objective.check_label_variety({r[self.objective.label_column] for r in rows})
-        check_distinct(len({json.dumps(r, sort_keys=True, ensure_ascii=False, default=str) for r in rows}))
-        return rows
-
-    @property
-    def _streaming(self) -> bool:
-        return isinstance(self.rows, StreamingRows)
-
     def _collate(self, tokenize: Callable) -> TextBatchCollator:
         obj = self.objective
         label_dtype = torch.long if getattr(obj, "label_dtype", "float") == "long" else torch.float
         return TextBatchCollator(tokenize, obj.text_columns, obj.views, obj.label_column, label_dtype)
 
     def _loader(self, accelerator: Any) -> Any:
-        """Shuffled batches of the rows, collated from their texts tokenised once up front; for a streamed
-        file, this process's shard of each global batch, tokenised in worker processes as it is read."""
-        pin_memory = accelerator.device.type == "cuda"  # page-locked batches, copied without blocking
-        if self._streaming:
-            return self.rows.loader(
-                self._collate(self.model.tokenize), self.args.batch_size, self.args.seed,
-                accelerator.process_index, accelerator.num_processes, pin_memory,
-            )
-        obj = self.objective
-        tokenize = PretokenizedTexts(
-            self.model.tokenize,
-            [str(row[col]) for row in self.rows for col in obj.text_columns],
-            pad_to_multiple_of=getattr(self.model.encoder, "pad_to_multiple_of", None),
-            show_progress_bar=self.args.show_progress_bar,
-        )
-        gen = torch.Generator().manual_seed(self.args.seed)
-        return DataLoader(
-            self.rows,
-            batch_size=self.args.batch_size,
-            shuffle=True,
-            generator=gen,
-            collate_fn=self._collate(tokenize),
-            drop_last=len(self.rows) > self.args.batch_size,
-            pin_memory=pin_memory,
-        )
+        """Shuffled batches of the rows for this process (texts tokenised once up front when in memory;
+        a streamed file is tokenised in worker processes as it is read)."""
+        pad = getattr(self.model.encoder, "pad_to_multiple_of", None)
+        return self.rows.loader(self._collate, self.model.tokenize, self.objective.text_columns,
+                                self.args.batch_size, self.args.seed, accelerator.process_index,
+                                accelerator.num_processes, accelerator.device.type == "cuda",
+                                pad_to_multiple_of=pad, show_progress_bar=self.args.show_progress_bar)
 
     def _chunk_size(self, device: torch.device) -> int | None:
         """Rows per encoder call: ``args.forward_chunk_size``, else :data:`CPU_FORWARD_CHUNK` on CPU."""
@@ -260,21 +218,13 @@ class Trainer:
         :meth:`TrainingArguments.run_settings`: a field added there is checked without a word here).
         Computed once, before any checkpoint is loaded."""
         if self._key is None:
-            import hashlib
-            import json
-
             from simsent.modeling.sentence_encoder import dropout_rate, model_fingerprint
 
-            if self._streaming:
-                data = f"streamed:{self.rows.fingerprint()}"
-            else:
-                rows = json.dumps(self.rows, sort_keys=True, ensure_ascii=False, default=str).encode()
-                data = hashlib.sha256(rows).hexdigest()[:16]
             self._key = {
                 **self.args.run_settings(),
                 "model": model_fingerprint(self.model),
                 "dropout": dropout_rate(self.model),  # a model setting the weights do not show
-                "data": data,
+                "data": self.rows.fingerprint(),
                 "world_size": int(os.environ.get("WORLD_SIZE", "1")),  # another count: another run
                 "key_version": RESUME_KEY_VERSION,
             }
@@ -373,11 +323,6 @@ class Trainer:
         os.makedirs(self.args.output_dir, exist_ok=True)
         accelerator = self._accelerator()
         self._accelerator_ref = accelerator
-        if self.args.batch_size % accelerator.num_processes:
-            raise ConfigError(
-                f"--batch-size {self.args.batch_size} does not split over {accelerator.num_processes} "
-                "processes; give a multiple of the process count"
-            )
         run = self._prepare(accelerator)
         bar = tqdm(
             total=run.total_steps,
@@ -387,16 +332,12 @@ class Trainer:
         )
         progress = _Progress(run.start_epoch, run.skip, time.perf_counter() - run.tokenize_seconds,
                              torch.zeros((), device=accelerator.device))
-        with StepBoundaryInterrupt() as interrupt:  # a second Ctrl-C cannot cut the checkpoint below
-            try:
+        on_stop = functools.partial(self._checkpoint_after_stop, accelerator, progress)
+        try:
+            with stopping_cleanly(bar, on_stop if self.args.checkpoints else None) as interrupt:
                 self._run_epochs(accelerator, run, progress, bar, interrupt)
-            except BaseException as exc:
-                bar.close()
-                if self.args.checkpoints:
-                    self._checkpoint_after_stop(accelerator, progress, exc)
-                raise
-            finally:
-                run.restore_eager()
+        finally:
+            run.restore_eager()
         bar.close()
         return self._finish(progress.seen, time.perf_counter() - progress.start)
 
@@ -445,12 +386,8 @@ class Trainer:
         if args.pack_tokens and not self.model.can_pack():
             logger.warning("--pack-tokens: this encoder or pooling cannot be packed; training padded")
         restore_eager = compile_encoder(self.model, args.torch_compile)
-        if self._streaming:  # already sharded per process; batches are moved to the device as they come
-            objective, optimizer, scheduler = accelerator.prepare(self.objective, optimizer, scheduler)
-        else:
-            objective, optimizer, scheduler, train_loader = accelerator.prepare(
-                self.objective, optimizer, scheduler, train_loader
-            )
+        objective, optimizer, scheduler = accelerator.prepare(self.objective, optimizer, scheduler)
+        train_loader = self.rows.prepared(train_loader, accelerator)
         self._prepared = {"objective": objective, "optimizer": optimizer, "scheduler": scheduler}
         start_epoch, skip = self._load_checkpoint(accelerator)
         if self.global_step == 0 and self.evaluator is not None and args.eval_steps > 0 and self._main:
@@ -484,11 +421,7 @@ class Trainer:
 
     def _epoch_batches(self, accelerator: Any, run: _Run, epoch: int, skip: int) -> Any:
         """The batches of ``epoch`` from batch ``skip`` on (a resumed epoch skips those already taken)."""
-        run.loader.set_epoch(epoch)
-        if not self._streaming:
-            return accelerator.skip_first_batches(run.loader, skip) if skip else run.loader
-        run.loader.skip_first(skip)
-        return (to_device(batch, accelerator.device) for batch in run.loader)
+        return self.rows.epoch(run.loader, epoch, skip, accelerator)
 
     def _step(self, accelerator: Any, run: _Run, progress: _Progress, batch: dict[str, Any]) -> None:
         """One optimiser step on ``batch`` (a cached one with ``cache_chunk``); the random state before it

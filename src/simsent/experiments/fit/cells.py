@@ -1,5 +1,5 @@
 """fit's candidate cells: one family on one pooling, trained (unless ``raw``), scored with its whitened
-variants and its merges with the start model, through a judge (:mod:`simsent.experiments.judges`), on
+variants and its merges with the start model, through a judge (:mod:`simsent.experiments.fit.judges`), on
 the selection, report and audit parts; and the retraining of a winner (``--refit``).
 
 Example:
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simsent.experiments.cells import balanced_batch_size, fit_epochs, nan_low, train_in_place
-from simsent.experiments.config import FitConfig, FitRecipe
-from simsent.experiments.judges import PairJudge
+from simsent.experiments.cells import balanced_batch_size, nan_low, train_in_place
+from simsent.experiments.fit.config import FitConfig, FitRecipe
+from simsent.experiments.fit.judges import PairJudge
 from simsent.experiments.protocol import FitSplits
 
 if TYPE_CHECKING:
@@ -263,3 +264,19 @@ def _held_out_scores(cfg: FitConfig, judge: Any, variant: Variant, encoded: Any,
         if figures:
             out["audit_figures"] = figures
     return out
+
+
+def fit_epochs(recipe: FitRecipe, n_rows: int) -> int:
+    """Epochs of a fit recipe on ``n_rows``: its ``epochs``, raised to reach ``min_steps`` (capped).
+
+    Example:
+        >>> from simsent.experiments.fit.config import FitRecipe
+        >>> fit_epochs(FitRecipe(epochs=1, batch_size=64, min_steps=100, max_epochs=10), 640)
+        10
+    """
+    epochs = recipe.epochs
+    if recipe.min_steps:
+        per_epoch = max(1, n_rows // balanced_batch_size(n_rows, recipe.batch_size))
+        cap = recipe.max_epochs or epochs
+        epochs = min(cap, max(epochs, math.ceil(recipe.min_steps / per_epoch)))
+    return epochs

@@ -2,7 +2,7 @@ import sys
 
 import pytest
 
-from simsent._memory import trim_heap
+from simsent.scale.memory import trim_heap
 
 
 def _anon_kib() -> int:
@@ -21,7 +21,7 @@ def test_trim_heap_returns_freed_small_blocks_to_the_os():
 
 
 _BOUNDED = """
-from simsent._memory import bound_heap
+from simsent.scale.memory import bound_heap
 
 def anon():
     with open("/proc/self/status") as f:

@@ -2,7 +2,7 @@
 
 The labelled data is scored pairs (chosen on Spearman) or FAQ queries with their standard questions in a
 corpus (:class:`FaqDev`, chosen on a retrieval metric, MRR@10 by default); a judge
-(:mod:`simsent.experiments.judges`) hides the difference. Candidate families x poolings run cheapest
+(:mod:`simsent.experiments.fit.judges`) hides the difference. Candidate families x poolings run cheapest
 first within a budget; each is scored with and without whitening, and merged with the start model, on a
 selection part; the winner is reported on a held-out report part and saved with its leaderboard and
 model card.
@@ -23,7 +23,8 @@ from typing import Any
 
 from simsent.errors import ConfigError
 from simsent.experiments.cells import nan_low
-from simsent.experiments.judges import PairJudge, RetrievalJudge
+from simsent.experiments.fit.config import FitConfig
+from simsent.experiments.fit.judges import PairJudge, RetrievalJudge
 from simsent.experiments.runner import PlannedCell, load_state, measure_costs
 from simsent.experiments.study import StudyPlan, run_study
 
@@ -32,7 +33,7 @@ FIT_WORK = "fit-runs"
 DEFAULT_FIT_POOLINGS = ("cls", "first_last_avg", "mean")
 
 
-def _fit_poolings(cfg: Any) -> list[str]:
+def _fit_poolings(cfg: FitConfig) -> list[str]:
     """The poolings to try, the start model's own first: ``cfg.poolings``, else the pooling the model's
     folder declares (a sentence-transformers or simsent folder), else cls, first_last_avg and mean."""
     from simsent.modeling.pooling import check_pooling
@@ -58,7 +59,8 @@ def _fit_poolings(cfg: Any) -> list[str]:
 def declared_pooling(model: str) -> str | None:
     """The pooling a local model folder declares (sentence-transformers ``modules.json`` or simsent's
     config), or None (a plain Hugging Face folder or a hub id: nothing to go by)."""
-    from simsent.modeling.sentence_encoder import SIMSENT_CONFIG, SentenceEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.modeling.st_format import SIMSENT_CONFIG
 
     if not any(os.path.isfile(os.path.join(model, f)) for f in ("modules.json", SIMSENT_CONFIG)):
         return None
@@ -85,7 +87,7 @@ class FaqDev:
         return cls(kept, texts, counts)
 
 
-def run_fit(cfg: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+def run_fit(cfg: FitConfig, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """:func:`fit_in_folder` with ``cfg.output`` locked: a second fit into it is refused at once."""
     from simsent._io import folder_lock
 
@@ -94,7 +96,7 @@ def run_fit(cfg: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
 
 
 def fit_in_folder(
-    cfg: Any,
+    cfg: FitConfig,
     texts: Sequence[str],
     pairs: Sequence[dict[str, Any]] | FaqDev,
     argv: str | None = None,
@@ -153,14 +155,14 @@ def fit_in_folder(
     return _write_results(cfg, board, winner, sureness, data, poolings, outcome, argv, data_files)
 
 
-def _resolved(cfg: Any, dev: Any) -> Any:
+def _resolved(cfg: FitConfig, dev: Any) -> Any:
     """``cfg`` with the metric and the recipes the data implies: Spearman and the pair recipes for scored
     pairs, ``--metric`` (default MRR@10) and the retrieval recipes for FAQ queries."""
     import dataclasses
 
     from simsent.experiments.choice import check_rule
-    from simsent.experiments.config import PAIR_FIT_RECIPES, RETRIEVAL_FIT_RECIPES
-    from simsent.experiments.judges import check_metric
+    from simsent.experiments.fit.config import PAIR_FIT_RECIPES, RETRIEVAL_FIT_RECIPES
+    from simsent.experiments.fit.judges import check_metric
 
     check_rule(cfg.choice_rule)
     faq = isinstance(dev, FaqDev)
@@ -175,9 +177,9 @@ def _resolved(cfg: Any, dev: Any) -> Any:
     return dataclasses.replace(cfg, metric=metric, recipes=recipes)
 
 
-def _check_fit(cfg: Any) -> list[str]:
+def _check_fit(cfg: FitConfig) -> list[str]:
     """Refuse unknown recipes and an output folder that is not fit's own; the poolings to try."""
-    from simsent.experiments.config import FIT_RECIPES
+    from simsent.experiments.fit.config import FIT_RECIPES
 
     unknown = [r for r in cfg.recipes if r not in FIT_RECIPES]
     if unknown or not cfg.recipes:
@@ -226,7 +228,7 @@ class _FitData:
     judge: Any
 
 
-def _fit_data(cfg: Any, texts: Sequence[str], dev: Any) -> _FitData:
+def _fit_data(cfg: FitConfig, texts: Sequence[str], dev: Any) -> _FitData:
     """Distinct unlabelled texts (a seeded subset; for FAQ queries without them, the corpus), the train /
     selection / report splits, the judge, and notes on what the data allows and how to read the result."""
     from simsent.data.sampling import seeded_subset
@@ -244,7 +246,7 @@ def _fit_data(cfg: Any, texts: Sequence[str], dev: Any) -> _FitData:
     return data
 
 
-def _pair_data(cfg: Any, texts: list[str], pairs: Sequence[dict[str, Any]]) -> _FitData:
+def _pair_data(cfg: FitConfig, texts: list[str], pairs: Sequence[dict[str, Any]]) -> _FitData:
     from simsent.experiments.protocol import fit_splits
 
     splits = fit_splits(list(pairs), cfg.seed, cfg.report_fraction, cfg.min_supervised_pairs, cfg.folds)
@@ -259,7 +261,7 @@ def _pair_data(cfg: Any, texts: list[str], pairs: Sequence[dict[str, Any]]) -> _
     return data
 
 
-def _faq_data(cfg: Any, texts: list[str], dev: FaqDev) -> _FitData:
+def _faq_data(cfg: FitConfig, texts: list[str], dev: FaqDev) -> _FitData:
     from simsent.experiments.protocol import query_splits
 
     splits = query_splits(dev.rows, cfg.seed, cfg.report_fraction, cfg.min_supervised_pairs)
@@ -274,9 +276,9 @@ def _faq_data(cfg: Any, texts: list[str], dev: FaqDev) -> _FitData:
     return _FitData(texts or judge.corpus, splits, list(cfg.recipes), notes, judge)
 
 
-def _leave_out(cfg: Any, data: _FitData) -> None:
+def _leave_out(cfg: FitConfig, data: _FitData) -> None:
     """Drop the recipes the data cannot train, each with a note saying why."""
-    from simsent.experiments.config import FitRecipe
+    from simsent.experiments.fit.config import FitRecipe
 
     splits, items = data.splits, data.splits.items
     why: dict[str, str] = {}
@@ -329,14 +331,14 @@ class _BestKeeper:
 
 
 def _plan(
-    cfg: Any,
+    cfg: FitConfig,
     data: _FitData,
     poolings: list[str],
     done_ids: set[tuple],
     keeper: _BestKeeper,
 ) -> StudyPlan:
     """A cell per (family, pooling), cheapest first, each with its estimated seconds."""
-    from simsent.experiments.fit_cells import run_fit_family
+    from simsent.experiments.fit.cells import run_fit_family
 
     family_ids = [(f, p) for f in data.recipes for p in poolings]
     costs = None
@@ -369,17 +371,18 @@ def _plan(
     )
 
 
-def _refit_phrase(cfg: Any, data: _FitData) -> str:
+def _refit_phrase(cfg: FitConfig, data: _FitData) -> str:
     """What ``--refit`` adds to the estimate: one more training of a supervised winner, after the budget."""
     if not any(_refits(cfg, {"family": r}, data) for r in data.recipes):
         return ""
     return ", plus one retraining if a supervised candidate wins (--refit)"
 
 
-def _estimate(cfg: Any, costs: Any, family: str, data: _FitData) -> float:
+def _estimate(cfg: FitConfig, costs: Any, family: str, data: _FitData) -> float:
     """Seconds a candidate family should take: its encodes and training steps at the measured costs."""
-    from simsent.experiments.cells import balanced_batch_size, fit_epochs
-    from simsent.experiments.config import FitRecipe
+    from simsent.experiments.cells import balanced_batch_size
+    from simsent.experiments.fit.cells import fit_epochs
+    from simsent.experiments.fit.config import FitRecipe
 
     if costs is None:
         return 0.0
@@ -430,7 +433,7 @@ def _leaderboard(outcome: Any) -> list[dict[str, Any]]:
     return board
 
 
-def _choose(cfg: Any, board: list[dict[str, Any]], data: _FitData, start_pooling: str) -> tuple:
+def _choose(cfg: FitConfig, board: list[dict[str, Any]], data: _FitData, start_pooling: str) -> tuple:
     """The winner and how sure the choice is (:func:`simsent.experiments.choice.choose`): the best
     selection score, unless it is not surely better than the start model (raw, its own pooling)."""
     import numpy as np
@@ -452,19 +455,19 @@ def _choose(cfg: Any, board: list[dict[str, Any]], data: _FitData, start_pooling
     return board[index], sureness
 
 
-def _refits(cfg: Any, winner: dict[str, Any], data: _FitData) -> bool:
+def _refits(cfg: FitConfig, winner: dict[str, Any], data: _FitData) -> bool:
     """Whether the winner is retrained on the train and selection pairs before it is saved (``--refit``:
     a supervised winner of a split that was not cross-fitted, which trained on both already)."""
-    from simsent.experiments.config import FitRecipe
+    from simsent.experiments.fit.config import FitRecipe
 
     return cfg.refit and FitRecipe.named(winner["family"]).supervised and not data.splits.cross_fitted
 
 
 def _refit(
-    cfg: Any, winner: dict[str, Any], data: _FitData, folder: str, echo: Callable[[str], None]
+    cfg: FitConfig, winner: dict[str, Any], data: _FitData, folder: str, echo: Callable[[str], None]
 ) -> dict[str, Any]:
     """Retrain the winner on every non-report pair, save it as fit's result; its held-out scores."""
-    from simsent.experiments.fit_cells import refit_winner
+    from simsent.experiments.fit.cells import refit_winner
 
     n = len(data.splits.train) + len(data.splits.selection)
     echo(f"refit: {winner['recipe']} / {winner['pooling']} once more on {n} {data.splits.items} "
@@ -476,7 +479,7 @@ def _refit(
     return done
 
 
-def _save_start(cfg: Any, winner: dict[str, Any]) -> None:
+def _save_start(cfg: FitConfig, winner: dict[str, Any]) -> None:
     """Save the start model (raw, the winner's pooling) as fit's result, replacing the best candidate's."""
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
@@ -512,7 +515,7 @@ def _place_winner(output: str, model_dir: str) -> None:
 
 
 def _write_results(
-    cfg: Any,
+    cfg: FitConfig,
     board: list[dict[str, Any]],
     winner: dict[str, Any],
     sureness: dict[str, Any],
@@ -525,10 +528,11 @@ def _write_results(
     """leaderboard.md/.csv/.json/.png and the model card beside the winner; returns the result."""
     from simsent._io import write_text
     from simsent.experiments.choice import choice_sentence
-    from simsent.experiments.fit_card import fit_card
+    from simsent.experiments.fit.card import fit_card
+    from simsent.experiments.fit.report import leaderboard_csv_rows, leaderboard_markdown
     from simsent.experiments.plots import plot_leaderboard
     from simsent.experiments.provenance import provenance
-    from simsent.experiments.report import leaderboard_csv_rows, leaderboard_markdown, write_result_files
+    from simsent.experiments.report import write_result_files
 
     splits = data.splits
     config = cfg.to_dict()

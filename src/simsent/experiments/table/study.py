@@ -30,11 +30,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from simsent.errors import ConfigError
-from simsent.experiments.cells import run_cell, run_tfidf_cell
-from simsent.experiments.config import PROTOCOLS, TableConfig
+from simsent.experiments.config import PROTOCOLS
 from simsent.experiments.protocol import TaskData, task_data
 from simsent.experiments.runner import STATE_FILE, PlannedCell, measure_costs, run_cells
 from simsent.experiments.study import StudyPlan, run_study
+from simsent.experiments.table.cells import run_cell, run_tfidf_cell
+from simsent.experiments.table.config import TableConfig
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +191,7 @@ def _write_table(
 ) -> dict[str, Any]:
     """table.md/.csv/.json with provenance; returns the result."""
     from simsent.experiments.provenance import provenance
-    from simsent.experiments.report import summarize_cells, write_reports
+    from simsent.experiments.table.report import summarize_cells, write_reports
 
     config = cfg.to_dict()
     config["skipped_poolings"] = skipped

@@ -4,7 +4,7 @@ A raw reference cell per (task, seed), then every (task, objective, size, epochs
 the data, cheapest first under ``max_minutes``; ``table.md/.csv/.json`` and two plots per task.
 
 Example:
-    >>> from simsent.experiments.config import SweepConfig
+    >>> from simsent.experiments.sweep.config import SweepConfig
     >>> cfg = SweepConfig(model="m", output="runs/sweep", sizes=[50, 100], epochs=[1, 5])
     >>> run_sweep(cfg)["files"]                                           # doctest: +SKIP
 """
@@ -19,21 +19,23 @@ from simsent.errors import ConfigError
 from simsent.experiments.config import PROTOCOLS
 from simsent.experiments.runner import STATE_FILE, PlannedCell, measure_costs
 from simsent.experiments.study import StudyPlan, run_study
+from simsent.experiments.sweep.config import SweepConfig
 
 SWEEP_IDS = ("task", "objective", "size", "epochs", "seed")
 
 
-def _check_sweep(cfg: Any) -> None:
+def _check_sweep(cfg: SweepConfig) -> None:
     from simsent.errors import check_number
-    from simsent.experiments.config import SWEEP_OBJECTIVES
+    from simsent.losses import OBJECTIVES, objective_class
     from simsent.losses.simcse import check_variant
     from simsent.modeling.pooling import check_pooling
 
     if cfg.protocol not in PROTOCOLS:
         raise ConfigError(f"unknown protocol {cfg.protocol!r}; choose {' or '.join(PROTOCOLS)}")
+    sweepable = [name for name in OBJECTIVES if objective_class(name).sweepable]
     for o in cfg.objectives:
-        if o not in SWEEP_OBJECTIVES:
-            raise ConfigError(f"a sweep trains {', '.join(SWEEP_OBJECTIVES)}; got objective {o!r}")
+        if o not in sweepable:
+            raise ConfigError(f"a sweep trains {', '.join(sweepable)}; got objective {o!r}")
     if not cfg.objectives or not cfg.sizes or not cfg.epochs:
         raise ConfigError("a sweep needs at least one objective, size and epochs value")
     for n in cfg.sizes:
@@ -47,13 +49,14 @@ def _check_sweep(cfg: Any) -> None:
 
 
 def run_sweep(
-    cfg: Any, argv: str | None = None, estimate_only: bool = False, echo: Callable[[str], None] = print
+    cfg: SweepConfig, argv: str | None = None, estimate_only: bool = False,
+    echo: Callable[[str], None] = print,
 ) -> dict[str, Any] | None:
     """Run (or resume) a sweep: a raw reference cell per (task, seed), then every grid cell that fits,
     cheapest first; write ``table.md/.csv/.json`` and the two plots per task.
 
     Example:
-        >>> from simsent.experiments.config import SweepConfig
+        >>> from simsent.experiments.sweep.config import SweepConfig
         >>> cfg = SweepConfig(model="m", output="runs/sweep", sizes=[50, 100], epochs=[1, 5])
         >>> run_sweep(cfg)["files"]                                           # doctest: +SKIP
     """
@@ -100,7 +103,7 @@ def run_sweep(
     return _write_results(cfg, data, outcome, notes, argv)
 
 
-def _sweep_data(cfg: Any) -> dict[tuple, Any]:
+def _sweep_data(cfg: SweepConfig) -> dict[tuple, Any]:
     """The training and evaluation data of every (task, seed), extra unlabelled text included."""
     from simsent.data.columns import sentences_of
     from simsent.data.readers import read_any
@@ -114,10 +117,11 @@ def _sweep_data(cfg: Any) -> dict[tuple, Any]:
     return {(t, s): sweep_data(cfg, t, s, data_dir, extra) for t in cfg.task_list for s in cfg.seed_list}
 
 
-def _cells_that_fit(cfg: Any, data: dict[tuple, Any], notes: list[str], echo: Callable[[str], None]) -> list:
+def _cells_that_fit(cfg: SweepConfig, data: dict[tuple, Any], notes: list[str],
+                    echo: Callable[[str], None]) -> list:
     """A raw reference cell per (task, seed), then the grid cells the protocol has enough data for
     (each size that does not fit is noted once)."""
-    from simsent.experiments.config import SUPERVISED
+    from simsent.losses import objective_class
 
     plan_ids: list[tuple] = []
     for t in cfg.task_list:
@@ -125,9 +129,10 @@ def _cells_that_fit(cfg: Any, data: dict[tuple, Any], notes: list[str], echo: Ca
         for cell in cfg.grid(t):
             _, o, n, _, s = cell
             d = data[(t, s)]
-            have = len(d.pairs) if o in SUPERVISED else len(d.sentences)
+            supervised = objective_class(o).supervised()
+            have = len(d.pairs) if supervised else len(d.sentences)
             if n > have:
-                unit = "labelled train pairs" if o in SUPERVISED else "sentences (add --extra-text FILE)"
+                unit = "labelled train pairs" if supervised else "sentences (add --extra-text FILE)"
                 note = f"{t} {o}: size {n} skipped, the {cfg.protocol} protocol has only {have} {unit}"
                 if note not in notes:
                     notes.append(note)
@@ -137,10 +142,11 @@ def _cells_that_fit(cfg: Any, data: dict[tuple, Any], notes: list[str], echo: Ca
     return plan_ids
 
 
-def _plan(cfg: Any, data: dict[tuple, Any], plan_ids: list, todo: list) -> tuple[list[PlannedCell], Any]:
+def _plan(cfg: SweepConfig, data: dict[tuple, Any], plan_ids: list,
+          todo: list) -> tuple[list[PlannedCell], Any]:
     """The planned cells, raw first then cheapest first, with estimates from measured costs."""
     from simsent.data.columns import sentences_of
-    from simsent.experiments.cells import run_sweep_cell, training_steps
+    from simsent.experiments.sweep.cells import run_sweep_cell, training_steps
 
     costs = None
     if todo:
@@ -185,12 +191,13 @@ def _describe(c: dict[str, Any]) -> str:
 
 
 def _write_results(
-    cfg: Any, data: dict[tuple, Any], outcome: Any, notes: list[str], argv: str | None
+    cfg: SweepConfig, data: dict[tuple, Any], outcome: Any, notes: list[str], argv: str | None
 ) -> dict:
     """table.md/.csv/.json and the plots of every task; returns the result."""
     from simsent.experiments.plots import plot_sweep
     from simsent.experiments.provenance import provenance
-    from simsent.experiments.report import summarize_sweep, sweep_csv_rows, sweep_markdown, write_result_files
+    from simsent.experiments.report import write_result_files
+    from simsent.experiments.sweep.report import summarize_sweep, sweep_csv_rows, sweep_markdown
 
     rows = summarize_sweep(outcome.cells)
     config = cfg.to_dict()
