@@ -2,8 +2,8 @@
 
 One server (the bundled MiniLM, micro-batching on), loaded by ``_loadgen.py`` (aiohttp keep-alive
 connections in their own process, one text per request) in alternating rounds of the two routes, so
-that drift of the shared 2 cores hits both alike. The OpenAI route adds token counting and a different
-body; the figures say what that costs.
+that drift of the shared 2 cores hits both alike. The OpenAI route adds its usage (token counts taken from
+the batcher's own tokenisation) and a different body; the figures say what that costs.
 
     python bench/openai_api.py --data-dir ../shared/data/senteval_cn
 """

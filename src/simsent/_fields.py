@@ -57,13 +57,24 @@ def check_fields(obj: Any) -> None:
             raise ConfigError(f"{f.name} must be one of {', '.join(meta['choices'])}, got {value!r}")
         if meta.get("minimum") is None and meta.get("maximum") is None:
             continue
-        check_number(f.name, value, integer=_is_int(f), optional=f.default is None,
+        check_number(f.name, value, integer=_is_int(f), optional=_takes_none(f),
                      **{k: meta[k] for k in _BOUNDS})
+
+
+def _takes_none(f: dataclasses.Field) -> bool:
+    """Whether the field's type allows None (``int | None``)."""
+    return f.default is None or "None" in (f.type if isinstance(f.type, str) else repr(f.type))
 
 
 def _is_int(f: dataclasses.Field) -> bool:
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
     return kind.split("|")[0].strip() == "int"
+
+
+def same_run_fields(obj: Any) -> list[str]:
+    """The fields declared ``changes_run=False`` (a run, a checkpoint or a study's cells resume under
+    another value of them)."""
+    return [f.name for f in dataclasses.fields(obj) if not f.metadata.get("changes_run", True)]
 
 
 def run_settings(obj: Any) -> dict[str, Any]:

@@ -3,6 +3,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from simsent.experiments.choice import bootstrap_spearman, choose, spearman_statistic
+from simsent.experiments.fit.candidate import Candidate
 
 
 def test_each_resample_is_the_spearman_of_the_resampled_pairs():
@@ -14,8 +15,12 @@ def test_each_resample_is_the_spearman_of_the_resampled_pairs():
     np.testing.assert_allclose(sp, want, rtol=1e-12)
 
 
+def _row(recipe, selection):
+    return Candidate(recipe, recipe, "mean", None, selection=selection, report=selection, report_ci=[])
+
+
 def _board(selection):
-    return [{"recipe": f"r{i}", "pooling": "mean", "selection": v} for i, v in enumerate(selection)]
+    return [_row(f"r{i}", v) for i, v in enumerate(selection)]
 
 
 def test_a_surely_better_candidate_wins_and_a_lucky_one_leaves_the_start():
@@ -27,11 +32,11 @@ def test_a_surely_better_candidate_wins_and_a_lucky_one_leaves_the_start():
     board = _board([0.9, 0.5])
     stat = spearman_statistic(gold)
     winner, info = choose(board, 1, [better, start], stat, rule="best")
-    assert winner == 0 and board[0]["beats_start"] > 0.99 and np.isnan(board[1]["beats_start"])
+    assert winner == 0 and info["beats_start"][0] > 0.99 and np.isnan(info["beats_start"][1])
     assert not info["kept_start"]
     board = _board([0.51, 0.5])
     winner, info = choose(board, 1, [lucky, start], stat, rule="best")
-    assert winner == 1 and info["kept_start"] and board[0]["beats_start"] < 0.9 and info["items"] == 300
+    assert winner == 1 and info["kept_start"] and info["beats_start"][0] < 0.9 and info["items"] == 300
     assert choose(_board([0.51, 0.5]), 1, [lucky, start], stat, confidence=0.0)[0] == 0
 
 
@@ -46,7 +51,7 @@ def test_the_start_at_the_top_simply_wins():
 def test_recipes_below_the_start_are_named_worst_first():
     from simsent.experiments.choice import hurts_sentence
 
-    board = [{"recipe": n, "pooling": "mean", "selection": s} for n, s in
+    board = [_row(n, s) for n, s in
              [("cosent", 80.0), ("raw", 75.0), ("simcse", 74.0), ("whitening (k=128)", 68.5)]]
     text = hurts_sentence(board, {"start": 1})
     assert "whitening (k=128) / mean -6.50, simcse / mean -1.00" in text and "cosent" not in text
@@ -57,7 +62,7 @@ def test_a_kept_start_says_on_how_many_pairs_and_what_would_change_it():
     from simsent.experiments.choice import choice_sentence
 
     board = _board([0.51, 0.5])
-    board[0]["beats_start"] = 0.56
+    board[0].beats_start = 0.56
     info = {"best": 0, "start": 1, "kept_start": True, "best_beats_start": 0.56, "confidence": 0.9,
             "pairs": 300}
     text = choice_sentence(board, info)
@@ -75,7 +80,7 @@ def _retrieval_board(evidence, start):
     """A board sorted by mean evidence (as fit sorts it), with the start's new index."""
     means = [float(np.mean(e)) for e in evidence]
     order = sorted(range(len(evidence)), key=lambda i: -means[i])
-    board = [{"recipe": f"r{i}", "pooling": "mean", "selection": 100 * means[i]} for i in order]
+    board = [_row(f"r{i}", 100 * means[i]) for i in order]
     return board, [evidence[i] for i in order], order.index(start)
 
 
@@ -90,7 +95,7 @@ def test_every_rule_takes_a_planted_better_candidate(rule):
     better = np.maximum(start, (rng.random(400) < 0.3).astype(float))  # hits what the start hits, and more
     board, ev, s = _retrieval_board([start, better], 0)
     winner, info = choose(board, s, ev, _mean_stat, rule=rule, seed=1)
-    assert board[winner]["recipe"] == "r1" and not info["kept_start"] and info["rules"][rule] == winner
+    assert board[winner].recipe == "r1" and not info["kept_start"] and info["rules"][rule] == winner
 
 
 def test_max_stat_pays_for_the_best_of_many_where_the_naive_rule_does_not():

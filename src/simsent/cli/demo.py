@@ -68,7 +68,8 @@ def demo(
     from simsent.experiments.choice import choice_sentence, hurts_sentence
 
     choice = result["provenance"]["config"].get("choice") or {}
-    typer.echo(f"what it means: {choice_sentence(board, choice)} {hurts_sentence(board, choice)}".rstrip())
+    typed = result["board"]
+    typer.echo(f"what it means: {choice_sentence(typed, choice)} {hurts_sentence(typed, choice)}".rstrip())
     if w["family"] != "raw":
         typer.echo("no recipe wins everywhere, so fit tries them on your data and keeps one only when sure.")
     typer.echo(

@@ -61,7 +61,9 @@ def distill(
     from simsent.cli.common import output_dir, read_texts
     from simsent.data.sampling import seeded_subset
 
-    textcnn_options = _textcnn_options(locals())
+    textcnn = {"min_freq": min_freq, "jieba": jieba, "emb_dim": emb_dim, "filters": filters,
+               "dropout": dropout, "init_from_teacher": init_from_teacher}
+    textcnn_options = _textcnn_options(loss, kernel_sizes, textcnn)
     output_dir(output)
     texts = seeded_subset(list(dict.fromkeys(read_texts(corpus, "--corpus"))), max_train_samples, seed)
     result = run_distill(
@@ -88,20 +90,17 @@ def distill(
     )
 
 
-def _textcnn_options(options: dict) -> dict:
-    """The checked TextCNN options of the command (``--loss`` is checked here too)."""
+def _textcnn_options(loss: str, kernel_sizes: str, textcnn: dict) -> dict:
+    """The checked TextCNN options of the command, kernel sizes parsed (``--loss`` is checked here too)."""
     from simsent.cli.common import split_list
     from simsent.errors import ConfigError, check_number
     from simsent.losses.distill import LOSSES
 
-    if options["loss"] not in LOSSES:
-        raise ConfigError(f"unknown --loss {options['loss']!r}; choose one of {', '.join(LOSSES)}")
+    if loss not in LOSSES:
+        raise ConfigError(f"unknown --loss {loss!r}; choose one of {', '.join(LOSSES)}")
     try:
-        kernels = [int(k) for k in split_list(options["kernel_sizes"])]
+        kernels = [int(k) for k in split_list(kernel_sizes)]
     except ValueError as exc:
-        raise ConfigError(
-            f"--kernel-sizes must be integers like 2,3,4, got {options['kernel_sizes']!r}"
-        ) from exc
-    check_number("--dropout", options["dropout"], minimum=0, maximum=MAX_DROPOUT)
-    keys = ("min_freq", "jieba", "emb_dim", "filters", "dropout", "init_from_teacher")
-    return {**{k: options[k] for k in keys}, "kernel_sizes": kernels}
+        raise ConfigError(f"--kernel-sizes must be integers like 2,3,4, got {kernel_sizes!r}") from exc
+    check_number("--dropout", textcnn["dropout"], minimum=0, maximum=MAX_DROPOUT)
+    return {**textcnn, "kernel_sizes": kernels}

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import defaults_of, invoked_as, output_dir, require_file, split_ints, split_list
+from simsent.cli.common import invoked_as, output_dir, require_file, split_ints, split_list
+from simsent.cli.options import settings_command
 from simsent.experiments.fit.config import (
     FIT_RECIPES,
     PAIR_FIT_RECIPES,
@@ -18,9 +19,6 @@ from simsent.experiments.fit.config import (
     FitConfig,
 )
 from simsent.experiments.fit.judges import METRICS
-
-_DEFAULTS = defaults_of(FitConfig)
-
 
 _TRAIN_FILE = typer.Option(
     None,
@@ -46,12 +44,6 @@ _DEV_TASK = typer.Option(
 _DATA_DIR = typer.Option(
     None, help="Folder with TASK/TASK.split.data (or $SIMSENT_DATA_DIR)."
 )
-_OUTPUT = typer.Option(
-    ..., "--output", "-o", help="Folder for the winning model and the leaderboard."
-)
-_MAX_MINUTES = typer.Option(
-    None, help="Time budget: cheap candidates first, the rest left out; rerun to resume."
-)
 _POOLINGS = typer.Option(
     None,
     help="Poolings to try (default: the model folder's own pooling; for a plain Hugging Face model "
@@ -67,44 +59,10 @@ _MERGE_WEIGHTS = typer.Option(
     help="Every trained candidate is also scored merged with the start model, (1-a)*start + a*tuned, "
     "for each a here ('' for none)."
 )
-_REPORT_FRACTION = typer.Option(
-    _DEFAULTS["report_fraction"], min=0.05, max=0.95, help="Share of the dev pairs held out to report."
-)
-_MIN_SUPERVISED_PAIRS = typer.Option(
-    _DEFAULTS["min_supervised_pairs"], min=4, help="Labelled pairs needed before a CoSENT candidate runs."
-)
-_FOLDS = typer.Option(
-    _DEFAULTS["folds"], min=1, help="Cross-fitting: supervised candidates are scored on each of N folds "
-    "of the non-report pairs by a copy trained on the others, so every such pair chooses; each trains "
-    "N+1 times (1: a 40% train part and a separate selection part)."
-)
-_REFIT = typer.Option(
-    _DEFAULTS["refit"], "--refit/--no-refit", help="Retrain a supervised winner on the train and "
-    "selection pairs together before saving it; the report part scores the retrained model."
-)
-_MAX_TRAIN_SAMPLES = typer.Option(
-    _DEFAULTS["max_train_samples"], min=2, help="Seeded subset of the unlabelled text."
-)
-_CONFIDENCE = typer.Option(
-    _DEFAULTS["confidence"],
-    min=0.0,
-    max=1.0,
-    help="How sure the choice must be: the share of bootstrap resamples of the selection part that "
-    "the rule asks for (0: the best selection score always wins).",
-)
-_CHOICE_RULE = typer.Option(
-    _DEFAULTS["choice_rule"], help="max-stat: the best candidate's gain must clear a bound for the best "
-    "of all candidates; split: picked on half the selection part, tested on the other; best: tested "
-    "on the items that picked it (ignores how many candidates were tried)."
-)
-_HARD_NEGATIVE_MARGIN = typer.Option(
-    _DEFAULTS["hard_negative_margin"], min=0.0, max=2.0, help="mnrl-hard: a mined negative scores at "
-    "least this much below the query's positive (cosine), else it is probably a false negative."
-)
 
 
+@settings_command(FitConfig)
 def fit(
-    model: str = typer.Option(..., "--model", "-m", help="Hub id or local folder of the starting model."),
     train_file: str | None = _TRAIN_FILE,
     dev_file: str | None = _DEV_FILE,
     corpus: str | None = _CORPUS,
@@ -112,39 +70,28 @@ def fit(
     dev_task: str | None = _DEV_TASK,
     data_dir: str | None = _DATA_DIR,
     dev_split: str = typer.Option("valid", help="Split of --dev-task."),
-    output: str = _OUTPUT,
-    max_minutes: float | None = _MAX_MINUTES,
     poolings: str | None = _POOLINGS,
     recipes: str | None = _RECIPES,
     merge_weights: str = _MERGE_WEIGHTS,
     whiten_dims: str = typer.Option("all,256,128", help="Whitening dimensions k tried on every candidate."),
-    seed: int = typer.Option(_DEFAULTS["seed"], help="Seed of the split and of training."),
-    report_fraction: float = _REPORT_FRACTION,
-    min_supervised_pairs: int = _MIN_SUPERVISED_PAIRS,
-    folds: int = _FOLDS,
-    refit: bool = _REFIT,
-    max_train_samples: int | None = _MAX_TRAIN_SAMPLES,
-    max_len: int = typer.Option(_DEFAULTS["max_len"], min=2),
-    confidence: float = _CONFIDENCE,
-    choice_rule: str = _CHOICE_RULE,
-    hard_negative_margin: float = _HARD_NEGATIVE_MARGIN,
+    settings: dict | None = None,
 ) -> None:
     """Try raw vectors, whitening, SimCSE, CoSENT, MNRL (+ hard negatives) and merges with the start model
     over poolings, on scored pairs or FAQ queries; keep the best honestly."""
     from simsent.cli.common import split_floats
     from simsent.experiments.fit.study import run_fit
 
+    settings = settings or {}
     dev, files = _dev_data(dev_file, dev_task, data_dir, dev_split, corpus, metric)
     texts = _unlabelled(train_file, dev, files)
-    output_dir(output)
+    output = output_dir(settings["output"])
     dims = [None if d == "all" else split_ints(d, "--whiten-dims")[0] for d in split_list(whiten_dims)]
-    options = {k: v for k, v in locals().items() if k in _DEFAULTS or k in ("model", "output")}
     lists = {"poolings": split_list(poolings) if poolings else None,
              "recipes": split_list(recipes) if recipes else None,
              "merge_weights": split_floats(merge_weights, "--merge-weights", 0.0, 1.0)}
     sources = {"train_file": train_file, "dev_file": dev_file, "dev_task": dev_task, "dev_split": dev_split,
                "corpus": corpus}
-    cfg = FitConfig(**{**options, **lists, "whiten_dims": dims}, sources=sources)
+    cfg = FitConfig(**settings, **lists, metric=metric, whiten_dims=dims, sources=sources)
     result = run_fit(cfg, texts, dev, argv=invoked_as(), echo=typer.echo, data_files=files)
     _say_result(result, output)
 
@@ -181,8 +128,8 @@ def _say_result(result: dict, output: str) -> None:
         typer.echo(f"saved model: retrained on {r['items']} {items}, report {r['report']:.2f} "
                    f"(95% CI {r['report_ci'][0]:.2f} – {r['report_ci'][1]:.2f})")
     choice = result["provenance"]["config"].get("choice") or {}
-    typer.echo(f"what it means: {choice_sentence(result['leaderboard'], choice)} "
-               f"{hurts_sentence(result['leaderboard'], choice)}".rstrip())
+    typer.echo(f"what it means: {choice_sentence(result['board'], choice)} "
+               f"{hurts_sentence(result['board'], choice)}".rstrip())
 
 
 def _dev_data(dev_file: str | None, dev_task: str | None, data_dir: str | None, dev_split: str,

@@ -102,9 +102,20 @@ def settings_options(cls: type, skip: tuple[str, ...] = ()) -> list[inspect.Para
         if meta.get("maximum") is not None:
             bounds["max"] = meta["maximum"]
         option = typer.Option(*(meta.get("cli") or ()), help=meta["help"], **bounds)
-        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
-                                        annotation=Annotated[hints[f.name], option]))
+        default = ... if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING else (
+            f.default if f.default is not dataclasses.MISSING else f.default_factory())
+        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                        annotation=Annotated[_cli_type(hints[f.name]), option]))
     return params
+
+
+def _cli_type(hint: Any) -> Any:
+    """The option type of a field: its own, or ``str`` for a field that takes several types (``str |
+    list[str]``: the config parses the text)."""
+    kinds = [a for a in typing.get_args(hint) if a is not type(None)]
+    if len(kinds) > 1:
+        return str | None if type(None) in typing.get_args(hint) else str
+    return hint
 
 
 def settings_command(cls: type, skip: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:

@@ -59,7 +59,7 @@ def serve(
     import gc
 
     # the model, tokenizer and libraries are loaded for good: move them out of the collector's view,
-    # or each full collection scans them all (up to ~200 ms stalls under load, measured with MiniLM)
+    # or each full collection scans them all and stalls requests (results/defaults.md)
     gc.collect()
     gc.freeze()
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,8 +1,7 @@
 """Tokenise a training set once, up front, and pad each batch from the stored ids.
 
 A training loop that tokenises every batch spends host time on it at every step, and on a GPU the
-host is the bottleneck: a Hugging Face fast tokenizer takes ~7 ms for 256 short sentences on this
-project's CPU, which is a third of the step budget of 10,000 sentences/s. :class:`PretokenizedTexts`
+host is the bottleneck (results/defaults.md). :class:`PretokenizedTexts`
 tokenises each distinct text once (in large blocks, where the Rust tokenizer runs its threads), keeps
 the ids unpadded in one flat array per feature, and builds a batch with a few vectorised numpy
 operations (~0.1 ms). It is a drop-in for the encoder's ``tokenize``: the tensors are exactly those

@@ -118,7 +118,7 @@ def _split_pick(evidence: Sequence[np.ndarray], statistic: Statistic, start: int
 
 
 def choose(
-    board: list[dict[str, Any]],
+    board: Sequence[Any],
     start: int,
     evidence: Sequence[np.ndarray],
     statistic: Statistic,
@@ -129,9 +129,11 @@ def choose(
     """The index of the winner in ``board`` (sorted best selection first) and how sure the choice is.
 
     ``start`` is the index of the start model's row; ``evidence[i]`` is row i's per-item selection
-    evidence and ``statistic(evidence, idx)`` scores it on each row of item indices. Every row gets
-    ``beats_start`` (share of resamples beating the start row; NaN for the start itself). The returned
-    record also says whom each of :data:`CHOICE_RULES` would have chosen (``rules``), for benchmarks.
+    evidence and ``statistic(evidence, idx)`` scores it on each row of item indices. The returned record
+    gives every row's ``beats_start`` (share of resamples beating the start row; NaN for the start
+    itself) and says whom each of :data:`CHOICE_RULES` would have chosen (``rules``), for benchmarks.
+    Rows are fit's :class:`~simsent.experiments.fit.candidate.Candidate` (``recipe``, ``pooling``,
+    ``selection``).
     """
     check_rule(rule)
     n = len(evidence[start])
@@ -139,14 +141,13 @@ def choose(
     idx = rng.integers(0, n, size=(RESAMPLES, n))
     stats = {i: statistic(e, idx) for i, e in enumerate(evidence)}
     point = {i: float(statistic(e, np.arange(n)[None, :])[0]) for i, e in enumerate(evidence)}
-    for i, row in enumerate(board):
-        row["beats_start"] = math.nan if i == start else _beats(stats[i], stats[start])
+    beats = [math.nan if i == start else _beats(stats[i], stats[start]) for i in range(len(board))]
     top = 0  # the board is sorted: the best selection score first
     bound = _max_stat(stats, point, start, confidence)
     split_best, split_share, test_n = _split_pick(evidence, statistic, start, rng)
     always = confidence <= 0
     winners = {
-        "best": top if always or top == start or board[top]["beats_start"] >= confidence else start,
+        "best": top if always or top == start or beats[top] >= confidence else start,
         "max-stat": top if always or top == start or point[top] - point[start] > bound else start,
         "split": top if always else split_best if split_best == start or split_share >= confidence else start,
     }
@@ -159,7 +160,7 @@ def choose(
         "best": top,
         "start": start,
         "winner": winner,
-        "best_beats_start": board[top]["beats_start"],
+        "best_beats_start": beats[top],
         "gain": point[top] - point[start],
         "max_stat_bound": bound,
         "candidates": len(board),
@@ -170,10 +171,11 @@ def choose(
         "kept_start": winner == start and top != start,
         "items": n,
         "rules": winners,
+        "beats_start": beats,
     }
 
 
-def choice_sentence(board: Sequence[dict[str, Any]], choice: dict[str, Any]) -> str:
+def choice_sentence(board: Sequence[Any], choice: dict[str, Any]) -> str:
     """How sure fit's choice is, in one or two sentences, for the rule it used (see the module docstring)."""
     if not choice:
         return "The start model (raw) was not among the scored candidates: the best selection score won."
@@ -181,7 +183,7 @@ def choice_sentence(board: Sequence[dict[str, Any]], choice: dict[str, Any]) -> 
     items = f"{choice.get('items', choice.get('pairs'))} selection {choice.get('item_word', 'pairs')}"
     label = choice.get("metric_label", "Spearman")
     if choice["best"] == choice["start"]:
-        return f"The start model ({start['recipe']} / {start['pooling']}) scored best on the {items}."
+        return f"The start model ({start.recipe} / {start.pooling}) scored best on the {items}."
     winner = board[choice.get("winner", choice["best"])]
     why = _rule_reason(choice, best, items, label)
     if choice["kept_start"]:
@@ -191,12 +193,12 @@ def choice_sentence(board: Sequence[dict[str, Any]], choice: dict[str, Any]) -> 
                 "--confidence takes the best candidate at the risk of a model worse than the start.")
     close = choice.get("winner_beats_runner_up")
     over = "" if close is None or close != close else f" It beats the runner-up on {100 * close:.0f}%."
-    return f"{why}: {winner['recipe']} / {winner['pooling']} replaces the start model.{over}"
+    return f"{why}: {winner.recipe} / {winner.pooling} replaces the start model.{over}"
 
 
-def _rule_reason(choice: dict[str, Any], best: dict[str, Any], items: str, label: str) -> str:
+def _rule_reason(choice: dict[str, Any], best: Any, items: str, label: str) -> str:
     need = f"{100 * choice['confidence']:.0f}%"
-    name = f"{best['recipe']} / {best['pooling']}"
+    name = f"{best.recipe} / {best.pooling}"
     rule = choice.get("rule", "best")
     if rule == "max-stat":
         verb = "clears" if not choice["kept_start"] else "does not clear"
@@ -213,16 +215,16 @@ def _rule_reason(choice: dict[str, Any], best: dict[str, Any], items: str, label
             f"{100 * choice['best_beats_start']:.0f}% of bootstrap resamples of the {items} (needed: {need})")
 
 
-def hurts_sentence(board: Sequence[dict[str, Any]], choice: dict[str, Any], shown: int = 4) -> str:
+def hurts_sentence(board: Sequence[Any], choice: dict[str, Any], shown: int = 4) -> str:
     """The candidates that scored below the start model on the selection pairs, worst first (a recipe that
     hurts this model on this data, said plainly); empty when none did or the start was not scored."""
     if not choice:
         return ""
-    start = board[choice["start"]]["selection"]
-    worse = sorted((r for r in board if r["selection"] < start), key=lambda r: r["selection"])
+    start = board[choice["start"]].selection
+    worse = sorted((r for r in board if r.selection < start), key=lambda r: r.selection)
     if not worse:
         return ""
-    named = ", ".join(f"{r['recipe']} / {r['pooling']} {r['selection'] - start:+.2f}" for r in worse[:shown])
+    named = ", ".join(f"{r.recipe} / {r.pooling} {r.selection - start:+.2f}" for r in worse[:shown])
     more = f" and {len(worse) - shown} more" if len(worse) > shown else ""
     items, label = choice.get("item_word", "pairs"), choice.get("metric_label", "Spearman")
     return (f"Below the start model on the selection {items} ({label} points): {named}{more}: on this data "

@@ -73,6 +73,10 @@ def settings_hash(settings: dict[str, Any], skip: Iterable[str] = ()) -> str:
     return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+#: keys :meth:`SeedsAndTasks.to_dict` adds from the fields (none of them changes a cell's numbers)
+DERIVED = ("seed_list", "protocol_description")
+
+
 class SeedsAndTasks:
     """What a seeded study over tasks shares: ``seed_list``, ``task_list`` and the recorded settings."""
 

@@ -124,7 +124,7 @@ def plot_sweep(rows: Sequence[dict[str, Any]], task: str, output: str, suffix: s
 
 
 def plot_leaderboard(
-    board: Sequence[dict[str, Any]], path: str, top: int = 20, label: str = "Spearman"
+    board: Sequence[Any], path: str, top: int = 20, label: str = "Spearman"
 ) -> str:
     """Horizontal bars of the selection Spearman of the ``top`` candidates (winner highlighted), with each
     one's report score as a dot and its 95% interval as a line."""
@@ -134,14 +134,14 @@ def plot_leaderboard(
     ys = range(len(rows))
     colors = ["tab:orange" if i == len(rows) - 1 else "tab:blue" for i in ys]
     ax.barh(
-        list(ys), [r["selection"] for r in rows], color=colors, alpha=0.8, label="selection part (chooses)"
+        list(ys), [r.selection for r in rows], color=colors, alpha=0.8, label="selection part (chooses)"
     )
     for y, r in zip(ys, rows, strict=True):
-        lo, hi = r.get("report_ci") or (r["report"], r["report"])
+        lo, hi = r.report_ci or (r.report, r.report)
         ax.plot([lo, hi], [y, y], color="black", lw=1)
-    ax.plot([r["report"] for r in rows], list(ys), "o", color="black", ms=4, label="report part (95% CI)")
+    ax.plot([r.report for r in rows], list(ys), "o", color="black", ms=4, label="report part (95% CI)")
     ax.set_yticks(list(ys))
-    ax.set_yticklabels([f"{r['recipe']} / {r['pooling']}" for r in rows], fontsize=8)
+    ax.set_yticklabels([f"{r.recipe} / {r.pooling}" for r in rows], fontsize=8)
     ax.set_xlabel(f"{label} x 100")
     ax.set_title("simsent fit: candidates (winner in orange)")
     ax.grid(axis="x", alpha=0.3)

@@ -45,10 +45,8 @@ def length_order(texts: Sequence[str]) -> np.ndarray:
     return np.argsort([-len(t) for t in texts], kind="stable")
 
 
-#: the fixed cost of one forward pass on a CPU, in padded characters. Measured on this project's 2-core
-#: CPU, all-MiniLM-L6-v2, micro-batches of 8 to 32 random valid texts: sentences/s with a cost of 16 /
-#: 32 / 64 / 128 / one padded batch: torch 203 / 216 / 223 / 215 / 141, onnxruntime int8 576 / 610 /
-#: 738 / 649 / 452.
+#: the fixed cost of one forward pass on a CPU, in padded characters (chosen by measurement:
+#: results/defaults.md)
 PASS_COST_CHARS = 64
 #: on a GPU a pass costs its kernel launches and padding is nearly free: small calls stay whole
 GPU_PASS_COST_CHARS = 4096

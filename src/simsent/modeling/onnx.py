@@ -68,9 +68,8 @@ class _Pipeline(torch.nn.Module):
 def eager_attention(model: PreTrainedModel) -> Iterator[None]:
     """Trace a Hugging Face transformer with its plain ("eager") attention, restored afterwards.
 
-    The SDPA path of recent transformers exports as a graph onnxruntime cannot fuse well (measured on
-    all-MiniLM-L6-v2 on this project's CPU: int8 762 sentences/s traced through SDPA, about 1,150
-    through eager attention); the vectors are the same. A model without the switch is left alone.
+    The SDPA path of recent transformers exports as a graph onnxruntime cannot fuse well (results/
+    defaults.md); the vectors are the same. A model without the switch is left alone.
     """
     hf = getattr(getattr(model, "encoder", None), "model", None)
     config = getattr(hf, "config", None)
@@ -187,8 +186,7 @@ class OnnxSentenceEncoder:
             (a query, a service's micro-batch) runs each batch on all of them; a call with at least
             two batches per thread runs that many batches at once, one thread each (a second,
             single-threaded session of the same graph, made on first use): small graphs spend much of
-            a multi-threaded pass synchronising threads (all-MiniLM-L6-v2 int8 on two cores: about
-            1,170 sentences/s one batch at a time, 1,270 two at a time).
+            a multi-threaded pass synchronising threads (results/defaults.md).
     """
 
     backend = "onnx"

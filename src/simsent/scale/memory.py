@@ -3,9 +3,8 @@
 glibc serves large blocks with ``mmap`` (returned to the OS on free) and small ones from its heap, and
 raises the boundary each time a large block is freed, up to 32 MiB: after a few batches, a model's
 activation tensors come from the heap, whose freed pages stay resident. An encode of shard after shard
-then grows although it holds nothing (measured on a 1-layer MiniLM, peak private memory per shard of
-20,000 rows: 596, 672, 719, 829, 895, 894 MiB; with the boundary fixed at 1 MiB: 556, 576, 607, 604,
-602, 602 MiB). :func:`bound_heap` fixes the boundary; :func:`trim_heap` returns the heap's free pages
+then grows although it holds nothing (measurements: results/defaults.md). :func:`bound_heap` fixes the
+boundary; :func:`trim_heap` returns the heap's free pages
 after a shard. Both are no-ops where glibc is absent.
 
 Example:

@@ -48,9 +48,8 @@ RESUME_KEY_VERSION = 2
 
 CHECKPOINT = "checkpoint-last"
 CHECKPOINT_STATE = "state.pt"
-#: default rows per encoder call on CPU (length-sorted, trailing padding trimmed): with 1 torch thread,
-#: MiniLM SimCSE on STS-B text trained at 10-11 sentences/s as one 2N-row call (N=64), 18 with 64-row
-#: chunks, 23 with 32 and 25 with 16
+#: default rows per encoder call on CPU (length-sorted, trailing padding trimmed): small chunks pad
+#: least and train fastest there (measurements: results/defaults.md)
 CPU_FORWARD_CHUNK = 16
 #: default padded tokens per encoder call on a GPU: the duplicated batch in a few length-sorted chunks
 #: (bert-base at batch 256: 2-3 calls instead of one padded to the longest row)
@@ -155,8 +154,7 @@ class Trainer:
     def _token_budget(self, device: torch.device) -> int | None:
         """Padded tokens per encoder call: :data:`GPU_TOKEN_BUDGET` on a GPU in fp32 (compute-bound: fewer
         padded tokens pay), none in bf16/fp16 (launch-bound: one call per step pays), unless a chunk size
-        is set. Measured on an H100, bert-base, steady state: fp32 batch 256 1,031 vs 722 sentences/s
-        with / without; bf16 batch 256 2,960 vs 3,591."""
+        is set (measurements: results/defaults.md)."""
         if self.args.forward_chunk_size is not None or device.type == "cpu" or self.args.precision != "fp32":
             return None
         return GPU_TOKEN_BUDGET

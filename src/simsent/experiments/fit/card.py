@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simsent.experiments.fit.candidate import Candidate
 from simsent.training.card import card_top
 
 _FIGURE_NAMES = {"recall@1": "Recall@1", "recall@5": "Recall@5", "recall@10": "Recall@10", "mrr@10": "MRR@10",
@@ -26,24 +27,22 @@ def saved_figures(winner: dict[str, Any]) -> dict[str, Any]:
     return winner.get("refit") or winner
 
 
-def fit_card(
-    winner: dict[str, Any], board: list[dict[str, Any]], prov: dict[str, Any], how_sure: str = ""
-) -> str:
+def fit_card(winner: Candidate, board: list[Candidate], prov: dict[str, Any], how_sure: str = "") -> str:
     """The README of a folder written by ``simsent fit``: chosen recipe, alternatives, protocol, and how
     sure the choice is (``how_sure``: :func:`simsent.experiments.choice.choice_sentence`)."""
     cfg = prov["config"]
     sizes = cfg.get("split_sizes", {})
-    saved = saved_figures(winner)
+    saved = saved_figures(winner.to_dict())
     lo, hi = saved.get("report_ci") or (float("nan"), float("nan"))
     label, items = cfg.get("metric_label", "Spearman"), cfg.get("items", "pairs")
     retrained = (f" It was retrained on {saved.get('items', saved['pairs'])} {items} (train + selection) "
-                 "after the choice.") if saved is not winner else ""
+                 "after the choice.") if winner.refit else ""
     corpus = f", searched in a corpus of {cfg['corpus_size']} texts" if cfg.get("corpus_size") else ""
     lines = card_top(
         "simsent-fit",
         "simsent fit model",
-        f"Chosen by `simsent fit` from `{cfg.get('model')}`: **{winner['recipe']}**, pooling "
-        f"**{winner['pooling']}**.{retrained}\n\n{label} x 100 on held-out labelled {items} (report part, "
+        f"Chosen by `simsent fit` from `{cfg.get('model')}`: **{winner.recipe}**, pooling "
+        f"**{winner.pooling}**.{retrained}\n\n{label} x 100 on held-out labelled {items} (report part, "
         f"{sizes.get('report')} {items}{corpus}, never used to choose or train): **{saved['report']:.2f}** "
         f"(95% bootstrap interval {lo:.2f} – {hi:.2f}).",
     )
@@ -63,7 +62,7 @@ def fit_card(
         "|---|---|---:|---:|",
     ]
     lines += [
-        f"| {r['recipe']} | {r['pooling']} | {r['selection']:.2f} | {r['report']:.2f} |" for r in board[:10]
+        f"| {r.recipe} | {r.pooling} | {r.selection:.2f} | {r.report:.2f} |" for r in board[:10]
     ]
     if len(board) > 10:
         lines.append(f"| ... {len(board) - 10} more in leaderboard.md | | | |")

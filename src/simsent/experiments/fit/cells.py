@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simsent.experiments.cells import balanced_batch_size, nan_low, train_in_place
+from simsent.experiments.fit.candidate import Candidate
 from simsent.experiments.fit.config import FitConfig, FitRecipe
 from simsent.experiments.fit.judges import PairJudge
 from simsent.experiments.protocol import FitSplits
@@ -68,18 +69,18 @@ def run_fit_family(
         selection = _out_of_fold_evidence(cfg, judge, family, pooling, texts, splits)
     else:
         selection = [judge.evidence(encoded, 0, splits.selection, v.whitening) for v in variants]
-    rows_out = [_fit_scores(cfg, judge, pooling, family, v, selection[i], encoded, splits)
-                for i, v in enumerate(variants)]
+    scored = [_fit_scores(cfg, judge, pooling, family, v, selection[i], encoded, splits)
+              for i, v in enumerate(variants)]
     if recipe.trains and not out_of_fold:
         for v, enc in _merged_variants(cfg, judge, model, family, pooling, parts):
             variants.append(v)
-            rows_out.append(_fit_scores(cfg, judge, pooling, family, v,
-                                        judge.evidence(enc, 0, splits.selection, None), enc, splits))
-    best_i = max(range(len(rows_out)), key=lambda i: nan_low(rows_out[i]["selection"]))
-    save = functools.partial(_save_variant, cfg, variants[best_i], rows_out[best_i], len(texts))
-    saved = keep_if_best(nan_low(rows_out[best_i]["selection"]), save)
-    return {"family": family, "pooling": pooling, "rows": rows_out, "saved": saved, "train_steps": steps,
-            "epochs": epochs, "seconds": time.perf_counter() - start}
+            scored.append(_fit_scores(cfg, judge, pooling, family, v,
+                                      judge.evidence(enc, 0, splits.selection, None), enc, splits))
+    best_i = max(range(len(scored)), key=lambda i: nan_low(scored[i].selection))
+    save = functools.partial(_save_variant, cfg, variants[best_i], scored[best_i], len(texts))
+    saved = keep_if_best(nan_low(scored[best_i].selection), save)
+    return {"family": family, "pooling": pooling, "rows": [c.to_dict() for c in scored], "saved": saved,
+            "train_steps": steps, "epochs": epochs, "seconds": time.perf_counter() - start}
 
 
 def _merged_variants(
@@ -110,7 +111,7 @@ def _start_model(cfg: FitConfig, family: str, pooling: str) -> SentenceEncoder:
     )
 
 
-def _save_variant(cfg: FitConfig, variant: Variant, row: dict[str, Any], corpus_size: int, path: str) -> None:
+def _save_variant(cfg: FitConfig, variant: Variant, row: Candidate, corpus_size: int, path: str) -> None:
     """Save the variant's model with its whitening as a Dense layer, and fit's record of the recipe."""
     from simsent.adapt.whitening import whitening_layer
 
@@ -119,14 +120,14 @@ def _save_variant(cfg: FitConfig, variant: Variant, row: dict[str, Any], corpus_
         model.dense.append(whitening_layer(*variant.whitening).to(model.device))
         model.extra_config["whitening"] = {"dim": int(variant.whitening[0].shape[1]),
                                            "corpus_sentences": corpus_size}
-    model.extra_config["fit"] = {"recipe": row["recipe"], "pooling": row["pooling"], "seed": cfg.seed}
+    model.extra_config["fit"] = {"recipe": row.recipe, "pooling": row.pooling, "seed": cfg.seed}
     model.save(path)
     if variant.whitening is not None:
         model.dense.pop(-1)
 
 
 def refit_winner(
-    cfg: FitConfig, winner: dict[str, Any], texts: list[str], splits: FitSplits, path: str, judge: Any = None
+    cfg: FitConfig, winner: Candidate, texts: list[str], splits: FitSplits, path: str, judge: Any = None
 ) -> dict[str, Any]:
     """Retrain the winner's family on the train and selection parts together, whiten or merge it as the
     winner was, save it in ``path`` and score it on the report (and audit) part, which it never saw.
@@ -138,17 +139,16 @@ def refit_winner(
     judge = judge or PairJudge(batch_size=cfg.encode_batch_size)
     start = time.perf_counter()
     items = splits.train + splits.selection
-    model, steps, _ = _fit_train(cfg, winner["family"], winner["pooling"], texts, items, judge)
+    model, steps, _ = _fit_train(cfg, winner.family, winner.pooling, texts, items, judge)
     parts = [[], splits.report, splits.audit]
-    weight = winner.get("merge_weight")
-    if weight is not None:
-        once = dataclasses.replace(cfg, merge_weights=[weight])
-        variant, encoded = _merged_variants(once, judge, model, winner["family"], winner["pooling"], parts)[0]
+    if winner.merge_weight is not None:
+        once = dataclasses.replace(cfg, merge_weights=[winner.merge_weight])
+        variant, encoded = _merged_variants(once, judge, model, winner.family, winner.pooling, parts)[0]
     else:
         # an unwhitened winner needs no whitening variants, so the unlabelled corpus is not encoded for them
-        needs = cfg if winner["whiten_dim"] is not None else dataclasses.replace(cfg, whiten_dims=[])
-        variants, encoded = _fit_variants(needs, judge, model, winner["family"], texts, parts)
-        variant = next(v for v in variants if v.whiten_dim == winner["whiten_dim"])
+        needs = cfg if winner.whiten_dim is not None else dataclasses.replace(cfg, whiten_dims=[])
+        variants, encoded = _fit_variants(needs, judge, model, winner.family, texts, parts)
+        variant = next(v for v in variants if v.whiten_dim == winner.whiten_dim)
     scores = _held_out_scores(cfg, judge, variant, encoded, splits)
     _save_variant(cfg, variant, winner, len(texts), path)
     return {"pairs": len(items), "items": len(items), **scores, "train_steps": steps,
@@ -231,21 +231,16 @@ def _out_of_fold_evidence(
 def _fit_scores(
     cfg: FitConfig, judge: Any, pooling: str, family: str, variant: Variant, selection: np.ndarray,
     encoded: Any, splits: FitSplits,
-) -> dict[str, Any]:
+) -> Candidate:
     """One variant's selection score and its held-out scores (:func:`_held_out_scores`)."""
-    row = {
-        "recipe": variant.name,
-        "family": family,
-        "pooling": pooling,
-        "whiten_dim": variant.whiten_dim,
-        "selection": judge.score(selection, splits.selection),
+    return Candidate(
+        recipe=variant.name, family=family, pooling=pooling, whiten_dim=variant.whiten_dim,
+        selection=judge.score(selection, splits.selection),
         **_held_out_scores(cfg, judge, variant, encoded, splits),
-        # the choice's paired bootstrap resamples these (experiments.choice); not written to the leaderboard
-        "selection_items": [round(float(c), 6) for c in selection],
-    }
-    if variant.merge_weight is not None:
-        row["merge_weight"] = variant.merge_weight
-    return row
+        # the choice's paired bootstrap resamples these (experiments.choice)
+        selection_items=[round(float(c), 6) for c in selection],
+        merge_weight=variant.merge_weight,
+    )
 
 
 def _held_out_scores(cfg: FitConfig, judge: Any, variant: Variant, encoded: Any, splits: FitSplits) -> dict:

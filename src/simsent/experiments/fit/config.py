@@ -8,10 +8,11 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from simsent._constants import DEFAULT_MAX_LEN
+from simsent._fields import check_fields, same_run_fields, setting
 from simsent.experiments.config import settings_hash
 
 #: what fit trains, per family: the published SimCSE recipe (Gao et al. 2021), a stronger one (Su's
@@ -109,46 +110,57 @@ class FitConfig:
         [None, 256, 128]
     """
 
-    model: str
-    output: str
-    #: poolings tried (None: cls, first_last_avg and mean)
-    poolings: list[str] | None = None
+    model: str = setting(help="Hub id or local folder of the starting model.", cli=["--model", "-m"])
+    output: str = setting(help="Folder for the winning model and the leaderboard.", cli=["--output", "-o"],
+                          changes_run=False)
+    #: poolings tried (None: the folder's own, else cls, first_last_avg and mean); a wider rerun reuses
+    #: the finished candidates
+    poolings: list[str] | None = setting(None, changes_run=False)
     #: candidate families (None: :data:`PAIR_FIT_RECIPES` on pairs, :data:`RETRIEVAL_FIT_RECIPES` on queries)
-    recipes: list[str] | None = None
+    recipes: list[str] | None = setting(None, changes_run=False)
     #: whitening dimensions k scored on every family (None: all dimensions)
-    whiten_dims: list[int | None] = field(default_factory=lambda: [None, 256, 128])
-    seed: int = 42
-    #: share of the (non-training) labelled pairs held out to report the winner's score
-    report_fraction: float = 0.5
-    #: with at least this many labelled pairs, 40% of them train a CoSENT candidate
-    min_supervised_pairs: int = 400
-    #: cross-fitting folds: supervised candidates are scored out of fold on the train and selection
-    #: pairs together (1: train on one part, choose on another). Each supervised candidate then trains
-    #: folds + 1 times: with an 8-minute budget it priced CoSENT out (results/fit_e5_folds3.md); with
-    #: 25 minutes it still kept the start on ATEC (results/fit_e5_atec_folds3.md)
-    folds: int = 1
-    #: retrain a supervised winner on the train and selection pairs together before saving it (its
-    #: report score is then the retrained model's); cross-fitting already trains on both. Measured on
-    #: e5: +0.95..+1.66 on never-seen pairs over the winner as chosen (results/fit_e5_refit.md)
-    refit: bool = True
-    max_train_samples: int | None = 10000
-    max_len: int = DEFAULT_MAX_LEN
+    whiten_dims: list[int | None] = setting(default_factory=lambda: [None, 256, 128])
+    seed: int = setting(42, "Seed of the split and of training.")
+    report_fraction: float = setting(0.5, "Share of the dev pairs held out to report.", minimum=0.05,
+                                     maximum=0.95)
+    min_supervised_pairs: int = setting(400, "Labelled pairs needed before a CoSENT candidate runs.",
+                                        minimum=4)
+    #: (why 1 is the default: results/defaults.md)
+    folds: int = setting(
+        1, "Cross-fitting: supervised candidates are scored on each of N folds of the non-report pairs by a "
+        "copy trained on the others, so every such pair chooses; each trains N+1 times (1: a 40% train "
+        "part and a separate selection part).", minimum=1)
+    #: (why it is on: results/defaults.md)
+    refit: bool = setting(
+        True, "Retrain a supervised winner on the train and selection pairs together before saving it; the "
+        "report part scores the retrained model.", cli=["--refit/--no-refit"], changes_run=False)
+    max_train_samples: int | None = setting(10000, "Seeded subset of the unlabelled text.", minimum=2)
+    max_len: int = setting(DEFAULT_MAX_LEN, "Max tokens per sentence.", minimum=2)
     temperature: float = 0.05
-    max_minutes: float | None = None
-    encode_batch_size: int = 64
-    #: a candidate replaces the start model only when it beats it on this share of bootstrap resamples
-    #: of the selection pairs (:mod:`simsent.experiments.choice`)
-    confidence: float = 0.9
-    #: how a candidate must beat the start: max-stat, split or best (:mod:`simsent.experiments.choice`)
-    choice_rule: str = "max-stat"
+    max_minutes: float | None = setting(
+        None, "Time budget: cheap candidates first, the rest left out; rerun to resume.", changes_run=False)
+    encode_batch_size: int = setting(64, changes_run=False)
+    #: the sureness asked of a candidate before it replaces the start model (:mod:`.choice`): the choice
+    #: is remade from the candidates' scores, so another value reuses them
+    confidence: float = setting(
+        0.9, "How sure the choice must be: the share of bootstrap resamples of the selection part that the "
+        "rule asks for (0: the best selection score always wins).", minimum=0, maximum=1, changes_run=False)
+    choice_rule: str = setting(
+        "max-stat", "max-stat: the best candidate's gain must clear a bound for the best of all candidates; "
+        "split: picked on half the selection part, tested on the other; best: tested on the items that "
+        "picked it (ignores how many candidates were tried).", changes_run=False)
     #: what chooses: spearman on pairs; recall@1/5/10, mrr@10, ndcg@10 on queries (None: by the data)
     metric: str | None = None
     #: every trained candidate is also scored merged with the start model, ``(1 - a) * start + a * tuned``
-    merge_weights: list[float] = field(default_factory=lambda: [0.5])
-    #: hard negatives (mnrl-hard): a mined negative scores below its positive by at least this cosine
-    hard_negative_margin: float = 0.05
+    merge_weights: list[float] = setting(default_factory=lambda: [0.5])
+    hard_negative_margin: float = setting(
+        0.05, "mnrl-hard: a mined negative scores at least this much below the query's positive (cosine), "
+        "else it is probably a false negative.", minimum=0, maximum=2)
     #: where the pairs and text came from, for the record
-    sources: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, Any] = setting(default_factory=dict, changes_run=False)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -156,20 +168,10 @@ class FitConfig:
         return d
 
     def cell_key(self, data_hash: str) -> str:
-        """Hash of what changes a candidate's scores: the settings and the data, not the budget, the output
-        or which families and poolings are tried (a wider rerun reuses the finished ones)."""
-        skip = (
-            "output",
-            "max_minutes",
-            "encode_batch_size",
-            "recipes",
-            "poolings",
-            "recipe_settings",
-            "sources",
-            "confidence",
-            "choice_rule",
-            "refit",
-        )
+        """Hash of what changes a candidate's scores: the settings and the data (every field not declared
+        ``changes_run=False``), not the budget, the output or which families and poolings are tried (a
+        wider rerun reuses the finished ones)."""
+        skip = [*same_run_fields(self), "recipe_settings"]  # recipe_settings: to_dict's record of ``recipes``
         # cells: 3 = rows carry their per-item selection evidence (older cells cannot be resampled)
         key = {**self.to_dict(), "recipes_known": FIT_RECIPES, "data": data_hash, "cells": 3}
         return settings_hash(key, skip)

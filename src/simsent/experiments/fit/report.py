@@ -12,12 +12,14 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from simsent.experiments.fit.candidate import Candidate
 from simsent.experiments.report import _f
 
 
-# ---------------------------------------------------------------------------------------------- fit
-def _ci(r: dict[str, Any]) -> str:
-    lo, hi = r.get("report_ci") or (float("nan"), float("nan"))
+def _ci(r: Candidate | dict[str, Any]) -> str:
+    """A row's (or a refit record's) 95% report interval."""
+    ci = r.get("report_ci") if isinstance(r, dict) else r.report_ci
+    lo, hi = ci or (float("nan"), float("nan"))
     return f"{_f(lo)} – {_f(hi)}"
 
 
@@ -30,7 +32,7 @@ def _split_phrase(sizes: dict[str, Any]) -> str:
 
 
 def leaderboard_markdown(
-    board: Sequence[dict[str, Any]], winner: dict[str, Any], prov: dict[str, Any]
+    board: Sequence[Candidate], winner: Candidate, prov: dict[str, Any]
 ) -> str:
     """fit's results page: the winner with its honest report score, every candidate, the protocol."""
     from simsent.experiments.choice import choice_sentence, hurts_sentence
@@ -41,9 +43,9 @@ def leaderboard_markdown(
     lines = [
         "# simsent fit: leaderboard",
         "",
-        f"**Winner: {winner['recipe']}, pooling {winner['pooling']}** — chosen on the selection part "
-        f"({label} {_f(winner['selection'])}); on the held-out report part it scores "
-        f"**{_f(winner['report'])}** (95% bootstrap interval {_ci(winner)}). Quote the report figure: the "
+        f"**Winner: {winner.recipe}, pooling {winner.pooling}** — chosen on the selection part "
+        f"({label} {_f(winner.selection)}); on the held-out report part it scores "
+        f"**{_f(winner.report)}** (95% bootstrap interval {_ci(winner)}). Quote the report figure: the "
         "choice never saw it.",
         *_refit_lines(winner),
         "",
@@ -82,9 +84,9 @@ def _merge_phrase(cfg: dict[str, Any]) -> str:
     return f"; every trained one also merged with the start model at a in {weights}"
 
 
-def _board_table(board: Sequence[dict[str, Any]], winner: dict[str, Any], label: str) -> list[str]:
+def _board_table(board: Sequence[Candidate], winner: Candidate, label: str) -> list[str]:
     """The leaderboard table; with retrieval figures, the report part's Recall@1/5 and nDCG@10 too."""
-    extra = ("recall@1", "recall@5", "ndcg@10") if any(r.get("report_figures") for r in board) else ()
+    extra = ("recall@1", "recall@5", "ndcg@10") if any(r.report_figures for r in board) else ()
     names = "".join(f" report {k.replace('recall', 'R')} |" for k in extra)
     lines = [
         f"| rank | recipe | pooling | selection {label} | beats start | report | report 95% CI |{names} "
@@ -93,18 +95,18 @@ def _board_table(board: Sequence[dict[str, Any]], winner: dict[str, Any], label:
     ]
     for i, r in enumerate(board, 1):
         mark = " **(winner)**" if r is winner else ""
-        figures = "".join(f" {_f((r.get('report_figures') or {}).get(k, math.nan))} |" for k in extra)
+        figures = "".join(f" {_f((r.report_figures or {}).get(k, math.nan))} |" for k in extra)
         lines.append(
-            f"| {i} | {r['recipe']}{mark} | {r['pooling']} | {_f(r['selection'])} | "
-            f"{_share(r.get('beats_start'))} | {_f(r['report'])} | {_ci(r)} |{figures} "
-            f"{r.get('seconds', 0.0):.0f} |"
+            f"| {i} | {r.recipe}{mark} | {r.pooling} | {_f(r.selection)} | "
+            f"{_share(r.beats_start)} | {_f(r.report)} | {_ci(r)} |{figures} "
+            f"{r.seconds or 0.0:.0f} |"
         )
     return lines
 
 
-def _refit_lines(winner: dict[str, Any]) -> list[str]:
+def _refit_lines(winner: Candidate) -> list[str]:
     """The retrained winner's figure (``--refit``), when fit saved one: it is the one to quote."""
-    refit = winner.get("refit")
+    refit = winner.refit
     if not refit:
         return []
     return [
@@ -121,21 +123,22 @@ def _share(x: float | None) -> str:
     return "start" if x is None or x != x else f"{100 * x:.0f}%"
 
 
-def leaderboard_csv_rows(board: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def leaderboard_csv_rows(board: Sequence[Candidate]) -> list[dict[str, Any]]:
+    """The leaderboard's CSV rows, best selection first."""
     return [
         {
             "rank": i,
-            "recipe": r["recipe"],
-            "family": r["family"],
-            "pooling": r["pooling"],
-            "whiten_dim": "" if r["whiten_dim"] is None else r["whiten_dim"],
-            "selection_spearman": r["selection"],
-            "beats_start": r.get("beats_start"),
-            "report_spearman": r["report"],
-            "report_ci_low": (r.get("report_ci") or [None, None])[0],
-            "report_ci_high": (r.get("report_ci") or [None, None])[1],
-            "family_seconds": round(r.get("seconds", 0.0), 2),
-            **({"audit_spearman": r["audit"]} if "audit" in r else {}),
+            "recipe": r.recipe,
+            "family": r.family,
+            "pooling": r.pooling,
+            "whiten_dim": "" if r.whiten_dim is None else r.whiten_dim,
+            "selection_spearman": r.selection,
+            "beats_start": r.beats_start,
+            "report_spearman": r.report,
+            "report_ci_low": (r.report_ci or [None, None])[0],
+            "report_ci_high": (r.report_ci or [None, None])[1],
+            "family_seconds": round(r.seconds or 0.0, 2),
+            **({"audit_spearman": r.audit} if r.audit is not None else {}),
         }
         for i, r in enumerate(board, 1)
     ]

@@ -23,6 +23,7 @@ from typing import Any
 
 from simsent.errors import ConfigError
 from simsent.experiments.cells import nan_low
+from simsent.experiments.fit.candidate import Candidate
 from simsent.experiments.fit.config import FitConfig
 from simsent.experiments.fit.judges import PairJudge, RetrievalJudge
 from simsent.experiments.runner import PlannedCell, load_state, measure_costs
@@ -148,8 +149,8 @@ def fit_in_folder(
     winner, sureness = _choose(cfg, board, data, poolings[0])
     if sureness.get("kept_start"):
         _save_start(cfg, winner)
-    elif _refits(cfg, winner, data):
-        winner["refit"] = _refit(cfg, winner, data, os.path.join(work, "refit"), echo)
+    elif _refits(cfg, winner.family, data):
+        winner.refit = _refit(cfg, winner, data, os.path.join(work, "refit"), echo)
     else:
         _place_winner(cfg.output, keeper.folder)
     return _write_results(cfg, board, winner, sureness, data, poolings, outcome, argv, data_files)
@@ -373,7 +374,7 @@ def _plan(
 
 def _refit_phrase(cfg: FitConfig, data: _FitData) -> str:
     """What ``--refit`` adds to the estimate: one more training of a supervised winner, after the budget."""
-    if not any(_refits(cfg, {"family": r}, data) for r in data.recipes):
+    if not any(_refits(cfg, r, data) for r in data.recipes):
         return ""
     return ", plus one retraining if a supervised candidate wins (--refit)"
 
@@ -420,30 +421,32 @@ def _describe(cell: dict[str, Any]) -> str:
     return f"{cell['family']} / {cell['pooling']}: best {top['recipe']} selection {top['selection']:.2f}"
 
 
-def _leaderboard(outcome: Any) -> list[dict[str, Any]]:
+def _leaderboard(outcome: Any) -> list[Candidate]:
     """Every scored variant of the finished cells, best selection score first."""
     board = [
-        {**r, "seconds": c["seconds"], "train_steps": c["train_steps"]}
+        Candidate.from_dict({**r, "seconds": c["seconds"], "train_steps": c["train_steps"]})
         for c in outcome.cells
         for r in c["rows"]
     ]
-    board.sort(key=lambda r: -nan_low(r["selection"]))
+    board.sort(key=lambda r: -nan_low(r.selection))
     if not board:
         raise ConfigError("the time budget ran out before any candidate finished; raise --max-minutes")
     return board
 
 
-def _choose(cfg: FitConfig, board: list[dict[str, Any]], data: _FitData, start_pooling: str) -> tuple:
+def _choose(cfg: FitConfig, board: list[Candidate], data: _FitData, start_pooling: str) -> tuple:
     """The winner and how sure the choice is (:func:`simsent.experiments.choice.choose`): the best
     selection score, unless it is not surely better than the start model (raw, its own pooling)."""
     import numpy as np
 
     from simsent.experiments.choice import choose
 
-    evidence = [np.asarray(r.pop("selection_items", []), dtype=np.float64) for r in board]
+    evidence = [np.asarray(r.selection_items or [], dtype=np.float64) for r in board]
+    for r in board:
+        r.selection_items = None  # the chooser's evidence, not the leaderboard's
     start = next(
         (i for i, r in enumerate(board)
-         if r["family"] == "raw" and r["whiten_dim"] is None and r["pooling"] == start_pooling),
+         if r.family == "raw" and r.whiten_dim is None and r.pooling == start_pooling),
         None,
     )
     if start is None or any(len(c) != len(data.splits.selection) for c in evidence):
@@ -451,40 +454,42 @@ def _choose(cfg: FitConfig, board: list[dict[str, Any]], data: _FitData, start_p
         return board[0], {}
     statistic = data.judge.statistic(data.splits.selection)
     index, sureness = choose(board, start, evidence, statistic, cfg.confidence, cfg.seed, cfg.choice_rule)
+    for r, share in zip(board, sureness.pop("beats_start"), strict=True):
+        r.beats_start = share
     sureness.update(item_word=data.splits.items, metric_label=data.judge.label)
     return board[index], sureness
 
 
-def _refits(cfg: FitConfig, winner: dict[str, Any], data: _FitData) -> bool:
-    """Whether the winner is retrained on the train and selection pairs before it is saved (``--refit``:
-    a supervised winner of a split that was not cross-fitted, which trained on both already)."""
+def _refits(cfg: FitConfig, family: str, data: _FitData) -> bool:
+    """Whether a winner of ``family`` is retrained on the train and selection pairs before it is saved
+    (``--refit``: a supervised winner of a split that was not cross-fitted, which trained on both)."""
     from simsent.experiments.fit.config import FitRecipe
 
-    return cfg.refit and FitRecipe.named(winner["family"]).supervised and not data.splits.cross_fitted
+    return cfg.refit and FitRecipe.named(family).supervised and not data.splits.cross_fitted
 
 
 def _refit(
-    cfg: FitConfig, winner: dict[str, Any], data: _FitData, folder: str, echo: Callable[[str], None]
+    cfg: FitConfig, winner: Candidate, data: _FitData, folder: str, echo: Callable[[str], None]
 ) -> dict[str, Any]:
     """Retrain the winner on every non-report pair, save it as fit's result; its held-out scores."""
     from simsent.experiments.fit.cells import refit_winner
 
     n = len(data.splits.train) + len(data.splits.selection)
-    echo(f"refit: {winner['recipe']} / {winner['pooling']} once more on {n} {data.splits.items} "
+    echo(f"refit: {winner.recipe} / {winner.pooling} once more on {n} {data.splits.items} "
          "(train + selection)")
     done = refit_winner(cfg, winner, data.texts, data.splits, folder, data.judge)
     _place_winner(cfg.output, folder)
-    echo(f"refit: report {done['report']:.2f} (was {winner['report']:.2f} trained on "
+    echo(f"refit: report {done['report']:.2f} (was {winner.report:.2f} trained on "
          f"{len(data.splits.train)} {data.splits.items}; {done['seconds']:.0f} s)")
     return done
 
 
-def _save_start(cfg: FitConfig, winner: dict[str, Any]) -> None:
+def _save_start(cfg: FitConfig, winner: Candidate) -> None:
     """Save the start model (raw, the winner's pooling) as fit's result, replacing the best candidate's."""
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
-    model = SentenceEncoder.from_pretrained(cfg.model, pooling=winner["pooling"], max_len=cfg.max_len)
-    model.extra_config["fit"] = {"recipe": winner["recipe"], "pooling": winner["pooling"], "seed": cfg.seed}
+    model = SentenceEncoder.from_pretrained(cfg.model, pooling=winner.pooling, max_len=cfg.max_len)
+    model.extra_config["fit"] = {"recipe": winner.recipe, "pooling": winner.pooling, "seed": cfg.seed}
     folder = os.path.join(cfg.output, FIT_WORK, "start")
     model.save(folder)
     _place_winner(cfg.output, folder)
@@ -516,8 +521,8 @@ def _place_winner(output: str, model_dir: str) -> None:
 
 def _write_results(
     cfg: FitConfig,
-    board: list[dict[str, Any]],
-    winner: dict[str, Any],
+    board: list[Candidate],
+    winner: Candidate,
     sureness: dict[str, Any],
     data: _FitData,
     poolings: list[str],
@@ -559,19 +564,22 @@ def _write_results(
     prov.update({"run_seconds": outcome.seconds, "cells_run": outcome.ran, "cells_resumed": outcome.resumed})
     chart = plot_leaderboard(board, os.path.join(cfg.output, "leaderboard.png"), label=data.judge.label)
     md = leaderboard_markdown(board, winner, prov)
+    rows = [r.to_dict() for r in board]
+    winner_row = rows[board.index(winner)]
     written = write_result_files(
         cfg.output,
         "leaderboard",
         md,
         leaderboard_csv_rows(board),
         prov,
-        {"winner": winner, "leaderboard": board},
+        {"winner": winner_row, "leaderboard": rows},
     )
     how_sure = choice_sentence(board, sureness)
     write_text(os.path.join(cfg.output, "README.md"), fit_card(winner, board, prov, how_sure))
     return {
-        "winner": winner,
-        "leaderboard": board,
+        "winner": winner_row,
+        "leaderboard": rows,
+        "board": board,  # the same rows, typed (Candidate)
         "markdown": md,
         "files": [*written, chart],
         "notes": data.notes,

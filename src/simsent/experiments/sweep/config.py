@@ -8,11 +8,12 @@ Example:
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from simsent._constants import DEFAULT_MAX_LEN
-from simsent.experiments.config import SeedsAndTasks, command_of, settings_hash
+from simsent._constants import DEFAULT_MAX_LEN, MAX_DROPOUT
+from simsent._fields import check_fields, same_run_fields, setting
+from simsent.experiments.config import DERIVED, SeedsAndTasks, command_of, settings_hash
 
 
 @dataclass
@@ -25,34 +26,43 @@ class SweepConfig(SeedsAndTasks):
         8
     """
 
-    model: str
-    output: str
-    tasks: str | list[str] = "STS-B"
-    data_dir: str | None = None
-    sizes: list[int] = field(default_factory=lambda: [50, 100, 200, 400, 800])
-    epochs: list[int] = field(default_factory=lambda: [1])
+    model: str = setting(help="Hub id or local folder of the starting model.", cli=["--model", "-m"])
+    output: str = setting(help="Folder for table.md/.csv/.json, plots and state.", cli=["--output", "-o"],
+                          changes_run=False)
+    # the grid and where the data is: a wider or narrower rerun reuses the finished cells
+    tasks: str | list[str] = setting("STS-B", changes_run=False)
+    data_dir: str | None = setting(None, "Folder with TASK/TASK.split.data (or $SIMSENT_DATA_DIR).",
+                                   changes_run=False)
+    sizes: list[int] = setting(default_factory=lambda: [50, 100, 200, 400, 800], changes_run=False)
+    epochs: list[int] = setting(default_factory=lambda: [1], changes_run=False)
     #: epochs of the supervised objectives (default: ``epochs``)
-    supervised_epochs: list[int] | None = None
-    objectives: list[str] = field(default_factory=lambda: ["simcse"])
-    seeds: int = 3
-    seed_base: int = 42
-    protocol: str = "inductive"
-    pooling: str | None = None
-    batch_size: int = 64
-    lr: float = 3e-5
-    dropout: float | None = None
-    temperature: float = 0.05
-    simcse_variant: str = "paper"
-    max_len: int = DEFAULT_MAX_LEN
-    eval_split: str | None = None
-    max_eval_pairs: int | None = None
+    supervised_epochs: list[int] | None = setting(None, changes_run=False)
+    objectives: list[str] = setting(default_factory=lambda: ["simcse"], changes_run=False)
+    seeds: int = setting(3, "Seeds per cell (seed-base, seed-base+1, ...).", minimum=1, changes_run=False)
+    seed_base: int = setting(42, "First seed.", changes_run=False)
+    protocol: str = setting("inductive", "inductive (training text never holds an evaluated sentence) or "
+                            "transductive (all splits).")
+    pooling: str | None = setting(None, "Pooling (default: the model's own, else mean).")
+    batch_size: int = setting(64, "Batch size (smaller cells train with fewer rows a batch).", minimum=2)
+    lr: float = setting(3e-5, "Peak learning rate.", minimum=0, exclusive_minimum=True)
+    dropout: float | None = setting(None, "Dropout (default: the model's).", minimum=0, maximum=MAX_DROPOUT)
+    temperature: float = setting(0.05, "Softmax temperature of the contrastive losses.", minimum=1e-4)
+    simcse_variant: str = setting("paper", "paper or symmetric.")
+    max_len: int = setting(DEFAULT_MAX_LEN, "Max tokens per sentence.", minimum=2)
+    eval_split: str | None = setting(None, "Split evaluated (default: test if present, else valid).")
+    max_eval_pairs: int | None = setting(None, "Seeded subset of evaluation pairs.", minimum=2)
     #: files of extra unlabelled text, used only after the task's own text runs out
-    extra_text: list[str] = field(default_factory=list)
-    encode_batch_size: int = 64
-    max_minutes: float | None = None
+    extra_text: list[str] = setting(default_factory=list)
+    encode_batch_size: int = setting(64, changes_run=False)
+    max_minutes: float | None = setting(
+        None, "Time budget: stop cleanly between cells (cheapest cells run first); rerun to resume.",
+        changes_run=False)
     #: the table's protocol code reads these; a sweep samples its own sizes
     max_train_samples: None = None
     max_whiten_samples: None = None
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     def epochs_of(self, objective: str) -> list[int]:
         from simsent.losses import objective_class
@@ -78,23 +88,9 @@ class SweepConfig(SeedsAndTasks):
         return d
 
     def cell_key(self) -> str:
-        """Hash of the settings that change a cell's numbers (not the grid, the budget or the output)."""
-        skip = {
-            "output",
-            "tasks",
-            "sizes",
-            "epochs",
-            "supervised_epochs",
-            "objectives",
-            "seeds",
-            "seed_base",
-            "seed_list",
-            "data_dir",
-            "encode_batch_size",
-            "max_minutes",
-            "protocol_description",
-        }
-        return settings_hash(self.to_dict(), skip)
+        """Hash of the settings that change a cell's numbers: every field not declared ``changes_run=False``
+        (the grid, the budget and the output are not)."""
+        return settings_hash(self.to_dict(), [*same_run_fields(self), *DERIVED])
 
     def command_line(self) -> str:
         """An equivalent ``simsent sweep`` command (each ``--extra-text`` file after it)."""

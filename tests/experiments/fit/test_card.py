@@ -1,13 +1,14 @@
-"""fit's model card and the figures of the saved model, from plain dicts (no model needed)."""
+"""fit's model card and the figures of the saved model, from leaderboard rows (no model needed)."""
 
 from __future__ import annotations
 
+from simsent.experiments.fit.candidate import Candidate
 from simsent.experiments.fit.card import fit_card, saved_figures
 
 
-def _winner(**extra: object) -> dict:
-    return {"recipe": "cosent", "pooling": "mean", "selection": 60.0, "report": 58.0,
-            "report_ci": [50.0, 65.0], **extra}
+def _winner(**extra: object) -> Candidate:
+    return Candidate("cosent", "cosent", "mean", None, selection=60.0, report=58.0, report_ci=[50.0, 65.0],
+                     **extra)
 
 
 def _prov(description: str) -> dict:
@@ -17,8 +18,8 @@ def _prov(description: str) -> dict:
 
 def test_saved_figures_prefer_the_retrained_winner():
     refit = {"pairs": 700, "report": 61.5, "report_ci": [55.0, 68.0]}
-    assert saved_figures(_winner())["report"] == 58.0
-    assert saved_figures(_winner(refit=refit)) is refit
+    assert saved_figures(_winner().to_dict())["report"] == 58.0
+    assert saved_figures(_winner(refit=refit).to_dict()) is refit
 
 
 def test_card_quotes_the_saved_model_and_the_split_as_described():
