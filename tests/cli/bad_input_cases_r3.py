@@ -192,6 +192,18 @@ def round3_cases(
     if port is not None:
         add("encode --ray at an address that is not Ray",
             [*encode, f["good.txt"], "--output", f"{out}/ray", "--ray", f"127.0.0.1:{port}"], ERROR)
+    rerank = ["rerank", "train", "--model", good_model, "--epochs", "1", "--batch-size", "2", "--output"]
+    for name, data, loss in [("bce on equal labels", f["pairs_equal.data"], "bce"),
+                             ("listwise on pairs without negatives", f["pairs.data"], "listwise"),
+                             ("on an empty file", f["empty.txt"], "bce"), ("on a folder", f["a_dir"], "bce")]:
+        add(f"rerank train {name}", [*rerank, f"{out}/rr", "--train-file", data, "--loss", loss], ERROR)
+    for name in ("t5_config", "onnx_only"):
+        add(f"rerank train from {name}", ["rerank", "train", "--model", m[name], "--train-file",
+                                          f["pairs.data"], "--output", f"{out}/rr_{name}"], ERROR)
+    add("rerank score with a bi-encoder",
+        ["rerank", "score", good_model, "-q", "x", "--texts", f["good.txt"]], ERROR)
+    add("rerank score of an empty texts file", ["rerank", "score", _reranker(work, good_model), "-q", "x",
+                                                "--texts", f["empty.txt"]], ERROR)
     add("eval --output JSON with an undefined Spearman is strict JSON",
         ["eval", good_model, "--tasks", "STS-B", "--data-dir", f["data_dir_constant"], "--output",
          f"{out}/eval.json"], OK, _strict_json(f"{out}/eval.json"))
@@ -209,3 +221,13 @@ def round3_cases(
     }.items():
         add(f"{name} over the file-size limit", argv, ERROR, None, LIMIT)
     return cases
+
+
+def _reranker(work: Path, good_model: str) -> str:
+    """A cross-encoder folder (untrained head) for the score cases."""
+    from simsent.modeling.cross_encoder import CrossEncoder
+
+    path = work / "reranker"
+    if not path.exists():
+        CrossEncoder.from_pretrained(good_model, max_len=16, seed=0).save(str(path))
+    return str(path)

@@ -25,8 +25,6 @@ def model_dir(tiny_bert):
 
 @pytest.fixture(scope="module")
 def server(model_dir):
-    httpx = pytest.importorskip("httpx")
-    uvicorn = pytest.importorskip("uvicorn")
     pytest.importorskip("fastapi")
     from simsent.modeling.sentence_encoder import SentenceEncoder
     from simsent.search import VectorIndex
@@ -40,6 +38,13 @@ def server(model_dir):
         show_progress_bar=False,
     )
     app = create_app(model, index=index, max_texts=4, max_chars=20, max_k=3)
+    yield from running(app)
+
+
+def running(app):
+    """Serve ``app`` with uvicorn on a free local port in a thread; yield an httpx client, then stop."""
+    httpx = pytest.importorskip("httpx")
+    uvicorn = pytest.importorskip("uvicorn")
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -55,3 +60,16 @@ def server(model_dir):
     assert not thread.is_alive()
 
 
+@pytest.fixture(scope="module")
+def rerank_server(model_dir, tmp_path_factory):
+    """A service with a cross-encoder (an untrained head on the tiny BERT) for /rerank; yields (client,
+    reranker)."""
+    pytest.importorskip("fastapi")
+    from simsent.modeling.cross_encoder import CrossEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.serve import create_app
+
+    reranker = CrossEncoder.from_pretrained(model_dir, max_len=32, seed=1)
+    app = create_app(SentenceEncoder.load(model_dir), max_texts=4, max_chars=20, reranker=reranker)
+    for client in running(app):
+        yield client, reranker

@@ -19,13 +19,16 @@ def export(
     quantize: str | None = typer.Option(None, "--quantize", help="int8: add a dynamically quantised graph."),
     opset: int = typer.Option(17, "--opset", min=11, help="ONNX opset."),
 ) -> None:
-    """Export MODEL (transformer or TextCNN, pooling, Dense/whitening, Normalize) to ONNX."""
+    """Export MODEL (transformer or TextCNN, pooling, Dense/whitening, Normalize; or a reranker) to ONNX."""
     from simsent.errors import ConfigError
+    from simsent.modeling.cross_encoder import CrossEncoder, is_cross_encoder
     from simsent.modeling.onnx import export_onnx
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
     if format != "onnx":
         raise ConfigError(f"unknown --format {format!r}; use onnx")
     output_dir(output)
-    record = export_onnx(SentenceEncoder.load(model, backend="torch"), output, opset=opset, quantize=quantize)
+    reranker = is_cross_encoder(model)
+    loaded = CrossEncoder.load(model) if reranker else SentenceEncoder.load(model, backend="torch")
+    record = export_onnx(loaded, output, opset=opset, quantize=quantize)
     typer.echo(f"exported {model} to {output} ({record['file']}); load it with --backend onnx")

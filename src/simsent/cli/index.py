@@ -12,7 +12,7 @@ import json
 
 import typer
 
-from simsent.cli.common import index_model, output_dir, ready_model, require_file
+from simsent.cli.common import index_model, load_reranker, output_dir, ready_model, require_file
 from simsent.cli.options import (
     chosen_index_backend,
     device_option,
@@ -163,9 +163,12 @@ def index_search(
         None, "--model", "-m", help="Model (default: the one recorded in the index)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per query."),
+    rerank: str | None = typer.Option(None, "--rerank", help="A cross-encoder folder that re-orders the "
+                                      "first --rerank-top hits (scores are then the reranker's)."),
+    rerank_top: int = typer.Option(50, "--rerank-top", min=1, help="First-stage hits the reranker reads."),
     model_backend: str = model_backend_option(),
 ) -> None:
-    """Print the top-k hits (rank, score, id, text) of each query."""
+    """Print the top-k hits (rank, score, id, text) of each query (reranked with --rerank)."""
     from simsent.data.readers import is_blank
     from simsent.errors import DataError
     from simsent.search import VectorIndex
@@ -174,7 +177,12 @@ def index_search(
         raise DataError("a query is empty (whitespace or zero-width characters alone are blank)")
     index = VectorIndex.load(index_dir)
     enc = index_model(index, model, model_backend)
-    res = index.search(queries, k=k, model=enc, check_model=False)
+    reranker = load_reranker(rerank, "--rerank") if rerank else None
+    res = index.search(queries, k=max(k, rerank_top) if reranker else k, model=enc, check_model=False)
+    if reranker is not None:
+        from simsent.search.rerank import rerank_results
+
+        res = rerank_results(res, queries, reranker, k)
     for i, q in enumerate(queries):
         hits = res.hits(i)
         if as_json:
@@ -191,3 +199,4 @@ def _parent(path: str) -> str:
     import os
 
     return os.path.dirname(os.path.abspath(path))
+

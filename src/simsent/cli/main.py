@@ -31,6 +31,7 @@ from simsent.cli import (
     merge,
     mine,
     pretrain,
+    rerank,
     serve,
     similarity,
     sweep,
@@ -106,6 +107,7 @@ app.command("merge")(merge.merge)
 app.command("sweep")(sweep.sweep)
 app.command("fit")(fit.fit)
 app.command("demo")(demo.demo)
+app.add_typer(rerank.rerank_app, name="rerank")
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(data.data_app, name="data")
 

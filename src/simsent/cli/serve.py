@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import typer
 
-from simsent.cli.common import ready_model
+from simsent.cli.common import load_reranker, ready_model
 from simsent.cli.options import backend_option, device_option, precision_option
 
 
 def serve(
     model: str = typer.Argument(..., help="Model folder or hub id."),
     index_dir: str | None = typer.Option(None, "--index", help="Index folder for /search."),
+    reranker: str | None = typer.Option(None, "--reranker", help="Cross-encoder folder for POST /rerank "
+                                        "(from `simsent rerank train` or sentence-transformers)."),
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
     port: int = typer.Option(8000, min=0, max=65535),
     max_texts: int = typer.Option(64, min=1, help="Most texts per request."),
@@ -32,7 +34,7 @@ def serve(
     precision: str = precision_option(),
     backend: str = backend_option(),
 ) -> None:
-    """Serve POST /embed, /similarity, /search and GET /health (OpenAPI docs at /docs)."""
+    """Serve POST /embed, /similarity, /search (and /rerank with --reranker), GET /health (docs at /docs)."""
     from simsent.errors import ConfigError
     from simsent.search import VectorIndex
     from simsent.serve import create_app
@@ -44,6 +46,7 @@ def serve(
     check_port_free(host, port)
     enc = ready_model(model, device, precision, backend)
     index = VectorIndex.load(index_dir, model=enc) if index_dir else None
+    rerank_model = load_reranker(reranker, "--reranker", device) if reranker else None
     app = create_app(
         enc,
         index=index,
@@ -55,6 +58,7 @@ def serve(
         max_batch_texts=max_batch_texts,
         max_wait_ms=max_wait_ms,
         max_queue_texts=max_queue_texts,
+        reranker=rerank_model,
     )
     import gc
 
@@ -80,3 +84,4 @@ def check_port_free(host: str, port: int) -> None:
         raise ConfigError(
             f"cannot listen on {host}:{port} ({exc.strerror or exc}); pass another --port"
         ) from exc
+

@@ -59,7 +59,7 @@ def train(
     evaluator = _dev_evaluator(dev_task, dev_split, data_dir, max_eval_pairs, args.seed)
     rows = _training_data(train_file, model, args)
     encoder = _start_model(model_opts, args.seed, rows)
-    result = _train_locked(Trainer(encoder, args, rows, evaluator=evaluator), output)
+    result = train_locked(Trainer(encoder, args, rows, evaluator=evaluator), output)
     if result is None:  # not the first of several processes
         return
     msg = (
@@ -93,7 +93,7 @@ def _dev_evaluator(dev_task: str | None, split: str, data_dir: str | None, max_p
     return evaluator
 
 
-def _train_locked(trainer: Any, output: str) -> dict[str, Any] | None:
+def train_locked(trainer: Any, output: str) -> dict[str, Any] | None:
     """Run ``trainer`` holding the output's lock (the first of several processes takes it; the others get
     None back). A run that fails before writing anything leaves no folder it made."""
     import contextlib
@@ -127,7 +127,8 @@ def _training_arguments(settings: dict[str, Any], model_opts: dict[str, Any], tr
     output_dir(output)
     args = TrainingArguments(**settings, output_dir=output, objective_kwargs=parse_kv(objective_arg))
     resolve_device(args.device)  # an unknown or absent device fails before any loading
-    objective_class(args.objective)  # fail fast on an unknown name
+    if objective_class(args.objective).model_kind != "bi-encoder":  # fail fast on an unknown name too
+        raise ConfigError(f"--objective {args.objective} trains a reranker: use `simsent rerank train`")
     if model_opts["pooling"]:
         check_pooling(model_opts["pooling"])
     if model_opts["model_arg"] and model_opts["model"] != "textcnn":

@@ -52,6 +52,8 @@ class Objective(nn.Module):
     trains_on: str = "texts"
     #: whether ``simsent sweep`` may vary it (over training size and epochs)
     sweepable: bool = False
+    #: the model it trains: ``bi-encoder`` (a sentence encoder) or ``cross-encoder`` (a reranker)
+    model_kind: str = "bi-encoder"
 
     @classmethod
     def supervised(cls) -> bool:

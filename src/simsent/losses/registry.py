@@ -23,6 +23,9 @@ OBJECTIVES: dict[str, str] = {
     "ct": "simsent.losses.contrastive_tension:ContrastiveTensionLoss",
     "amsoftmax": "simsent.losses.amsoftmax:AMSoftmaxLoss",
     "distill": "simsent.losses.distill:DistillationLoss",
+    "rerank_bce": "simsent.losses.rerank:RerankBCELoss",
+    "rerank_listwise": "simsent.losses.rerank:RerankListwiseLoss",
+    "rerank_mse": "simsent.losses.rerank:RerankMSELoss",
 }
 
 

@@ -71,7 +71,7 @@ def eager_attention(model: PreTrainedModel) -> Iterator[None]:
     The SDPA path of recent transformers exports as a graph onnxruntime cannot fuse well (results/
     defaults.md); the vectors are the same. A model without the switch is left alone.
     """
-    hf = getattr(getattr(model, "encoder", None), "model", None)
+    hf = getattr(getattr(model, "encoder", None), "model", None) or getattr(model, "model", None)  # reranker
     config = getattr(hf, "config", None)
     before = getattr(config, "_attn_implementation", None)
     switched = False
@@ -116,21 +116,24 @@ def export_onnx(
 
 
 def _export_into(model: torch.nn.Module, folder: str, opset: int, quantize: str | None) -> dict[str, Any]:
-    """The model folder, its ONNX graph(s) under ``onnx/`` and their record in ``simsent_config.json``."""
+    """The model folder, its ONNX graph(s) under ``onnx/`` and their record in the model's own config
+    (``simsent_config.json``; a reranker's ``simsent_cross_encoder.json``)."""
     model.save(folder)
+    output_name, config_name = getattr(model, "onnx_output", "sentence_embedding"), getattr(
+        model, "config_file", "simsent_config.json")
     sample = model.tokenize(["今天天气不错", "你好"])
     names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in sample]
     os.makedirs(os.path.join(folder, ONNX_DIR), exist_ok=True)
     path = os.path.join(folder, ONNX_DIR, FP32_FILE)
     dynamic = {n: {0: "batch", 1: "tokens"} for n in names}
-    dynamic["sentence_embedding"] = {0: "batch"}
+    dynamic[output_name] = {0: "batch"}
     with torch.no_grad(), eager_attention(model):
         torch.onnx.export(
             _Pipeline(model, names),
             tuple(sample[n] for n in names),
             path,
             input_names=names,
-            output_names=["sentence_embedding"],
+            output_names=[output_name],
             dynamic_axes=dynamic,
             opset_version=opset,
             dynamo=False,
@@ -144,7 +147,7 @@ def _export_into(model: torch.nn.Module, folder: str, opset: int, quantize: str 
                              per_channel=True)
         record["file"] = f"{ONNX_DIR}/{INT8_FILE}"
         record["quantized"] = "int8"
-    cfg_file = os.path.join(folder, "simsent_config.json")
+    cfg_file = os.path.join(folder, config_name)
     cfg = read_json(cfg_file, what="model config")
     cfg["onnx"] = record
     write_json(cfg_file, cfg)

@@ -66,18 +66,23 @@ class SearchResults:
     positions: np.ndarray
     texts: list[list[str | None]] = field(default_factory=list)
     payloads: list[list[dict[str, Any]]] = field(default_factory=list)
+    #: after a rerank stage (:mod:`simsent.search.rerank`): each hit's first-stage cosine
+    retrieval_scores: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def hits(self, i: int) -> list[dict[str, Any]]:
-        """The hits of query ``i`` as dicts ``{"id", "text", "score", "payload"}``."""
+        """The hits of query ``i`` as dicts ``{"id", "text", "score", "payload"}`` (+ ``retrieval_score``
+        after a rerank stage)."""
+        first = self.retrieval_scores
         return [
             {
                 "id": self.ids[i][j],
                 "text": self.texts[i][j],
                 "score": float(self.scores[i, j]),
                 "payload": self.payloads[i][j],
+                **({} if first is None else {"retrieval_score": float(first[i, j])}),
             }
             for j in range(len(self.ids[i]))
         ]

@@ -123,6 +123,7 @@ def create_app(
     max_batch_texts: int = 64,
     max_wait_ms: float = 5.0,
     max_queue_texts: int = 4096,
+    reranker: Any = None,
 ) -> Any:
     """Build the FastAPI app.
 
@@ -139,6 +140,7 @@ def create_app(
             (1: one request per pass); see :class:`~simsent.serve.batching.MicroBatcher`.
         max_wait_ms: how long a request may wait for others to share its pass.
         max_queue_texts: texts allowed to wait; beyond, requests get 503.
+        reranker: an optional :class:`~simsent.modeling.cross_encoder.CrossEncoder` for ``POST /rerank``.
     """
     _import_serve()
     from fastapi import FastAPI
@@ -173,4 +175,10 @@ def create_app(
     add_error_handlers(app)
     add_routes(app, service, request_models(limits))
     add_openai_routes(app, service, limits)
+    if reranker is not None:
+        from simsent.serve.rerank_api import add_rerank_route, reranker_batcher
+
+        batcher_limits = {"max_batch_texts": max_batch_texts, "max_wait_ms": max_wait_ms,
+                          "max_queue_texts": max_queue_texts}
+        add_rerank_route(app, reranker_batcher(reranker, batch_size, **batcher_limits), limits)
     return app
