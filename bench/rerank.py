@@ -5,7 +5,8 @@ Per task, the FAQ retrieval of ``bench/fit_retrieval.py`` (valid split, seed 42:
 up to 500 never-seen ones sharing no text with them, a 3,000-text corpus). The reranker starts from the
 start model (a new score head) and trains with ``rerank_listwise`` on (query, positive, negative) rows of
 the labelled queries: a query's own negative pair first, else one mined from the corpus by the start
-model (the existing miner: ranks 3-50, 0.05 below the positive). The first stage is the start model
+model (fit's mnrl-hard rows: the best-ranked corpus text 0.05 below the positive, none of the query's
+positives). The first stage is the start model
 itself (raw: fit kept it on BQ, LCQMC and PAWSX in ``results/fit_retrieval_e5.md``; on ATEC fit's
 winner was mnrl-hard, whose figures are in that file). Latency: the median over 100 never-seen queries
 of encoding the query and scoring its top 20 with the reranker, torch fp32 and ONNX int8, one at a time.
@@ -29,14 +30,14 @@ from fit_retrieval import faq_of_task  # noqa: E402
 
 
 def _training_rows(given: list, corpus: list[str], model) -> list[dict]:
-    """(anchor, positive, negative) rows: the query's own negative first, else a mined one."""
-    from simsent.search.hard_negatives import mine_hard_negatives
+    """(anchor, positive, negative) rows as fit's mnrl-hard candidate gets them (its judge's rows: the
+    query's own negative first, else the best-ranked corpus text 0.05 below the positive that is none of
+    the query's positives), searching the whole corpus so that nearly every row gets one."""
+    from simsent.experiments.fit.config import FitRecipe
+    from simsent.experiments.fit.judges import RetrievalJudge
 
-    rows = [{"anchor": r.query, "positive": p, "negative": (r.negatives or [None])[0]}
-            for r in given for p in r.positives]
-    todo = [r for r in rows if r["negative"] is None]
-    mined, _ = mine_hard_negatives(model, todo, corpus, exclude=[[r["anchor"]] for r in todo])
-    return [r for r in rows if r["negative"]] + [r for r in mined if r["negative"]]
+    judge = RetrievalJudge(corpus, mine_range_max=len(corpus))
+    return [r for r in judge.training_rows(FitRecipe.named("mnrl-hard"), given, model) if r.get("negative")]
 
 
 def _first_stage(model, unseen: list, corpus: list[str], top: int) -> tuple[np.ndarray, list[set[int]]]:
@@ -121,29 +122,35 @@ def main() -> None:
     ap.add_argument("--fit-queries", type=int, default=1000)
     ap.add_argument("--unseen-queries", type=int, default=500)
     ap.add_argument("--corpus-size", type=int, default=3000)
-    ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--lr", type=float, default=3e-5)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--max-len", type=int, default=96)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--work", default="/tmp/simsent-rerank")
     ap.add_argument("--output", default="results/rerank_e5.md")
     ap.add_argument("--company", default="none")
     a = ap.parse_args()
-    import torch
-
-    from simsent.data.tasks import task_file
-    from simsent.experiments.provenance import versions
-
     t0 = time.perf_counter()
     per_task = {}
     for task in a.tasks.split(","):
         per_task[task] = run_task(task, a, a.work)
         print(task, per_task[task], flush=True)
+        _report(a, per_task, t0)  # after each task: a stopped run keeps what it finished
+
+
+def _report(a: argparse.Namespace, per_task: dict, t0: float) -> None:
+    """The results file of the tasks finished so far."""
+    import torch
+
+    from simsent.data.tasks import task_file
+    from simsent.experiments.provenance import versions
+
+    threads = torch.get_num_threads()
     files = [task_file(a.data_dir, t, "valid") for t in per_task]
     lines = [
         f"# A reranker over the bi-encoder's top hits (start model {model_label(a.model)})", "",
         f"- command: `python {' '.join(sys.argv)}` ({(time.perf_counter() - t0) / 60:.1f} min, "
-        f"{torch.get_num_threads()} torch threads)",
+        f"{threads} torch threads; tasks finished: {', '.join(per_task)})",
         "- protocol: see bench/rerank.py's docstring; the reranker: rerank_listwise, "
         f"{a.epochs} epoch(s), batch 16, lr {a.lr}, warm-up 10%, pairs cut at {a.max_len} tokens, seed "
         f"{a.seed}",

@@ -81,7 +81,13 @@ def _training_rows(path: str, loss: str, corpus: str | None, miner: str, seed: i
     shaped = [canonical(r) if isinstance(r, dict) else r for r in rows]
     todo = [r for r in shaped if isinstance(r, dict) and not r.get("negative")]
     texts = read_texts(corpus, "--corpus")
-    mined, counts = mine_hard_negatives(SentenceEncoder.from_pretrained(miner), todo, texts)
+    positives: dict[str, list[str]] = {}
+    for r in shaped:
+        if isinstance(r, dict):
+            positives.setdefault(r.get("anchor"), []).append(r.get("positive"))
+    # the best-ranked text 0.05 below the positive that is none of the query's positives, in all the corpus
+    mined, counts = mine_hard_negatives(SentenceEncoder.from_pretrained(miner), todo, texts, range_min=1,
+                                        range_max=len(texts), exclude=[positives[r["anchor"]] for r in todo])
     typer.echo(f"mined {counts['mined']} negatives from {corpus} ({counts['none']} rows found none)",
                err=True)
     have = [r for r in shaped if isinstance(r, dict) and r.get("negative")]

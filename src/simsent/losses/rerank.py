@@ -93,15 +93,10 @@ class RerankListwiseLoss(Objective):
         return self.compute(torch.stack([self.model(f) for f in features], dim=1))
 
 
-class RerankMSELoss(Objective):
+class RerankMSELoss(RerankBCELoss):
     """Squared error between the sigmoid of a cross-encoder's logit and a graded score in [0, 1]."""
 
     name = "rerank_mse"
-    model_kind = "cross-encoder"
-    trains_on = "pairs"
-    text_columns = ("pair0",)
-    label_column = "score"
-    needs_varied_labels = True
 
     @staticmethod
     def compute(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -116,7 +111,3 @@ class RerankMSELoss(Objective):
         for r in shaped:
             r["score"] = r["score"] / top if top > 1 else r["score"]
         return shaped
-
-    def forward(self, features: list[dict[str, torch.Tensor]], labels: torch.Tensor | None) -> torch.Tensor:
-        logits = self.model(features[0])
-        return self.compute(logits, labels.to(logits.device).float())

@@ -11,30 +11,19 @@ Example:
 """
 
 # no `from __future__ import annotations`: pydantic must resolve the annotations of the model built here
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 
 from simsent.serve.batching import MicroBatcher
-from simsent.serve.schemas import Limits, _not_blank
+from simsent.serve.schemas import Limits, text_types
 
 
 def rerank_request_model(limits: Limits) -> Any:
     """The ``/rerank`` request with ``limits``: one query, 1 to ``max_texts`` texts (or documents)."""
-    from pydantic import (
-        AfterValidator,
-        BaseModel,
-        ConfigDict,
-        Field,
-        StrictStr,
-        StringConstraints,
-        model_validator,
-    )
+    from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-    Text = Annotated[
-        StrictStr, StringConstraints(min_length=1, max_length=limits.max_chars), AfterValidator(_not_blank)
-    ]
-    Texts = Annotated[list[Text], Field(min_length=1, max_length=limits.max_texts)]
+    Text, Texts = text_types(limits)
 
     class RerankRequest(BaseModel):
         """A query and the texts to order for it."""

@@ -30,22 +30,21 @@ def _not_blank(s: str) -> str:
     return s
 
 
-def request_models(limits: Limits) -> SimpleNamespace:
-    """``EmbedRequest``, ``SimilarityRequest``, ``SearchRequest`` and the responses, with ``limits``."""
-    from pydantic import (
-        AfterValidator,
-        BaseModel,
-        ConfigDict,
-        Field,
-        StrictStr,
-        StringConstraints,
-        model_validator,
-    )
+def text_types(limits: Limits) -> tuple[Any, Any]:
+    """``(Text, Texts)``: a non-blank string of at most ``max_chars``, and 1 to ``max_texts`` of them."""
+    from pydantic import AfterValidator, Field, StrictStr, StringConstraints
 
     Text = Annotated[
         StrictStr, StringConstraints(min_length=1, max_length=limits.max_chars), AfterValidator(_not_blank)
     ]
-    Texts = Annotated[list[Text], Field(min_length=1, max_length=limits.max_texts)]
+    return Text, Annotated[list[Text], Field(min_length=1, max_length=limits.max_texts)]
+
+
+def request_models(limits: Limits) -> SimpleNamespace:
+    """``EmbedRequest``, ``SimilarityRequest``, ``SearchRequest`` and the responses, with ``limits``."""
+    from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+    Text, Texts = text_types(limits)
 
     class EmbedRequest(BaseModel):
         """Texts to embed."""

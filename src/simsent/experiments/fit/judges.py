@@ -129,10 +129,11 @@ class RetrievalJudge:
     metric: str = "mrr@10"
     item_word: str = "queries"
     batch_size: int = 64
-    #: hard-negative mining: skip the top ``mine_range_min`` ranks; a negative scores ``margin`` below its
-    #: positive (:func:`simsent.search.hard_negatives.mine_hard_negatives`)
+    #: hard-negative mining: ranks ``mine_range_min`` to ``mine_range_max`` are candidates; a negative scores
+    #: ``margin`` below its positive (:func:`simsent.search.hard_negatives.mine_hard_negatives`)
     mine_range_min: int = 1
     margin: float = 0.05
+    mine_range_max: int = 50
     _position: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -207,7 +208,8 @@ class RetrievalJudge:
         by_query = {r.query: r for r in items}
         others = [by_query[r["anchor"]].positives for r in rows]
         mined, _ = mine_hard_negatives(model, rows, self.corpus, range_min=self.mine_range_min,
-                                       margin=self.margin, batch_size=self.batch_size, exclude=others)
+                                       range_max=self.mine_range_max, margin=self.margin,
+                                       batch_size=self.batch_size, exclude=others)
         out, used = [], dict.fromkeys(by_query, 0)
         for row in mined:
             own = by_query[row["anchor"]]
