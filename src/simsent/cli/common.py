@@ -199,12 +199,14 @@ def read_texts(path: str, option: str) -> list[str]:
     return texts
 
 
-def load_reranker(path: str, option: str, device: str = "cpu") -> Any:
-    """The cross-encoder in ``path`` on ``device``; a folder that holds none is a one-line error."""
+def load_reranker(path: str, option: str, device: str = "cpu", backend: str = "torch") -> Any:
+    """The cross-encoder in ``path`` (torch on ``device``, or its ONNX export); a folder that holds none is
+    a one-line error."""
     from simsent.modeling.cross_encoder import CrossEncoder, is_cross_encoder
     from simsent.modeling.device import resolve_device
 
     if not is_cross_encoder(path):
         raise ConfigError(f"{option} {path} is not a cross-encoder folder; train one with `simsent rerank "
                           "train`")
-    return CrossEncoder.load(path).to(resolve_device(device))
+    model = CrossEncoder.load(path, backend=backend)
+    return model.to(resolve_device(device)) if backend == "torch" else model

@@ -58,7 +58,7 @@ def rerank_train(
     require_file(train_file, "--train-file")
     output_dir(output)
     args = TrainingArguments(**(settings or {}), objective=LOSSES[loss], output_dir=output)
-    rows = _training_rows(train_file, loss, corpus, miner or model, args.seed)
+    rows = _training_rows(train_file, loss, corpus, miner or model)
     reranker = CrossEncoder.from_pretrained(model, max_len=max_len, dropout=dropout, seed=args.seed)
     result = train_locked(Trainer(reranker, args, rows), output)
     if result is not None:
@@ -66,32 +66,45 @@ def rerank_train(
                    f"to {output}")
 
 
-def _training_rows(path: str, loss: str, corpus: str | None, miner: str, seed: int) -> list[Any]:
-    """The file's rows; for listwise, a negative mined from ``corpus`` for each row without one."""
+def _training_rows(path: str, loss: str, corpus: str | None, miner: str) -> list[Any]:
+    """The file's rows; for listwise with ``corpus``, each (query, positive) row with a negative as fit's
+    mnrl-hard candidate gets one (the query's own first, else mined by ``miner`` from the whole corpus:
+    0.05 below the positive, none of the query's positives); rows left without one are dropped."""
     from simsent.data.readers import read_any
 
     rows = read_any(path)
     if loss != "listwise" or corpus is None:
         return rows
     from simsent.cli.common import read_texts
-    from simsent.data.columns import canonical
+    from simsent.experiments.fit.config import FitRecipe
+    from simsent.experiments.fit.judges import RetrievalJudge
     from simsent.modeling.sentence_encoder import SentenceEncoder
-    from simsent.search.hard_negatives import mine_hard_negatives
 
-    shaped = [canonical(r) if isinstance(r, dict) else r for r in rows]
-    todo = [r for r in shaped if isinstance(r, dict) and not r.get("negative")]
+    queries = _query_rows(rows)
     texts = read_texts(corpus, "--corpus")
-    positives: dict[str, list[str]] = {}
-    for r in shaped:
-        if isinstance(r, dict):
-            positives.setdefault(r.get("anchor"), []).append(r.get("positive"))
-    # the best-ranked text 0.05 below the positive that is none of the query's positives, in all the corpus
-    mined, counts = mine_hard_negatives(SentenceEncoder.from_pretrained(miner), todo, texts, range_min=1,
-                                        range_max=len(texts), exclude=[positives[r["anchor"]] for r in todo])
-    typer.echo(f"mined {counts['mined']} negatives from {corpus} ({counts['none']} rows found none)",
-               err=True)
-    have = [r for r in shaped if isinstance(r, dict) and r.get("negative")]
-    return have + [r for r in mined if r["negative"]]
+    judge = RetrievalJudge(texts, mine_range_max=len(texts))
+    out = judge.training_rows(FitRecipe.named("mnrl-hard"), queries, SentenceEncoder.from_pretrained(miner))
+    own = {q.query for q in queries if q.negatives}
+    mined = sum(1 for r in out if r["negative"] and r["anchor"] not in own)
+    none = sum(1 for r in out if not r["negative"])
+    typer.echo(f"mined {mined} negatives from {corpus} ({none} rows found none)", err=True)
+    return [r for r in out if r["negative"]]
+
+
+def _query_rows(rows: list[Any]) -> list[Any]:
+    """(anchor, positive[, negative]) rows grouped by query, positives and negatives in file order."""
+    from simsent.data.columns import canonical
+    from simsent.data.retrieval import QueryRow
+
+    by_query: dict[str, QueryRow] = {}
+    for row in (canonical(r) for r in rows if isinstance(r, dict)):
+        if not row.get("anchor") or not row.get("positive"):
+            continue
+        q = by_query.setdefault(row["anchor"], QueryRow(row["anchor"], []))
+        q.positives.append(row["positive"])
+        if row.get("negative"):
+            q.negatives.append(row["negative"])
+    return list(by_query.values())
 
 
 @rerank_app.command("score")
@@ -104,15 +117,10 @@ def rerank_score(
     backend: str = backend_option(),
 ) -> None:
     """Score every text against the query with a cross-encoder; best first."""
-    from simsent.cli.common import read_texts
-    from simsent.errors import ConfigError
-    from simsent.modeling.cross_encoder import CrossEncoder, is_cross_encoder
+    from simsent.cli.common import load_reranker, read_texts
 
-    if not is_cross_encoder(model):
-        raise ConfigError(f"{model} is not a cross-encoder (no score head was trained); train one with "
-                          "`simsent rerank train`")
+    reranker = load_reranker(model, "MODEL", backend=backend)
     candidates = read_texts(texts, "--texts")
-    reranker = CrossEncoder.load(model, backend=backend)
     ranked = reranker.rank(query, candidates, top_k=top_k, batch_size=batch_size)
     for hit in ranked:
         typer.echo(f"{hit['score']:.4f}\t{candidates[hit['corpus_id']]}")
