@@ -201,3 +201,47 @@ def _ndcg_at_10(ranks: np.ndarray) -> float:
     dcg = float(sum(1.0 / np.log2(r + 1) for r in ranks if r <= 10))
     ideal = float(sum(1.0 / np.log2(i + 2) for i in range(min(len(ranks), 10))))
     return dcg / ideal
+
+
+def top_candidates(queries: Any, docs: Any, k: int, own: Sequence[int] | None = None) -> np.ndarray:
+    """Each query's ``k`` best documents by cosine, best first (``own[i]``, the query's own text, never).
+
+    Example:
+        >>> d = np.array([[1.0, 0.0], [0.0, 1.0], [0.7, 0.7]])
+        >>> top_candidates(np.array([[1.0, 0.1]]), d, 2, own=[0]).tolist()
+        [[2, 1]]
+    """
+    import torch
+
+    doc = torch.nn.functional.normalize(torch.as_tensor(np.asarray(docs, dtype=np.float32)), dim=1)
+    qry = torch.nn.functional.normalize(torch.as_tensor(np.asarray(queries, dtype=np.float32)), dim=1)
+    k = min(k, len(doc) - (1 if own is not None else 0))
+    out = []
+    for start in range(0, len(qry), 256):
+        sims = qry[start : start + 256] @ doc.T
+        for j in range(sims.shape[0]):
+            if own is not None and own[start + j] >= 0:
+                sims[j, own[start + j]] = -float("inf")
+        out.append(torch.topk(sims, k, dim=1).indices.numpy())
+    return np.concatenate(out) if out else np.zeros((0, k), dtype=np.int64)
+
+
+def reranked_ranks(first: Sequence[np.ndarray], tops: np.ndarray, scores: np.ndarray,
+                   gold: Sequence[Sequence[int]]) -> list[np.ndarray]:
+    """Gold ranks after a second stage re-orders each query's first-stage ``tops`` by ``scores`` (same
+    shape, higher first): a gold document among them takes its new place; one outside keeps its
+    first-stage rank (``first``, sorted, as :func:`rank_gold` gives), never better than just after the tops.
+
+    Example:
+        >>> tops, scores = np.array([[4, 2, 7]]), np.array([[0.1, 0.2, 0.9]])
+        >>> [r.tolist() for r in reranked_ranks([np.array([3, 8])], tops, scores, [[7, 5]])]
+        [[1, 8]]
+    """
+    out = []
+    for i, row in enumerate(tops):
+        order = row[np.argsort(-scores[i], kind="stable")]
+        place = {int(d): p + 1 for p, d in enumerate(order)}
+        inside = [place[int(g)] for g in gold[i] if int(g) in place]
+        outside = np.sort(first[i])[len(inside):]  # the golds below the tops hold the largest ranks
+        out.append(np.sort(np.asarray([*inside, *np.maximum(outside, len(row) + 1)], dtype=np.int64)))
+    return out

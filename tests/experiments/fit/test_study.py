@@ -77,8 +77,8 @@ def test_a_supervised_family_is_scored_out_of_fold_then_trained_on_every_pair(ti
     pairs = _pairs(60)
     splits = fit_splits(pairs, seed=3, min_supervised_pairs=40, folds=3)
     seen = []
-    train = cells._fit_train
-    monkeypatch.setattr(cells, "_fit_train", lambda cfg, fam, pool, texts, rows, judge=None:
+    train = cells.train_family
+    monkeypatch.setattr(cells, "train_family", lambda cfg, fam, pool, texts, rows, judge=None:
                         seen.append(rows) or train(cfg, fam, pool, texts, rows, judge))
     cfg = FitConfig(model=tiny_bert, output="unused", whiten_dims=[], max_len=16)
     texts = list(dict.fromkeys(s for p in pairs for s in (p["sentence1"], p["sentence2"])))
@@ -350,8 +350,8 @@ def test_refit_retrains_a_supervised_winner_on_train_and_selection_and_saves_it(
     pairs, audit = _pairs(60, seed=3), _pairs(20, seed=11)
     texts = list(dict.fromkeys(s for p in pairs for s in (p["sentence1"], p["sentence2"])))
     trained = []
-    train = cells._fit_train
-    monkeypatch.setattr(cells, "_fit_train", lambda cfg, fam, pool, texts, rows, judge=None:
+    train = cells.train_family
+    monkeypatch.setattr(cells, "train_family", lambda cfg, fam, pool, texts, rows, judge=None:
                         trained.append(rows) or train(cfg, fam, pool, texts, rows, judge))
 
     def fit(out, **kw):

@@ -43,6 +43,8 @@ class Candidate:
     train_steps: int | None = None
     #: share of bootstrap resamples on which it beats the start model (NaN for the start itself)
     beats_start: float | None = None
+    #: milliseconds a second stage adds to each report query (reranking its hits, batched)
+    rerank_ms: float | None = None
     #: the retrained winner's held-out scores (``--refit``)
     refit: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # keys of rows written by other versions

@@ -46,6 +46,11 @@ def fit_card(winner: Candidate, board: list[Candidate], prov: dict[str, Any], ho
         f"{sizes.get('report')} {items}{corpus}, never used to choose or train): **{saved['report']:.2f}** "
         f"(95% bootstrap interval {lo:.2f} – {hi:.2f}).",
     )
+    if winner.rerank_ms is not None:
+        lines += [f"Two stages: this bi-encoder recalls, and the cross-encoder in `reranker/` re-orders its "
+                  f"top hits (+{winner.rerank_ms:.0f} ms a query here). Search with `simsent index search "
+                  "INDEX QUERY --rerank <this folder>/reranker`, or serve with `--reranker "
+                  "<this folder>/reranker`.", ""]
     figures = saved.get("report_figures") or {}
     if figures:
         lines += ["Retrieval on the report queries (x 100): "

@@ -60,7 +60,7 @@ def run_fit_family(
     judge = judge or PairJudge(batch_size=cfg.encode_batch_size)
     start = time.perf_counter()
     recipe = FitRecipe.named(family)
-    model, steps, epochs = _fit_train(cfg, family, pooling, texts, splits.train, judge)
+    model, steps, epochs = train_family(cfg, family, pooling, texts, splits.train, judge)
     held = [splits.report, splits.audit]  # scored, never chosen on
     out_of_fold = splits.cross_fitted and recipe.supervised
     parts = [[] if out_of_fold else splits.selection, *held]
@@ -139,7 +139,7 @@ def refit_winner(
     judge = judge or PairJudge(batch_size=cfg.encode_batch_size)
     start = time.perf_counter()
     items = splits.train + splits.selection
-    model, steps, _ = _fit_train(cfg, winner.family, winner.pooling, texts, items, judge)
+    model, steps, _ = train_family(cfg, winner.family, winner.pooling, texts, items, judge)
     parts = [[], splits.report, splits.audit]
     if winner.merge_weight is not None:
         once = dataclasses.replace(cfg, merge_weights=[winner.merge_weight])
@@ -155,7 +155,7 @@ def refit_winner(
             "seconds": time.perf_counter() - start}
 
 
-def _fit_train(
+def train_family(
     cfg: FitConfig, family: str, pooling: str, texts: list[str], items: list[Any], judge: Any = None
 ) -> tuple:
     """The start model with ``pooling``, trained by the family's recipe (not for ``raw``) on its rows from
@@ -168,7 +168,12 @@ def _fit_train(
     model = _start_model(cfg, family, pooling)
     if not recipe.trains:
         return model, 0, 0
-    if recipe.supervised:
+    if recipe.silver:
+        from simsent.experiments.fit.silver import augsbert_rows
+
+        model.eval()
+        rows, _ = augsbert_rows(cfg, judge, items, texts, model)
+    elif recipe.supervised:
         model.eval()
         rows = judge.training_rows(recipe, items, model)
     else:
@@ -219,7 +224,7 @@ def _out_of_fold_evidence(
     out: list[np.ndarray] = []
     for f in range(splits.folds):
         train, held = splits.fold(f)
-        model, _, _ = _fit_train(cfg, family, pooling, texts, train, judge)
+        model, _, _ = train_family(cfg, family, pooling, texts, train, judge)
         part = [splits.selection[i] for i in held]
         variants, encoded = _fit_variants(cfg, judge, model, family, texts, [part])
         out = out or [np.zeros(len(splits.selection)) for _ in variants]

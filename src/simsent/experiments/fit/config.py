@@ -48,6 +48,14 @@ FIT_RECIPES: dict[str, dict[str, Any]] = {
              "min_steps": 50, "max_epochs": 6},
     "mnrl-hard": {"objective": "supervised_simcse", "lr": 2e-5, "dropout": None, "epochs": 3,
                   "batch_size": 32, "min_steps": 50, "max_epochs": 6, "hard_negatives": True},
+    # two stages (retrieval): the best bi-encoder so far, its top k re-ordered by a cross-encoder trained
+    # listwise on the training queries (one mined negative a row); the reranker's recipe
+    "rerank": {"objective": "rerank_listwise", "lr": 5e-5, "dropout": None, "epochs": 3, "batch_size": 16,
+               "hard_negatives": True, "reranks": True},
+    # Augmented SBERT: CoSENT on the gold pairs plus silver pairs a reranker (the recipe above, trained on
+    # the gold ones) scored
+    "augsbert": {"objective": "cosent", "lr": 2e-5, "dropout": None, "epochs": 4, "batch_size": 32,
+                 "silver": True},
 }
 
 
@@ -55,7 +63,7 @@ FIT_RECIPES: dict[str, dict[str, Any]] = {
 PAIR_FIT_RECIPES = ("raw", "simcse", "cosent", "simcse-strong")
 
 
-RETRIEVAL_FIT_RECIPES = ("raw", "mnrl", "mnrl-hard", "cosent")
+RETRIEVAL_FIT_RECIPES = ("raw", "mnrl", "mnrl-hard", "cosent", "rerank")
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,10 @@ class FitRecipe:
     max_epochs: int | None = None
     #: each (query, positive) row gets a negative mined from the corpus by the start model
     hard_negatives: bool = False
+    #: a second stage: a cross-encoder re-orders the best bi-encoder's hits (fit.reranking)
+    reranks: bool = False
+    #: trains on silver pairs scored by a reranker beside the gold ones (fit.silver)
+    silver: bool = False
 
     @classmethod
     def named(cls, name: str) -> FitRecipe:
@@ -156,6 +168,11 @@ class FitConfig:
     hard_negative_margin: float = setting(
         0.05, "mnrl-hard: a mined negative scores at least this much below the query's positive (cosine), "
         "else it is probably a false negative.", minimum=0, maximum=2)
+    rerank_top: int = setting(20, "rerank candidate: how many of the first stage's hits the reranker "
+                              "re-orders for each query.", minimum=1)
+    silver_pairs: int = setting(2000, "augsbert candidate: silver pairs drawn from the unlabelled text "
+                                "(nearest neighbours and a random partner) for the reranker to score.",
+                                minimum=0)
     #: where the pairs and text came from, for the record
     sources: dict[str, Any] = setting(default_factory=dict, changes_run=False)
 

@@ -188,6 +188,29 @@ class RetrievalJudge:
     def encoded_texts(self, parts: Sequence[Sequence[Any]]) -> int:
         return len(self.corpus) + sum(len(p) for p in parts)
 
+    def reranked(self, encoded: dict[str, Any], part: int, items: Sequence[QueryRow], reranker: Any,
+                 k: int) -> tuple[np.ndarray, dict[str, float], float]:
+        """A part's evidence and figures (as :meth:`measure`) when ``reranker`` re-orders each query's top
+        ``k`` of the first stage (``encoded``: the first stage's vectors), and the seconds it took a query."""
+        import time
+
+        from simsent.evaluation.retrieval import per_query_figures, rank_gold, reranked_ranks, top_candidates
+
+        if encoded["queries"][part] is None:
+            return np.zeros(0), {}, 0.0
+        gold = [sorted(self._position[p] for p in r.positives) for r in items]
+        own = [self._position.get(r.query, -1) for r in items]
+        queries, docs = encoded["queries"][part], encoded["corpus"]
+        tops = top_candidates(queries, docs, k, own)
+        pairs = [(r.query, self.corpus[j]) for r, row in zip(items, tops, strict=True) for j in row]
+        started = time.perf_counter()
+        scores = np.asarray(reranker.predict(pairs, batch_size=self.batch_size, show_progress_bar=False))
+        seconds = (time.perf_counter() - started) / max(1, len(items))
+        ranks = reranked_ranks(rank_gold(queries, docs, gold, own), tops, scores.reshape(tops.shape), gold)
+        figures = per_query_figures(ranks)
+        means = {k_: float(v.mean() * 100) for k_, v in figures.items() if k_ != "mrr"}
+        return figures[self.metric], means, seconds
+
     def training_rows(self, recipe: Any, items: Sequence[QueryRow], start_model: Any) -> list[dict[str, Any]]:
         """What a recipe trains on from FAQ query rows: (anchor, positive[, negative]) rows, one per positive
         (negatives from the file first, else mined from the corpus by ``start_model`` with

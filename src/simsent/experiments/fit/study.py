@@ -289,10 +289,12 @@ def _leave_out(cfg: FitConfig, data: _FitData) -> None:
             why[r] = (f"{len(splits.selection) + len(splits.report)} labelled {items}, fewer than "
                       f"--min-supervised-pairs {cfg.min_supervised_pairs} needed to split off a training "
                       "part")
+        elif recipe.reranks and items == "pairs":
+            why[r] = "it re-orders a search's hits: give a queries dev file and --corpus"
         elif recipe.trains_on == "queries" and items == "pairs":
             why[r] = "it trains on (query, positive) rows: give a queries dev file and --corpus"
-        elif recipe.trains_on == "pairs" and items == "queries" and not any(q.negatives
-                                                                               for q in splits.train):
+        elif recipe.trains_on == "pairs" and items == "queries" and not recipe.silver and not any(
+                q.negatives for q in splits.train):
             why[r] = "it needs scored pairs, and no training query has a negative (a score column or neg)"
     if why:
         data.recipes = [r for r in data.recipes if r not in why]
@@ -340,8 +342,12 @@ def _plan(
 ) -> StudyPlan:
     """A cell per (family, pooling), cheapest first, each with its estimated seconds."""
     from simsent.experiments.fit.cells import run_fit_family
+    from simsent.experiments.fit.config import FitRecipe
+    from simsent.experiments.fit.reranking import run_rerank_family
 
-    family_ids = [(f, p) for f in data.recipes for p in poolings]
+    # a second stage runs once (its first stage brings its own pooling), after every bi-encoder family
+    last = {f for f in data.recipes if FitRecipe.named(f).reranks}
+    family_ids = [(f, p) for f in data.recipes for p in (poolings[:1] if f in last else poolings)]
     costs = None
     if any(fp not in done_ids for fp in family_ids):  # time the model only when a candidate is left to run
         costs = measure_costs(
@@ -351,13 +357,14 @@ def _plan(
         PlannedCell(
             (f, p),
             f"{f} / {p}",
-            lambda f=f, p=p: run_fit_family(cfg, f, p, data.texts, data.splits, keeper, data.judge),
+            (lambda p=p: run_rerank_family(cfg, p, data.splits, keeper, data.judge)) if f in last else
+            (lambda f=f, p=p: run_fit_family(cfg, f, p, data.texts, data.splits, keeper, data.judge)),
             _estimate(cfg, costs, f, data),
             kind=f,
         )
         for f, p in family_ids
     ]
-    plan.sort(key=lambda c: (c.seconds, data.recipes.index(c.id[0])))
+    plan.sort(key=lambda c: (c.id[0] in last, c.seconds, data.recipes.index(c.id[0])))
     todo = [c for c in plan if c.id not in done_ids]
     if costs is None:
         return StudyPlan(plan)
@@ -395,14 +402,31 @@ def _estimate(cfg: FitConfig, costs: Any, family: str, data: _FitData) -> float:
     cross = recipe.supervised and data.splits.cross_fitted
     folds = data.splits.folds if cross else 1
     steps = 0
-    if recipe.trains:
-        rows = _training_rows(recipe, data)
+    if recipe.trains and not recipe.reranks:  # a second stage trains a reranker only (counted below)
+        rows = _training_rows(recipe, data) + (cfg.silver_pairs if recipe.silver else 0)
         steps = fit_epochs(recipe, rows) * max(1, rows // balanced_batch_size(rows, recipe.batch_size))
         steps = int(steps * recipe.batch_size / 64 * folds) or 1
     copies = folds + 1 if cross else 1
     merges = len([a for a in cfg.merge_weights if 0 < a < 1]) if recipe.trains and not cross else 0
-    mining = len(data.judge.corpus) if recipe.hard_negatives else 0
-    return costs.seconds(encoded=(1 + merges) * n_dev + copies * len(data.texts) + mining, steps=steps)
+    # mining (and silver pairs' neighbours) encode the corpus, or the unlabelled text
+    mined = getattr(data.judge, "corpus", data.texts)
+    mining = len(mined) if recipe.hard_negatives or recipe.silver else 0
+    if recipe.reranks or recipe.silver:  # a cross-encoder's step and pair read about twice a sentence's
+        steps += 2 * _reranker_steps(data)
+    queries = len(splits.selection) + len(splits.report) + len(splits.audit)
+    scored = 2 * cfg.rerank_top * queries if recipe.reranks else 0
+    silver = 4 * cfg.silver_pairs if recipe.silver else 0
+    return costs.seconds(encoded=(1 + merges) * n_dev + copies * len(data.texts) + mining + scored + silver,
+                         steps=steps)
+
+
+def _reranker_steps(data: _FitData) -> int:
+    """Training steps of fit's reranker (its recipe) in 64-sentence steps, from its unmined rows."""
+    from simsent.experiments.fit.config import FitRecipe
+
+    recipe = FitRecipe.named("rerank")
+    rows = len(data.splits.train)
+    return int(recipe.epochs * max(1, rows // recipe.batch_size) * recipe.batch_size / 64) or 1
 
 
 def _training_rows(recipe: Any, data: _FitData) -> int:
@@ -465,7 +489,8 @@ def _refits(cfg: FitConfig, family: str, data: _FitData) -> bool:
     (``--refit``: a supervised winner of a split that was not cross-fitted, which trained on both)."""
     from simsent.experiments.fit.config import FitRecipe
 
-    return cfg.refit and FitRecipe.named(family).supervised and not data.splits.cross_fitted
+    recipe = FitRecipe.named(family)
+    return cfg.refit and recipe.supervised and not recipe.reranks and not data.splits.cross_fitted
 
 
 def _refit(

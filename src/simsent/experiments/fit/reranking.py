@@ -1,0 +1,103 @@
+"""fit's reranker: a cross-encoder trained on the labelled training part, and the two-stage candidate
+("the best bi-encoder so far + the reranker of its top k"), scored by the same judge and chosen by the
+same rule as every other candidate, its leaderboard row carrying the milliseconds it adds a query.
+
+The two-stage cell runs after every bi-encoder family: its first stage is the best candidate saved so
+far (fit's keeper), or the start model when none ran. When it wins, fit saves that bi-encoder with the
+reranker in its ``reranker/`` folder.
+
+Example:
+    >>> reranker, steps = train_fit_reranker(cfg, judge, splits.train, start_model)    # doctest: +SKIP
+    >>> cell = run_rerank_family(cfg, "mean", splits, keeper, judge)                   # doctest: +SKIP
+    >>> cell["rows"][0]["recipe"], cell["rows"][0]["rerank_ms"]                       # doctest: +SKIP
+    ('mnrl-hard + rerank top 20', 112.4)
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from simsent.errors import ConfigError
+from simsent.experiments.cells import balanced_batch_size, nan_low, train_in_place
+from simsent.experiments.fit.candidate import Candidate
+from simsent.experiments.fit.config import FitConfig, FitRecipe
+from simsent.experiments.protocol import FitSplits
+
+#: the reranker's folder inside a saved two-stage winner
+RERANKER_FOLDER = "reranker"
+
+
+def reranker_rows(judge: Any, items: Sequence[Any], miner: Any) -> tuple[str, list[dict[str, Any]]]:
+    """The objective and rows a reranker trains on: listwise over (query, positive, negative) rows for FAQ
+    queries (negatives the file's own, else mined by ``miner`` as mnrl-hard's are; rows without one are
+    dropped), binary cross-entropy on 0/1 pairs, MSE on graded ones."""
+    if getattr(judge, "item_word", "pairs") == "queries":
+        mined = judge.training_rows(FitRecipe(objective="rerank_listwise", hard_negatives=True), items, miner)
+        return "rerank_listwise", [r for r in mined if r.get("negative")]
+    labels = {float(r["score"]) for r in items}
+    return ("rerank_bce" if len(labels) <= 2 else "rerank_mse"), list(items)
+
+
+def train_fit_reranker(cfg: FitConfig, judge: Any, items: Sequence[Any], miner: Any) -> tuple[Any, int]:
+    """A cross-encoder from ``cfg.model`` trained by the ``rerank`` recipe on ``items``; with its steps."""
+    from simsent.modeling.cross_encoder import CrossEncoder
+
+    recipe = FitRecipe.named("rerank")
+    objective, rows = reranker_rows(judge, items, miner)
+    if len(rows) < 2:
+        raise ConfigError("the reranker has fewer than 2 training rows (no negative could be mined)")
+    reranker = CrossEncoder.from_pretrained(cfg.model, max_len=2 * cfg.max_len, seed=cfg.seed)
+    result = train_in_place(reranker, rows, objective=objective, epochs=recipe.epochs, lr=recipe.lr,
+                            batch_size=balanced_batch_size(len(rows), recipe.batch_size), warmup_ratio=0.1,
+                            seed=cfg.seed)
+    return reranker, int(result["global_step"])
+
+
+def _first_stage(cfg: FitConfig, pooling: str, best_folder: str) -> tuple[Any, str]:
+    """The best bi-encoder saved so far (or the start model with ``pooling``), and its recipe's name."""
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    if os.path.isdir(best_folder):
+        model = SentenceEncoder.from_pretrained(best_folder, backend="torch")
+        return model, model.extra_config.get("fit", {}).get("recipe", "raw")
+    return SentenceEncoder.from_pretrained(cfg.model, pooling=pooling, max_len=cfg.max_len), "raw"
+
+
+def run_rerank_family(cfg: FitConfig, pooling: str, splits: FitSplits, keeper: Any, judge: Any) -> dict:
+    """The two-stage candidate: train the reranker on the training part, re-order the first stage's top
+    ``cfg.rerank_top`` of the selection, report and audit queries, score them; kept if best."""
+    from simsent.training.seed import set_seed
+
+    started = time.perf_counter()
+    set_seed(cfg.seed)
+    first, name = _first_stage(cfg, pooling, keeper.folder)
+    first.eval()
+    reranker, steps = train_fit_reranker(cfg, judge, splits.train, first)
+    reranker.eval()
+    encoded = judge.encode(first, [splits.selection, splits.report, splits.audit])
+    k = cfg.rerank_top
+    selection, _, _ = judge.reranked(encoded, 0, splits.selection, reranker, k)
+    report, figures, seconds = judge.reranked(encoded, 1, splits.report, reranker, k)
+    row = Candidate(
+        recipe=f"{name} + rerank top {k}", family="rerank", pooling=first.pooling.mode, whiten_dim=None,
+        selection=judge.score(selection, splits.selection), report=judge.score(report, splits.report),
+        report_ci=judge.interval(report, splits.report, cfg.seed), report_figures=figures or None,
+        selection_items=[round(float(c), 6) for c in selection], rerank_ms=round(1000 * seconds, 2),
+    )
+    if splits.audit:
+        audit, row.audit_figures, _ = judge.reranked(encoded, 2, splits.audit, reranker, k)
+        row.audit = judge.score(audit, splits.audit)
+
+    def save(path: str) -> None:
+        first.extra_config["fit"] = {"recipe": row.recipe, "pooling": row.pooling, "seed": cfg.seed,
+                                     "reranker": {"folder": RERANKER_FOLDER, "top_k": k}}
+        first.save(path)
+        reranker.save(os.path.join(path, RERANKER_FOLDER))
+
+    saved = keeper(nan_low(row.selection), save)
+    return {"family": "rerank", "pooling": pooling, "rows": [row.to_dict()], "saved": saved,
+            "train_steps": steps, "epochs": FitRecipe.named("rerank").epochs,
+            "seconds": time.perf_counter() - started}
