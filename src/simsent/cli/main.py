@@ -30,6 +30,7 @@ from simsent.cli import (
     index,
     merge,
     mine,
+    models,
     pretrain,
     rerank,
     serve,
@@ -107,6 +108,7 @@ app.command("merge")(merge.merge)
 app.command("sweep")(sweep.sweep)
 app.command("fit")(fit.fit)
 app.command("demo")(demo.demo)
+app.command("models")(models.models)
 app.add_typer(rerank.rerank_app, name="rerank")
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(data.data_app, name="data")

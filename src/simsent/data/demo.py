@@ -1,7 +1,9 @@
 """Small original Chinese demo data shipped with the package.
 
 ``resources/demo/sentences.txt`` holds ~400 service-style questions (one per line) and
-``resources/demo/pairs.tsv`` ~200 pairs scored 0-5 (``text_a<TAB>text_b<TAB>score``, no header).
+``resources/demo/pairs.tsv`` ~200 pairs scored 0-5 (``text_a<TAB>text_b<TAB>score``, no header);
+``faq_base.txt`` 80 standard questions of a service FAQ and ``faq_queries.tsv`` 200 user queries with the
+standard question each one means (``query<TAB>standard question``).
 They were written for this repository and are meant for examples and smoke tests.
 
 Example:
@@ -48,3 +50,19 @@ def demo_pairs() -> list[dict[str, Any]]:
     """
     with as_file(_demo_file("pairs.tsv")) as path:
         return read_senteval(path)
+
+
+def demo_faq() -> tuple[list[tuple[str, str]], list[str]]:
+    """The demo FAQ: (user query, its standard question) rows and the FAQ base they are searched in.
+
+    Example:
+        >>> rows, base = demo_faq()
+        >>> len(rows), len(base), all(q in base for _, q in rows)
+        (200, 80, True)
+    """
+    with as_file(_demo_file("faq_base.txt")) as path:
+        base = read_sentences(path)
+    with as_file(_demo_file("faq_queries.tsv")) as path:
+        text = path.read_text(encoding="utf-8")
+    rows = [tuple(line.split("\t")) for line in text.splitlines() if line.strip()]
+    return [(q, s) for q, s in rows], base

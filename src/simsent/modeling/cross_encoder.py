@@ -99,9 +99,11 @@ class CrossEncoder(_Ranks, torch.nn.Module):
         ``seed``)."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+        from simsent.modeling.builtin import builtin_path
+
         if seed is not None:
             torch.manual_seed(seed)
-        path, saved = _transformer_of(os.fspath(name_or_path))
+        path, saved = _transformer_of(builtin_path(os.fspath(name_or_path)))
         extra = ({} if dropout is None
                  else {"hidden_dropout_prob": dropout, "attention_probs_dropout_prob": dropout})
         try:

@@ -241,7 +241,9 @@ class SentenceEncoder(nn.Module):
         ``backend="onnx"`` (or a folder with an ONNX export and no torch weights) gives an
         :class:`~simsent.modeling.onnx.OnnxSentenceEncoder` (``file_name`` picks the graph).
         """
-        name_or_path = os.fspath(name_or_path)
+        from simsent.modeling.builtin import builtin_path
+
+        name_or_path = builtin_path(os.fspath(name_or_path))  # a built-in name: its cached folder
         if backend not in (None, "torch", "onnx"):
             raise ConfigError(f"unknown backend {backend!r}; use torch or onnx")
         check_readable_folder(name_or_path)

@@ -60,9 +60,11 @@ def _fit_poolings(cfg: FitConfig) -> list[str]:
 def declared_pooling(model: str) -> str | None:
     """The pooling a local model folder declares (sentence-transformers ``modules.json`` or simsent's
     config), or None (a plain Hugging Face folder or a hub id: nothing to go by)."""
+    from simsent.modeling.builtin import builtin_path
     from simsent.modeling.sentence_encoder import SentenceEncoder
     from simsent.modeling.st_format import SIMSENT_CONFIG
 
+    model = builtin_path(model)
     if not any(os.path.isfile(os.path.join(model, f)) for f in ("modules.json", SIMSENT_CONFIG)):
         return None
     return SentenceEncoder.from_pretrained(model, backend="torch").pooling.mode
