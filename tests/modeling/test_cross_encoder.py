@@ -95,6 +95,12 @@ def test_an_exported_reranker_scores_as_the_torch_one(saved, tmp_path, cli):
     r = cli("rerank", "score", tmp_path / "onnx", "-q", PAIRS[0][0], "--texts", _texts(tmp_path), "--backend",
             "onnx")
     assert r.code == 0 and len(r.out.strip().splitlines()) == len(PAIRS)
+    from simsent.cli.common import load_reranker
+    from simsent.modeling.cross_encoder import OnnxCrossEncoder
+
+    # serve --reranker-backend onnx / index search --rerank-backend onnx
+    assert isinstance(load_reranker(str(tmp_path / "onnx"), "--reranker", backend="onnx"), OnnxCrossEncoder)
+    assert isinstance(load_reranker(saved, "--reranker"), CrossEncoder)
 
 
 def _query_and_texts():

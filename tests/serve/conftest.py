@@ -73,3 +73,15 @@ def rerank_server(model_dir, tmp_path_factory):
     app = create_app(SentenceEncoder.load(model_dir), max_texts=4, max_chars=20, reranker=reranker)
     for client in running(app):
         yield client, reranker
+
+
+@pytest.fixture()
+def serve_app():
+    """``serve_app(app)``: :func:`running` for a test's own app (iterate it to get the client)."""
+    return running
+
+
+@pytest.fixture()
+def index_texts():
+    """The texts the ``server`` fixture's index holds."""
+    return list(TEXTS)

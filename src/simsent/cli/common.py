@@ -200,11 +200,13 @@ def read_texts(path: str, option: str) -> list[str]:
 
 
 def load_reranker(path: str, option: str, device: str = "cpu", backend: str = "torch") -> Any:
-    """The cross-encoder in ``path`` (torch on ``device``, or its ONNX export); a folder that holds none is
-    a one-line error."""
+    """The cross-encoder in ``path`` (torch on ``device``, or ``backend="onnx"``: the int8 / fp32 graph
+    ``simsent export`` wrote beside it); a folder that holds none is a one-line error."""
     from simsent.modeling.cross_encoder import CrossEncoder, is_cross_encoder
     from simsent.modeling.device import resolve_device
 
+    if backend not in ("torch", "onnx"):
+        raise ConfigError(f"unknown reranker backend {backend!r}; use torch or onnx")
     if not is_cross_encoder(path):
         raise ConfigError(f"{option} {path} is not a cross-encoder folder; train one with `simsent rerank "
                           "train`")

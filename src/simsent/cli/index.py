@@ -166,6 +166,8 @@ def index_search(
     rerank: str | None = typer.Option(None, "--rerank", help="A cross-encoder folder that re-orders the "
                                       "first --rerank-top hits (scores are then the reranker's)."),
     rerank_top: int = typer.Option(50, "--rerank-top", min=1, help="First-stage hits the reranker reads."),
+    rerank_backend: str = typer.Option("torch", "--rerank-backend", help="torch, or onnx: the reranker's "
+                                       "graph `simsent export` wrote."),
     model_backend: str = model_backend_option(),
 ) -> None:
     """Print the top-k hits (rank, score, id, text) of each query (reranked with --rerank)."""
@@ -177,7 +179,7 @@ def index_search(
         raise DataError("a query is empty (whitespace or zero-width characters alone are blank)")
     index = VectorIndex.load(index_dir)
     enc = index_model(index, model, model_backend)
-    reranker = load_reranker(rerank, "--rerank") if rerank else None
+    reranker = load_reranker(rerank, "--rerank", backend=rerank_backend) if rerank else None
     res = index.search(queries, k=max(k, rerank_top) if reranker else k, model=enc, check_model=False)
     if reranker is not None:
         from simsent.search.rerank import rerank_results

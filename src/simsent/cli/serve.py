@@ -33,8 +33,11 @@ def serve(
     device: str = device_option(),
     precision: str = precision_option(),
     backend: str = backend_option(),
+    reranker_backend: str = typer.Option("torch", "--reranker-backend", help="torch, or onnx: the "
+                                         "reranker's graph `simsent export` wrote (int8 when quantised)."),
 ) -> None:
-    """Serve POST /embed, /similarity, /search (and /rerank with --reranker), GET /health (docs at /docs)."""
+    """Serve POST /embed, /similarity, /search (and /rerank with --reranker), GET /health, a search page at
+    GET / and the API docs at /docs (both work offline)."""
     from simsent.errors import ConfigError
     from simsent.search import VectorIndex
     from simsent.serve import create_app
@@ -46,7 +49,7 @@ def serve(
     check_port_free(host, port)
     enc = ready_model(model, device, precision, backend)
     index = VectorIndex.load(index_dir, model=enc) if index_dir else None
-    rerank_model = load_reranker(reranker, "--reranker", device) if reranker else None
+    rerank_model = load_reranker(reranker, "--reranker", device, reranker_backend) if reranker else None
     app = create_app(
         enc,
         index=index,

@@ -124,6 +124,7 @@ def create_app(
     max_wait_ms: float = 5.0,
     max_queue_texts: int = 4096,
     reranker: Any = None,
+    model_dir: str | None = None,
 ) -> Any:
     """Build the FastAPI app.
 
@@ -141,6 +142,8 @@ def create_app(
         max_wait_ms: how long a request may wait for others to share its pass.
         max_queue_texts: texts allowed to wait; beyond, requests get 503.
         reranker: an optional :class:`~simsent.modeling.cross_encoder.CrossEncoder` for ``POST /rerank``.
+        model_dir: the model's folder, whose card and leaderboard plot the page at ``GET /`` shows
+            (default: ``model_path`` when it is a folder).
     """
     _import_serve()
     from fastapi import FastAPI
@@ -169,6 +172,8 @@ def create_app(
         title="simsent",
         version=__version__,
         description="Sentence embeddings, similarity and vector search (SimCSE-style models).",
+        docs_url=None,  # served by add_offline_docs, from a package rather than a CDN
+        redoc_url=None,
     )
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(MeasureRequests, metrics=service.metrics)  # outermost: sees 413s too
@@ -181,4 +186,8 @@ def create_app(
         batcher_limits = {"max_batch_texts": max_batch_texts, "max_wait_ms": max_wait_ms,
                           "max_queue_texts": max_queue_texts}
         add_rerank_route(app, reranker_batcher(reranker, batch_size, **batcher_limits), limits)
+    from simsent.serve.page import add_offline_docs, add_page_routes
+
+    add_offline_docs(app)
+    add_page_routes(app, service, model_dir or model_path, reranker is not None)
     return app
