@@ -89,12 +89,25 @@ class TrainingArguments:
     show_progress_bar: bool = setting(True, changes_run=False)
     #: extra keyword arguments for the objective (e.g. {"scale": 20.0} for CoSENT); the CLI's --objective-arg
     objective_kwargs: dict[str, Any] = setting(default_factory=dict)
+    matryoshka_dims: str | list[int] | None = setting(
+        None, "Matryoshka: also take the loss on the first d dimensions for each d, e.g. 384,256,128,64, so "
+        "a prefix of the vector works alone (simcse, supervised_simcse); the saved model records them.")
 
     def __post_init__(self) -> None:
         """Reject values that cannot train, with one line naming the argument and the fix."""
         from simsent.errors import ConfigError
 
         check_fields(self)
+        if self.matryoshka_dims is not None:
+            from simsent.losses.matryoshka import check_dims
+
+            raw = self.matryoshka_dims
+            try:
+                dims = [int(d) for d in (raw.split(",") if isinstance(raw, str) else raw) if str(d).strip()]
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"--matryoshka-dims takes integers separated by commas, got {raw!r}"
+                                  ) from exc
+            self.matryoshka_dims = check_dims(dims)
         from simsent.training.compile import check_compile_mode
 
         check_compile_mode(self.torch_compile, "torch_compile")

@@ -112,6 +112,11 @@ class Trainer:
         self.args = args
         set_seed(args.seed)
         self.objective = objective or objective_class(args.objective).from_args(model, args)
+        if args.matryoshka_dims:
+            from simsent.losses.matryoshka import MatryoshkaLoss
+
+            self.objective = MatryoshkaLoss(self.objective, args.matryoshka_dims)
+            model.extra_config["matryoshka_dims"] = self.objective.dims  # saved with the model
         if args.cache_chunk and not self.objective.cacheable:
             raise ConfigError(
                 f"--cache-chunk needs an objective with in-batch negatives (simcse, supervised_simcse); "

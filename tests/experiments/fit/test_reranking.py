@@ -16,19 +16,6 @@ from simsent.experiments.fit.judges import RetrievalJudge
 WORDS = list("今天天气不错很好我想去北京上海吃饭喝水你他她们的了是在有没什么怎么办理银行卡借钱还款花呗额度")
 
 
-def _faq(n_faq: int = 40, per_faq: int = 3) -> tuple[list[QueryRow], list[str]]:
-    rng = random.Random(0)
-    base = list(dict.fromkeys("".join(rng.choice(WORDS) for _ in range(rng.randint(5, 9)))
-                              for _ in range(n_faq)))
-    rows = []
-    for q in base:
-        for _ in range(per_faq):
-            edit = list(q)
-            edit[rng.randrange(len(edit))] = rng.choice(WORDS)
-            rows.append(QueryRow("".join(edit) + rng.choice(WORDS), [q]))
-    return rows, base
-
-
 class _Oracle:
     """A reranker that knows the answers: 1 for a (query, positive) pair, 0 otherwise."""
 
@@ -71,8 +58,8 @@ def test_reranked_ranks_match_a_direct_count():
         assert got[i].tolist() == sorted(reordered.index(g) + 1 for g in gold[i])
 
 
-def test_the_judge_with_an_oracle_reranker_finds_every_positive_inside_its_top_k():
-    rows, base = _faq(30, 2)
+def test_the_judge_with_an_oracle_reranker_finds_every_positive_inside_its_top_k(make_faq):
+    rows, base = make_faq(30, 2)
     judge = RetrievalJudge(base, metric="recall@1")
     rng = np.random.default_rng(1)
     table = {t: rng.normal(size=16) for t in [*base, *(r.query for r in rows)]}
@@ -93,13 +80,13 @@ def test_the_judge_with_an_oracle_reranker_finds_every_positive_inside_its_top_k
 
 
 def test_the_two_stage_candidate_is_chosen_saved_with_its_reranker_and_timed(tiny_bert, tmp_path,
-                                                                            monkeypatch):
+                                                                            monkeypatch, make_faq):
     import simsent.experiments.fit.reranking as reranking
     from simsent.experiments.fit.config import FitConfig
     from simsent.experiments.fit.study import FaqDev, run_fit
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
-    rows, base = _faq(60, 3)
+    rows, base = make_faq(60, 3)
     oracle = _Oracle(rows)
     trained_on = []
 
@@ -126,11 +113,11 @@ def test_the_two_stage_candidate_is_chosen_saved_with_its_reranker_and_timed(tin
     assert "+ ms a query" in (tmp_path / "two" / "leaderboard.md").read_text(encoding="utf-8")
 
 
-def test_the_rerank_candidate_trains_a_real_reranker_and_is_left_out_on_pairs(tiny_bert, tmp_path):
+def test_the_rerank_candidate_trains_a_real_reranker_and_is_left_out_on_pairs(tiny_bert, tmp_path, make_faq):
     from simsent.experiments.fit.config import FitConfig
     from simsent.experiments.fit.study import FaqDev, run_fit
 
-    rows, base = _faq(50, 3)
+    rows, base = make_faq(50, 3)
     cfg = FitConfig(model=tiny_bert, output=str(tmp_path / "real"), poolings=["mean"], whiten_dims=[],
                     recipes=["raw", "mnrl", "rerank"], merge_weights=[], max_len=16,
                     min_supervised_pairs=100, rerank_top=5)

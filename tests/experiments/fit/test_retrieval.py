@@ -16,22 +16,6 @@ from simsent.experiments.fit.judges import RetrievalJudge
 WORDS = list("今天天气不错很好我想去北京上海吃饭喝水你他她们的了是在有没什么怎么办理银行卡借钱还款花呗额度")
 
 
-def _faq(n_faq: int = 40, per_faq: int = 3, edits: int = 0) -> tuple[list[QueryRow], list[str]]:
-    """A FAQ base of standard questions and, for each, a few user queries that are edits of it (the base
-    depends on ``n_faq`` only; ``edits`` seeds the queries)."""
-    rng = random.Random(0)
-    base = list(dict.fromkeys("".join(rng.choice(WORDS) for _ in range(rng.randint(5, 9)))
-                              for _ in range(n_faq)))
-    rng = random.Random(1000 + edits)
-    rows = []
-    for q in base:
-        for _ in range(per_faq):
-            edit = list(q)
-            edit[rng.randrange(len(edit))] = rng.choice(WORDS)
-            rows.append(QueryRow("".join(edit) + rng.choice(WORDS), [q]))
-    return rows, base
-
-
 class _Table:
     """A model whose vectors are looked up in a table (normalise flag as SentenceEncoder has it)."""
 
@@ -113,14 +97,14 @@ def test_query_recipes_train_on_query_positive_rows_with_mined_negatives_that_ar
     assert [(r["sentence2"], r["score"]) for r in pairs] == [("p1", 1.0), ("n2", 0.0)]
 
 
-def test_fit_on_queries_end_to_end(tiny_bert, tmp_path):
+def test_fit_on_queries_end_to_end(tiny_bert, tmp_path, make_faq):
     from simsent.experiments.fit.config import FitConfig
     from simsent.experiments.fit.study import FaqDev, run_fit
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
-    rows, base = _faq(60, 3)
+    rows, base = make_faq(60, 3)
     seen = {r.query for r in rows}
-    audit = [r for r in _faq(60, 1, edits=9)[0] if r.query not in seen][:30]
+    audit = [r for r in make_faq(60, 1, edits=9)[0] if r.query not in seen][:30]
     dev = FaqDev.of(rows, base)
     cfg = FitConfig(model=tiny_bert, output=str(tmp_path / "faq"), poolings=["mean"], whiten_dims=[None],
                     max_len=16, min_supervised_pairs=100, refit=True)
@@ -146,14 +130,14 @@ def test_fit_on_queries_end_to_end(tiny_bert, tmp_path):
 
 def test_a_planted_better_candidate_on_queries_is_chosen_and_a_noisy_one_is_not(
     tiny_bert, tmp_path, monkeypatch
-):
+, make_faq):
     """The chooser through fit itself: a candidate whose queries all find their entry wins; one whose
     per-query figures are the start model's shuffled and nudged up leaves the start model in place."""
     import simsent.experiments.fit.cells as fit_cells
     from simsent.experiments.fit.config import FitConfig
     from simsent.experiments.fit.study import FaqDev, run_fit
 
-    rows, base = _faq(80, 3)
+    rows, base = make_faq(80, 3)
     dev = FaqDev.of(rows, base)
     original, original_encode = RetrievalJudge.evidence, RetrievalJudge.encode
 
@@ -201,9 +185,9 @@ def test_a_planted_better_candidate_on_queries_is_chosen_and_a_noisy_one_is_not(
         (["--corpus", "MISSING"], "not found"),
     ],
 )
-def test_fit_on_queries_refuses_bad_input_in_one_line(cli, tiny_bert, tmp_path, extra, message):
+def test_fit_on_queries_refuses_bad_input_in_one_line(cli, tiny_bert, tmp_path, extra, message, make_faq):
     queries = tmp_path / "q.tsv"
-    rows, base = _faq(10, 1)
+    rows, base = make_faq(10, 1)
     queries.write_text("".join(f"{r.query}\t{r.positives[0]}\n" for r in rows), encoding="utf-8")
     (tmp_path / "empty.txt").write_text("\n \n", encoding="utf-8")
     extra = [{"EMPTY": str(tmp_path / "empty.txt"), "MISSING": str(tmp_path / "none.txt")}.get(e, e)
@@ -212,8 +196,8 @@ def test_fit_on_queries_refuses_bad_input_in_one_line(cli, tiny_bert, tmp_path, 
     assert r.code == 2 and message in r.err and len(r.err.strip().splitlines()) == 1, r.err
 
 
-def test_fit_cli_on_a_queries_file_and_a_corpus(cli, tiny_bert, tmp_path):
-    rows, base = _faq(50, 3)
+def test_fit_cli_on_a_queries_file_and_a_corpus(cli, tiny_bert, tmp_path, make_faq):
+    rows, base = make_faq(50, 3)
     queries = tmp_path / "queries.tsv"
     queries.write_text("query\tpositive\n" + "".join(f"{r.query}\t{r.positives[0]}\n" for r in rows),
                        encoding="utf-8")
@@ -231,10 +215,10 @@ def test_fit_cli_on_a_queries_file_and_a_corpus(cli, tiny_bert, tmp_path):
     assert os.path.isfile(out / "leaderboard.png") and os.path.isfile(out / "model.safetensors")
 
 
-def test_the_faq_workflow_fit_eval_index_search(cli, tiny_bert, tmp_path):
+def test_the_faq_workflow_fit_eval_index_search(cli, tiny_bert, tmp_path, make_faq):
     """The README's FAQ commands, in order, on a tiny model: the fitted folder evaluates, indexes and
     answers a query with its standard question."""
-    rows, base = _faq(30, 2)
+    rows, base = make_faq(30, 2)
     queries = tmp_path / "faq_queries.tsv"
     queries.write_text("".join(f"{r.query}\t{r.positives[0]}\n" for r in rows), encoding="utf-8")
     corpus = tmp_path / "faq.txt"
