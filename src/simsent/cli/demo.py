@@ -73,8 +73,12 @@ def _show(result: dict[str, Any]) -> None:
     for i, r in enumerate(board[:6], 1):
         typer.echo(f"  {i}. {r['recipe']:<24} selection {r['selection']:6.2f}   report {r['report']:6.2f}")
     start = next(r for r in board if r["recipe"] == "raw")
+    shown = [("start model", start), (f"chosen: {winner['recipe']}", winner)]
+    trained = [r for r in board if r["family"] != "raw"]
+    if winner["family"] == "raw" and trained:  # what training did, though it was not sure enough to win
+        shown.append((f"best trained: {trained[0]['recipe']}", trained[0]))
     typer.echo("\non the held-out queries (x 100)        Recall@1   MRR@10")
-    for name, r in (("start model", start), (f"chosen: {winner['recipe']}", winner)):
+    for name, r in shown:
         f = r.get("report_figures") or {}
         r1, mrr = f.get("recall@1", float("nan")), f.get("mrr@10", float("nan"))
         typer.echo(f"  {name:<36} {r1:7.1f}  {mrr:7.1f}")

@@ -31,6 +31,8 @@ def encode(
     ),
     batch_size: int = typer.Option(64, min=1),
     normalize: bool = typer.Option(False, help="L2-normalise the vectors."),
+    dim: int | None = typer.Option(None, "--dim", min=1, help="Keep the first D dimensions (a Matryoshka "
+                                   "prefix; renormalised with --normalize)."),
     device: str = device_option(),
     precision: str = precision_option(),
     backend: str = backend_option(),
@@ -53,6 +55,8 @@ def encode(
 
     if precision_out not in PRECISIONS:
         raise typer.BadParameter(f"choose from {', '.join(PRECISIONS)}", param_hint="--precision-out")
+    if dim is not None and (shard_rows is not None or workers is not None or ray is not None):
+        raise typer.BadParameter("is not taken with --shard-rows/--workers/--ray yet", param_hint="--dim")
     if shard_rows is not None or workers is not None or ray is not None:
         spread = Spread(workers or 0, ray, gpus_per_worker)
         return _encode_shards(model, input, output, shard_rows or 100_000, batch_size, device, precision,
@@ -60,9 +64,15 @@ def encode(
     output_file(output, "--output")
     texts = read_texts(input, "--input")
     encoder = ready_model(model, device, precision, backend)
+    if dim is not None:
+        _check_prefix(encoder, dim)
     vecs = encoder.encode(
         texts, batch_size=batch_size, normalize_embeddings=normalize, show_progress_bar=True
     )
+    if dim is not None:
+        from simsent.modeling.inputs import prefix_rows
+
+        vecs = prefix_rows(vecs, dim) if normalize else vecs[:, :dim]
     ranges = int8_ranges(vecs) if precision_out == "int8" else None
     out = quantize(vecs, precision_out, ranges)
     # exactly this path (np.save would add .npy)
@@ -87,3 +97,19 @@ def _encode_shards(model: str, input: str, output: str, shard_rows: int, batch_s
                                precision_out=precision_out, spread=spread)
     typer.echo(f"wrote {manifest['rows']} vectors in {len(manifest['shards'])} shard(s) to {output} "
                f"({precision_out})")
+
+
+def _check_prefix(encoder, dim: int) -> None:
+    """Refuse a ``--dim`` wider than the model's vectors; warn when the model was trained (Matryoshka) for
+    other prefixes."""
+    import logging
+
+    from simsent.errors import ConfigError
+
+    width = int(encoder.get_sentence_embedding_dimension())
+    if dim > width:
+        raise ConfigError(f"--dim {dim}: the model gives {width}-dimensional vectors")
+    trained = getattr(encoder, "extra_config", {}).get("matryoshka_dims")
+    if trained and dim not in trained and dim < width:
+        logging.getLogger(__name__).warning("the model was trained for prefixes of %s dimensions, not %d",
+                                            trained, dim)

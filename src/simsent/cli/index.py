@@ -75,6 +75,9 @@ def index_build(
         "rerun resumes)."
     ),
     shard_rows: int = shard_rows_option(100_000),
+    dim: int | None = typer.Option(None, "--dim", min=1, help="Index the first D dimensions of each vector "
+                                   "(renormalised; queries are cut alike): a model trained with "
+                                   "--matryoshka-dims keeps most of its quality at a fraction of the bytes."),
     device: str = device_option(),
     precision: str = precision_option(),
     model_backend: str = model_backend_option(),
@@ -93,6 +96,8 @@ def index_build(
         raise ConfigError("--workers/--ray encode --corpus; --from-vectors folders are encoded already")
     if corpus is not None:
         require_file(corpus, "--corpus")
+    if dim is not None and (from_vectors is not None or spread.on_ray):
+        raise ConfigError("--dim takes --corpus encoded here (not shards or Ray workers yet)")
     output_dir(output)
     if spread.on_ray:
         from simsent.scale.pipeline import shard_corpus
@@ -107,6 +112,8 @@ def index_build(
               "rescore_with": rescore_with, "binary_threshold": binary_threshold}
     backend = chosen_index_backend(index_backend, old_backend)
     params["spool_dir"] = _parent(output)  # a full disk is the output's, and says so
+    if dim is not None:
+        params["dim"] = dim
     _build_and_save(enc, model, corpus, from_vectors, output, backend, params, batch_size, chunk_size)
 
 

@@ -94,6 +94,17 @@ def unit_rows(x: np.ndarray, dtype: Any = np.float32) -> np.ndarray:
     return x / np.clip(np.linalg.norm(x, axis=1, keepdims=True), 1e-12, None)
 
 
+def prefix_rows(x: np.ndarray, dim: int | None) -> np.ndarray:
+    """The first ``dim`` components of each row, scaled to length 1 (all of ``x`` when ``dim`` is None):
+    a Matryoshka prefix of unit vectors.
+
+    Example:
+        >>> [round(float(v), 4) for v in prefix_rows(np.array([[3.0, 4.0, 12.0]]), 2)[0]]
+        [0.6, 0.8]
+    """
+    return x if dim is None else unit_rows(np.asarray(x)[:, :dim])
+
+
 def cosine_similarity(
     model: Embedder, a: str | Sequence[str], b: str | Sequence[str], batch_size: int = 32
 ) -> float | np.ndarray:

@@ -37,7 +37,7 @@ import numpy as np
 
 from simsent._io import replace_dir, temp_dir, write_guard
 from simsent.errors import ConfigError, DataError
-from simsent.modeling.inputs import unit_rows
+from simsent.modeling.inputs import prefix_rows, unit_rows
 from simsent.search.backends import IndexBackend, backend_class, import_faiss
 from simsent.search.backends.ivfpq import default_pq_m
 from simsent.search.records import Column, RecordStore
@@ -171,8 +171,9 @@ class VectorIndex:
         texts: Sequence[str | None] | None = None,
         payloads: Sequence[dict[str, Any] | None] | None = None,
     ) -> None:
-        """Add vectors (normalised here) with optional ids (default: running position), texts, payloads."""
-        vectors = np.asarray(vectors, dtype=np.float32)
+        """Add vectors (normalised here) with optional ids (default: running position), texts, payloads.
+        A prefix index (:attr:`prefix_dim`) takes the model's full vectors and keeps their first ``dim``."""
+        vectors = self._own_width(np.asarray(vectors, dtype=np.float32))
         if vectors.ndim != 2 or vectors.shape[1] != self.dim:
             raise DataError(f"vectors must have shape (n, {self.dim}); got {vectors.shape}")
         n = len(vectors)
@@ -183,6 +184,18 @@ class VectorIndex:
             raise DataError("ids, texts and payloads must have one entry per vector")
         self.records.append(ids, texts, payloads)  # refuses duplicate ids before any vector is added
         self.vectors.add(unit_rows(vectors))
+
+    @property
+    def prefix_dim(self) -> int | None:
+        """The Matryoshka prefix this index holds of its model's vectors (``index build --dim``), or None."""
+        return (self.model_info or {}).get("truncate_dim")
+
+    def _own_width(self, vectors: np.ndarray) -> np.ndarray:
+        """``vectors`` cut to the index's prefix (renormalised) when it is one and they are the model's full
+        width; anything else as it is."""
+        if self.prefix_dim and vectors.ndim == 2 and vectors.shape[1] == (self.model_info or {}).get("dim"):
+            return prefix_rows(vectors, self.dim)
+        return vectors
 
     def expect_rows(self, n: int) -> None:
         """Tell the index how many rows will come (IVF sizes its cells from it)."""
@@ -281,13 +294,22 @@ class VectorIndex:
         batch_size: int = 64,
         chunk_size: int = 4096,
         show_progress_bar: bool | None = None,
+        dim: int | None = None,
         **params: Any,
     ) -> VectorIndex:
-        """A new index of ``corpus`` encoded by ``model`` (see :meth:`add_texts`)."""
+        """A new index of ``corpus`` encoded by ``model`` (see :meth:`add_texts`); with ``dim``, of the first
+        ``dim`` components of each vector (renormalised: a Matryoshka prefix; queries are cut alike)."""
         from simsent.modeling.sentence_encoder import model_identity
 
         info = model_identity(model, model_path)
-        index = cls(info["dim"], backend=backend, model_info=info, **params)
+        if dim is not None:
+            if not 0 < dim <= info["dim"]:
+                raise ConfigError(f"--dim {dim}: the model gives {info['dim']}-dimensional vectors")
+            trained = getattr(model, "extra_config", {}).get("matryoshka_dims")
+            if dim < info["dim"] and trained and dim not in trained:
+                logger.warning("the model was trained for prefixes of %s dimensions, not %d", trained, dim)
+            info = {**info, "truncate_dim": dim} if dim < info["dim"] else info
+        index = cls(dim or info["dim"], backend=backend, model_info=info, **params)
         index.add_texts(
             model, corpus, batch_size=batch_size, chunk_size=chunk_size, show_progress_bar=show_progress_bar
         )
@@ -297,7 +319,7 @@ class VectorIndex:
     def check_model(self, model: Embedder) -> None:
         """Raise :class:`ConfigError` when ``model`` is not the model that built this index."""
         dim = int(model.get_sentence_embedding_dimension())
-        if dim != self.dim:
+        if dim != (self.model_info["dim"] if self.prefix_dim else self.dim):
             raise ConfigError(
                 f"the model gives {dim}-dimensional vectors but the index holds {self.dim}-dimensional ones; "
                 f"search with the model that built it ({(self.model_info or {}).get('path')})"
@@ -343,6 +365,7 @@ class VectorIndex:
                 ),
                 dtype=np.float32,
             )
+        q = self._own_width(q)
         if q.shape[1] != self.dim:
             raise DataError(f"query vectors have dimension {q.shape[1]}, the index {self.dim}")
         q = unit_rows(q)

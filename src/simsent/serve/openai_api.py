@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 
+from simsent.modeling.inputs import prefix_rows
 from simsent.serve.schemas import Limits, _not_blank
 
 OPENAI_PREFIX = "/v1/"
@@ -65,20 +66,6 @@ def openai_request_model(limits: Limits) -> Any:
     return EmbeddingsRequest
 
 
-def truncate(vecs: np.ndarray, dimensions: int | None) -> np.ndarray:
-    """The first ``dimensions`` components, re-normalised (all of them when None).
-
-    Example:
-        >>> [round(float(x), 4) for x in truncate(np.array([[3.0, 4.0, 12.0]]), 2)[0]]
-        [0.6, 0.8]
-    """
-    if dimensions is None:
-        return vecs
-    from simsent.modeling.inputs import unit_rows
-
-    return unit_rows(vecs[:, :dimensions])
-
-
 def encode_item(vec: np.ndarray, encoding_format: str) -> Any:
     """A vector as OpenAI sends it: a list of floats, or base64 of its little-endian float32 bytes."""
     if encoding_format == "base64":
@@ -116,7 +103,7 @@ def add_openai_routes(app: Any, service: Any, limits: Limits) -> None:
                 f"dimensions {req.dimensions} is more than the model's {service.dim}", "dimensions"
             )
         vecs, tokens = await service.encode_counted(texts, True)
-        vecs = truncate(vecs, req.dimensions)
+        vecs = prefix_rows(vecs, req.dimensions)
         return {
             "object": "list",
             "data": [
