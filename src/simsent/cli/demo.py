@@ -71,8 +71,10 @@ def _show(result: dict[str, Any]) -> None:
     board, winner = result["leaderboard"], result["winner"]
     typer.echo("\nleaderboard (MRR@10 x 100; selection chooses, report is held out):")
     for i, r in enumerate(board[:6], 1):
-        typer.echo(f"  {i}. {r['recipe']:<24} selection {r['selection']:6.2f}   report {r['report']:6.2f}")
-    start = next(r for r in board if r["recipe"] == "raw")
+        name = f"{r['recipe']} / {r['pooling']}"
+        typer.echo(f"  {i}. {name:<32} selection {r['selection']:6.2f}   report {r['report']:6.2f}")
+    own = result["provenance"]["config"]["poolings_used"][0]  # the start: raw, the model's own pooling
+    start = next(r for r in board if r["family"] == "raw" and r["pooling"] == own and r["whiten_dim"] is None)
     shown = [("start model", start), (f"chosen: {winner['recipe']}", winner)]
     trained = [r for r in board if r["family"] != "raw"]
     if winner["family"] == "raw" and trained:  # what training did, though it was not sure enough to win
@@ -100,5 +102,8 @@ def _search(output: str, base: list[str]) -> None:
     for q, scores in zip(EXAMPLES, queries @ docs.T, strict=True):
         top = np.argsort(-scores)[:2]
         typer.echo(f"  {q} -> " + "; ".join(f"{base[j]} ({scores[j]:.2f})" for j in top))
-    typer.echo(f"try: simsent index build {output} --corpus faq.txt --output runs/faq-index, then "
-               f"simsent serve {output} --index runs/faq-index (README: the FAQ workflow)")
+    from importlib.resources import files
+
+    faq = files("simsent") / "resources" / "demo" / "faq_base.txt"
+    typer.echo(f"next: simsent index build {output} --corpus {faq} --output runs/faq-index\n"
+               f"      simsent serve {output} --index runs/faq-index   (then open http://127.0.0.1:8000/)")

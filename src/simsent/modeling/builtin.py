@@ -115,7 +115,7 @@ def build_builtin(model: BuiltinModel, folder: str) -> str:
             return folder
         tmp = folder + ".tmp"
         shutil.rmtree(tmp, ignore_errors=True)
-        logger.warning("building %s from %s (once; about a minute) into %s", model.name, path, folder)
+        logger.warning("building %s from %s (once, about 10 s) into %s", model.name, path, folder)
         write_e5_folder(path, tmp)
         record = {"name": model.name, "package": model.package, "version": model.version,
                   "file": model.file, "sha256": model.sha256}
