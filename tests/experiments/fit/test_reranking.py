@@ -210,3 +210,31 @@ def test_the_augsbert_candidate_trains_on_gold_and_silver_pairs(tiny_bert, tmp_p
     train = result["provenance"]["config"]["split_sizes"]["train"]
     assert objective == "cosent" and train < n <= train + 60 and 0 <= last["score"] <= 1
     assert any("silver pairs" in m for m in caplog.messages)
+
+
+def test_the_augsbert_candidate_runs_on_faq_queries_too(tiny_bert, tmp_path, make_faq, monkeypatch):
+    """On queries, gold rows are each query's positive at 1 and a mined negative at 0; silver pairs come from
+    the corpus (the unlabelled text of a queries fit)."""
+    import simsent.experiments.fit.cells as fit_cells
+    from simsent.experiments.fit.config import FitConfig
+    from simsent.experiments.fit.study import FaqDev, run_fit
+
+    rows, base = make_faq(50, 3)
+    seen = []
+    original = fit_cells.train_in_place
+
+    def spy(model, rows, **kw):
+        seen.append(rows)
+        return original(model, rows, **kw)
+
+    monkeypatch.setattr(fit_cells, "train_in_place", spy)
+    cfg = FitConfig(model=tiny_bert, output=str(tmp_path / "aug"), poolings=["mean"], whiten_dims=[],
+                    recipes=["raw", "augsbert"], merge_weights=[], max_len=16, min_supervised_pairs=100,
+                    silver_pairs=40, refit=False)
+    result = run_fit(cfg, [], FaqDev.of(rows, base), echo=lambda _m: None)
+    assert {r["recipe"] for r in result["leaderboard"]} == {"raw", "augsbert"}
+    trained = seen[0]
+    gold = [r for r in trained if r["score"] in (0.0, 1.0) and r["sentence1"] in {q.query for q in rows}]
+    assert {r["score"] for r in gold} == {0.0, 1.0}
+    silver = trained[len(gold):]
+    assert 0 < len(silver) <= 40 and all(r["sentence1"] in base and r["sentence2"] in base for r in silver)
