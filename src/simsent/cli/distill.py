@@ -23,7 +23,8 @@ def distill(
         "textcnn",
         "--student",
         "-s",
-        help="'textcnn' (vocabulary built from the corpus) or a hub id / folder.",
+        help="'textcnn' (vocabulary built from the corpus), 'static' (the teacher's pieces: PCA, SIF "
+        "weights; no training) or a hub id / folder.",
     ),
     corpus: str = typer.Option(
         ..., "--corpus", "-c", help="Training texts: .txt (one per line), .data, .csv/.tsv or .jsonl."
@@ -55,11 +56,19 @@ def distill(
     ),
     precision: str = typer.Option("fp32", help="fp32, or bf16 / fp16 mixed precision (fp16 needs CUDA)."),
     device: str = device_option(),
+    static_dim: int | None = typer.Option(256, "--static-dim", min=1, help="static: PCA dimensions."),
+    static_vocabulary: str = typer.Option("corpus", "--static-vocabulary", help="static: the pieces the "
+                                          "corpus uses (corpus) or every piece of the teacher's (all)."),
 ) -> None:
-    """Train a light student to regress a teacher's (optionally whitened) sentence vectors."""
+    """Train a light student to regress a teacher's (optionally whitened) sentence vectors, or build a
+    static one from the teacher's vocabulary (``--student static``)."""
     from simsent.adapt.distill import distill as run_distill
     from simsent.cli.common import output_dir, read_texts
     from simsent.data.sampling import seeded_subset
+
+    if student == "static":
+        return _static(teacher, corpus, output, static_dim, static_vocabulary, max_train_samples, seed,
+                       device)
 
     textcnn = {"min_freq": min_freq, "jieba": jieba, "emb_dim": emb_dim, "filters": filters,
                "dropout": dropout, "init_from_teacher": init_from_teacher}
@@ -104,3 +113,20 @@ def _textcnn_options(loss: str, kernel_sizes: str, textcnn: dict) -> dict:
         raise ConfigError(f"--kernel-sizes must be integers like 2,3,4, got {kernel_sizes!r}") from exc
     check_number("--dropout", textcnn["dropout"], minimum=0, maximum=MAX_DROPOUT)
     return {**textcnn, "kernel_sizes": kernels}
+
+
+def _static(teacher: str, corpus: str, output: str, dim: int | None, vocabulary: str,
+            max_train_samples: int | None, seed: int, device: str) -> None:
+    """``distill --student static``: the teacher's pieces through the teacher, PCA, SIF weights from the
+    corpus (simsent.adapt.static)."""
+    from simsent.adapt.static import distill_static
+    from simsent.cli.common import output_dir, read_texts, ready_model
+    from simsent.data.sampling import seeded_subset
+
+    output_dir(output)
+    texts = seeded_subset(list(dict.fromkeys(read_texts(corpus, "--corpus"))), max_train_samples, seed)
+    student = distill_static(ready_model(teacher, device, "fp32"), texts, dim=dim, vocabulary=vocabulary)
+    student.save(output)
+    info = student.extra_config["static"]
+    typer.echo(f"static student: {info['pieces']} pieces through the teacher, {info['dim']} dimensions; "
+               f"saved to {output}")

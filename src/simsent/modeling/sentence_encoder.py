@@ -247,6 +247,10 @@ class SentenceEncoder(nn.Module):
         if backend not in (None, "torch", "onnx"):
             raise ConfigError(f"unknown backend {backend!r}; use torch or onnx")
         check_readable_folder(name_or_path)
+        from simsent.modeling.static import StaticSentenceEncoder, is_static_folder
+
+        if os.path.isdir(name_or_path) and is_static_folder(name_or_path):  # a static model: no transformer
+            return StaticSentenceEncoder.load(name_or_path)  # type: ignore[return-value]
         folder = describe_model_folder(name_or_path)
         if backend == "onnx" or (backend is None and folder.kind == "onnx"):
             from simsent.modeling.onnx import OnnxSentenceEncoder
