@@ -93,3 +93,24 @@ def test_distill_student_static_from_the_cli(tiny_bert, tmp_path, cli):
     r = cli("-q", "distill", "--teacher", tiny_bert, "--student", "static", "--corpus", str(corpus),
             "--output", str(tmp_path / "t"), "--static-vocabulary", "some")
     assert r.code == 2 and "unknown vocabulary" in r.err and len(r.err.strip().splitlines()) == 1
+
+
+def test_the_service_serves_a_static_model_and_counts_its_pieces(teacher):
+    pytest.importorskip("fastapi")
+    pytest.importorskip("httpx")
+    from fastapi.testclient import TestClient
+
+    from simsent.adapt.static import distill_static
+    from simsent.serve import create_app
+
+    student = distill_static(teacher, TEXTS, dim=8)
+    with TestClient(create_app(student)) as client:
+        _check_served(client, student)
+
+
+def _check_served(client, student):
+    texts = TEXTS[:3]
+    embed = client.post("/embed", json={"texts": texts}).json()
+    np.testing.assert_allclose(np.asarray(embed["embeddings"]), student.encode(texts), atol=1e-5)
+    usage = client.post("/v1/embeddings", json={"input": texts}).json()["usage"]
+    assert usage["prompt_tokens"] == sum(len(ids) for ids in student.token_ids(texts))

@@ -29,8 +29,10 @@ class TokenTally:
     def __init__(self, model: Any) -> None:
         self.model = model
         self._open = threading.local()
-        # the SentenceEncoder tokenises through ``tokenize``, the ONNX encoder through ``tokenizer``
-        name = "tokenizer" if hasattr(model, "session") else "tokenize"
+        # the SentenceEncoder tokenises through ``tokenize``, the ONNX encoder through ``tokenizer``, a static
+        # model through ``token_ids`` (lists of piece ids)
+        name = "tokenizer" if hasattr(model, "session") else "token_ids" if hasattr(model, "token_ids") \
+            else "tokenize"
         self._wrap(name, getattr(model, name, None))
 
     def _wrap(self, name: str, tokenize: Callable | None) -> None:
@@ -40,9 +42,13 @@ class TokenTally:
         def counted(texts: Sequence[str]) -> Any:
             feats = tokenize(texts)
             counts = getattr(self._open, "counts", None)
-            mask = feats.get("attention_mask") if hasattr(feats, "get") else None
-            if counts is not None and mask is not None:
-                counts.update(zip(texts, np.asarray(mask).sum(axis=1).tolist(), strict=True))
+            if isinstance(feats, list):  # piece ids a text
+                lengths = [len(ids) for ids in feats]
+            else:
+                mask = feats.get("attention_mask") if hasattr(feats, "get") else None
+                lengths = None if mask is None else np.asarray(mask).sum(axis=1).tolist()
+            if counts is not None and lengths is not None:
+                counts.update(zip(texts, lengths, strict=True))
             return feats
 
         setattr(self.model, name, counted)
