@@ -86,18 +86,10 @@ def index_build(
 
     With --workers/--ray the corpus is encoded into shards on Ray workers first, then indexed from them.
     """
-    from simsent.errors import ConfigError
     from simsent.scale.pipeline import Spread
 
-    if (corpus is None) == (from_vectors is None):
-        raise ConfigError("give exactly one of --corpus FILE or --from-vectors SHARD_FOLDER")
     spread = Spread(workers or 0, ray, gpus_per_worker)
-    if from_vectors is not None and spread.on_ray:
-        raise ConfigError("--workers/--ray encode --corpus; --from-vectors folders are encoded already")
-    if corpus is not None:
-        require_file(corpus, "--corpus")
-    if dim is not None and (from_vectors is not None or spread.on_ray):
-        raise ConfigError("--dim takes --corpus encoded here (not shards or Ray workers yet)")
+    _check_build_inputs(corpus, from_vectors, spread, dim)
     output_dir(output)
     if spread.on_ray:
         from simsent.scale.pipeline import shard_corpus
@@ -115,6 +107,21 @@ def index_build(
     if dim is not None:
         params["dim"] = dim
     _build_and_save(enc, model, corpus, from_vectors, output, backend, params, batch_size, chunk_size)
+
+
+def _check_build_inputs(corpus: str | None, from_vectors: str | None, spread, dim: int | None) -> None:
+    """One input (a corpus file, or shards that are not encoded again), ``--dim`` only with a corpus
+    encoded here."""
+    from simsent.errors import ConfigError
+
+    if (corpus is None) == (from_vectors is None):
+        raise ConfigError("give exactly one of --corpus FILE or --from-vectors SHARD_FOLDER")
+    if from_vectors is not None and spread.on_ray:
+        raise ConfigError("--workers/--ray encode --corpus; --from-vectors folders are encoded already")
+    if corpus is not None:
+        require_file(corpus, "--corpus")
+    if dim is not None and (from_vectors is not None or spread.on_ray):
+        raise ConfigError("--dim takes --corpus encoded here (not shards or Ray workers yet)")
 
 
 def _build_and_save(enc, model: str, corpus: str | None, from_vectors: str | None, output: str, backend: str,
