@@ -65,7 +65,9 @@ def encode(
     texts = read_texts(input, "--input")
     encoder = ready_model(model, device, precision, backend)
     if dim is not None:
-        _check_prefix(encoder, dim)
+        from simsent.modeling.inputs import check_prefix
+
+        check_prefix(encoder, dim)
     vecs = encoder.encode(
         texts, batch_size=batch_size, normalize_embeddings=normalize, show_progress_bar=True
     )
@@ -98,18 +100,3 @@ def _encode_shards(model: str, input: str, output: str, shard_rows: int, batch_s
     typer.echo(f"wrote {manifest['rows']} vectors in {len(manifest['shards'])} shard(s) to {output} "
                f"({precision_out})")
 
-
-def _check_prefix(encoder, dim: int) -> None:
-    """Refuse a ``--dim`` wider than the model's vectors; warn when the model was trained (Matryoshka) for
-    other prefixes."""
-    import logging
-
-    from simsent.errors import ConfigError
-
-    width = int(encoder.get_sentence_embedding_dimension())
-    if dim > width:
-        raise ConfigError(f"--dim {dim}: the model gives {width}-dimensional vectors")
-    trained = getattr(encoder, "extra_config", {}).get("matryoshka_dims")
-    if trained and dim not in trained and dim < width:
-        logging.getLogger(__name__).warning("the model was trained for prefixes of %s dimensions, not %d",
-                                            trained, dim)

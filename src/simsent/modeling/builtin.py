@@ -17,12 +17,12 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 from dataclasses import dataclass
 from typing import Any
 
+from simsent._io import write_json
 from simsent.errors import ConfigError, ModelLoadError
 
 logger = logging.getLogger(__name__)
@@ -119,8 +119,7 @@ def build_builtin(model: BuiltinModel, folder: str) -> str:
         write_e5_folder(path, tmp)
         record = {"name": model.name, "package": model.package, "version": model.version,
                   "file": model.file, "sha256": model.sha256}
-        with open(os.path.join(tmp, BUILT_FROM), "w", encoding="utf-8") as f:
-            json.dump(record, f, indent=2)
+        write_json(os.path.join(tmp, BUILT_FROM), record)
         replace_dir(tmp, folder)
     return folder
 
@@ -239,5 +238,4 @@ def _write_configs(e5: Any, folder: str) -> None:
     os.makedirs(os.path.join(folder, "1_Pooling"), exist_ok=True)
     os.makedirs(os.path.join(folder, "2_Normalize"), exist_ok=True)
     for name, content in files.items():
-        with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
-            json.dump(content, f, indent=2, ensure_ascii=False)
+        write_json(os.path.join(folder, name), content)

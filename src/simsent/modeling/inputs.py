@@ -12,12 +12,13 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
-from simsent.errors import DataError
+from simsent.errors import ConfigError, DataError
 
 
 class Embedder(Protocol):
@@ -103,6 +104,18 @@ def prefix_rows(x: np.ndarray, dim: int | None) -> np.ndarray:
         [0.6, 0.8]
     """
     return x if dim is None else unit_rows(np.asarray(x)[:, :dim])
+
+
+def check_prefix(model: Any, dim: int) -> None:
+    """Refuse a prefix ``dim`` wider than ``model``'s vectors (one line); warn when the model was trained
+    (Matryoshka) for other prefixes."""
+    width = int(model.get_sentence_embedding_dimension())
+    if not 0 < dim <= width:
+        raise ConfigError(f"--dim {dim}: the model gives {width}-dimensional vectors")
+    trained = getattr(model, "extra_config", {}).get("matryoshka_dims")
+    if trained and dim not in trained and dim < width:
+        logging.getLogger(__name__).warning("the model was trained for prefixes of %s dimensions, not %d",
+                                            trained, dim)
 
 
 def cosine_similarity(

@@ -10,12 +10,12 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Sequence
 from typing import Any
 
+from simsent._io import read_json, write_json
 from simsent.errors import ConfigError
 
 EMBEDDINGS = "embeddings.word_embeddings.weight"
@@ -46,8 +46,7 @@ def prune_vocabulary(folder: str, texts: Sequence[str], output: str, keep_top: i
     from simsent._io import replace_dir
 
     tokenizer_path = os.path.join(folder, "tokenizer.json")
-    with open(tokenizer_path, encoding="utf-8") as f:
-        tj = json.load(f)
+    tj = read_json(tokenizer_path, "tokenizer")
     if tj.get("model", {}).get("type") != "Unigram":
         raise ConfigError(f"{folder}: pruning takes a SentencePiece-unigram tokenizer (e.g. e5-small-zh)")
     tokenizer = Tokenizer.from_file(tokenizer_path)
@@ -75,13 +74,10 @@ def _write_weights(folder: str, out: str, keep: list[int]) -> None:
     tensors[EMBEDDINGS] = np.ascontiguousarray(tensors[EMBEDDINGS][keep])
     save_file(tensors, os.path.join(out, "model.safetensors"), metadata={"format": "pt"})
     config_path = os.path.join(out, "config.json")
-    with open(config_path, encoding="utf-8") as f:
-        config = json.load(f)
+    config = read_json(config_path, "model config")
     config["vocab_size"] = len(keep)
-    with open(config_path, "w", encoding="utf-8") as f:
-        json.dump(config, f, indent=2, ensure_ascii=False)
-    with open(os.path.join(out, "kept_ids.json"), "w", encoding="utf-8") as f:
-        json.dump(keep, f)
+    write_json(config_path, config)
+    write_json(os.path.join(out, "kept_ids.json"), keep, indent=None)
 
 
 def _write_tokenizer(tj: dict[str, Any], out: str, keep: list[int]) -> None:
@@ -93,12 +89,9 @@ def _write_tokenizer(tj: dict[str, Any], out: str, keep: list[int]) -> None:
         token["id"] = new_id[token["id"]]
     for spec in ((tj.get("post_processor") or {}).get("special_tokens") or {}).values():
         spec["ids"] = [new_id[i] for i in spec["ids"]]
-    with open(os.path.join(out, "tokenizer.json"), "w", encoding="utf-8") as f:
-        json.dump(tj, f, ensure_ascii=False)
+    write_json(os.path.join(out, "tokenizer.json"), tj, indent=None)
     config_path = os.path.join(out, "tokenizer_config.json")
     if os.path.isfile(config_path):  # transformers rebuilds the added tokens from tokenizer.json
-        with open(config_path, encoding="utf-8") as f:
-            config = json.load(f)
+        config = read_json(config_path, "tokenizer config")
         config.pop("added_tokens_decoder", None)
-        with open(config_path, "w", encoding="utf-8") as f:
-            json.dump(config, f, indent=2, ensure_ascii=False)
+        write_json(config_path, config)

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from simsent.errors import ConfigError, ModelLoadError
+from simsent._io import read_json, write_json
+from simsent.errors import ConfigError, DataError, ModelLoadError
 
 STATIC_TYPES = ("sentence_transformers.models.StaticEmbedding",
                 "sentence_transformers.sentence_transformer.modules.static_embedding.StaticEmbedding")
@@ -93,10 +94,10 @@ class StaticSentenceEncoder:
         if self.normalize:
             os.makedirs(os.path.join(path, "1_Normalize"), exist_ok=True)
             modules.append({"idx": 1, "name": "1", "path": "1_Normalize", "type": _NORMALIZE})
-        _write_json(os.path.join(path, "modules.json"), modules)
-        _write_json(os.path.join(path, "config_sentence_transformers.json"),
+        write_json(os.path.join(path, "modules.json"), modules)
+        write_json(os.path.join(path, "config_sentence_transformers.json"),
                     {"prompts": {}, "default_prompt_name": None, "similarity_fn_name": "cosine"})
-        _write_json(os.path.join(path, "simsent_config.json"),
+        write_json(os.path.join(path, "simsent_config.json"),
                     {"encoder": "static", "normalize": self.normalize, **self.extra_config})
 
     @classmethod
@@ -105,7 +106,7 @@ class StaticSentenceEncoder:
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
-        modules = _read_json(os.path.join(path, "modules.json"))
+        modules = read_json(os.path.join(path, "modules.json"), "model config")
         types = [m.get("type") for m in modules]
         if not types or types[0] not in STATIC_TYPES or any(not str(t).endswith("Normalize")
                                                              for t in types[1:]):
@@ -116,7 +117,7 @@ class StaticSentenceEncoder:
         if "embedding.weight" not in weights:
             raise ModelLoadError(f"{path}: a model2vec-style weight file ({', '.join(weights)}); re-save it "
                                  "with sentence-transformers (StaticEmbedding) first")
-        config = _read_json(os.path.join(path, "simsent_config.json")) if os.path.isfile(
+        config = read_json(os.path.join(path, "simsent_config.json"), "model config") if os.path.isfile(
             os.path.join(path, "simsent_config.json")) else {}
         extra = {k: v for k, v in config.items() if k not in ("encoder", "normalize")}
         return cls(Tokenizer.from_file(os.path.join(folder, "tokenizer.json")), weights["embedding.weight"],
@@ -129,8 +130,8 @@ def is_static_folder(path: str) -> bool:
     if not os.path.isfile(file):
         return False
     try:
-        modules = _read_json(file)
-    except ModelLoadError:
+        modules = read_json(file, "model config")
+    except DataError:
         return False
     return bool(modules) and isinstance(modules, list) and modules[0].get("type") in STATIC_TYPES
 
@@ -139,15 +140,3 @@ def refuse_training(path: str) -> None:
     raise ConfigError(f"{path} is a static model: encode, eval, index and serve take it; training it is "
                       "`simsent distill --student static` from a transformer teacher")
 
-
-def _read_json(path: str) -> Any:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"cannot read {path}: {exc}") from exc
-
-
-def _write_json(path: str, data: Any) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, ensure_ascii=False)

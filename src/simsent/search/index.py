@@ -37,7 +37,7 @@ import numpy as np
 
 from simsent._io import replace_dir, temp_dir, write_guard
 from simsent.errors import ConfigError, DataError
-from simsent.modeling.inputs import prefix_rows, unit_rows
+from simsent.modeling.inputs import check_prefix, prefix_rows, unit_rows
 from simsent.search.backends import IndexBackend, backend_class, import_faiss
 from simsent.search.backends.ivfpq import default_pq_m
 from simsent.search.records import Column, RecordStore
@@ -303,11 +303,7 @@ class VectorIndex:
 
         info = model_identity(model, model_path)
         if dim is not None:
-            if not 0 < dim <= info["dim"]:
-                raise ConfigError(f"--dim {dim}: the model gives {info['dim']}-dimensional vectors")
-            trained = getattr(model, "extra_config", {}).get("matryoshka_dims")
-            if dim < info["dim"] and trained and dim not in trained:
-                logger.warning("the model was trained for prefixes of %s dimensions, not %d", trained, dim)
+            check_prefix(model, dim)
             info = {**info, "truncate_dim": dim} if dim < info["dim"] else info
         index = cls(dim or info["dim"], backend=backend, model_info=info, **params)
         index.add_texts(
