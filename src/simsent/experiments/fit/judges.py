@@ -165,11 +165,15 @@ class RetrievalJudge:
 
         if encoded["queries"][part] is None:
             return {}
-        gold = [sorted(self._position[p] for p in r.positives) for r in items]
-        own = [self._position.get(r.query, -1) for r in items]
+        gold, own = self._gold_and_own(items)
         docs = _whiten(encoded["corpus"], whitening)
         ranks = rank_gold(_whiten(encoded["queries"][part], whitening), docs, gold, own)
         return per_query_figures(ranks)
+
+    def _gold_and_own(self, items: Sequence[QueryRow]) -> tuple[list[list[int]], list[int]]:
+        """Each query's positives' corpus positions, and its own text's (or -1)."""
+        return ([sorted(self._position[p] for p in r.positives) for r in items],
+                [self._position.get(r.query, -1) for r in items])
 
     def evidence(
         self, encoded: dict[str, Any], part: int, items: Sequence[QueryRow], whitening: Any
@@ -198,8 +202,7 @@ class RetrievalJudge:
 
         if encoded["queries"][part] is None:
             return np.zeros(0), {}, 0.0
-        gold = [sorted(self._position[p] for p in r.positives) for r in items]
-        own = [self._position.get(r.query, -1) for r in items]
+        gold, own = self._gold_and_own(items)
         queries, docs = encoded["queries"][part], encoded["corpus"]
         tops = top_candidates(queries, docs, k, own)
         pairs = [(r.query, self.corpus[j]) for r, row in zip(items, tops, strict=True) for j in row]
