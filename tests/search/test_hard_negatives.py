@@ -42,3 +42,17 @@ def test_no_candidate_in_range_leaves_the_negative_empty():
 def test_a_bad_rank_range_is_refused():
     with pytest.raises(ConfigError, match="range_min < range_max"):
         mine_hard_negatives(AngleModel(ANGLES), [], CORPUS, range_min=5, range_max=5)
+
+
+def test_several_negatives_come_best_ranked_first_and_obey_the_same_rules():
+    rows = [{"anchor": "q", "positive": "pos"}]
+    mined, counts = mine_hard_negatives(AngleModel(ANGLES), rows, CORPUS, range_min=0, range_max=7,
+                                        margin=0.0, num_negatives=2)
+    assert mined[0]["negatives"] == ["near", "mid"] and mined[0]["negative"] == "near"
+    every, _ = mine_hard_negatives(AngleModel(ANGLES), rows, CORPUS, range_min=0, range_max=7, margin=0.0,
+                                   num_negatives=10)
+    assert every[0]["negatives"] == ["near", "mid", "far"]  # all that are eligible, no more
+    one, _ = mine_hard_negatives(AngleModel(ANGLES), rows, CORPUS, range_min=0, range_max=7, margin=0.0)
+    assert "negatives" not in one[0] and counts["mined"] == 1
+    with pytest.raises(ConfigError, match="num_negatives"):
+        mine_hard_negatives(AngleModel(ANGLES), rows, CORPUS, num_negatives=0)

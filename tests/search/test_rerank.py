@@ -61,3 +61,43 @@ def test_index_search_reranks_from_the_cli(parts, cli):
     assert [h["text"] for h in hits] == [first.texts[0][j] for j in np.argsort(-want, kind="stable")[:2]]
     r = cli("index", "search", folder / "ix", "花呗", "--rerank", folder / "ix")
     assert r.code == 2 and "is not a cross-encoder folder" in r.err
+
+
+def test_the_blend_is_the_weighted_sum_of_standardised_scores_and_its_ends_are_each_stage():
+    from simsent.errors import ConfigError
+    from simsent.search.rerank import blended_scores
+
+    cos, logits = np.array([[0.9, 0.8, 0.7, 0.1]]), np.array([[-1.0, 3.0, 0.5, 0.0]])
+
+    def z(x):
+        return (x - x.mean()) / x.std()
+
+    np.testing.assert_allclose(blended_scores(cos, logits, 0.3), 0.3 * z(cos) + 0.7 * z(logits))
+    np.testing.assert_array_equal(blended_scores(cos, logits, 0.0), logits)  # the reranker alone, unchanged
+    assert np.argsort(-blended_scores(cos, logits, 1.0)[0]).tolist() == [0, 1, 2, 3]  # the first stage's
+    assert blended_scores(np.array([[0.5, 0.5]]), np.array([[1.0, 2.0]]), 0.5).tolist() == [[-0.5, 0.5]]
+    with pytest.raises(ConfigError, match="between 0 and 1"):
+        blended_scores(cos, logits, 1.5)
+
+
+def test_a_search_blends_at_the_weight_its_reranker_was_saved_with(parts, tmp_path):
+    from simsent.modeling.cross_encoder import FIRST_STAGE_BLEND, CrossEncoder
+    from simsent.search.rerank import blended_scores
+
+    model, index, ce, folder = parts
+    ce.extra_config[FIRST_STAGE_BLEND] = 0.5
+    try:
+        ce.save(str(tmp_path / "blended"))
+    finally:
+        ce.extra_config.pop(FIRST_STAGE_BLEND)
+    saved = CrossEncoder.load(str(tmp_path / "blended"))
+    assert saved.extra_config[FIRST_STAGE_BLEND] == 0.5
+    query = ["花呗怎么还钱"]
+    first = index.search(query, k=5, model=model)
+    logits = saved.predict([(query[0], t) for t in first.texts[0]], apply_activation=False)
+    order = np.argsort(-blended_scores(first.scores[0], logits, 0.5), kind="stable")[:3]
+    got = rerank_results(first, query, saved, k=3)
+    assert got.ids[0] == [first.ids[0][j] for j in order]
+    np.testing.assert_allclose(got.scores[0], 1 / (1 + np.exp(-logits[order])), atol=1e-6)  # its own scores
+    alone = rerank_results(first, query, saved, k=3, blend=0.0)
+    assert alone.ids[0] == rerank_results(first, query, ce, k=3).ids[0]

@@ -180,6 +180,10 @@ def index_search(
     rerank: str | None = typer.Option(None, "--rerank", help="A cross-encoder folder that re-orders the "
                                       "first --rerank-top hits (scores are then the reranker's)."),
     rerank_top: int = typer.Option(50, "--rerank-top", min=1, help="First-stage hits the reranker reads."),
+    rerank_blend: float | None = typer.Option(
+        None, "--rerank-blend", min=0.0, max=1.0, help="How much of the first stage's cosine to blend into "
+        "the reranker's order (0: the reranker alone, 1: the first stage's order; default: what fit chose "
+        "for this reranker, else 0)."),
     rerank_backend: str = typer.Option("torch", "--rerank-backend", help="torch, or onnx: the reranker's "
                                        "graph `simsent export` wrote."),
     model_backend: str = model_backend_option(),
@@ -198,7 +202,7 @@ def index_search(
     if reranker is not None:
         from simsent.search.rerank import rerank_results
 
-        res = rerank_results(res, queries, reranker, k)
+        res = rerank_results(res, queries, reranker, k, blend=rerank_blend)
     for i, q in enumerate(queries):
         hits = res.hits(i)
         if as_json:

@@ -17,14 +17,14 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from simsent.data.columns import rows_for_columns
-from simsent.errors import DataError
+from simsent.errors import ConfigError, DataError
 from simsent.losses.base import Objective
 
 
@@ -71,12 +71,24 @@ class RerankBCELoss(Objective):
 
 
 class RerankListwiseLoss(Objective):
-    """Softmax cross-entropy over a query's positive and negative: the positive's logit must be highest."""
+    """Softmax cross-entropy over a query's positive and its negatives: the positive's logit must be
+    highest. ``group_size`` pairs a row (1 positive + ``group_size - 1`` negatives, as FlagEmbedding's
+    ``train_group_size``): a row's ``negatives`` list (or its one ``negative``) fills the group, repeated
+    in turn where it has fewer."""
 
     name = "rerank_listwise"
     model_kind = "cross-encoder"
     trains_on = "queries"
     text_columns = ("pair0", "pair1")
+    group_size = 2
+
+    def __init__(self, model: Any, group_size: int = 2) -> None:
+        super().__init__(model)
+        if int(group_size) < 2:
+            raise ConfigError(f"{self.name}: group_size must be 2 or more (a positive and a negative), "
+                              f"got {group_size}")
+        self.group_size = int(group_size)
+        self.text_columns = tuple(f"pair{i}" for i in range(self.group_size))
 
     @staticmethod
     def compute(logits: torch.Tensor) -> torch.Tensor:
@@ -84,13 +96,32 @@ class RerankListwiseLoss(Objective):
         return F.cross_entropy(logits, torch.zeros(len(logits), dtype=torch.long, device=logits.device))
 
     def prepare_rows(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
-        shaped = _joined(rows, ("anchor", "positive", "negative"), None, self.name)
-        if not shaped:
+        from simsent.modeling.cross_encoder import join_pair
+
+        out = []
+        for query, positive, negatives in (_group(r, self.group_size - 1) for r in rows):
+            texts = [positive, *negatives]
+            out.append({f"pair{k}": join_pair(query, t) for k, t in enumerate(texts)})
+        if not out:
             raise DataError(f"{self.name}: no (query, positive, negative) rows")
-        return shaped
+        return out
 
     def forward(self, features: list[dict[str, torch.Tensor]], labels: torch.Tensor | None) -> torch.Tensor:
         return self.compute(torch.stack([self.model(f) for f in features], dim=1))
+
+
+def _group(row: Any, wanted: int) -> tuple[str, str, list[str]]:
+    """``(query, positive, negatives)`` of a listwise row, the negatives repeated in turn to ``wanted``;
+    a one-line DataError for a row without a query, a positive or any negative."""
+    from simsent.data.columns import canonical
+
+    r = canonical(row) if isinstance(row, Mapping) else {}
+    given = r.get("negatives") or ([r["negative"]] if r.get("negative") else [])
+    if not r.get("anchor") or not r.get("positive") or not given:
+        found = ", ".join(map(str, r)) or "none"
+        raise DataError(f"rerank_listwise training data: each row needs anchor (query), positive and "
+                        f"negative (or a negatives list); found: {found}")
+    return str(r["anchor"]), str(r["positive"]), [str(given[i % len(given)]) for i in range(wanted)]
 
 
 class RerankMSELoss(RerankBCELoss):

@@ -53,6 +53,21 @@ _ST_FILES = {
 }
 
 
+#: the config key of how much of the first stage's cosine a search blends into this reranker's order
+#: (:func:`simsent.search.rerank.blended_scores`); fit writes it when the blend won
+FIRST_STAGE_BLEND = "first_stage_blend"
+
+
+def first_stage_blend(reranker: Any) -> float:
+    """The blend weight ``reranker`` was chosen with (0: its own order alone).
+
+    Example:
+        >>> first_stage_blend(object())
+        0.0
+    """
+    return float(getattr(reranker, "extra_config", {}).get(FIRST_STAGE_BLEND, 0.0))
+
+
 def join_pair(a: str, b: str) -> str:
     """``a`` and ``b`` as one string the cross-encoder's ``tokenize`` reads as a pair."""
     return f"{a}{PAIR_SEP}{b}"
@@ -119,6 +134,8 @@ class CrossEncoder(_Ranks, torch.nn.Module):
         length = max_len or (saved_len if saved and saved_len and saved_len < 100_000 else DEFAULT_MAX_LEN)
         ce = cls(model, tokenizer, length, saved.get("activation", "sigmoid") if saved else "sigmoid")
         ce.extra_config["base_model"] = saved.get("base_model", name_or_path) if saved else name_or_path
+        if saved and saved.get(FIRST_STAGE_BLEND):
+            ce.extra_config[FIRST_STAGE_BLEND] = saved[FIRST_STAGE_BLEND]
         return ce
 
     @classmethod
@@ -243,7 +260,9 @@ class OnnxCrossEncoder(_Ranks):
         self.inputs = list(record["inputs"])
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.max_len = int(self.tokenizer.model_max_length)
-        self.activation = _cross_encoder_settings(path)["activation"]
+        settings = _cross_encoder_settings(path)
+        self.activation = settings["activation"]
+        self.extra_config = {k: settings[k] for k in (FIRST_STAGE_BLEND,) if k in settings}
 
     def predict(self, pairs: Sequence[Sequence[str]], batch_size: int = 32,
                 show_progress_bar: bool | None = None, apply_activation: bool = True) -> np.ndarray:
@@ -316,8 +335,9 @@ def _cross_encoder_settings(path: str) -> dict[str, Any]:
         raise ModelLoadError(f"{path} has more than a transformer in modules.json; simsent cannot read it "
                              "exactly")
     mine = os.path.join(path, "simsent_cross_encoder.json")
-    base = read_json(mine, what="model config").get("base_model") if os.path.isfile(mine) else None
-    return {"activation": ACTIVATIONS[name], **({"base_model": base} if base else {})}
+    own = read_json(mine, what="model config") if os.path.isfile(mine) else {}
+    kept = {k: own[k] for k in ("base_model", FIRST_STAGE_BLEND) if own.get(k)}
+    return {"activation": ACTIVATIONS[name], **kept}
 
 
 def _card(ce: CrossEncoder) -> str:

@@ -45,11 +45,16 @@ def mine_hard_negatives(
     margin: float = 0.05,
     batch_size: int = 64,
     exclude: Sequence[Sequence[str]] | None = None,
+    num_negatives: int = 1,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """``rows`` with a ``negative`` mined from ``corpus`` by ``model`` (see the module doc), and counts.
-    ``exclude[i]`` are more texts row i never takes as its negative (e.g. its query's other positives)."""
+    ``exclude[i]`` are more texts row i never takes as its negative (e.g. its query's other positives).
+    With ``num_negatives`` > 1 each row also gets ``negatives``: up to that many, best-ranked first
+    (``negative`` is the first of them), as a reranker's listwise groups want."""
     if not 0 <= range_min < range_max:
         raise ConfigError(f"hard negatives: need 0 <= range_min < range_max, got {range_min}, {range_max}")
+    if num_negatives < 1:
+        raise ConfigError(f"hard negatives: num_negatives must be 1 or more, got {num_negatives}")
     corpus = list(dict.fromkeys(t for t in corpus if t.strip()))
     if not rows or not corpus:
         unchanged = [{**r, "negative": r.get("negative")} for r in rows]
@@ -65,20 +70,27 @@ def mine_hard_negatives(
     for i, row in enumerate(rows):
         also = exclude[i] if exclude else ()
         taken = {row["anchor"].strip(), row["positive"].strip(), *(t.strip() for t in also)}
-        negative = next(
-            (
-                corpus[j]
-                for rank, (s, j) in enumerate(zip(scores[i], ids[i], strict=True))
-                if rank >= range_min and j >= 0 and s < own[i] - margin and corpus[j].strip() not in taken
-            ),
-            None,
-        )
-        mined += negative is not None
-        out.append({**row, "negative": negative})
+        found = _eligible(scores[i], ids[i], corpus, taken, range_min, own[i] - margin, num_negatives)
+        mined += bool(found)
+        out.append({**row, "negative": found[0] if found else None,
+                    **({"negatives": found} if num_negatives > 1 else {})})
     counts = {"rows": len(rows), "mined": mined, "none": len(rows) - mined}
     logger.info("hard negatives: %d of %d anchors got one (ranks %d-%d, margin %.2f)", mined, len(rows),
                 range_min, range_max, margin)
     return out, counts
+
+
+def _eligible(scores: np.ndarray, ids: np.ndarray, corpus: Sequence[str], taken: set[str], range_min: int,
+              below: float, limit: int) -> list[str]:
+    """The best-ranked corpus texts (at most ``limit``) from rank ``range_min`` on that score under
+    ``below`` and are none of ``taken``."""
+    found: list[str] = []
+    for rank, (s, j) in enumerate(zip(scores, ids, strict=True)):
+        if rank >= range_min and j >= 0 and s < below and corpus[j].strip() not in taken:
+            found.append(corpus[j])
+            if len(found) == limit:
+                break
+    return found
 
 
 def _unit(x: Any) -> np.ndarray:

@@ -23,7 +23,7 @@ class _Oracle:
         self.gold = {(r.query, p) for r in rows for p in r.positives}
         self.saved_to: list[str] = []
 
-    def predict(self, pairs, batch_size=32, show_progress_bar=None):
+    def predict(self, pairs, batch_size=32, show_progress_bar=None, apply_activation=True):
         return np.asarray([float(tuple(p) in self.gold) for p in pairs])
 
     def eval(self):
@@ -77,6 +77,8 @@ def test_the_judge_with_an_oracle_reranker_finds_every_positive_inside_its_top_k
     assert np.array_equal(after, inside)  # recall@1 after = the positive was among the top 10
     assert figures["recall@10"] == first_figures["recall@10"]  # ranks beyond the top 10 are the same
     assert after.mean() >= first.mean() and seconds >= 0
+    kept, kept_figures, _ = judge.reranked(encoded, 0, rows, _Oracle(rows), k=10, blend=1.0)
+    assert np.array_equal(kept, first) and kept_figures == first_figures  # all first stage: its own order
 
 
 def test_the_two_stage_candidate_is_chosen_saved_with_its_reranker_and_timed(tiny_bert, tmp_path,
@@ -122,10 +124,13 @@ def test_the_rerank_candidate_trains_a_real_reranker_and_is_left_out_on_pairs(ti
                     recipes=["raw", "mnrl", "rerank"], merge_weights=[], max_len=16,
                     min_supervised_pairs=100, rerank_top=5)
     result = run_fit(cfg, [], FaqDev.of(rows, base), echo=lambda _m: None)
-    row = next(r for r in result["leaderboard"] if r["family"] == "rerank")
+    two = [r for r in result["leaderboard"] if r["family"] == "rerank"]
     best_bi = max((r for r in result["leaderboard"] if r["family"] != "rerank"), key=lambda r: r["selection"])
-    assert row["recipe"] == f"{best_bi['recipe']} + rerank top 5" and row["train_steps"] > 0
-    assert set(row["report_figures"]) >= {"recall@1", "mrr@10"} and row["rerank_ms"] > 0
+    stages = f"{best_bi['recipe']} + rerank top 5"
+    assert sorted(r["recipe"] for r in two) == [stages, f"{stages}, blend 0.5"]  # one reranker, two orders
+    for row in two:
+        assert row["train_steps"] > 0 and row["rerank_ms"] > 0
+        assert set(row["report_figures"]) >= {"recall@1", "mrr@10"}
     pairs = [{"sentence1": r.query, "sentence2": r.positives[0], "score": float(i % 2)}
              for i, r in enumerate(rows)]
     on_pairs = run_fit(FitConfig(model=tiny_bert, output=str(tmp_path / "pairs"), poolings=["mean"],
@@ -147,7 +152,7 @@ def test_silver_pairs_are_neighbours_and_a_random_partner_distinct_and_scored():
             return v / np.linalg.norm(v, axis=1, keepdims=True)
 
     class Length:
-        def predict(self, pairs, batch_size=32, show_progress_bar=None):
+        def predict(self, pairs, batch_size=32, show_progress_bar=None, apply_activation=True):
             return np.asarray([len(a + b) / 10 for a, b in pairs])
 
     rows = silver_pairs(texts, Table(), Length(), per_text=2, max_pairs=30, seed=3, skip=[("t1", "t2")])

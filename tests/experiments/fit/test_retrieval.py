@@ -95,6 +95,10 @@ def test_query_recipes_train_on_query_positive_rows_with_mined_negatives_that_ar
     assert given[0]["negative"] == "n2"  # a negative from the user's file comes first
     pairs = judge.training_rows(FitRecipe.named("cosent"), [QueryRow("q", ["p1"], ["n2"])], model)
     assert [(r["sentence2"], r["score"]) for r in pairs] == [("p1", 1.0), ("n2", 0.0)]
+    groups = judge.training_rows(FitRecipe.named("rerank"), [QueryRow("q", ["p1", "p2"], ["n2"])], model,
+                                 negatives=3)
+    # a reranker's group: the file's own negative first, then mined ones, never another positive
+    assert [r["negatives"] for r in groups] == [["n2", "n1"], ["n2", "n1"]]
 
 
 def test_fit_on_queries_end_to_end(tiny_bert, tmp_path, make_faq):

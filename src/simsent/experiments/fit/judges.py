@@ -193,55 +193,85 @@ class RetrievalJudge:
         return len(self.corpus) + sum(len(p) for p in parts)
 
     def reranked(self, encoded: dict[str, Any], part: int, items: Sequence[QueryRow], reranker: Any,
-                 k: int) -> tuple[np.ndarray, dict[str, float], float]:
+                 k: int, blend: float = 0.0) -> tuple[np.ndarray, dict[str, float], float]:
         """A part's evidence and figures (as :meth:`measure`) when ``reranker`` re-orders each query's top
-        ``k`` of the first stage (``encoded``: the first stage's vectors), and the seconds it took a query."""
+        ``k`` of the first stage (``encoded``: the first stage's vectors), ``blend`` of the first stage's
+        cosine blended in; and the seconds the reranker took a query."""
+        stage = self.second_stage(encoded, part, items, reranker, k)
+        return (*self.blended(stage, items, blend), stage["seconds"])
+
+    def second_stage(self, encoded: dict[str, Any], part: int, items: Sequence[QueryRow], reranker: Any,
+                     k: int) -> dict[str, Any]:
+        """What :meth:`blended` orders a part's queries by: each query's top ``k`` corpus positions, their
+        cosines, the reranker's logits of them, the first stage's gold ranks, and the reranker's seconds a
+        query (scored once, blended at any weight)."""
         import time
 
-        from simsent.evaluation.retrieval import per_query_figures, rank_gold, reranked_ranks, top_candidates
+        from simsent.evaluation.retrieval import rank_gold, top_candidates
 
         if encoded["queries"][part] is None:
-            return np.zeros(0), {}, 0.0
+            return {"tops": None, "seconds": 0.0}
         gold, own = self._gold_and_own(items)
         queries, docs = encoded["queries"][part], encoded["corpus"]
         tops = top_candidates(queries, docs, k, own)
+        cosines = np.einsum("qd,qkd->qk", _unit_rows(queries), _unit_rows(docs)[tops])
         pairs = [(r.query, self.corpus[j]) for r, row in zip(items, tops, strict=True) for j in row]
         started = time.perf_counter()
-        scores = np.asarray(reranker.predict(pairs, batch_size=self.batch_size, show_progress_bar=False))
+        logits = np.asarray(reranker.predict(pairs, batch_size=self.batch_size, show_progress_bar=False,
+                                             apply_activation=False))
         seconds = (time.perf_counter() - started) / max(1, len(items))
-        ranks = reranked_ranks(rank_gold(queries, docs, gold, own), tops, scores.reshape(tops.shape), gold)
-        figures = per_query_figures(ranks)
-        means = {k_: float(v.mean() * 100) for k_, v in figures.items() if k_ != "mrr"}
-        return figures[self.metric], means, seconds
+        return {"tops": tops, "cosines": cosines, "logits": logits.reshape(tops.shape), "gold": gold,
+                "first": rank_gold(queries, docs, gold, own), "seconds": seconds}
 
-    def training_rows(self, recipe: Any, items: Sequence[QueryRow], start_model: Any) -> list[dict[str, Any]]:
+    def blended(self, stage: dict[str, Any], items: Sequence[QueryRow],
+                blend: float) -> tuple[np.ndarray, dict[str, float]]:
+        """Evidence and figures of a :meth:`second_stage` ordered at ``blend``
+        (:func:`simsent.search.rerank.blended_scores`)."""
+        from simsent.evaluation.retrieval import per_query_figures, reranked_ranks
+        from simsent.search.rerank import blended_scores
+
+        if stage["tops"] is None:
+            return np.zeros(0), {}
+        order = blended_scores(stage["cosines"], stage["logits"], blend)
+        figures = per_query_figures(reranked_ranks(stage["first"], stage["tops"], order, stage["gold"]))
+        means = {k_: float(v.mean() * 100) for k_, v in figures.items() if k_ != "mrr"}
+        return figures[self.metric], means
+
+    def training_rows(self, recipe: Any, items: Sequence[QueryRow], start_model: Any,
+                      negatives: int = 1) -> list[dict[str, Any]]:
         """What a recipe trains on from FAQ query rows: (anchor, positive[, negative]) rows, one per positive
         (negatives from the file first, else mined from the corpus by ``start_model`` with
-        ``recipe.hard_negatives``), or 1/0 scored pairs from positives and negatives (CoSENT, AnglE)."""
+        ``recipe.hard_negatives``), or 1/0 scored pairs from positives and negatives (CoSENT, AnglE).
+        With ``negatives`` > 1 a row also gets a ``negatives`` list of up to that many (a reranker's
+        listwise group): the query's own from the file, then mined ones."""
         if recipe.trains_on == "pairs":
             return [{"sentence1": r.query, "sentence2": t, "score": float(label)}
                     for r in items for label, texts in ((1, r.positives), (0, r.negatives)) for t in texts]
         rows = [{"anchor": r.query, "positive": p} for r in items for p in r.positives]
         if not recipe.hard_negatives:
             return rows
-        return self._with_negatives(rows, items, start_model)
+        return self._with_negatives(rows, items, start_model, negatives)
 
-    def _with_negatives(self, rows: list[dict], items: Sequence[QueryRow], model: Any) -> list[dict]:
+    def _with_negatives(self, rows: list[dict], items: Sequence[QueryRow], model: Any,
+                        count: int) -> list[dict]:
         """Each row's negative: the query's own (from the file) when it has one, else one mined from the
-        corpus by ``model`` that is none of the query's positives (false-negative margin ``margin``)."""
+        corpus by ``model`` that is none of the query's positives (false-negative margin ``margin``); with
+        ``count`` > 1 also its ``negatives``, the query's own first."""
         from simsent.search.hard_negatives import mine_hard_negatives
 
         by_query = {r.query: r for r in items}
         others = [by_query[r["anchor"]].positives for r in rows]
         mined, _ = mine_hard_negatives(model, rows, self.corpus, range_min=self.mine_range_min,
                                        range_max=self.mine_range_max, margin=self.margin,
-                                       batch_size=self.batch_size, exclude=others)
+                                       batch_size=self.batch_size, exclude=others, num_negatives=count)
         out, used = [], dict.fromkeys(by_query, 0)
         for row in mined:
             own = by_query[row["anchor"]]
             given = own.negatives[used[own.query] % len(own.negatives)] if own.negatives else None
             used[own.query] += 1
             out.append({**row, "negative": given or row["negative"]})
+            if count > 1:
+                out[-1]["negatives"] = list(dict.fromkeys([*own.negatives, *row["negatives"]]))[:count]
         return out
 
     def score(self, evidence: np.ndarray, items: Sequence[QueryRow]) -> float:
@@ -253,3 +283,8 @@ class RetrievalJudge:
     def statistic(self, items: Sequence[QueryRow]) -> Any:
         """``stat(evidence, idx)``: the metric x100 over each row of query indices ``idx`` (resamples)."""
         return lambda evidence, idx: np.asarray(evidence, dtype=np.float64)[idx].mean(axis=1) * 100
+
+
+def _unit_rows(x: Any) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)

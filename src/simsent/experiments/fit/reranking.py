@@ -28,6 +28,10 @@ from simsent.experiments.protocol import FitSplits
 
 #: the reranker's folder inside a saved two-stage winner
 RERANKER_FOLDER = "reranker"
+#: how much of the first stage's cosine each two-stage row blends into the reranker's order
+#: (:func:`simsent.search.rerank.blended_scores`): the reranker alone, and both at equal weight. Fixed
+#: beforehand, not tuned on the parts that score them; results/rerank_e5.md measures both.
+BLENDS = (0.0, 0.5)
 
 
 def reranker_rows(judge: Any, items: Sequence[Any], miner: Any) -> tuple[str, list[dict[str, Any]]]:
@@ -67,8 +71,9 @@ def _first_stage(cfg: FitConfig, pooling: str, best_folder: str) -> tuple[Any, s
 
 
 def run_rerank_family(cfg: FitConfig, pooling: str, splits: FitSplits, keeper: Any, judge: Any) -> dict:
-    """The two-stage candidate: train the reranker on the training part, re-order the first stage's top
-    ``cfg.rerank_top`` of the selection, report and audit queries, score them; kept if best."""
+    """The two-stage candidates: train the reranker on the training part; re-order the first stage's top
+    ``cfg.rerank_top`` of the selection, report and audit queries by it alone and with the first stage's
+    cosine blended in (:data:`BLENDS`, one row each, scored once); the better kept if best of all."""
     from simsent.training.seed import set_seed
 
     started = time.perf_counter()
@@ -79,25 +84,52 @@ def run_rerank_family(cfg: FitConfig, pooling: str, splits: FitSplits, keeper: A
     reranker.eval()
     encoded = judge.encode(first, [splits.selection, splits.report, splits.audit])
     k = cfg.rerank_top
-    selection, _, _ = judge.reranked(encoded, 0, splits.selection, reranker, k)
-    report, figures, seconds = judge.reranked(encoded, 1, splits.report, reranker, k)
-    row = Candidate(
-        recipe=f"{name} + rerank top {k}", family="rerank", pooling=first.pooling.mode, whiten_dim=None,
-        selection=judge.score(selection, splits.selection), report=judge.score(report, splits.report),
-        report_ci=judge.interval(report, splits.report, cfg.seed), report_figures=figures or None,
-        selection_items=[round(float(c), 6) for c in selection], rerank_ms=round(1000 * seconds, 2),
-    )
-    if splits.audit:
-        audit, row.audit_figures, _ = judge.reranked(encoded, 2, splits.audit, reranker, k)
-        row.audit = judge.score(audit, splits.audit)
-
-    def save(path: str) -> None:
-        first.extra_config["fit"] = {"recipe": row.recipe, "pooling": row.pooling, "seed": cfg.seed,
-                                     "reranker": {"folder": RERANKER_FOLDER, "top_k": k}}
-        first.save(path)
-        reranker.save(os.path.join(path, RERANKER_FOLDER))
-
-    saved = keeper(nan_low(row.selection), save)
-    return {"family": "rerank", "pooling": pooling, "rows": [row.to_dict()], "saved": saved,
+    parts = [splits.selection, splits.report, splits.audit]
+    stages = [judge.second_stage(encoded, i, part, reranker, k) if part else None
+              for i, part in enumerate(parts)]
+    rows = [_two_stage_row(judge, splits, stages, blend, f"{name} + rerank top {k}", first.pooling.mode,
+                           cfg.seed) for blend in BLENDS]
+    best = max(range(len(rows)), key=lambda i: nan_low(rows[i].selection))
+    save = _saver(first, reranker, rows[best], cfg.seed, k, BLENDS[best])
+    saved = keeper(nan_low(rows[best].selection), save)
+    return {"family": "rerank", "pooling": pooling, "rows": [r.to_dict() for r in rows], "saved": saved,
             "train_steps": steps, "epochs": FitRecipe.named("rerank").epochs,
             "seconds": time.perf_counter() - started}
+
+
+def _two_stage_row(judge: Any, splits: FitSplits, stages: list, blend: float, recipe: str, pooling: str,
+                   seed: int) -> Candidate:
+    """The leaderboard row of the two stages ordered at ``blend``."""
+    name = recipe + (f", blend {blend:g}" if blend else "")
+    selection, _ = judge.blended(stages[0], splits.selection, blend)
+    report, figures = judge.blended(stages[1], splits.report, blend)
+    row = Candidate(
+        recipe=name, family="rerank", pooling=pooling, whiten_dim=None,
+        selection=judge.score(selection, splits.selection), report=judge.score(report, splits.report),
+        report_ci=judge.interval(report, splits.report, seed), report_figures=figures or None,
+        selection_items=[round(float(c), 6) for c in selection],
+        rerank_ms=round(1000 * stages[1]["seconds"], 2),
+    )
+    if stages[2] is not None:
+        audit, row.audit_figures = judge.blended(stages[2], splits.audit, blend)
+        row.audit = judge.score(audit, splits.audit)
+    return row
+
+
+def _saver(first: Any, reranker: Any, row: Candidate, seed: int, k: int, blend: float) -> Any:
+    """Saves the two stages as fit's winner: the bi-encoder, its reranker in ``reranker/`` (with the blend
+    weight it was chosen at)."""
+    def save(path: str) -> None:
+        from simsent.modeling.cross_encoder import FIRST_STAGE_BLEND
+
+        first.extra_config["fit"] = {"recipe": row.recipe, "pooling": row.pooling, "seed": seed,
+                                     "reranker": {"folder": RERANKER_FOLDER, "top_k": k,
+                                                  **({"blend": blend} if blend else {})}}
+        first.save(path)
+        config = getattr(reranker, "extra_config", None)
+        if config is not None:
+            config.pop(FIRST_STAGE_BLEND, None)
+            config.update({FIRST_STAGE_BLEND: blend} if blend else {})
+        reranker.save(os.path.join(path, RERANKER_FOLDER))
+
+    return save
