@@ -3,6 +3,8 @@ sentence-transformers and simsent read, ranked output, one-line errors."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 GOOD = [("花呗怎么还款", "如何还花呗的钱"), ("银行卡密码忘了", "怎么找回银行卡密码"),
@@ -61,3 +63,12 @@ def test_listwise_mines_a_negative_for_each_query_from_the_corpus(tiny_bert, tmp
     r = cli("rerank", "train", "--model", tiny_bert, "--train-file", queries, "--loss", "listwise",
             "--output", tmp_path / "lw2")
     assert r.code == 2 and "negative" in r.err  # without a corpus the rows have none
+    r = cli("rerank", "train", "--model", tiny_bert, "--train-file", queries, "--corpus", corpus, "--loss",
+            "listwise", "--group-size", "4", "--output", tmp_path / "lw4", "--epochs", "1", "--batch-size",
+            "3", "--device", "cpu")
+    assert r.code == 0, r.err
+    saved = json.loads((tmp_path / "lw4" / "simsent_cross_encoder.json").read_text(encoding="utf-8"))
+    assert saved["training_args"]["objective_kwargs"] == {"group_size": 4}
+    r = cli("rerank", "train", "--model", tiny_bert, "--train-file", queries, "--group-size", "4",
+            "--output", tmp_path / "bce4")
+    assert r.code == 2 and "--group-size is for --loss listwise" in r.err

@@ -204,3 +204,30 @@ def test_the_onnx_model_uses_the_prompts_as_torch_does(tiny_bert, tmp_path):
         onnx_model.encode(TEXTS, prompt_name="passage"), model.encode(TEXTS, prompt_name="passage"), atol=1e-4
     )
     assert not np.allclose(model.encode(TEXTS), model.encode(TEXTS, prompt=""), atol=1e-3)
+
+
+def test_the_optimised_graph_fuses_attention_and_gives_the_same_vectors(make_tiny_bert, tmp_path):
+    import onnx
+
+    from simsent.modeling.onnx import export_onnx
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    model = SentenceEncoder.from_pretrained(make_tiny_bert(str(tmp_path / "b"), hidden=64), max_len=16)
+    model.normalize = True
+    record = export_onnx(model, str(tmp_path / "m"), quantize="int8", optimize=True)
+    assert "Attention" in record["optimized"]
+    ops = {n.op_type for n in onnx.load(str(tmp_path / "m" / "onnx" / "model.onnx")).graph.node}
+    assert {"Attention", "SkipLayerNormalization"} <= ops  # fused, as the record says
+    fp32 = SentenceEncoder.load(str(tmp_path / "m"), backend="onnx", file_name="model.onnx")
+    np.testing.assert_allclose(fp32.encode(TEXTS), model.encode(TEXTS), atol=1e-4)
+    int8 = SentenceEncoder.load(str(tmp_path / "m"), backend="onnx")
+    assert _cos(int8.encode(TEXTS), model.encode(TEXTS)).min() > 0.98
+
+
+def test_optimising_a_model_without_a_transformer_is_refused_in_one_line(tmp_path, cli):
+    from simsent.modeling.encoders.textcnn import build_textcnn_model
+
+    cnn = build_textcnn_model(TEXTS, emb_dim=16, filters=8, kernel_sizes=(2,), max_len=16)
+    cnn.save(str(tmp_path / "cnn"))
+    r = cli("export", tmp_path / "cnn", "--output", tmp_path / "o", "--optimize")
+    assert r.code == 2 and "--optimize fuses a transformer" in r.err and len(r.err.strip().splitlines()) == 1

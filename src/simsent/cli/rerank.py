@@ -42,6 +42,10 @@ def rerank_train(
                                       "(rows without one), by --miner."),
     miner: str | None = typer.Option(None, help="Bi-encoder that mines negatives (default: the start "
                                      "model, mean pooling)."),
+    group_size: int = typer.Option(2, "--group-size", min=2, help="listwise: pairs a query is scored in at "
+                                   "once, its positive and group-size - 1 negatives (its own, then mined "
+                                   "with --corpus, repeated in turn where too few), as FlagEmbedding's "
+                                   "train_group_size."),
     max_len: int = typer.Option(DEFAULT_MAX_LEN * 2, min=4, help="Max tokens of a (query, text) pair."),
     dropout: float | None = typer.Option(None, min=0.0, max=MAX_DROPOUT,
                                          help="Dropout (default: the model's)."),
@@ -57,8 +61,13 @@ def rerank_train(
         raise ConfigError(f"unknown --loss {loss!r}; choose one of {', '.join(LOSSES)}")
     require_file(train_file, "--train-file")
     output_dir(output)
-    args = TrainingArguments(**(settings or {}), objective=LOSSES[loss], output_dir=output)
-    rows = _training_rows(train_file, loss, corpus, miner or model)
+    if group_size != 2 and loss != "listwise":
+        raise ConfigError("--group-size is for --loss listwise (a query against several negatives)")
+    settings = dict(settings or {})
+    if loss == "listwise":
+        settings["objective_kwargs"] = {**settings.get("objective_kwargs", {}), "group_size": group_size}
+    args = TrainingArguments(**settings, objective=LOSSES[loss], output_dir=output)
+    rows = _training_rows(train_file, loss, corpus, miner or model, group_size)
     reranker = CrossEncoder.from_pretrained(model, max_len=max_len, dropout=dropout, seed=args.seed)
     result = train_locked(Trainer(reranker, args, rows), output)
     if result is not None:
@@ -66,10 +75,11 @@ def rerank_train(
                    f"to {output}")
 
 
-def _training_rows(path: str, loss: str, corpus: str | None, miner: str) -> list[Any]:
+def _training_rows(path: str, loss: str, corpus: str | None, miner: str, group_size: int = 2) -> list[Any]:
     """The file's rows; for listwise with ``corpus``, each (query, positive) row with a negative as fit's
     mnrl-hard candidate gets one (the query's own first, else mined by ``miner`` from the whole corpus:
-    0.05 below the positive, none of the query's positives); rows left without one are dropped."""
+    0.05 below the positive, none of the query's positives), and ``group_size - 1`` of them when more;
+    rows left without one are dropped."""
     from simsent.data.readers import read_any
 
     rows = read_any(path)
@@ -83,7 +93,8 @@ def _training_rows(path: str, loss: str, corpus: str | None, miner: str) -> list
     queries = _query_rows(rows)
     texts = read_texts(corpus, "--corpus")
     judge = RetrievalJudge(texts, mine_range_max=len(texts))
-    out = judge.training_rows(FitRecipe.named("mnrl-hard"), queries, SentenceEncoder.from_pretrained(miner))
+    out = judge.training_rows(FitRecipe.named("mnrl-hard"), queries, SentenceEncoder.from_pretrained(miner),
+                              negatives=group_size - 1)
     own = {q.query for q in queries if q.negatives}
     mined = sum(1 for r in out if r["negative"] and r["anchor"] not in own)
     none = sum(1 for r in out if not r["negative"])

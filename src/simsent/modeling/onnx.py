@@ -89,15 +89,20 @@ def eager_attention(model: PreTrainedModel) -> Iterator[None]:
 
 
 def export_onnx(
-    model: torch.nn.Module, output: str, opset: int = 17, quantize: str | None = None
+    model: torch.nn.Module, output: str, opset: int = 17, quantize: str | None = None, optimize: bool = False
 ) -> dict[str, Any]:
     """Save ``model`` to ``output`` with its pipeline as ONNX (fp32, and int8 when asked); returns the
     ``onnx`` record written into ``simsent_config.json``. The folder is written beside ``output`` and
-    renamed into place: a failed export (a full disk) leaves the previous ``output`` as it was."""
+    renamed into place: a failed export (a full disk) leaves the previous ``output`` as it was.
+    ``optimize``: a transformer's graph goes through onnxruntime's transformer optimiser first (fused
+    attention, SkipLayerNormalization, BiasGelu; :func:`optimize_transformer_graph`)."""
     from simsent._io import replace_dir, temp_dir, write_guard
 
     if quantize not in (None, *QUANTIZATIONS):
         raise ConfigError(f"unknown --quantize {quantize!r}; choose {', '.join(QUANTIZATIONS)}")
+    if optimize and _transformer_config(model) is None:
+        raise ConfigError("--optimize fuses a transformer's attention and layer norms; this model has no "
+                          "transformer (TextCNN or static): export it without --optimize")
     _onnxruntime()
     model = model.cpu().eval()
     output = os.path.abspath(output)
@@ -106,7 +111,7 @@ def export_onnx(
     needed = sum(p.numel() * p.element_size() for p in model.state_dict().values()) * (3 if quantize else 2)
     with write_guard(output, needed):  # outside the clean-up, so that the free space it names is true
         try:
-            record = _export_into(model, tmp, opset, quantize)
+            record = _export_into(model, tmp, opset, quantize, optimize)
             # keep what else lives in the folder (a checkpoint, plots), drop stale module folders
             replace_dir(tmp, output, carry_over=lambda name: not re.match(r"^\d+_", name))
         finally:
@@ -115,7 +120,8 @@ def export_onnx(
     return record
 
 
-def _export_into(model: torch.nn.Module, folder: str, opset: int, quantize: str | None) -> dict[str, Any]:
+def _export_into(model: torch.nn.Module, folder: str, opset: int, quantize: str | None,
+                 optimize: bool = False) -> dict[str, Any]:
     """The model folder, its ONNX graph(s) under ``onnx/`` and their record in the model's own config
     (``simsent_config.json``; a reranker's ``simsent_cross_encoder.json``)."""
     model.save(folder)
@@ -139,12 +145,16 @@ def _export_into(model: torch.nn.Module, folder: str, opset: int, quantize: str 
             dynamo=False,
         )
     record: dict[str, Any] = {"file": f"{ONNX_DIR}/{FP32_FILE}", "inputs": names, "opset": opset}
+    if optimize:
+        record["optimized"] = optimize_transformer_graph(path, _transformer_config(model))
     if quantize == "int8":
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         with _root_logger_quiet():
+            # the optimiser's fused (com.microsoft) nodes leave some tensors without an inferred type
+            typed = {"DefaultTensorType": 1} if optimize else {}  # onnx.TensorProto.FLOAT
             quantize_dynamic(path, os.path.join(folder, ONNX_DIR, INT8_FILE), weight_type=QuantType.QInt8,
-                             per_channel=True)
+                             per_channel=True, extra_options=typed)
         record["file"] = f"{ONNX_DIR}/{INT8_FILE}"
         record["quantized"] = "int8"
     cfg_file = os.path.join(folder, config_name)
@@ -152,6 +162,34 @@ def _export_into(model: torch.nn.Module, folder: str, opset: int, quantize: str 
     cfg["onnx"] = record
     write_json(cfg_file, cfg)
     return record
+
+
+def _transformer_config(model: Any) -> Any:
+    """The Hugging Face config of ``model``'s transformer (a bi-encoder's or a reranker's), else None."""
+    inner = getattr(getattr(model, "encoder", None), "model", None) or getattr(model, "model", None)
+    config = getattr(inner, "config", None)
+    return config if getattr(config, "num_attention_heads", None) else None
+
+
+def optimize_transformer_graph(path: str, config: Any) -> str:
+    """Rewrite the ONNX graph at ``path`` with onnxruntime's transformer optimiser (BERT fusions: one
+    Attention node a layer, SkipLayerNormalization, BiasGelu, EmbedLayerNormalization) for ``config``'s
+    heads and width; returns the fused-operator counts it reports, as a short string.
+
+    Example:
+        >>> optimize_transformer_graph("m/onnx/model.onnx", bert.config)   # doctest: +SKIP
+        'Attention 12, SkipLayerNormalization 24, BiasGelu 12'
+    """
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    with _root_logger_quiet():
+        optimized = optimize_model(path, model_type="bert", num_heads=int(config.num_attention_heads),
+                                   hidden_size=int(config.hidden_size), opt_level=1)
+        counts = optimized.get_fused_operator_statistics()
+        optimized.save_model_to_file(path)
+    fused = {k: v for k, v in counts.items() if v}
+    logger.info("transformer optimiser: %s", fused)
+    return ", ".join(f"{k} {v}" for k, v in fused.items()) or "nothing fused"
 
 
 @contextlib.contextmanager

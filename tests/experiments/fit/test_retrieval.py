@@ -268,3 +268,17 @@ def test_pairs_leave_query_recipes_out_and_merges_can_be_turned_off(tiny_bert, t
     assert {r["recipe"] for r in result["leaderboard"]} == {"raw", "simcse"}
     assert any(n.startswith("mnrl not tried: it trains on (query, positive) rows") for n in result["notes"])
     assert result["provenance"]["config"]["metric"] == "spearman"
+
+
+def test_the_matryoshka_recipe_trains_at_prefix_dimensions_and_the_model_records_them(tiny_bert, tmp_path,
+                                                                                     make_faq):
+    from simsent.experiments.fit.cells import train_family
+    from simsent.experiments.fit.config import FitConfig, matryoshka_dims_of
+
+    rows, base = make_faq(20, 2)
+    cfg = FitConfig(model=tiny_bert, output=str(tmp_path / "m"), max_len=16)
+    model, steps, _ = train_family(cfg, "mnrl-matryoshka", "mean", [], rows, RetrievalJudge(base))
+    width = model.get_sentence_embedding_dimension()
+    assert steps > 0 and model.extra_config["matryoshka_dims"] == matryoshka_dims_of(width)
+    plain, _, _ = train_family(cfg, "mnrl", "mean", [], rows, RetrievalJudge(base))
+    assert "matryoshka_dims" not in plain.extra_config

@@ -179,9 +179,15 @@ def train_family(
     else:
         rows = texts
     epochs = fit_epochs(recipe, len(rows))
+    matryoshka = {}
+    if recipe.matryoshka:
+        from simsent.experiments.fit.config import matryoshka_dims_of
+
+        matryoshka = {"matryoshka_dims": matryoshka_dims_of(model.get_sentence_embedding_dimension())}
     steps = train_in_place(
         model,
         rows,
+        **matryoshka,
         objective=recipe.objective,
         epochs=epochs,
         batch_size=balanced_batch_size(len(rows), recipe.batch_size),
