@@ -146,16 +146,17 @@ def _paired_gain(model: str, out: str, result: dict, unseen: list, corpus: list,
 
 def _two_stage(out: str, unseen: list, corpus: list) -> np.ndarray:
     """Each never-seen query's MRR@10 when fit saved two stages: the bi-encoder's top k re-ordered by the
-    reranker in ``out/reranker``, as fit's judge scored them."""
+    reranker in ``out/reranker`` (at the blend fit chose), as fit's judge scored them."""
     from simsent.experiments.fit.judges import RetrievalJudge
     from simsent.modeling.cross_encoder import CrossEncoder
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
     model = SentenceEncoder.load(out)
-    top_k = model.extra_config["fit"]["reranker"]["top_k"]
+    stage = model.extra_config["fit"]["reranker"]
     judge = RetrievalJudge(corpus, "mrr@10")
     evidence, _, _ = judge.reranked(judge.encode(model, [unseen]), 0, unseen,
-                                    CrossEncoder.load(os.path.join(out, "reranker")), top_k)
+                                    CrossEncoder.load(os.path.join(out, "reranker")), stage["top_k"],
+                                    blend=stage.get("blend", 0.0))
     return evidence
 
 

@@ -63,17 +63,50 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
+def _dump_dom(browser: str, url: str) -> subprocess.CompletedProcess:
+    """The DOM headless Chromium renders at ``url`` once its scripts have run."""
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--virtual-time-budget=15000", "--dump-dom"]
+    return subprocess.run([browser, *flags, url], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "HOME": os.getcwd()})
+
+
 def test_chromium_renders_the_hits_of_a_shared_search_link(server, index_texts):
     browser = _chromium()
     if browser is None:
         pytest.skip("Chromium is not installed (Debian: apt-get install chromium; .ci/run installs it): the "
                     "page was checked over HTTP only")
-    url = f"{server.base_url}/?q={index_texts[3]}"
-    out = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                          "--virtual-time-budget=15000", "--dump-dom", url],
-                         capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": os.getcwd()})
+    out = _dump_dom(browser, f"{server.base_url}/?q={index_texts[3]}")
     dom = out.stdout
     rows = re.findall(r'<tr class="hit">(.*?)</tr>', dom, flags=re.S)
     assert rows, (out.stderr[-2000:], dom[-2000:])
     assert any(index_texts[3] in r for r in rows) and all(re.search(r"\d\.\d{4}", r) for r in rows)
     assert f'value="{index_texts[3]}"' in dom or index_texts[3] in dom  # the query box holds the shared query
+
+
+@pytest.mark.parametrize("blend", [0.0, 0.5])
+def test_chromium_orders_the_hits_as_a_search_with_the_reranker_does(model_dir, index_texts, serve_app,
+                                                                     blend):
+    from simsent.modeling.cross_encoder import FIRST_STAGE_BLEND, CrossEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.search import VectorIndex
+    from simsent.search.rerank import rerank_results
+    from simsent.serve import create_app
+
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)")
+    model = SentenceEncoder.load(model_dir)
+    index = VectorIndex.build(model, index_texts, show_progress_bar=False)
+    reranker = CrossEncoder.from_pretrained(model_dir, max_len=32, seed=3)
+    reranker.extra_config[FIRST_STAGE_BLEND] = blend
+    query = index_texts[3]
+    first = index.search([query], k=len(index_texts), model=model)
+    want = rerank_results(first, [query], reranker, k=len(index_texts)).texts[0]
+    app = create_app(model, index=index, reranker=reranker, max_k=len(index_texts))
+    for client in serve_app(app):
+        assert client.get("/page/info").json()["blend"] == blend
+        out = _dump_dom(browser, f"{client.base_url}/?q={query}")
+        rows = re.findall(r'<tr class="hit">(.*?)</tr>', out.stdout, flags=re.S)
+        shown = [re.findall(r"<td[^>]*>(.*?)</td>", r)[1] for r in rows]
+        assert shown == want, (out.stderr[-2000:], shown)

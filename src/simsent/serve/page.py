@@ -21,8 +21,11 @@ logger = logging.getLogger(__name__)
 DOCS_ASSETS = "/docs-assets"
 
 
-def add_page_routes(app: Any, service: Any, model_dir: str | None, reranker: bool) -> None:
-    """``GET /`` and its helpers (``/page/info``, ``/page/card``, ``/page/leaderboard.png``)."""
+def add_page_routes(app: Any, service: Any, model_dir: str | None, reranker: bool,
+                    blend: float = 0.0) -> None:
+    """``GET /`` and its helpers (``/page/info``, ``/page/card``, ``/page/leaderboard.png``); with a
+    reranker the page orders hits by it, blended with their cosine at ``blend`` as a search does
+    (:func:`simsent.search.rerank.blended_scores`)."""
     from fastapi import HTTPException
     from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
 
@@ -37,7 +40,7 @@ def add_page_routes(app: Any, service: Any, model_dir: str | None, reranker: boo
     @app.get("/page/info", include_in_schema=False)
     async def info() -> dict[str, Any]:
         index = service.index
-        return {"model": service.model_path, "dim": service.dim, "reranker": reranker,
+        return {"model": service.model_path, "dim": service.dim, "reranker": reranker, "blend": blend,
                 "index_rows": None if index is None else len(index), "k": min(10, service.limits.max_k),
                 "max_texts": service.limits.max_texts,
                 "card": bool(card and os.path.isfile(card)), "plot": bool(plot and os.path.isfile(plot))}
