@@ -20,7 +20,8 @@ def export(
     opset: int = typer.Option(17, "--opset", min=11, help="ONNX opset."),
     optimize: bool = typer.Option(False, "--optimize", help="A transformer's graph through onnxruntime's "
                                   "transformer optimiser first (fused attention and layer norms; before "
-                                  "--quantize). Measured in results/light_e5.md."),
+                                  "--quantize). Not faster for e5-small on 2 CPU threads: "
+                                  "results/light_e5.md."),
 ) -> None:
     """Export MODEL (transformer or TextCNN, pooling, Dense/whitening, Normalize; or a reranker) to ONNX."""
     from simsent.errors import ConfigError
