@@ -54,6 +54,8 @@ def rerank_results(results: SearchResults, queries: Sequence[str], reranker: Any
     first stage's cosine blended in (:func:`blended_scores`; default: the weight the reranker was saved
     with, 0 for most); the best ``k``. A hit's ``score`` is the reranker's, its ``retrieval_score`` the
     first stage's."""
+    from scipy.special import expit
+
     from simsent.modeling.cross_encoder import first_stage_blend
 
     blend = first_stage_blend(reranker) if blend is None else blend
@@ -62,7 +64,7 @@ def rerank_results(results: SearchResults, queries: Sequence[str], reranker: Any
     pairs = [(q, t) for q, row in zip(queries, results.texts, strict=True) for t in row]
     logits = (reranker.predict(pairs, batch_size=batch_size, show_progress_bar=False, apply_activation=False)
               if pairs else np.zeros(0, np.float32))
-    flat = 1 / (1 + np.exp(-logits)) if getattr(reranker, "activation", "sigmoid") == "sigmoid" else logits
+    flat = expit(logits) if getattr(reranker, "activation", "sigmoid") == "sigmoid" else logits
     out = SearchResults(ids=[], scores=np.full((len(queries), k), np.nan, np.float32),
                         positions=np.full((len(queries), k), -1, np.int64),
                         retrieval_scores=np.full((len(queries), k), np.nan, np.float32))

@@ -208,13 +208,14 @@ class RetrievalJudge:
         import time
 
         from simsent.evaluation.retrieval import rank_gold, top_candidates
+        from simsent.modeling.inputs import unit_rows
 
         if encoded["queries"][part] is None:
             return {"tops": None, "seconds": 0.0}
         gold, own = self._gold_and_own(items)
         queries, docs = encoded["queries"][part], encoded["corpus"]
         tops = top_candidates(queries, docs, k, own)
-        cosines = np.einsum("qd,qkd->qk", _unit_rows(queries), _unit_rows(docs)[tops])
+        cosines = np.einsum("qd,qkd->qk", unit_rows(queries), unit_rows(docs)[tops])
         pairs = [(r.query, self.corpus[j]) for r, row in zip(items, tops, strict=True) for j in row]
         started = time.perf_counter()
         logits = np.asarray(reranker.predict(pairs, batch_size=self.batch_size, show_progress_bar=False,
@@ -283,8 +284,3 @@ class RetrievalJudge:
     def statistic(self, items: Sequence[QueryRow]) -> Any:
         """``stat(evidence, idx)``: the metric x100 over each row of query indices ``idx`` (resamples)."""
         return lambda evidence, idx: np.asarray(evidence, dtype=np.float64)[idx].mean(axis=1) * 100
-
-
-def _unit_rows(x: Any) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
