@@ -189,8 +189,5 @@ def create_app(
     from simsent.serve.page import add_offline_docs, add_page_routes
 
     add_offline_docs(app)
-    from simsent.modeling.cross_encoder import first_stage_blend
-
-    add_page_routes(app, service, model_dir or model_path, reranker is not None,
-                    first_stage_blend(reranker) if reranker is not None else 0.0)
+    add_page_routes(app, service, model_dir or model_path, reranker)
     return app

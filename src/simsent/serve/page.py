@@ -6,7 +6,7 @@ both work on a machine with no internet. No build step: one HTML file of simsent
 ``/?q=...`` opens with that search done, so a link can be shared.
 
 Example:
-    >>> add_page_routes(app, service, model_dir="runs/faq", reranker=True)   # doctest: +SKIP
+    >>> add_page_routes(app, service, model_dir="runs/faq", reranker=cross_encoder)   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -21,14 +21,16 @@ logger = logging.getLogger(__name__)
 DOCS_ASSETS = "/docs-assets"
 
 
-def add_page_routes(app: Any, service: Any, model_dir: str | None, reranker: bool,
-                    blend: float = 0.0) -> None:
+def add_page_routes(app: Any, service: Any, model_dir: str | None, reranker: Any = None) -> None:
     """``GET /`` and its helpers (``/page/info``, ``/page/card``, ``/page/leaderboard.png``); with a
-    reranker the page orders hits by it, blended with their cosine at ``blend`` as a search does
-    (:func:`simsent.search.rerank.blended_scores`)."""
+    ``reranker`` the page orders hits by it, blended with their cosine at the weight it was saved with,
+    as a search does (:func:`simsent.search.rerank.blended_scores`)."""
     from fastapi import HTTPException
     from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
 
+    from simsent.modeling.cross_encoder import first_stage_blend
+
+    blend = first_stage_blend(reranker)  # 0 without one
     folder = model_dir if model_dir and os.path.isdir(model_dir) else None
     card = os.path.join(folder, "README.md") if folder else None
     plot = os.path.join(folder, "leaderboard.png") if folder else None
@@ -40,7 +42,8 @@ def add_page_routes(app: Any, service: Any, model_dir: str | None, reranker: boo
     @app.get("/page/info", include_in_schema=False)
     async def info() -> dict[str, Any]:
         index = service.index
-        return {"model": service.model_path, "dim": service.dim, "reranker": reranker, "blend": blend,
+        return {"model": service.model_path, "dim": service.dim, "reranker": reranker is not None,
+                "blend": blend,
                 "index_rows": None if index is None else len(index), "k": min(10, service.limits.max_k),
                 "max_texts": service.limits.max_texts,
                 "card": bool(card and os.path.isfile(card)), "plot": bool(plot and os.path.isfile(plot))}
