@@ -35,7 +35,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import data_hashes_line, model_label, write_report  # noqa: E402
 from fit_retrieval import faq_of_task  # noqa: E402
-from light_encoders import split_tasks, train  # noqa: E402
+from light_encoders import split_tasks, throughput, train  # noqa: E402
 
 log = logging.getLogger("bench.light_e5")
 DIMS = (384, 256, 128, 64)
@@ -82,17 +82,6 @@ def quality(model, evals: dict, faqs: dict) -> dict:
         _, figures = judge.measure(judge.encode(model, [unseen]), 0, unseen, None)
         out["recall@1"][task] = figures["recall@1"]
     return out
-
-
-def speed(model, sents: list[str]) -> float:
-    """Sentences a second of ``model.encode`` (best of 2 after a warm-up batch)."""
-    model.encode(sents[:64], batch_size=64)
-    best = 0.0
-    for _ in range(2):
-        start = time.perf_counter()
-        model.encode(sents, batch_size=64)
-        best = max(best, len(sents) / (time.perf_counter() - start))
-    return best
 
 
 def weights_mb(folder: str, only: str | None = None) -> float:
@@ -170,21 +159,21 @@ def _rows(a, work: str, texts: list[str], evals: dict, faqs: dict, faq: dict, ev
     from simsent.modeling.sentence_encoder import SentenceEncoder
 
     st = SentenceTransformer(a.model, device="cpu")
-    yield "sentence-transformers fp32 (reference of speed)", {"sent_s": speed(st, speed_sents)}
+    yield "sentence-transformers fp32 (reference of speed)", {"sent_s": throughput(st, speed_sents)}
     del st
     teacher = SentenceEncoder.load(a.model)
     width = teacher.get_sentence_embedding_dimension()
     base = {"mb": weights_mb(a.model), "bytes": 4 * width}
     yield "e5-small-ml-zh, torch fp32 (simsent)", {
         **base, "quality": quality(Remembered(teacher, every), evals, faqs),
-        "sent_s": speed(teacher, speed_sents)}
+        "sent_s": throughput(teacher, speed_sents)}
     for name, optimize in (("int8", False), ("int8, transformer optimiser first (--optimize)", True)):
         folder = os.path.join(work, f"int8-{optimize}")
         export_onnx(teacher, folder, quantize="int8", optimize=optimize)
         int8 = OnnxSentenceEncoder.load(folder, threads=a.threads)
         yield f"e5-small-ml-zh, ONNX {name} (simsent export)", {
             "mb": weights_mb(folder, f"{ONNX_DIR}/{INT8_FILE}"), "bytes": 4 * width,
-            "quality": quality(Remembered(int8, every), evals, faqs), "sent_s": speed(int8, speed_sents)}
+            "quality": quality(Remembered(int8, every), evals, faqs), "sent_s": throughput(int8, speed_sents)}
         del int8
     for dim in (int(d) for d in a.static_dims.split(",")):
         start = time.perf_counter()
@@ -194,7 +183,7 @@ def _rows(a, work: str, texts: list[str], evals: dict, faqs: dict, faq: dict, ev
         yield f"static student, {dim} dims", {
             "mb": weights_mb(os.path.join(work, f"static{dim}")), "bytes": 4 * dim, "train_s": seconds,
             "quality": quality(Remembered(student, every), evals, faqs),
-            "sent_s": speed(student, speed_sents)}
+            "sent_s": throughput(student, speed_sents)}
     import random
 
     corpus = random.Random(a.seed).sample(texts, min(a.student_sents, len(texts)))
@@ -207,7 +196,7 @@ def _rows(a, work: str, texts: list[str], evals: dict, faqs: dict, faq: dict, ev
     yield "TextCNN distilled from e5 (mse+cosine, e5-initialised embeddings)", {
         "mb": weights_mb(os.path.join(work, "textcnn")), "bytes": 4 * cnn.get_sentence_embedding_dimension(),
         "train_s": res["train_seconds"], "quality": quality(Remembered(cnn, every), evals, faqs),
-        "sent_s": speed(cnn, speed_sents)}
+        "sent_s": throughput(cnn, speed_sents)}
     from simsent.modeling.encoders.textcnn import build_textcnn_model
 
     cnn_opts = {k: v for k, v in opts.items() if k != "init_from_teacher"}
@@ -220,7 +209,7 @@ def _rows(a, work: str, texts: list[str], evals: dict, faqs: dict, faq: dict, ev
         yield f"TextCNN + {label}, no teacher", {
             "mb": sum(p.numel() * p.element_size() for p in cnn.parameters()) / 2**20,
             "bytes": 4 * cnn.get_sentence_embedding_dimension(), "train_s": seconds,
-            "quality": quality(Remembered(cnn, every), evals, faqs), "sent_s": speed(cnn, speed_sents)}
+            "quality": quality(Remembered(cnn, every), evals, faqs), "sent_s": throughput(cnn, speed_sents)}
     labelled = [{"anchor": r.query, "positive": p} for given, _, _ in faq.values() for r in given
                 for p in r.positives]
     for label, dims in (("MNRL", None), ("MNRL + Matryoshka 384/256/128/64", list(DIMS))):
