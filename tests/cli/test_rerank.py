@@ -40,6 +40,10 @@ def test_rerank_mistakes_are_one_line(tiny_bert, tmp_path, cli):
     assert r.code == 2 and "simsent rerank train" in r.err
     r = cli("rerank", "score", tmp_path / "missing", "--query", "q", "--texts", pairs)
     assert r.code == 2 and len(r.err.strip().splitlines()) == 1
+    r = cli("rerank", "train", "--model", tiny_bert, "--train-file", pairs, "--output", tmp_path / "o3",
+            "--layers", "9")
+    assert r.code == 2 and "--layers 9: the start model has 2" in r.err
+    assert len(r.err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("option", ["--objective", "--cache-chunk", "--streaming"])

@@ -61,6 +61,25 @@ def test_a_bi_encoder_folder_starts_a_reranker_from_its_transformer(tiny_bert, t
     assert ce.model.bert.embeddings.word_embeddings.weight.data.equal(emb.data)
 
 
+def test_a_reranker_of_the_first_layers_keeps_their_weights_and_loads_in_sentence_transformers(tiny_bert,
+                                                                                                tmp_path):
+    from transformers import AutoModel
+
+    from simsent.errors import ConfigError
+
+    ce = CrossEncoder.from_pretrained(tiny_bert, seed=0, layers=1)
+    assert ce.model.config.num_hidden_layers == 1 and len(ce.model.bert.encoder.layer) == 1
+    full = AutoModel.from_pretrained(tiny_bert)
+    assert ce.model.bert.encoder.layer[0].state_dict()["attention.self.query.weight"].equal(
+        full.encoder.layer[0].state_dict()["attention.self.query.weight"])
+    ce.save(str(tmp_path / "short"))
+    st = pytest.importorskip("sentence_transformers")
+    np.testing.assert_allclose(CrossEncoder.load(str(tmp_path / "short")).predict(PAIRS),
+                               st.CrossEncoder(str(tmp_path / "short")).predict(PAIRS), atol=1e-5)
+    with pytest.raises(ConfigError, match="--layers 3: the start model has 2"):
+        CrossEncoder.from_pretrained(tiny_bert, layers=3)
+
+
 def test_what_cannot_be_read_exactly_is_refused(saved, tmp_path):
     import shutil
 

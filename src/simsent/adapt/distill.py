@@ -163,6 +163,9 @@ def distill(
     show_progress_bar: bool = True,
     precision: str = "fp32",
     device: str = "auto",
+    centre: bool = False,
+    teacher_id: str | None = None,
+    forward_chunk_size: int | None = None,
 ) -> dict[str, Any]:
     """Train ``student`` to reproduce ``teacher``'s vectors on ``corpus_texts``; saves to ``output_dir``.
 
@@ -172,6 +175,10 @@ def distill(
         whiten_dim: whiten the teacher vectors to this many dimensions first (None: raw vectors).
         loss: ``mse``, ``cosine`` or ``both``.
         cache_dir: where teacher vectors are cached (default :func:`default_cache_dir`).
+        centre: subtract the teacher vectors' mean first (the student learns what sets sentences apart,
+            not the direction they all share).
+        teacher_id: the cache key of a loaded ``teacher`` (a path's is its files' fingerprint).
+        forward_chunk_size: rows per student call (0: the whole batch; None: the Trainer's default).
 
     Returns:
         the trainer's result plus ``model`` (the trained student), ``cache_file``, ``target_dim``.
@@ -185,7 +192,6 @@ def distill(
     texts = list(dict.fromkeys(t for t in corpus_texts if t and t.strip()))
     if len(texts) < 2:
         raise DataError("distillation needs at least 2 distinct non-empty sentences in the corpus")
-    teacher_id = None
     if isinstance(teacher, str):
         teacher_id = teacher_fingerprint(teacher)
         teacher_name = teacher
@@ -193,6 +199,8 @@ def distill(
     else:
         teacher_name = type(teacher).__name__
     targets, cache_file = teacher_vectors(teacher, texts, cache_dir=cache_dir, teacher_id=teacher_id)
+    if centre:
+        targets = targets - targets.mean(axis=0, keepdims=True)
     if whiten_dim:
         targets = whiten_targets(targets, whiten_dim)
     set_seed(seed)
@@ -202,6 +210,7 @@ def distill(
         "teacher": teacher_name,
         "whiten_dim": whiten_dim,
         "loss": loss,
+        "centre": centre,
         "corpus_sha256": corpus_hash(texts),
         "sentences": len(texts),
     }
@@ -218,6 +227,7 @@ def distill(
         objective_kwargs={"loss": loss},
         precision=precision,
         device=device,
+        forward_chunk_size=forward_chunk_size,
     )
     rows = [{"sentence": t, "target_index": i} for i, t in enumerate(texts)]
     objective = DistillationLoss(model, targets=targets, loss=loss)

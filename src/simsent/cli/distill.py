@@ -11,10 +11,12 @@ import typer
 
 from simsent._constants import DEFAULT_MAX_LEN, MAX_DROPOUT
 from simsent.adapt import distill as distill_lib
+from simsent.adapt import static_tune
 from simsent.cli.common import defaults_of
 from simsent.cli.options import device_option
 
 _DEFAULTS = defaults_of(distill_lib.distill)
+_STATIC_DEFAULTS = defaults_of(static_tune.tune_static)
 
 
 def distill(
@@ -24,7 +26,7 @@ def distill(
         "--student",
         "-s",
         help="'textcnn' (vocabulary built from the corpus), 'static' (the teacher's pieces: PCA, SIF "
-        "weights; no training) or a hub id / folder.",
+        "weights; tuned on the corpus with --static-epochs) or a hub id / folder.",
     ),
     corpus: str = typer.Option(
         ..., "--corpus", "-c", help="Training texts: .txt (one per line), .data, .csv/.tsv or .jsonl."
@@ -35,9 +37,12 @@ def distill(
     ),
     loss: str = typer.Option(_DEFAULTS["loss"], "--loss", help="mse, cosine or both."),
     epochs: int = typer.Option(_DEFAULTS["epochs"], help="Passes over the corpus."),
-    batch_size: int = typer.Option(_DEFAULTS["batch_size"], help="Sentences per batch."),
-    lr: float = typer.Option(
-        _DEFAULTS["lr"], help="Peak learning rate (1e-3 suits a TextCNN; ~5e-5 a transformer)."
+    batch_size: int | None = typer.Option(
+        None, min=1, help=f"Sentences per batch (default {_DEFAULTS['batch_size']}; a static student's "
+        f"tuning {_STATIC_DEFAULTS['batch_size']})."),
+    lr: float | None = typer.Option(
+        None, help=f"Peak learning rate (default {_DEFAULTS['lr']:g}, for a TextCNN; a static student's "
+        f"tuning {_STATIC_DEFAULTS['lr']:g}; ~5e-5 suits a transformer)."
     ),
     seed: int = typer.Option(_DEFAULTS["seed"], help="Random seed."),
     max_len: int | None = typer.Option(
@@ -59,6 +64,9 @@ def distill(
     static_dim: int | None = typer.Option(256, "--static-dim", min=1, help="static: PCA dimensions."),
     static_vocabulary: str = typer.Option("corpus", "--static-vocabulary", help="static: the pieces the "
                                           "corpus uses (corpus) or every piece of the teacher's (all)."),
+    static_epochs: int = typer.Option(0, "--static-epochs", min=0, help="static: passes of distillation on "
+                                      "the corpus (the rows learn the teacher's centred vectors; --lr, "
+                                      "--batch-size), then PCA to --static-dim; 0: no training."),
 ) -> None:
     """Train a light student to regress a teacher's (optionally whitened) sentence vectors, or build a
     static one from the teacher's vocabulary (``--student static``)."""
@@ -67,8 +75,10 @@ def distill(
     from simsent.data.sampling import seeded_subset
 
     if student == "static":
+        tuning = {"epochs": static_epochs, "lr": lr or _STATIC_DEFAULTS["lr"], "cache_dir": cache_dir,
+                  "batch_size": batch_size or _STATIC_DEFAULTS["batch_size"]}
         return _static(teacher, corpus, output, static_dim, static_vocabulary, max_train_samples, seed,
-                       device)
+                       device, tuning)
 
     textcnn = {"min_freq": min_freq, "jieba": jieba, "emb_dim": emb_dim, "filters": filters,
                "dropout": dropout, "init_from_teacher": init_from_teacher}
@@ -83,8 +93,8 @@ def distill(
         whiten_dim=whiten_dim,
         loss=loss,
         epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
+        batch_size=batch_size or _DEFAULTS["batch_size"],
+        lr=lr or _DEFAULTS["lr"],
         seed=seed,
         max_len=max_len,
         cache_dir=cache_dir,
@@ -116,17 +126,27 @@ def _textcnn_options(loss: str, kernel_sizes: str, textcnn: dict) -> dict:
 
 
 def _static(teacher: str, corpus: str, output: str, dim: int | None, vocabulary: str,
-            max_train_samples: int | None, seed: int, device: str) -> None:
+            max_train_samples: int | None, seed: int, device: str, tuning: dict) -> None:
     """``distill --student static``: the teacher's pieces through the teacher, PCA, SIF weights from the
-    corpus (simsent.adapt.static)."""
+    corpus (simsent.adapt.static); with ``tuning["epochs"]``, the full-width rows tuned on the corpus by
+    distillation first, then PCA (simsent.adapt.static_tune)."""
+    from simsent.adapt.distill import teacher_fingerprint
     from simsent.adapt.static import distill_static
+    from simsent.adapt.static_tune import tune_static
     from simsent.cli.common import output_dir, read_texts, ready_model
     from simsent.data.sampling import seeded_subset
 
     output_dir(output)
     texts = seeded_subset(list(dict.fromkeys(read_texts(corpus, "--corpus"))), max_train_samples, seed)
-    student = distill_static(ready_model(teacher, device, "fp32"), texts, dim=dim, vocabulary=vocabulary)
+    model = ready_model(teacher, device, "fp32")
+    epochs = tuning.pop("epochs")
+    student = distill_static(model, texts, dim=None if epochs else dim, vocabulary=vocabulary)
+    if epochs:
+        student = tune_static(student, model, texts, dim, epochs=epochs, seed=seed,
+                              teacher_id=teacher_fingerprint(teacher),
+                              device=device, **tuning)
     student.save(output)
     info = student.extra_config["static"]
-    typer.echo(f"static student: {info['pieces']} pieces through the teacher, {info['dim']} dimensions; "
-               f"saved to {output}")
+    tuned = f", tuned {epochs} epochs on {len(texts)} sentences" if epochs else ""
+    typer.echo(f"static student: {info['pieces']} pieces through the teacher{tuned}, {info['dim']} "
+               f"dimensions; saved to {output}")

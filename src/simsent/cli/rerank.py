@@ -46,6 +46,8 @@ def rerank_train(
                                    "once, its positive and group-size - 1 negatives (its own, then mined "
                                    "with --corpus, repeated in turn where too few), as FlagEmbedding's "
                                    "train_group_size."),
+    layers: int | None = typer.Option(None, "--layers", min=1, help="Keep the start model's first N "
+                                      "transformer layers only: a faster, usually weaker reranker."),
     max_len: int = typer.Option(DEFAULT_MAX_LEN * 2, min=4, help="Max tokens of a (query, text) pair."),
     dropout: float | None = typer.Option(None, min=0.0, max=MAX_DROPOUT,
                                          help="Dropout (default: the model's)."),
@@ -67,8 +69,9 @@ def rerank_train(
     if loss == "listwise":
         settings["objective_kwargs"] = {**settings.get("objective_kwargs", {}), "group_size": group_size}
     args = TrainingArguments(**settings, objective=LOSSES[loss], output_dir=output)
+    reranker = CrossEncoder.from_pretrained(model, max_len=max_len, dropout=dropout, seed=args.seed,
+                                            layers=layers)
     rows = _training_rows(train_file, loss, corpus, miner or model, group_size)
-    reranker = CrossEncoder.from_pretrained(model, max_len=max_len, dropout=dropout, seed=args.seed)
     result = train_locked(Trainer(reranker, args, rows), output)
     if result is not None:
         typer.echo(f"trained {result['global_step']} steps in {result['train_seconds']:.0f}s; reranker saved "

@@ -34,7 +34,7 @@ import torch
 
 from simsent._constants import DEFAULT_MAX_LEN
 from simsent._io import read_json, replace_dir, temp_dir, write_guard
-from simsent.errors import ModelLoadError
+from simsent.errors import ConfigError, ModelLoadError
 
 logger = logging.getLogger(__name__)
 
@@ -109,9 +109,9 @@ class CrossEncoder(_Ranks, torch.nn.Module):
     # ------------------------------------------------------------------ loading
     @classmethod
     def from_pretrained(cls, name_or_path: str, max_len: int | None = None, dropout: float | None = None,
-                        seed: int | None = None) -> CrossEncoder:
+                        seed: int | None = None, layers: int | None = None) -> CrossEncoder:
         """A cross-encoder from a cross-encoder folder, or a new one on a transformer (its head drawn with
-        ``seed``)."""
+        ``seed``); ``layers``: keep only the first N transformer layers (a faster reranker)."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         from simsent.modeling.builtin import builtin_path
@@ -121,6 +121,8 @@ class CrossEncoder(_Ranks, torch.nn.Module):
         path, saved = _transformer_of(builtin_path(os.fspath(name_or_path)))
         extra = ({} if dropout is None
                  else {"hidden_dropout_prob": dropout, "attention_probs_dropout_prob": dropout})
+        if layers is not None:
+            extra["num_hidden_layers"] = _checked_layers(path, layers)
         try:
             model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, **extra)
             tokenizer = AutoTokenizer.from_pretrained(path)
@@ -302,6 +304,20 @@ def _transformer_of(path: str) -> tuple[str, dict[str, Any]]:
         raise ModelLoadError(f"{path} holds an ONNX graph and no torch weights; start a cross-encoder from "
                              "torch weights")
     return path, {}
+
+
+def _checked_layers(path: str, layers: int) -> int:
+    """``layers`` when the transformer at ``path`` has at least that many, else a one-line refusal."""
+    from transformers import AutoConfig
+
+    try:
+        have = getattr(AutoConfig.from_pretrained(path), "num_hidden_layers", None)
+    except Exception as exc:  # transformers' own errors for a folder it cannot read
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(f"cannot read the configuration of {path}: {first}") from exc
+    if have is None or not 1 <= layers <= have:
+        raise ConfigError(f"--layers {layers}: the start model has {have} transformer layers")
+    return layers
 
 
 def is_cross_encoder(path: str) -> bool:

@@ -12,6 +12,7 @@ from simsent.modeling.encoders.base import EncoderModule
 ENCODER_CLASSES = {
     "transformer": "simsent.modeling.encoders.transformer:TransformerEncoder",
     "textcnn": "simsent.modeling.encoders.textcnn:TextCNNEncoder",
+    "static_table": "simsent.modeling.encoders.static_table:StaticTableEncoder",
 }
 
 
