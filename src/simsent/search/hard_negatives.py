@@ -59,10 +59,12 @@ def mine_hard_negatives(
     if not rows or not corpus:
         unchanged = [{**r, "negative": r.get("negative")} for r in rows]
         return unchanged, {"rows": len(rows), "mined": 0, "none": len(rows)}
-    vec = _unit(model.encode(corpus, batch_size=batch_size))
-    anchors = _unit(model.encode([r["anchor"] for r in rows], batch_size=batch_size))
-    positives = _unit(model.encode([r["positive"] for r in rows], batch_size=batch_size))
+    from simsent.modeling.inputs import unit_rows
     from simsent.search.backends import numpy_search
+
+    vec = unit_rows(model.encode(corpus, batch_size=batch_size))
+    anchors = unit_rows(model.encode([r["anchor"] for r in rows], batch_size=batch_size))
+    positives = unit_rows(model.encode([r["positive"] for r in rows], batch_size=batch_size))
 
     scores, ids = numpy_search(vec, anchors, min(range_max, len(corpus)))
     own = (anchors * positives).sum(axis=1)
@@ -91,8 +93,3 @@ def _eligible(scores: np.ndarray, ids: np.ndarray, corpus: Sequence[str], taken:
             if len(found) == limit:
                 break
     return found
-
-
-def _unit(x: Any) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
