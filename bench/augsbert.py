@@ -57,6 +57,7 @@ def run_task(task: str, a: argparse.Namespace) -> dict:
     from simsent.experiments.fit.judges import PairJudge
     from simsent.experiments.fit.silver import augsbert_rows
     from simsent.modeling.sentence_encoder import SentenceEncoder
+    from simsent.training.seed import set_seed
 
     rows = load_task(task, "valid", a.data_dir)
     order = list(range(len(rows)))
@@ -73,11 +74,14 @@ def run_task(task: str, a: argparse.Namespace) -> dict:
                          task)
     for family in ("cosent", "augsbert"):
         t0 = time.perf_counter()
-        model, steps, _ = train_family(cfg, family, "mean", texts, gold, judge)
+        silver = None
+        if family == "augsbert":  # its rows and reranker built once, as fit builds them
+            set_seed(cfg.seed)
+            start = SentenceEncoder.from_pretrained(a.model, pooling="mean", max_len=a.max_len)
+            start.eval()
+            silver, reranker = augsbert_rows(cfg, judge, gold, texts, start)
+        model, steps, _ = train_family(cfg, family, "mean", texts, gold, judge, rows=silver)
         res[family] = {**_scores(model, unseen, task), "seconds": time.perf_counter() - t0, "steps": steps}
-    start = SentenceEncoder.from_pretrained(a.model, pooling="mean", max_len=a.max_len)
-    start.eval()
-    silver, reranker = augsbert_rows(cfg, judge, gold, texts, start)  # the same seed: the same reranker
     res["silver"] = len(silver) - len(gold)
     res["silver_mean"] = float(np.mean([r["score"] for r in silver[len(gold):]]))
     res["reranker_spearman"] = _reranker_spearman(reranker, unseen)

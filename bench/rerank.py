@@ -82,12 +82,14 @@ def _reordered(tops: np.ndarray, cosines: np.ndarray, logits: np.ndarray, blend:
 
 
 def _latency_ms(model, reranker, unseen: list, corpus: list[str], tops: np.ndarray, n: int = 100) -> float:
-    """Median ms of encoding one query and reranking its top 20, one query at a time."""
+    """Median ms of encoding one query and reranking its top 20 (``reranker`` None: encoding alone), one
+    query at a time."""
     times = []
     for r, row in list(zip(unseen, tops, strict=True))[:n]:
         start = time.perf_counter()
         model.encode([r.query], normalize_embeddings=True)
-        reranker.predict([(r.query, corpus[j]) for j in row[:20]], batch_size=32)
+        if reranker is not None:
+            reranker.predict([(r.query, corpus[j]) for j in row[:20]], batch_size=32)
         times.append(1000 * (time.perf_counter() - start))
     return statistics.median(times)
 
@@ -124,10 +126,7 @@ def run_task(task: str, a: argparse.Namespace, work: str) -> dict:
     int8_logits = _logits(int8, unseen, corpus, tops, 20)
     res["rerank20_int8"] = _figures(_reordered(tops, cosines, int8_logits, 0.0), gold)
     res["blend20_int8"] = _figures(_reordered(tops, cosines, int8_logits, a.blend), gold)
-    start = time.perf_counter()
-    for r in unseen[:100]:
-        model.encode([r.query], normalize_embeddings=True)
-    res["ms_bi"] = 1000 * (time.perf_counter() - start) / min(100, len(unseen))
+    res["ms_bi"] = _latency_ms(model, None, unseen, corpus, tops)
     res["ms_torch"] = _latency_ms(model, reranker, unseen, corpus, tops)
     res["ms_int8"] = _latency_ms(model, int8, unseen, corpus, tops)
     return res

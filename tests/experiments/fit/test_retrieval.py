@@ -282,3 +282,22 @@ def test_the_matryoshka_recipe_trains_at_prefix_dimensions_and_the_model_records
     assert steps > 0 and model.extra_config["matryoshka_dims"] == matryoshka_dims_of(width)
     plain, _, _ = train_family(cfg, "mnrl", "mean", [], rows, RetrievalJudge(base))
     assert "matryoshka_dims" not in plain.extra_config
+
+
+def test_a_family_given_its_rows_trains_as_on_the_rows_it_would_build(tiny_bert, tmp_path, make_faq):
+    import torch
+
+    from simsent.experiments.fit.cells import train_family
+    from simsent.experiments.fit.config import FitConfig, FitRecipe
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    items, base = make_faq(20, 2)
+    cfg = FitConfig(model=tiny_bert, output=str(tmp_path / "m"), max_len=16)
+    judge = RetrievalJudge(base)
+    start = SentenceEncoder.from_pretrained(tiny_bert, pooling="mean", max_len=16).eval()
+    rows = judge.training_rows(FitRecipe.named("mnrl"), items, start)
+    built, steps, _ = train_family(cfg, "mnrl", "mean", [], items, judge)
+    given, given_steps, _ = train_family(cfg, "mnrl", "mean", [], [], judge, rows=rows)
+    assert given_steps == steps > 0
+    for (name, a), (_, b) in zip(built.named_parameters(), given.named_parameters(), strict=True):
+        assert torch.allclose(a, b), name

@@ -156,10 +156,12 @@ def refit_winner(
 
 
 def train_family(
-    cfg: FitConfig, family: str, pooling: str, texts: list[str], items: list[Any], judge: Any = None
+    cfg: FitConfig, family: str, pooling: str, texts: list[str], items: list[Any], judge: Any = None,
+    rows: list[Any] | None = None,
 ) -> tuple:
     """The start model with ``pooling``, trained by the family's recipe (not for ``raw``) on its rows from
-    the labelled ``items`` (supervised; built by the judge) or on ``texts``; with its steps and epochs."""
+    the labelled ``items`` (supervised; built by the judge) or on ``texts``; with its steps and epochs.
+    ``rows``: the family's rows built already (e.g. augsbert's, whose reranker the caller also wants)."""
     from simsent.training.seed import set_seed
 
     judge = judge or PairJudge(batch_size=cfg.encode_batch_size)
@@ -168,16 +170,7 @@ def train_family(
     model = _start_model(cfg, family, pooling)
     if not recipe.trains:
         return model, 0, 0
-    if recipe.silver:
-        from simsent.experiments.fit.silver import augsbert_rows
-
-        model.eval()
-        rows, _ = augsbert_rows(cfg, judge, items, texts, model)
-    elif recipe.supervised:
-        model.eval()
-        rows = judge.training_rows(recipe, items, model)
-    else:
-        rows = texts
+    rows = _family_rows(cfg, recipe, judge, model, items, texts) if rows is None else rows
     epochs = fit_epochs(recipe, len(rows))
     matryoshka = {}
     if recipe.matryoshka:
@@ -197,6 +190,21 @@ def train_family(
         seed=cfg.seed,
     )["global_step"]
     return model, steps, epochs
+
+
+def _family_rows(cfg: FitConfig, recipe: FitRecipe, judge: Any, model: SentenceEncoder, items: list[Any],
+                 texts: list[str]) -> list[Any]:
+    """What ``recipe`` trains on: gold and silver pairs (augsbert), the judge's rows of the labelled
+    ``items`` (supervised), or the unlabelled ``texts``."""
+    if recipe.silver:
+        from simsent.experiments.fit.silver import augsbert_rows
+
+        model.eval()
+        return augsbert_rows(cfg, judge, items, texts, model)[0]
+    if recipe.supervised:
+        model.eval()
+        return judge.training_rows(recipe, items, model)
+    return texts
 
 
 def _fit_variants(
