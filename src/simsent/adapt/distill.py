@@ -206,29 +206,13 @@ def distill(
     set_seed(seed)
     model = build_student(student, texts, max_len=max_len, textcnn_options=textcnn_options, teacher=teacher)
     add_projection(model, targets.shape[1])
-    model.extra_config["distillation"] = {
-        "teacher": teacher_name,
-        "whiten_dim": whiten_dim,
-        "loss": loss,
-        "centre": centre,
-        "corpus_sha256": corpus_hash(texts),
-        "sentences": len(texts),
-    }
-    args = TrainingArguments(
-        output_dir=output_dir,
-        objective="distill",
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        seed=seed,
-        eval_steps=eval_steps,
-        checkpoint_steps=0,
-        show_progress_bar=show_progress_bar,
-        objective_kwargs={"loss": loss},
-        precision=precision,
-        device=device,
-        forward_chunk_size=forward_chunk_size,
-    )
+    model.extra_config["distillation"] = {"teacher": teacher_name, "whiten_dim": whiten_dim, "loss": loss,
+                                          "centre": centre, "corpus_sha256": corpus_hash(texts),
+                                          "sentences": len(texts)}
+    args = TrainingArguments(output_dir=output_dir, objective="distill", epochs=epochs, batch_size=batch_size,
+                             lr=lr, seed=seed, eval_steps=eval_steps, checkpoint_steps=0,
+                             show_progress_bar=show_progress_bar, objective_kwargs={"loss": loss},
+                             precision=precision, device=device, forward_chunk_size=forward_chunk_size)
     rows = [{"sentence": t, "target_index": i} for i, t in enumerate(texts)]
     objective = DistillationLoss(model, targets=targets, loss=loss)
     result = Trainer(model, args, rows, objective=objective, evaluator=evaluator).train()

@@ -85,23 +85,10 @@ def distill(
     textcnn_options = _textcnn_options(loss, kernel_sizes, textcnn)
     output_dir(output)
     texts = seeded_subset(list(dict.fromkeys(read_texts(corpus, "--corpus"))), max_train_samples, seed)
-    result = run_distill(
-        teacher,
-        student,
-        texts,
-        output,
-        whiten_dim=whiten_dim,
-        loss=loss,
-        epochs=epochs,
-        batch_size=batch_size or _DEFAULTS["batch_size"],
-        lr=lr or _DEFAULTS["lr"],
-        seed=seed,
-        max_len=max_len,
-        cache_dir=cache_dir,
-        textcnn_options=textcnn_options,
-        precision=precision,
-        device=device,
-    )
+    result = run_distill(teacher, student, texts, output, whiten_dim=whiten_dim, loss=loss, epochs=epochs,
+                         batch_size=batch_size or _DEFAULTS["batch_size"], lr=lr or _DEFAULTS["lr"],
+                         seed=seed, max_len=max_len, cache_dir=cache_dir, textcnn_options=textcnn_options,
+                         precision=precision, device=device)
     typer.echo(
         f"distilled {len(texts)} sentences in {result['global_step']} steps "
         f"({result['train_seconds']:.1f} s); target dim {result['target_dim']}; "
