@@ -68,3 +68,18 @@ def check_number(
         ok = value <= maximum
     if not ok:
         raise ConfigError(f"{name} must be {wanted}, got {value!r}")
+
+
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first line of ``exc``'s message, cut at ``limit`` characters (its type's name when it says
+    nothing), for a one-line error that quotes a library's own.
+
+    Example:
+        >>> first_line(ValueError("bad config" + chr(10) + "Traceback ..."))
+        'bad config'
+        >>> first_line(KeyError())
+        'KeyError'
+    """
+    text = str(exc).strip()
+    return text.splitlines()[0][:limit] if text else type(exc).__name__
+

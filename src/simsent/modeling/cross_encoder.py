@@ -34,7 +34,7 @@ import torch
 
 from simsent._constants import DEFAULT_MAX_LEN
 from simsent._io import read_json, replace_dir, temp_dir, write_guard
-from simsent.errors import ConfigError, ModelLoadError
+from simsent.errors import ConfigError, ModelLoadError, first_line
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class CrossEncoder(_Ranks, torch.nn.Module):
         except ImportError:
             raise
         except Exception as exc:  # transformers' own errors for configs it cannot build (e.g. T5) included
-            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            first = first_line(exc)
             raise ModelLoadError(f"cannot load a cross-encoder from {name_or_path}: {first}; start from a "
                                  "BERT-family encoder") from exc
         saved_len = getattr(tokenizer, "model_max_length", None)
@@ -313,7 +313,7 @@ def _checked_layers(path: str, layers: int) -> int:
     try:
         have = getattr(AutoConfig.from_pretrained(path), "num_hidden_layers", None)
     except Exception as exc:  # transformers' own errors for a folder it cannot read
-        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise ModelLoadError(f"cannot read the configuration of {path}: {first}") from exc
     if have is None or not 1 <= layers <= have:
         raise ConfigError(f"--layers {layers}: the start model has {have} transformer layers")

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from simsent.errors import ConfigError
+from simsent.errors import ConfigError, first_line
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def start_ray(address: str | None, workers: int) -> Any:
         else:
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError, SystemExit) as exc:
-        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise ConfigError(f"cannot reach the Ray cluster at {address}: {first}; check --ray") from exc
     return ray
 
