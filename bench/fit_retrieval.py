@@ -62,6 +62,8 @@ def main() -> None:
     ap.add_argument("--output", default="results/fit_retrieval_e5.md")
     ap.add_argument("--company", default="none", help="other jobs on the machine during the run")
     ap.add_argument("--recipes", default=None, help="fit's candidate families (default: fit's own)")
+    ap.add_argument("--reranker-model", default=None,
+                    help="fit's reranker starts from this model (default: --model with a new head)")
     a = ap.parse_args()
     from simsent.data.tasks import task_file
     from simsent.experiments.fit.config import RETRIEVAL_FIT_RECIPES
@@ -82,7 +84,7 @@ def main() -> None:
               flush=True)
         recipes = {"recipes": a.recipes.split(",")} if a.recipes else {}
         cfg = FitConfig(model=a.model, output=out, seed=a.seed, choice_rule=a.choice_rule,
-                        sources={"task": task}, **recipes)
+                        reranker_model=a.reranker_model, sources={"task": task}, **recipes)
         dev = FaqDev.of(given, corpus, task)
         result = run_fit(cfg, [], dev, argv="python " + " ".join(sys.argv), data_files=[files[-1]],
                          audit_pairs=unseen)
@@ -105,7 +107,10 @@ def main() -> None:
         f"runs with its defaults (no time budget): candidates {a.recipes or DEFAULT_RECIPES}, the "
         "bi-encoders each with whitening k in all/256/128 and merged with the start at a=0.5; chosen on "
         "MRR@10 by the "
-        f"{a.choice_rule} rule at confidence 0.9; the winner retrained on train + selection (--refit)",
+        f"{a.choice_rule} rule at confidence 0.9; the winner retrained on train + selection (--refit); "
+        "rerank: the best bi-encoder's top 20 re-ordered by a cross-encoder trained on the train part "
+        f"(listwise, one mined negative a query) from {model_label(a.reranker_model or a.model)}"
+        f"{'' if a.reranker_model else ' with a new head'}, alone and blended with the cosine at 0.5",
         f"- other jobs on the 2-core machine during the run: {a.company}",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
         data_hashes_line(sorted(set(files)), a.data_dir),

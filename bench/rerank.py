@@ -110,7 +110,8 @@ def run_task(task: str, a: argparse.Namespace, work: str) -> dict:
                              lr=a.lr, warmup_ratio=0.1, seed=a.seed, eval_steps=0, checkpoints=False,
                              resume=False, device="cpu", objective_kwargs={"group_size": a.group_size})
     t0 = time.perf_counter()
-    Trainer(CrossEncoder.from_pretrained(a.model, max_len=a.max_len, seed=a.seed, layers=a.layers), args,
+    start = a.reranker_start or a.model
+    Trainer(CrossEncoder.from_pretrained(start, max_len=a.max_len, seed=a.seed, layers=a.layers), args,
             rows).train()
     train_s = time.perf_counter() - t0
     reranker = CrossEncoder.load(out)
@@ -149,6 +150,9 @@ def main() -> None:
                     help="the first stage's weight in the blended order (fit's BLENDS)")
     ap.add_argument("--layers", type=int, default=None,
                     help="the reranker keeps the start model's first N layers (default: all)")
+    ap.add_argument("--reranker-start", default=None,
+                    help="the reranker starts from this model (e.g. a cross-encoder folder such as "
+                    "bge-reranker-base, its head kept); default: --model with a new head")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--work", default="/tmp/simsent-rerank")
     ap.add_argument("--output", default="results/rerank_e5.md")
@@ -176,6 +180,7 @@ def _report(a: argparse.Namespace, per_task: dict, t0: float) -> None:
         f"- command: `python {' '.join(sys.argv)}` ({(time.perf_counter() - t0) / 60:.1f} min, "
         f"{threads} torch threads; tasks finished: {', '.join(per_task)})",
         "- protocol: see bench/rerank.py's docstring; the reranker: "
+        + (f"started from {model_label(a.reranker_start)}, " if a.reranker_start else "")
         + (f"the start model's first {a.layers} layers, " if a.layers else "all the start model's layers, ")
         + "rerank_listwise, group of "
         f"{a.group_size} (1 positive, {a.group_size - 1} negative(s)), {a.epochs} epoch(s), batch 16, lr "

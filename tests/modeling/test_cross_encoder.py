@@ -45,6 +45,26 @@ def test_we_read_a_folder_sentence_transformers_wrote(tiny_bert, tmp_path):
                                np.log(theirs.predict(PAIRS) / (1 - theirs.predict(PAIRS))), atol=1e-4)
 
 
+def test_we_read_a_plain_xlm_roberta_reranker_folder_as_sentence_transformers_does(tiny_bert, tmp_path):
+    """The shape of a downloaded BAAI/bge-reranker-base: XLMRobertaForSequenceClassification, one label, no
+    sentence-transformers files; it is a cross-encoder (its head kept), scored as sentence-transformers."""
+    st = pytest.importorskip("sentence_transformers")
+    from transformers import AutoTokenizer, XLMRobertaConfig, XLMRobertaForSequenceClassification
+
+    from simsent.modeling.cross_encoder import is_cross_encoder
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
+    config = XLMRobertaConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
+                              num_attention_heads=2, intermediate_size=64, max_position_embeddings=80,
+                              type_vocab_size=2, pad_token_id=tokenizer.pad_token_id, num_labels=1)
+    folder = str(tmp_path / "bge-like")
+    XLMRobertaForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    assert is_cross_encoder(folder)
+    ours, theirs = CrossEncoder.load(folder, max_len=32), st.CrossEncoder(folder, max_length=32)
+    np.testing.assert_allclose(ours.predict(PAIRS), theirs.predict(PAIRS), atol=1e-5)
+
+
 def test_a_joined_pair_tokenises_as_the_pair(saved):
     ce = CrossEncoder.load(saved)
     a, b = ce.tokenize([join_pair(*PAIRS[0])]), ce.tokenize([PAIRS[0]])

@@ -243,3 +243,33 @@ def test_the_augsbert_candidate_runs_on_faq_queries_too(tiny_bert, tmp_path, mak
     assert {r["score"] for r in gold} == {0.0, 1.0}
     silver = trained[len(gold):]
     assert 0 < len(silver) <= 40 and all(r["sentence1"] in base and r["sentence2"] in base for r in silver)
+
+
+def test_the_reranker_starts_from_reranker_model_keeping_its_trained_head(tiny_bert, tmp_path, monkeypatch,
+                                                                          make_faq):
+    import torch
+
+    from simsent.experiments.fit.config import FitConfig
+    from simsent.experiments.fit.reranking import train_fit_reranker
+    from simsent.modeling.cross_encoder import CrossEncoder
+    from simsent.modeling.sentence_encoder import SentenceEncoder
+
+    folder = str(tmp_path / "pretrained-reranker")
+    CrossEncoder.from_pretrained(tiny_bert, max_len=32, seed=7).save(folder)
+    heads_at_start, load = [], CrossEncoder.from_pretrained
+
+    def spy(path, **kwargs):
+        ce = load(path, **kwargs)
+        heads_at_start.append((path, ce.model.classifier.weight.detach().clone()))
+        return ce
+
+    monkeypatch.setattr(CrossEncoder, "from_pretrained", staticmethod(spy))
+    rows, base = make_faq(20, 2)
+    cfg = FitConfig(model=tiny_bert, output=str(tmp_path / "o"), max_len=16, reranker_model=folder)
+    miner = SentenceEncoder.from_pretrained(tiny_bert, pooling="mean", max_len=16)
+    _, steps = train_fit_reranker(cfg, RetrievalJudge(base), rows, miner)
+    assert steps > 0 and [p for p, _ in heads_at_start] == [folder]
+    torch.testing.assert_close(heads_at_start[0][1], load(folder).model.classifier.weight)
+    cfg = FitConfig(model=tiny_bert, output=str(tmp_path / "o"), max_len=16)
+    train_fit_reranker(cfg, RetrievalJudge(base), rows, miner)
+    assert heads_at_start[-1][0] == tiny_bert  # without it: the start model, a new head

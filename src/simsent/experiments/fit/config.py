@@ -189,6 +189,9 @@ class FitConfig:
         "else it is probably a false negative.", minimum=0, maximum=2)
     rerank_top: int = setting(20, "rerank candidate: how many of the first stage's hits the reranker "
                               "re-orders for each query.", minimum=1)
+    reranker_model: str | None = setting(
+        None, "rerank and augsbert candidates: the reranker starts from this model instead of --model; a "
+        "cross-encoder folder (e.g. a downloaded BAAI/bge-reranker-base) keeps its trained score head.")
     silver_pairs: int = setting(2000, "augsbert candidate: silver pairs drawn from the unlabelled text "
                                 "(nearest neighbours and a random partner) for the reranker to score.",
                                 minimum=0)

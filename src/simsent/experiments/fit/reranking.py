@@ -46,14 +46,16 @@ def reranker_rows(judge: Any, items: Sequence[Any], miner: Any) -> tuple[str, li
 
 
 def train_fit_reranker(cfg: FitConfig, judge: Any, items: Sequence[Any], miner: Any) -> tuple[Any, int]:
-    """A cross-encoder from ``cfg.model`` trained by the ``rerank`` recipe on ``items``; with its steps."""
+    """A cross-encoder from ``cfg.reranker_model`` (else ``cfg.model``) trained by the ``rerank`` recipe on
+    ``items``; with its steps."""
     from simsent.modeling.cross_encoder import CrossEncoder
 
     recipe = FitRecipe.named("rerank")
     objective, rows = reranker_rows(judge, items, miner)
     if len(rows) < 2:
         raise ConfigError("the reranker has fewer than 2 training rows (no negative could be mined)")
-    reranker = CrossEncoder.from_pretrained(cfg.model, max_len=2 * cfg.max_len, seed=cfg.seed)
+    reranker = CrossEncoder.from_pretrained(cfg.reranker_model or cfg.model, max_len=2 * cfg.max_len,
+                                          seed=cfg.seed)
     result = train_in_place(reranker, rows, objective=objective, epochs=recipe.epochs, lr=recipe.lr,
                             batch_size=balanced_batch_size(len(rows), recipe.batch_size), warmup_ratio=0.1,
                             seed=cfg.seed)
