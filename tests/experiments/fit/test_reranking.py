@@ -273,3 +273,17 @@ def test_the_reranker_starts_from_reranker_model_keeping_its_trained_head(tiny_b
     cfg = FitConfig(model=tiny_bert, output=str(tmp_path / "o"), max_len=16)
     train_fit_reranker(cfg, RetrievalJudge(base), rows, miner)
     assert heads_at_start[-1][0] == tiny_bert  # without it: the start model, a new head
+
+
+def test_a_reranker_model_without_a_candidate_that_uses_it_is_refused(tiny_bert, tmp_path, make_faq):
+    import pytest
+
+    from simsent.errors import ConfigError
+    from simsent.experiments.fit.config import FitConfig
+    from simsent.experiments.fit.study import FaqDev, run_fit
+
+    rows, base = make_faq(20, 2)
+    cfg = FitConfig(model=tiny_bert, output=str(tmp_path / "o"), recipes=["raw", "mnrl"], max_len=16,
+                    reranker_model=tiny_bert)
+    with pytest.raises(ConfigError, match="neither is in --recipes"):
+        run_fit(cfg, [], FaqDev.of(rows, base), echo=lambda _m: None)

@@ -182,13 +182,17 @@ def _resolved(cfg: FitConfig, dev: Any) -> Any:
 
 def _check_fit(cfg: FitConfig) -> list[str]:
     """Refuse unknown recipes and an output folder that is not fit's own; the poolings to try."""
-    from simsent.experiments.fit.config import FIT_RECIPES
+    from simsent.experiments.fit.config import FIT_RECIPES, FitRecipe
 
     unknown = [r for r in cfg.recipes if r not in FIT_RECIPES]
     if unknown or not cfg.recipes:
         raise ConfigError(
             f"unknown fit recipe {', '.join(unknown) or '(none given)'}; choose from {', '.join(FIT_RECIPES)}"
         )
+    if cfg.reranker_model and not any(FitRecipe.named(r).reranks or FitRecipe.named(r).silver
+                                      for r in cfg.recipes):
+        raise ConfigError(f"--reranker-model starts the reranker of the rerank and augsbert candidates; "
+                          f"neither is in --recipes ({', '.join(cfg.recipes)})")
     if (
         os.path.isdir(cfg.output)
         and os.listdir(cfg.output)
