@@ -108,6 +108,11 @@ class FitRecipe:
         return self.objective is not None
 
     @property
+    def trains_reranker(self) -> bool:
+        """Trains a cross-encoder (``train_fit_reranker``): the two-stage and the silver-pair recipes."""
+        return self.reranks or self.silver
+
+    @property
     def supervised(self) -> bool:
         """Trains on the labelled training part (else on the unlabelled text)."""
         return self.trains_on != "texts"

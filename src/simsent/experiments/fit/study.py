@@ -181,7 +181,8 @@ def _resolved(cfg: FitConfig, dev: Any) -> Any:
 
 
 def _check_fit(cfg: FitConfig) -> list[str]:
-    """Refuse unknown recipes and an output folder that is not fit's own; the poolings to try."""
+    """Refuse unknown recipes, a ``reranker_model`` no recipe uses and an output folder that is not fit's
+    own; the poolings to try."""
     from simsent.experiments.fit.config import FIT_RECIPES, FitRecipe
 
     unknown = [r for r in cfg.recipes if r not in FIT_RECIPES]
@@ -189,9 +190,8 @@ def _check_fit(cfg: FitConfig) -> list[str]:
         raise ConfigError(
             f"unknown fit recipe {', '.join(unknown) or '(none given)'}; choose from {', '.join(FIT_RECIPES)}"
         )
-    if cfg.reranker_model and not any(FitRecipe.named(r).reranks or FitRecipe.named(r).silver
-                                      for r in cfg.recipes):
-        raise ConfigError(f"--reranker-model starts the reranker of the rerank and augsbert candidates; "
+    if cfg.reranker_model and not any(FitRecipe.named(r).trains_reranker for r in cfg.recipes):
+        raise ConfigError("--reranker-model starts the reranker of the rerank and augsbert candidates; "
                           f"neither is in --recipes ({', '.join(cfg.recipes)})")
     if (
         os.path.isdir(cfg.output)
@@ -417,7 +417,7 @@ def _estimate(cfg: FitConfig, costs: Any, family: str, data: _FitData) -> float:
     # mining (and silver pairs' neighbours) encode the corpus, or the unlabelled text
     mined = getattr(data.judge, "corpus", data.texts)
     mining = len(mined) if recipe.hard_negatives or recipe.silver else 0
-    if recipe.reranks or recipe.silver:  # a cross-encoder's step and pair read about twice a sentence's
+    if recipe.trains_reranker:  # a cross-encoder's step and pair read about twice a sentence's
         steps += 2 * _reranker_steps(data)
     queries = len(splits.selection) + len(splits.report) + len(splits.audit)
     scored = 2 * cfg.rerank_top * queries if recipe.reranks else 0
